@@ -1,0 +1,192 @@
+// Tracking benchmark: ingestion, search over 100,000 runs, metric history, run lifecycle, server RSS,
+// on SQLite and PostgreSQL side by side. Prints one JSON document.
+//
+//   npm run bench:tracking                  # both backends
+//   KILN_BENCH_BACKENDS=sqlite npm run bench:tracking
+//   KILN_BENCH_RUNS=20000 npm run bench:tracking   # a smaller search corpus
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { freshStore, tempDir } from '../../test/support/backends.js';
+import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
+import { seedSearchCorpus } from './seed.js';
+
+const BACKENDS = (process.env.KILN_BENCH_BACKENDS ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+const SEARCH_RUNS = Number(process.env.KILN_BENCH_RUNS ?? 100_000);
+const BIN = join(process.cwd(), 'bin', 'kiln.js');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? NaN;
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+function startServer(store: string, artifacts: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function post(url: string, body: string): Promise<unknown> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const v = await fn();
+  return [performance.now() - t0, v];
+}
+
+async function benchBackend(kind: 'sqlite' | 'postgres') {
+  const store = await freshStore(kind);
+  const dir = tempDir('kiln-bench-');
+  const artifacts = pathToFileURL(join(dir, 'artifacts')).href;
+  const out: Record<string, unknown> = { backend: kind };
+  try {
+    // Seed the search corpus straight into the store (100,000 runs through HTTP would take minutes).
+    const meta = await openStore(store.uri);
+    await migrateToLatest(meta);
+    const [seedMs, corpus] = await timed(() => seedSearchCorpus(meta, SEARCH_RUNS));
+    await meta.close();
+    out.seed = { runs: SEARCH_RUNS, seconds: round(seedMs / 1000) };
+
+    const { child, url } = await startServer(store.uri, artifacts);
+    let maxRss = rssMb(child.pid!);
+    const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(child.pid!))), 100);
+    const api = `${url}/api/2.0/mlflow`;
+    try {
+      // ---- ingestion: 4 concurrent clients, log-batch of 1000 metrics
+      const runIds: string[] = [];
+      for (let c = 0; c < 4; c++) runIds.push(((await post(`${api}/runs/create`, JSON.stringify({ experiment_id: '0' }))) as { run: { info: { run_id: string } } }).run.info.run_id);
+      const BATCHES_PER_CLIENT = Number(process.env.KILN_BENCH_BATCHES ?? 150);
+      const bodies = runIds.map((runId) =>
+        Array.from({ length: BATCHES_PER_CLIENT }, (_, b) =>
+          JSON.stringify({ run_id: runId, metrics: Array.from({ length: 1000 }, (_, i) => ({ key: `m${i % 10}`, value: Math.random(), timestamp: 1_700_000_000_000 + b, step: b * 100 + Math.floor(i / 10) })) }),
+        ),
+      );
+      // warm-up
+      await post(`${api}/runs/log-batch`, JSON.stringify({ run_id: runIds[0], metrics: [{ key: 'warm', value: 1, timestamp: 1, step: 0 }] }));
+      const [ingestMs] = await timed(() => Promise.all(bodies.map(async (list) => {
+        for (const body of list) await post(`${api}/runs/log-batch`, body);
+      })));
+      const points = 4 * BATCHES_PER_CLIENT * 1000;
+      out.ingestion = { clients: 4, batch: 1000, points, seconds: round(ingestMs / 1000, 3), points_per_second: Math.round(points / (ingestMs / 1000)) };
+
+      // ---- search over the corpus
+      const searchBody = JSON.stringify({ experiment_ids: [corpus.experimentId], filter: "metrics.m0 > 0.5 and params.lr = '0.01'", order_by: ['metrics.m1 DESC'], max_results: 100 });
+      const searchTimes: number[] = [];
+      let returned = 0;
+      for (let i = 0; i < 25; i++) {
+        const [ms, res] = await timed(() => post(`${api}/runs/search`, searchBody));
+        if (i >= 3) searchTimes.push(ms);
+        returned = ((res as { runs?: unknown[] }).runs ?? []).length;
+      }
+      out.search = { runs: SEARCH_RUNS, filter: "metrics.m0 > 0.5 and params.lr = '0.01'", order_by: 'metrics.m1 DESC', max_results: 100, returned, median_ms: round(median(searchTimes)), p95_ms: round(p95(searchTimes)) };
+
+      // ---- metric history: 10,000 points, and 1,000,000 points downsampled to 1,000
+      const histRun = ((await post(`${api}/runs/create`, JSON.stringify({ experiment_id: '0' }))) as { run: { info: { run_id: string } } }).run.info.run_id;
+      for (let b = 0; b < 10; b++) {
+        await post(`${api}/runs/log-batch`, JSON.stringify({ run_id: histRun, metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: Math.random(), timestamp: 1, step: b * 1000 + i })) }));
+      }
+      const histTimes: number[] = [];
+      for (let i = 0; i < 25; i++) {
+        const [ms, res] = await timed(async () => (await fetch(`${api}/metrics/get-history?run_id=${histRun}&metric_key=loss`)).json());
+        if ((res as { metrics: unknown[] }).metrics.length !== 10_000) throw new Error('history length');
+        if (i >= 3) histTimes.push(ms);
+      }
+      const bigRun = ((await post(`${api}/runs/create`, JSON.stringify({ experiment_id: '0' }))) as { run: { info: { run_id: string } } }).run.info.run_id;
+      const BIG = Number(process.env.KILN_BENCH_BIG_HISTORY ?? 1_000_000);
+      const [bigLoadMs] = await timed(async () => {
+        const lanes = 4;
+        await Promise.all(Array.from({ length: lanes }, async (_, lane) => {
+          for (let b = lane; b < BIG / 1000; b += lanes) {
+            await post(`${api}/runs/log-batch`, JSON.stringify({ run_id: bigRun, metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: Math.sin((b * 1000 + i) / 5000) + (b * 1000 + i === 654_321 ? 10 : 0), timestamp: 1, step: b * 1000 + i })) }));
+          }
+        }));
+      });
+      const dsTimes: number[] = [];
+      let dsPoints = 0;
+      for (let i = 0; i < 15; i++) {
+        const [ms, res] = await timed(async () => (await fetch(`${url}/api/v1/runs/${bigRun}/metric-history?key=loss&max_points=1000`)).json());
+        dsPoints = (res as { steps: number[] }).steps.length;
+        if (i >= 2) dsTimes.push(ms);
+      }
+      out.history = {
+        points_10k_median_ms: round(median(histTimes)),
+        points_1m_load_seconds: round(bigLoadMs / 1000),
+        points_1m_downsampled_to: dsPoints,
+        points_1m_downsampled_median_ms: round(median(dsTimes)),
+      };
+
+      // ---- create run + 10 params + end run
+      const lifeTimes: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const [ms] = await timed(async () => {
+          const r = (await post(`${api}/runs/create`, JSON.stringify({ experiment_id: '0', start_time: Date.now() }))) as { run: { info: { run_id: string } } };
+          const id = r.run.info.run_id;
+          await post(`${api}/runs/log-batch`, JSON.stringify({ run_id: id, params: Array.from({ length: 10 }, (_, k) => ({ key: `p${k}`, value: String(k) })) }));
+          await post(`${api}/runs/update`, JSON.stringify({ run_id: id, status: 'FINISHED', end_time: Date.now() }));
+        });
+        if (i >= 10) lifeTimes.push(ms);
+      }
+      out.run_lifecycle = { median_ms: round(median(lifeTimes)), p95_ms: round(p95(lifeTimes)) };
+    } finally {
+      clearInterval(sampler);
+      out.server_max_rss_mb = round(maxRss, 1);
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  } finally {
+    await store.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+const results: Record<string, unknown>[] = [];
+for (const b of BACKENDS) results.push(await benchBackend(b));
+
+const mlflowReference = { log_batch_points_per_second: 10_300, search_200_runs_ms: 18, history_10k_ms: 435, run_lifecycle_ms: 25 };
+const targets = { ingestion_points_per_second: 250_000, search_median_ms: 30, history_10k_ms: 15, history_1m_downsampled_ms: 50, run_lifecycle_median_ms: 3, server_rss_mb: 300 };
+type R = { ingestion: { points_per_second: number }; history: { points_10k_median_ms: number }; run_lifecycle: { median_ms: number } };
+process.stdout.write(
+  JSON.stringify(
+    {
+      bench: 'tracking',
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: round(totalmem() / 2 ** 30, 1), node: process.version },
+      targets,
+      mlflow_2_17_reference: mlflowReference,
+      results,
+      ratios_vs_mlflow: results.map((r) => ({
+        backend: r.backend,
+        ingestion_x: round((r as unknown as R).ingestion.points_per_second / mlflowReference.log_batch_points_per_second, 1),
+        history_10k_x: round(mlflowReference.history_10k_ms / (r as unknown as R).history.points_10k_median_ms, 1),
+        run_lifecycle_x: round(mlflowReference.run_lifecycle_ms / (r as unknown as R).run_lifecycle.median_ms, 1),
+      })),
+    },
+    null,
+    2,
+  ) + '\n',
+);

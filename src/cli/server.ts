@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../platform/config.js';
+import { createServer } from '../server.js';
+import { openStore, migrateToLatest } from '../platform/db/index.js';
+
+interface ServerFlags {
+  host?: string;
+  port?: string;
+  store?: string;
+  artifacts?: string;
+  logLevel?: string;
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('server')
+    .description('Start the Kiln server (tracking API, MLflow-compatible API, artifact proxy)')
+    .option('--host <host>', 'interface to bind [env KILN_HOST] (default 127.0.0.1)')
+    .option('--port <port>', 'TCP port [env KILN_PORT] (default 5000)')
+    .option('--store <uri>', 'metadata store: sqlite:///abs/path/kiln.db or postgresql://user@host:5432/db [env KILN_STORE_URI] (default ./.kiln/kiln.db)')
+    .option('--artifacts <uri>', 'artifact store: file:///abs/path or s3://bucket/prefix [env KILN_ARTIFACTS_URI] (default ./.kiln/artifacts)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env KILN_LOG_LEVEL] (default info)')
+    .addHelpText('after', '\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
+    .action(async (flags: ServerFlags) => {
+      const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel });
+      const server = await createServer(config);
+      const url = await server.listen();
+      process.stderr.write(`Kiln server listening on ${url}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        server.logger.info({ signal }, 'shutting down');
+        const force = setTimeout(() => {
+          server.logger.error('graceful shutdown timed out; exiting');
+          process.exit(1);
+        }, config.shutdownTimeoutMs);
+        force.unref();
+        void server.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  const db = program.command('db').description('Metadata database maintenance');
+  db.command('upgrade')
+    .description('Apply pending schema migrations (the server also does this at start)')
+    .option('--store <uri>', 'metadata store URI [env KILN_STORE_URI]')
+    .action(async (flags: { store?: string }) => {
+      const config = loadConfig({ storeUri: flags.store });
+      const store = await openStore(config.storeUri);
+      try {
+        const report = await migrateToLatest(store);
+        process.stdout.write(
+          report.applied.length ? `Applied ${report.applied.join(', ')} to ${store.uri}\n` : `${store.uri} is up to date (${report.current.at(-1) ?? 'empty'})\n`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}

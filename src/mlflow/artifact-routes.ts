@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ArtifactStore } from '../platform/artifacts/types.js';
+import { normalizeArtifactPath } from '../platform/artifacts/path.js';
+import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
+import { KilnError } from '../platform/errors.js';
+
+export interface MlflowArtifactDeps {
+  readonly artifacts: ArtifactStore;
+  readonly uploadLimit: number;
+}
+
+function pathParam(req: FastifyRequest): string {
+  const raw = (req.params as { '*'?: string })['*'] ?? '';
+  return normalizeArtifactPath(raw);
+}
+
+/** MLflow's proxied artifact service (mlflow_artifacts.proto): the store behind `mlflow-artifacts:/` URIs. */
+export async function mlflowArtifactRoutes(app: FastifyInstance, deps: MlflowArtifactDeps): Promise<void> {
+  acceptRawBodies(app);
+  const store = deps.artifacts;
+
+  app.get('/artifacts', async (req) => {
+    const q = req.query as { path?: unknown };
+    const rawPath = Array.isArray(q.path) ? q.path[q.path.length - 1] : q.path;
+    if (rawPath !== undefined && typeof rawPath !== 'string') throw new KilnError('INVALID_PARAMETER_VALUE', 'path must be a string');
+    const path = normalizeArtifactPath(rawPath ?? '', { allowEmpty: true });
+    if (path !== '' && (await store.exists(path))) return { files: [] };
+    const entries = await store.list(path);
+    return {
+      files: entries.map((e) => {
+        const name = e.path.split('/').pop()!;
+        return e.isDir ? { path: name, is_dir: true } : { path: name, is_dir: false, file_size: e.size ?? 0 };
+      }),
+    };
+  });
+
+  app.get('/artifacts/*', async (req, reply) => download(store, pathParam(req), reply));
+
+  app.put('/artifacts/*', async (req) => {
+    const path = pathParam(req);
+    const { body, declaredLength } = limitedBody(req, deps.uploadLimit);
+    await store.put(path, body, declaredLength);
+    return {};
+  });
+
+  app.delete('/artifacts/*', async (req) => {
+    const path = pathParam(req);
+    await store.delete(path);
+    return {};
+  });
+
+  for (const action of ['create', 'complete', 'abort']) {
+    app.post(`/mpu/${action}/*`, async () => {
+      throw new KilnError('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository');
+    });
+  }
+}
+
+export async function download(store: ArtifactStore, path: string, reply: FastifyReply): Promise<FastifyReply> {
+  const obj = await store.get(path);
+  return reply
+    .header('content-type', artifactContentType(path))
+    .header('content-length', obj.size)
+    .header('x-content-type-options', 'nosniff')
+    .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(path.split('/').pop() ?? 'artifact')}`)
+    .send(obj.body);
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import { mlflowTrackingRoutes, type MlflowTrackingDeps } from './tracking-routes.js';
+import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes.js';
+
+export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps;
+
+/** Routes in this context answer errors in MLflow's shape and with MLflow's statuses. */
+function mlflowErrors(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), errorStyle: 'mlflow' };
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
+}
+
+/** MLflow's REST API under both of its prefixes (/api/2.0 for clients, /ajax-api/2.0 for its UI). */
+export async function mlflowPlugin(app: FastifyInstance, deps: MlflowDeps): Promise<void> {
+  for (const base of ['/api/2.0', '/ajax-api/2.0']) {
+    await app.register(
+      async (scope) => {
+        mlflowErrors(scope);
+        await mlflowTrackingRoutes(scope, deps);
+      },
+      { prefix: `${base}/mlflow` },
+    );
+    await app.register(
+      async (scope) => {
+        mlflowErrors(scope);
+        await mlflowArtifactRoutes(scope, deps);
+      },
+      { prefix: `${base}/mlflow-artifacts` },
+    );
+  }
+  await app.register(
+    async (scope) => {
+      mlflowErrors(scope);
+      scope.get('/server-info', async () => ({ multipart_uploads_enabled: false, multipart_downloads_enabled: false }));
+    },
+    { prefix: '/api/3.0/mlflow' },
+  );
+}

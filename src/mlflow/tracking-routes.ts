@@ -1,0 +1,212 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TrackingService } from '../tracking/service.js';
+import type { RunArtifactService } from '../tracking/artifacts.js';
+import { RUN_STATUSES, type DatasetInput, type RunStatus } from '../tracking/types.js';
+import { invalid } from '../platform/errors.js';
+import { Fields, badType } from './fields.js';
+import { mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
+
+export interface MlflowTrackingDeps {
+  readonly tracking: TrackingService;
+  readonly runArtifacts: RunArtifactService;
+}
+
+const fields = (req: FastifyRequest) => new Fields(req.method === 'GET' || req.method === 'DELETE' ? req.query : req.body, req.method === 'GET' || req.method === 'DELETE');
+const runIdOf = (f: Fields) => f.requiredString('run_id', 'run_uuid');
+const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
+
+/** MLflow's tracking service (service.proto) as thin translations onto TrackingService. */
+export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTrackingDeps): Promise<void> {
+  const t = deps.tracking;
+  const post = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
+    app.post(path, async (req) => (await h(fields(req), req)) ?? {});
+  const get = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) => app.get(path, async (req) => (await h(fields(req), req)) ?? {});
+  const both = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
+    app.route({ method: ['GET', 'POST'], url: path, handler: async (req) => (await h(fields(req), req)) ?? {} });
+
+  // ------------------------------------------------------------------ experiments
+  post('/experiments/create', async (f) => ({
+    experiment_id: await t.createExperiment({
+      name: f.requiredString('name'),
+      artifactLocation: f.optionalString('artifact_location'),
+      tags: readKeyValues(f.objectList('tags'), 'tags'),
+    }),
+  }));
+  both('/experiments/search', async (f) => {
+    const page = await t.searchExperiments({
+      filter: f.optionalString('filter'),
+      orderBy: f.stringList('order_by'),
+      viewType: f.viewType('view_type'),
+      maxResults: f.optionalInt('max_results'),
+      pageToken: f.optionalString('page_token'),
+    });
+    return { experiments: page.items.map(mlflowExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  get('/experiments/list', async (f) => {
+    const page = await t.searchExperiments({ viewType: f.viewType('view_type'), maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
+    return { experiments: page.items.map(mlflowExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  get('/experiments/get', async (f) => ({ experiment: mlflowExperiment(await t.getExperiment(f.idString('experiment_id', true))) }));
+  get('/experiments/get-by-name', async (f) => ({ experiment: mlflowExperiment(await t.getExperimentByName(f.requiredString('experiment_name'))) }));
+  post('/experiments/delete', async (f) => t.deleteExperiment(f.idString('experiment_id', true)));
+  post('/experiments/restore', async (f) => t.restoreExperiment(f.idString('experiment_id', true)));
+  post('/experiments/update', async (f) => {
+    const id = f.idString('experiment_id', true);
+    const newName = f.optionalString('new_name');
+    if (newName !== undefined) await t.renameExperiment(id, newName);
+    else await t.getExperiment(id);
+  });
+  post('/experiments/set-experiment-tag', async (f) => t.setExperimentTag(f.idString('experiment_id', true), f.requiredString('key'), f.optionalString('value') ?? ''));
+  post('/experiments/delete-experiment-tag', async (f) => t.deleteExperimentTag(f.idString('experiment_id', true), f.requiredString('key')));
+  post('/experiments/search-datasets', async (f) => {
+    const ids = f.stringList('experiment_ids') ?? [];
+    const summaries = await t.searchDatasets(ids);
+    return { dataset_summaries: summaries.map((s) => ({ experiment_id: s.experimentId, name: s.name, digest: s.digest, ...(s.context ? { context: s.context } : {}) })) };
+  });
+
+  // ------------------------------------------------------------------ runs
+  post('/runs/create', async (f) => {
+    const run = await t.createRun({
+      experimentId: f.idString('experiment_id') ?? '0',
+      runName: f.optionalString('run_name'),
+      startTime: f.optionalInt('start_time'),
+      userId: f.optionalString('user_id'),
+      tags: readKeyValues(f.objectList('tags'), 'tags'),
+    });
+    return { run: mlflowRun(run) };
+  });
+  post('/runs/update', async (f) => {
+    const status = f.optionalString('status');
+    if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw badType('status', status, `one of ${RUN_STATUSES.join(', ')}`);
+    const info = await t.updateRun({ runId: runIdOf(f), status: status as RunStatus | undefined, endTime: f.optionalInt('end_time'), runName: f.optionalString('run_name') });
+    return { run_info: mlflowRunInfo(info) };
+  });
+  post('/runs/delete', async (f) => t.deleteRun(f.requiredString('run_id')));
+  post('/runs/restore', async (f) => t.restoreRun(f.requiredString('run_id')));
+  get('/runs/get', async (f) => ({ run: mlflowRun(await t.getRun(runIdOf(f))) }));
+  both('/runs/search', async (f) => {
+    const page = await t.searchRuns({
+      experimentIds: f.stringList('experiment_ids') ?? [],
+      filter: f.optionalString('filter'),
+      orderBy: f.stringList('order_by'),
+      viewType: f.viewType('run_view_type'),
+      maxResults: f.optionalInt('max_results'),
+      pageToken: f.optionalString('page_token'),
+    });
+    return { runs: page.items.map(mlflowRun), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  post('/runs/log-metric', async (f) => {
+    const [metric] = readMetrics([{ key: f.raw('key'), value: f.raw('value'), timestamp: f.raw('timestamp'), step: f.raw('step') }], 'metric');
+    await t.logBatch({ runId: runIdOf(f), metrics: [metric!] });
+  });
+  post('/runs/log-parameter', async (f) => {
+    const [param] = readKeyValues([{ key: f.raw('key'), value: f.raw('value') }], 'param');
+    if (!f.has('key')) throw invalid(`Missing value for required parameter 'key'.`);
+    if (!f.has('value')) throw invalid(`Missing value for required parameter 'value'.`);
+    await t.logBatch({ runId: runIdOf(f), params: [param!] });
+  });
+  post('/runs/set-tag', async (f) => {
+    if (!f.has('value')) throw invalid(`Missing value for required parameter 'value'.`);
+    await t.setTag(runIdOf(f), f.requiredString('key'), f.optionalString('value') ?? '');
+  });
+  post('/runs/delete-tag', async (f) => t.deleteTag(f.requiredString('run_id'), f.requiredString('key')));
+  post('/runs/log-batch', async (f) => {
+    await t.logBatch({
+      runId: f.requiredString('run_id'),
+      metrics: readMetrics(f.objectList('metrics')),
+      params: readKeyValues(f.objectList('params'), 'params'),
+      tags: readKeyValues(f.objectList('tags'), 'tags'),
+    });
+  });
+  post('/runs/log-model', async (f) => {
+    const runId = runIdOf(f);
+    const modelJson = f.requiredString('model_json');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(modelJson);
+    } catch {
+      throw invalid(`Invalid value for parameter 'model_json': it is not valid JSON.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`model_json must be a JSON object`);
+    const run = await t.getRun(runId);
+    const prev = run.data.tags.find((x) => x.key === LOG_MODEL_HISTORY_TAG)?.value;
+    let history: unknown[] = [];
+    if (prev) {
+      try {
+        const p: unknown = JSON.parse(prev);
+        if (Array.isArray(p)) history = p;
+      } catch {
+        history = [];
+      }
+    }
+    history.push(parsed);
+    await t.setTag(runId, LOG_MODEL_HISTORY_TAG, JSON.stringify(history));
+  });
+  post('/runs/log-inputs', async (f) => {
+    const datasets: DatasetInput[] = f.objectList('datasets').map((d, i) => {
+      const ds = d.dataset;
+      if (typeof ds !== 'object' || ds === null || Array.isArray(ds)) throw invalid(`Missing value for required parameter 'datasets[${i}].dataset'.`);
+      const x = ds as Record<string, unknown>;
+      return {
+        dataset: {
+          name: x.name as string,
+          digest: x.digest as string,
+          sourceType: x.source_type as string,
+          source: x.source as string,
+          schema: x.schema as string | undefined,
+          profile: x.profile as string | undefined,
+        },
+        tags: readKeyValues(Array.isArray(d.tags) ? (d.tags as Record<string, unknown>[]) : [], `datasets[${i}].tags`),
+      };
+    });
+    await t.logInputs(f.requiredString('run_id'), datasets);
+  });
+
+  // ------------------------------------------------------------------ metrics
+  get('/metrics/get-history', async (f) => {
+    const h = await t.getMetricHistory({
+      runId: runIdOf(f),
+      key: f.requiredString('metric_key'),
+      maxResults: f.optionalInt('max_results'),
+      pageToken: f.optionalString('page_token'),
+    });
+    return { metrics: h.metrics.map((m) => mlflowMetric(m)), ...(h.nextPageToken ? { next_page_token: h.nextPageToken } : {}) };
+  });
+  get('/metrics/get-history-bulk', async (f) => {
+    const runIds = f.stringList('run_id') ?? [];
+    if (runIds.length === 0) throw invalid(`GetMetricHistoryBulk request must specify at least one run_id.`);
+    if (runIds.length > 100) throw invalid(`GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received ${runIds.length} run_ids.`);
+    const key = f.requiredString('metric_key');
+    const maxResults = f.optionalInt('max_results') ?? 25_000;
+    const out: Record<string, unknown>[] = [];
+    for (const runId of runIds) {
+      const h = await t.getMetricHistory({ runId, key, maxResults: Math.min(maxResults, 25_000) });
+      out.push(...h.metrics.map((m) => mlflowMetric(m, runId)));
+    }
+    return { metrics: out.slice(0, maxResults) };
+  });
+  get('/metrics/get-history-bulk-interval', async (f) => {
+    const runIds = f.stringList('run_ids') ?? [];
+    if (runIds.length === 0) throw invalid(`Missing value for required parameter 'run_ids'.`);
+    if (runIds.length > 100) throw invalid(`GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received ${runIds.length} run_ids.`);
+    const key = f.requiredString('metric_key');
+    const maxResults = f.optionalInt('max_results') ?? 320;
+    if (maxResults < 1 || maxResults > 1000) throw invalid(`max_results must be between 1 and 1000, got ${maxResults}`);
+    const out: Record<string, unknown>[] = [];
+    for (const runId of runIds) {
+      const h = await t.getMetricHistory({ runId, key, maxPoints: Math.max(2, maxResults), startStep: f.optionalInt('start_step'), endStep: f.optionalInt('end_step') });
+      out.push(...h.metrics.map((m) => mlflowMetric(m, runId)));
+    }
+    return { metrics: out };
+  });
+
+  // ------------------------------------------------------------------ run artifacts
+  get('/artifacts/list', async (f) => {
+    const runId = runIdOf(f);
+    const listing = await deps.runArtifacts.list(runId, f.optionalString('path') ?? '');
+    return {
+      root_uri: listing.rootUri,
+      files: listing.files.map((e) => (e.isDir ? { path: e.path, is_dir: true } : { path: e.path, is_dir: false, file_size: e.size ?? 0 })),
+    };
+  });
+}

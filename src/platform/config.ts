@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { KilnError } from './errors.js';
+
+/**
+ * Server configuration. Precedence: CLI flag > environment variable > config file > default.
+ * The config file is JSON: `$KILN_CONFIG`, else `<home>/config.json` when it exists.
+ */
+export interface KilnConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly home: string;
+  readonly storeUri: string;
+  readonly artifactsUri: string;
+  readonly logLevel: string;
+  /** Largest request body in bytes for JSON APIs (MLflow's limit is 1,000,000 for log-batch). */
+  readonly bodyLimit: number;
+  /** Largest artifact upload in bytes. */
+  readonly artifactUploadLimit: number;
+  readonly dbPoolSize: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface ConfigSetting {
+  readonly key: keyof KilnConfig;
+  readonly env: string;
+  readonly flag?: string;
+  readonly description: string;
+  readonly parse: (raw: string) => string | number;
+}
+
+const int = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new KilnError('INVALID_PARAMETER_VALUE', `${name} must be a non-negative integer, got '${raw}'`);
+  return n;
+};
+const str = (raw: string) => raw;
+
+/** The one list of settings; the CLI, docs and env parsing all read it. */
+export const SETTINGS: readonly ConfigSetting[] = [
+  { key: 'host', env: 'KILN_HOST', flag: '--host', description: 'Interface to bind (default 127.0.0.1).', parse: str },
+  { key: 'port', env: 'KILN_PORT', flag: '--port', description: 'TCP port (default 5000).', parse: int('port') },
+  { key: 'home', env: 'KILN_HOME', description: 'Data folder for the embedded defaults (default ./.kiln).', parse: str },
+  {
+    key: 'storeUri',
+    env: 'KILN_STORE_URI',
+    flag: '--store',
+    description: 'Metadata store: sqlite:///abs/path/kiln.db (default <home>/kiln.db) or postgresql://user@host:5432/db.',
+    parse: str,
+  },
+  {
+    key: 'artifactsUri',
+    env: 'KILN_ARTIFACTS_URI',
+    flag: '--artifacts',
+    description: 'Artifact store: file:///abs/path (default <home>/artifacts) or s3://bucket/prefix.',
+    parse: str,
+  },
+  { key: 'logLevel', env: 'KILN_LOG_LEVEL', flag: '--log-level', description: 'fatal|error|warn|info|debug|trace|silent (default info).', parse: str },
+  { key: 'bodyLimit', env: 'KILN_BODY_LIMIT', description: 'Largest JSON request body in bytes (default 1048576).', parse: int('body limit') },
+  {
+    key: 'artifactUploadLimit',
+    env: 'KILN_ARTIFACT_UPLOAD_LIMIT',
+    description: 'Largest single artifact upload in bytes (default 5368709120, 5 GiB).',
+    parse: int('artifact upload limit'),
+  },
+  { key: 'dbPoolSize', env: 'KILN_DB_POOL_SIZE', description: 'PostgreSQL connection pool size (default 10).', parse: int('pool size') },
+  {
+    key: 'shutdownTimeoutMs',
+    env: 'KILN_SHUTDOWN_TIMEOUT_MS',
+    description: 'How long graceful shutdown waits for in-flight requests (default 10000).',
+    parse: int('shutdown timeout'),
+  },
+];
+
+export const S3_ENV_VARIABLES = [
+  ['KILN_S3_ENDPOINT', 'S3-compatible endpoint URL (e.g. http://127.0.0.1:9000); path-style addressing is used when set.'],
+  ['AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN', 'Credentials (or any other source of the standard AWS chain).'],
+  ['AWS_REGION / AWS_DEFAULT_REGION', 'Region (default us-east-1).'],
+] as const;
+
+export type ConfigOverrides = Partial<Record<keyof KilnConfig, string | number | undefined>>;
+
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): KilnConfig {
+  const home = resolve(cwd, String(overrides.home ?? env.KILN_HOME ?? '.kiln'));
+  const file = readConfigFile(env.KILN_CONFIG ? resolve(cwd, env.KILN_CONFIG) : resolve(home, 'config.json'), !!env.KILN_CONFIG);
+  const values: Record<string, string | number> = {
+    host: '127.0.0.1',
+    port: 5000,
+    home,
+    storeUri: 'sqlite://' + pathToFileURL(resolve(home, 'kiln.db')).pathname,
+    artifactsUri: pathToFileURL(resolve(home, 'artifacts')).href,
+    logLevel: 'info',
+    bodyLimit: 1024 * 1024,
+    artifactUploadLimit: 5 * 1024 * 1024 * 1024,
+    dbPoolSize: 10,
+    shutdownTimeoutMs: 10_000,
+  };
+  for (const s of SETTINGS) {
+    const fromFile = file[s.key];
+    if (fromFile !== undefined) values[s.key] = s.parse(String(fromFile));
+    const fromEnv = env[s.env];
+    if (fromEnv !== undefined && fromEnv !== '') values[s.key] = s.parse(fromEnv);
+    const fromFlag = overrides[s.key];
+    if (fromFlag !== undefined) values[s.key] = s.parse(String(fromFlag));
+  }
+  if (values.port === undefined || Number(values.port) > 65535) {
+    throw new KilnError('INVALID_PARAMETER_VALUE', `port must be between 0 and 65535, got ${values.port}`);
+  }
+  return Object.freeze(values as unknown as KilnConfig);
+}
+
+function readConfigFile(path: string, required: boolean): Record<string, unknown> {
+  if (!existsSync(path)) {
+    if (required) throw new KilnError('INVALID_PARAMETER_VALUE', `Config file ${path} does not exist`);
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (e) {
+    throw new KilnError('INVALID_PARAMETER_VALUE', `Config file ${path} is not valid: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,24 @@
+import type { ColumnDataType } from 'kysely';
+
+/**
+ * What differs between metadata engines, as capability values with defaults on a base adapter.
+ * Services never branch on the engine name; they read these.
+ */
+export interface StoreAdapter {
+  readonly engine: 'sqlite' | 'postgresql';
+  /** Column type of an auto-incrementing 64-bit primary key. */
+  readonly autoIdType: ColumnDataType;
+  /** Whether the column definition needs `.autoIncrement()` in addition to the type. */
+  readonly autoIdNeedsAutoIncrement: boolean;
+  /** Most bound parameters one statement may carry. */
+  readonly maxBindParameters: number;
+  /** True when the error is a unique-constraint violation. */
+  isUniqueViolation(e: unknown): boolean;
+  /** True when the error means the engine is briefly unavailable (busy, connection lost) and a retry may pass. */
+  isTransient(e: unknown): boolean;
+}
+
+export const baseAdapter = {
+  autoIdNeedsAutoIncrement: false,
+  maxBindParameters: 32_000,
+} as const;

@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KilnError } from '../errors.js';
+import type { MetadataStore, QueryObserver } from './types.js';
+
+export type { MetadataStore } from './types.js';
+export type { Database } from './schema.js';
+export type { StoreAdapter } from './adapter.js';
+export { migrateToLatest } from './migrations.js';
+
+/** Parses `sqlite:///abs/path.db`, `sqlite://:memory:` or `postgresql://...` and opens the store. */
+export interface OpenStoreOptions {
+  readonly poolSize?: number;
+  /** Called after every query with its SQL text, duration and outcome (for metrics). */
+  readonly onQuery?: QueryObserver;
+}
+
+export async function openStore(uri: string, opts: OpenStoreOptions = {}): Promise<MetadataStore> {
+  if (uri.startsWith('sqlite:')) {
+    return (await import('./sqlite/connect.js')).openSqlite(sqliteFileFromUri(uri), opts.onQuery);
+  }
+  if (uri.startsWith('postgresql://') || uri.startsWith('postgres://')) {
+    return (await import('./postgres/connect.js')).openPostgres(uri, opts.poolSize, opts.onQuery);
+  }
+  throw new KilnError(
+    'INVALID_PARAMETER_VALUE',
+    `Unsupported store URI '${uri}': use sqlite:///absolute/path/kiln.db or postgresql://user@host:5432/db`,
+  );
+}
+
+export function sqliteFileFromUri(uri: string): string {
+  if (uri === 'sqlite://:memory:' || uri === 'sqlite:///:memory:') return ':memory:';
+  if (uri.startsWith('sqlite:///')) return fileURLToPath('file:///' + uri.slice('sqlite:///'.length).replace(/^\/+/, ''));
+  if (uri.startsWith('sqlite://')) {
+    // sqlite://relative/path.db is relative to the working directory.
+    return resolve(uri.slice('sqlite://'.length));
+  }
+  throw new KilnError('INVALID_PARAMETER_VALUE', `Invalid SQLite URI '${uri}'`);
+}

@@ -1,0 +1,201 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { StoreAdapter } from './adapter.js';
+import type { MetadataStore } from './types.js';
+import { KilnError } from '../errors.js';
+
+// Migrations are typed against an open schema on purpose: they describe history, not today's types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+function initialSchema(adapter: StoreAdapter): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('experiments')
+        .addColumn('experiment_id', adapter.autoIdType, (c) => {
+          const pk = c.primaryKey();
+          return adapter.autoIdNeedsAutoIncrement ? pk.autoIncrement() : pk;
+        })
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('artifact_location', 'text', (c) => c.notNull())
+        .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('last_update_time', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('experiment_tags')
+        .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('experiments.experiment_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('experiment_tags_pk', ['experiment_id', 'key'])
+        .execute();
+
+      await db.schema
+        .createTable('runs')
+        .addColumn('run_id', 'text', (c) => c.primaryKey())
+        .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('experiments.experiment_id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('start_time', 'bigint', (c) => c.notNull())
+        .addColumn('end_time', 'bigint')
+        .addColumn('artifact_uri', 'text', (c) => c.notNull())
+        .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
+        .addColumn('deleted_time', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('runs_experiment_stage_start')
+        .on('runs')
+        .columns(['experiment_id', 'lifecycle_stage', 'start_time'])
+        .execute();
+
+      for (const table of ['params', 'tags'] as const) {
+        await db.schema
+          .createTable(table)
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pk`, ['run_id', 'key'])
+          .execute();
+        await db.schema.createIndex(`${table}_key_value`).on(table).columns(['key', 'value']).execute();
+      }
+
+      await db.schema
+        .createTable('metrics')
+        .addColumn('id', adapter.autoIdType, (c) => {
+          const pk = c.primaryKey();
+          return adapter.autoIdNeedsAutoIncrement ? pk.autoIncrement() : pk;
+        })
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision')
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .execute();
+      // Unique over the whole point so a retried batch stores nothing twice; it also serves history reads.
+      await db.schema
+        .createIndex('metrics_point')
+        .on('metrics')
+        .columns(['run_id', 'key', 'step', 'timestamp', 'value'])
+        .unique()
+        .execute();
+
+      await db.schema
+        .createTable('latest_metrics')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision')
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('latest_metrics_pk', ['run_id', 'key'])
+        .execute();
+      await db.schema.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'value']).execute();
+
+      await db.schema
+        .createTable('datasets')
+        .addColumn('dataset_id', 'text', (c) => c.primaryKey())
+        .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('experiments.experiment_id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('source_type', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('schema', 'text')
+        .addColumn('profile', 'text')
+        .addColumn('created_time', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('datasets_identity', ['experiment_id', 'name', 'digest'])
+        .execute();
+
+      await db.schema
+        .createTable('run_inputs')
+        .addColumn('input_id', 'text', (c) => c.primaryKey())
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+        .addColumn('dataset_id', 'text', (c) => c.notNull().references('datasets.dataset_id'))
+        .addUniqueConstraint('run_inputs_identity', ['run_id', 'dataset_id'])
+        .execute();
+      await db.schema.createIndex('run_inputs_dataset').on('run_inputs').column('dataset_id').execute();
+
+      await db.schema
+        .createTable('input_tags')
+        .addColumn('input_id', 'text', (c) => c.notNull().references('run_inputs.input_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('input_tags_pk', ['input_id', 'key'])
+        .execute();
+
+      const now = Date.now();
+      await db
+        .insertInto('experiments')
+        .values({
+          experiment_id: 0,
+          name: 'Default',
+          artifact_location: 'mlflow-artifacts:/0',
+          lifecycle_stage: 'active',
+          creation_time: now,
+          last_update_time: now,
+        })
+        .execute();
+    },
+  };
+}
+
+/** Every migration, in order. Names sort lexically; never rename or edit one that has shipped. */
+export function migrations(adapter: StoreAdapter): Record<string, Migration> {
+  return {
+    '0001_tracking': initialSchema(adapter),
+  };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly all: Record<string, Migration>) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.all;
+  }
+}
+
+export interface MigrationReport {
+  readonly applied: string[];
+  readonly current: string[];
+}
+
+/**
+ * Brings the schema to the latest version. Safe to run from several processes at once:
+ * Kysely's migrator takes a lock (a PostgreSQL advisory lock; SQLite's single writer) around the whole run.
+ */
+export async function migrateToLatest(store: MetadataStore): Promise<MigrationReport> {
+  // Processes starting together can collide before the lock is taken (PostgreSQL's concurrent
+  // CREATE TABLE IF NOT EXISTS of the bookkeeping tables; SQLite's lock upgrade). The loser retries
+  // and then finds the work done.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(store);
+    } catch (e) {
+      const cause = e instanceof KilnError ? (e as KilnError & { cause?: unknown }).cause : e;
+      const retryable = store.adapter.isTransient(cause) || store.adapter.isUniqueViolation(cause);
+      if (!retryable || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
+    }
+  }
+}
+
+async function migrateOnce(store: MetadataStore): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: new InCodeProvider(migrations(store.adapter)),
+    migrationTableName: 'kiln_migrations',
+    migrationLockTableName: 'kiln_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const ke = new KilnError(
+      'INTERNAL_ERROR',
+      `Database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    Object.defineProperty(ke, 'cause', { value: error });
+    throw ke;
+  }
+  const current = (await migrator.getMigrations()).filter((m) => m.executedAt).map((m) => m.name);
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), current };
+}
+

@@ -1,0 +1,56 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from '../schema.js';
+import { baseAdapter, type StoreAdapter } from '../adapter.js';
+import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
+
+export const postgresAdapter: StoreAdapter = {
+  ...baseAdapter,
+  engine: 'postgresql',
+  autoIdType: 'bigserial',
+  autoIdNeedsAutoIncrement: false,
+  maxBindParameters: 65_000,
+  isUniqueViolation: (e) => errCode(e) === '23505',
+  // 40001 serialization failure, 40P01 deadlock, 57P01 admin shutdown, 08xxx connection exceptions.
+  isTransient: (e) => {
+    const c = errCode(e);
+    return typeof c === 'string' && (c === '40001' || c === '40P01' || c === '57P01' || c.startsWith('08') || c === 'ECONNREFUSED' || c === 'ECONNRESET');
+  },
+};
+
+function errCode(e: unknown): unknown {
+  return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+}
+
+const INT8_OID = 20;
+
+/** Opens a pooled PostgreSQL connection. The `pg` driver is loaded only here. */
+export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryObserver): Promise<MetadataStore> {
+  const pg = (await import('pg')).default;
+  const pool = new pg.Pool({
+    connectionString: uri,
+    max: poolSize,
+    // 64-bit integers (times in ms, ids) fit a double exactly up to 2^53: return numbers, not strings.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: kyselyLog(onQuery) });
+  let closed = false;
+  return {
+    db,
+    adapter: postgresAdapter,
+    uri: uri.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@'),
+    async ping() {
+      await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

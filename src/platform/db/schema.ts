@@ -1,0 +1,101 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as Kysely sees them. Times are integer milliseconds since the epoch.
+ * Metric values are stored as double precision; NaN is stored as NULL (SQL engines disagree on NaN),
+ * ±Infinity are stored as they are.
+ */
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string; // 'active' | 'deleted'
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface ExperimentTagsTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  run_id: string; // 32 lowercase hex chars
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: string; // RUNNING | SCHEDULED | FINISHED | FAILED | KILLED
+  start_time: number;
+  end_time: number | null;
+  artifact_uri: string;
+  lifecycle_stage: string; // 'active' | 'deleted'
+  deleted_time: number | null;
+}
+
+export interface ParamsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface TagsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface MetricsTable {
+  id: Generated<number>;
+  run_id: string;
+  key: string;
+  value: number | null; // NULL = NaN
+  timestamp: number;
+  step: number;
+}
+
+/** One row per (run, metric key): the value at the highest step, then the latest timestamp. Kept for search. */
+export interface LatestMetricsTable {
+  run_id: string;
+  key: string;
+  value: number | null; // NULL = NaN
+  timestamp: number;
+  step: number;
+}
+
+export interface DatasetsTable {
+  dataset_id: string;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+  created_time: number;
+}
+
+export interface RunInputsTable {
+  input_id: string;
+  run_id: string;
+  dataset_id: string;
+}
+
+export interface InputTagsTable {
+  input_id: string;
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  params: ParamsTable;
+  tags: TagsTable;
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  datasets: DatasetsTable;
+  run_inputs: RunInputsTable;
+  input_tags: InputTagsTable;
+}

@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../schema.js';
+import { baseAdapter, type StoreAdapter } from '../adapter.js';
+import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
+
+export const sqliteAdapter: StoreAdapter = {
+  ...baseAdapter,
+  engine: 'sqlite',
+  autoIdType: 'integer',
+  autoIdNeedsAutoIncrement: true,
+  maxBindParameters: 32_000,
+  isUniqueViolation: (e) => errCode(e) === 'SQLITE_CONSTRAINT_UNIQUE' || errCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+  isTransient: (e) => errCode(e) === 'SQLITE_BUSY' || errCode(e) === 'SQLITE_LOCKED',
+};
+
+function errCode(e: unknown): unknown {
+  return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+}
+
+/** Opens a SQLite database file (created if missing) in WAL mode. */
+export async function openSqlite(file: string, onQuery?: QueryObserver): Promise<MetadataStore> {
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const conn = new BetterSqlite3(file);
+  // WAL lets readers run beside the one writer; NORMAL sync keeps every committed transaction across a
+  // process crash (kill -9) and only risks the last ones on power loss. busy_timeout makes a second
+  // process on the same file wait instead of failing with "database is locked".
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('synchronous = NORMAL');
+  conn.pragma('busy_timeout = 10000');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('case_sensitive_like = ON');
+  conn.pragma('cache_size = -65536');
+  conn.pragma('temp_store = MEMORY');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }), log: kyselyLog(onQuery) });
+  let closed = false;
+  return {
+    db,
+    adapter: sqliteAdapter,
+    uri: `sqlite://${file === ':memory:' ? ':memory:' : '/' + file.replace(/^\/+/, '')}`,
+    async ping() {
+      await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

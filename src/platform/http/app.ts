@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from '../logging.js';
+import { KilnError } from '../errors.js';
+import { errorBody, installErrorHandler } from './error-handler.js';
+import { ServerMetrics } from './metrics.js';
+import { installValidators } from './validators.js';
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  readonly bodyLimit: number;
+  readonly metrics: ServerMetrics;
+  readonly version: string;
+  /** Answers whether the server can serve (database reachable, artifact store ready). */
+  readonly healthCheck: () => Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The Fastify instance with everything every capability shares: ids, logs, errors, validation, metrics, OpenAPI, health. */
+export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    ajv: { customOptions: { coerceTypes: 'array' } },
+  }) as unknown as FastifyInstance;
+
+  installValidators(app);
+  installErrorHandler(app);
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const mlflow = /^\/(ajax-)?api\/[23]\.0\//.test(req.url);
+    const err = new KilnError('ENDPOINT_NOT_FOUND', `No endpoint ${req.method} ${req.url.split('?')[0]}`);
+    void reply.status(404).send(errorBody(err, mlflow));
+  });
+  opts.metrics.install(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Kiln API',
+        version: opts.version,
+        description: 'The native Kiln REST API. Bodies and responses are JSON with snake_case fields; times are milliseconds since the epoch.',
+      },
+      servers: [{ url: '/' }],
+    },
+  });
+
+  app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await opts.healthCheck();
+      return reply.type('text/plain').send('OK');
+    } catch (e) {
+      return reply.status(503).type('text/plain').send(`UNAVAILABLE: ${(e as Error).message}`);
+    }
+  });
+  app.get('/version', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send(opts.version));
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KilnError, isKilnError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Error body and status style of a route: the native API or MLflow's. */
+    errorStyle?: 'native' | 'mlflow';
+  }
+}
+
+/** Turns anything thrown into a KilnError: our own, Fastify's 4xx (parsing, validation, limits), or an internal error. */
+export function toKilnError(err: unknown): KilnError {
+  if (isKilnError(err)) return err;
+  const fe = err as Partial<FastifyError> & { validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string };
+  if (fe && Array.isArray(fe.validation)) {
+    const v = fe.validation[0];
+    const where = v?.instancePath ? v.instancePath.replace(/^\//, '').replace(/\//g, '.') : v?.params?.missingProperty ? String(v.params.missingProperty) : '';
+    const field = where || (v?.params?.additionalProperty ? String(v.params.additionalProperty) : '');
+    let message = v?.message ?? 'is invalid';
+    if (v?.params?.missingProperty) message = `Missing value for required parameter '${String(v.params.missingProperty)}'.`;
+    else if (v?.params?.additionalProperty) message = `Unknown field '${String(v.params.additionalProperty)}' in ${fe.validationContext ?? 'request'}.`;
+    else message = `Invalid value for parameter '${field}' in ${fe.validationContext ?? 'request'}: ${message}.`;
+    return new KilnError('INVALID_PARAMETER_VALUE', message, { field, location: fe.validationContext });
+  }
+  const status = typeof fe?.statusCode === 'number' ? fe.statusCode : 500;
+  if (status === 413 || fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new KilnError('REQUEST_TOO_LARGE', 'Request body is too large.');
+  }
+  if (status === 415 || fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new KilnError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: send application/json.');
+  }
+  if (fe?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new KilnError('MALFORMED_REQUEST', 'Request body is empty; send a JSON object.');
+  if (fe?.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return new KilnError('MALFORMED_REQUEST', 'Content-Length does not match the body.');
+  if (err instanceof SyntaxError || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new KilnError('MALFORMED_REQUEST', `Malformed JSON body: ${(err as Error).message}`);
+  }
+  if (status >= 400 && status < 500) return new KilnError('BAD_REQUEST', fe?.message ?? 'Bad request.');
+  return new KilnError('INTERNAL_ERROR', 'Internal server error.');
+}
+
+/** The one error handler: maps codes to status and body (native or MLflow shape); 5xx logged as errors, 4xx as info. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const ke = toKilnError(err);
+    const mlflow = req.routeOptions.config?.errorStyle === 'mlflow';
+    const status = mlflow ? ke.mlflowStatus : ke.status;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: ke.code, msg: ke.message }, 'request rejected');
+    void reply.status(status).send(errorBody(ke, mlflow));
+  });
+}
+
+export function errorBody(ke: KilnError, mlflow: boolean): Record<string, unknown> {
+  return mlflow
+    ? { error_code: ke.mlflowCode, message: ke.message }
+    : { error_code: ke.code, message: ke.message, ...(ke.details ? { details: ke.details } : {}) };
+}

@@ -1,0 +1,28 @@
+import { invalid } from './errors.js';
+
+/** Opaque page tokens: base64url JSON. Clients must treat them as opaque. */
+export function encodePageToken(payload: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+}
+
+export function decodePageToken(token: string | undefined): Record<string, unknown> | undefined {
+  if (token === undefined || token === '') return undefined;
+  if (typeof token !== 'string' || token.length > 4096) throw invalid('Invalid page token');
+  let parsed: unknown;
+  try {
+    // Accept both base64url and standard base64 (MLflow's clients pass tokens back as they got them).
+    parsed = JSON.parse(Buffer.from(token, token.includes('+') || token.includes('/') ? 'base64' : 'base64url').toString('utf8'));
+  } catch {
+    throw invalid(`Invalid page token '${token.slice(0, 64)}': it was not produced by this server`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`Invalid page token '${token.slice(0, 64)}'`);
+  return parsed as Record<string, unknown>;
+}
+
+export function offsetFromPageToken(token: string | undefined): number {
+  const p = decodePageToken(token);
+  if (!p) return 0;
+  const offset = p.offset;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw invalid('Invalid page token: bad offset');
+  return offset;
+}

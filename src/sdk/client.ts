@@ -1,0 +1,232 @@
+import { readFile } from 'node:fs/promises';
+import { HttpClient, type HttpOptions } from './http.js';
+import type {
+  CreateExperimentInput,
+  CreateRunInput,
+  DatasetInput,
+  Experiment,
+  LogBatchInput,
+  MetricHistory,
+  MetricHistoryInput,
+  Page,
+  Run,
+  RunInfo,
+  SearchExperimentsInput,
+  SearchRunsInput,
+  Tag,
+  TrackingApi,
+  UpdateRunInput,
+} from '../tracking/types.js';
+
+type Json = Record<string, unknown>;
+
+const toMap = (tags: readonly Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
+const fromMap = (m: unknown): Tag[] => Object.entries((m ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value }));
+const fromDouble = (v: unknown): number => (typeof v === 'number' ? v : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : NaN);
+const toDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+const enc = encodeURIComponent;
+
+function experiment(j: Json): Experiment {
+  return {
+    experimentId: j.experiment_id as string,
+    name: j.name as string,
+    artifactLocation: j.artifact_location as string,
+    lifecycleStage: j.lifecycle_stage as Experiment['lifecycleStage'],
+    creationTime: j.creation_time as number,
+    lastUpdateTime: j.last_update_time as number,
+    tags: fromMap(j.tags),
+  };
+}
+
+function run(j: Json): Run {
+  const metrics = Object.entries((j.metrics ?? {}) as Record<string, { value: unknown; step: number; timestamp: number }>).map(([key, m]) => ({
+    key,
+    value: fromDouble(m.value),
+    step: m.step,
+    timestamp: m.timestamp,
+  }));
+  return {
+    info: {
+      runId: j.run_id as string,
+      runName: j.run_name as string,
+      experimentId: j.experiment_id as string,
+      userId: j.user_id as string,
+      status: j.status as RunInfo['status'],
+      startTime: j.start_time as number,
+      endTime: (j.end_time as number | null) ?? null,
+      artifactUri: j.artifact_uri as string,
+      lifecycleStage: j.lifecycle_stage as RunInfo['lifecycleStage'],
+    },
+    data: { metrics, params: fromMap(j.params), tags: fromMap(j.tags) },
+    inputs: {
+      datasetInputs: ((j.dataset_inputs ?? []) as Json[]).map((d) => ({
+        dataset: {
+          name: d.name as string,
+          digest: d.digest as string,
+          sourceType: d.source_type as string,
+          source: d.source as string,
+          schema: (d.schema as string | null) ?? null,
+          profile: (d.profile as string | null) ?? null,
+        },
+        tags: fromMap(d.tags),
+      })),
+    },
+  };
+}
+
+export interface ArtifactFile {
+  readonly path: string;
+  readonly isDir: boolean;
+  readonly size?: number;
+}
+
+/** The native API as a TrackingApi: the same calls the server's service offers, over HTTP. */
+export class KilnClient implements TrackingApi {
+  readonly http: HttpClient;
+
+  constructor(opts: Partial<HttpOptions> & { trackingUri?: string } = {}) {
+    const baseUrl = opts.baseUrl ?? opts.trackingUri ?? process.env.KILN_TRACKING_URI ?? process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000';
+    this.http = new HttpClient({ ...opts, baseUrl });
+  }
+
+  get trackingUri(): string {
+    return this.http.baseUrl;
+  }
+
+  private api<T = Json>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
+    return this.http.json<T>(method, `/api/v1${path}`, body, query);
+  }
+
+  async createExperiment(input: CreateExperimentInput): Promise<string> {
+    const r = await this.api<{ experiment: Json }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: toMap(input.tags) });
+    return r.experiment.experiment_id as string;
+  }
+  async getExperiment(id: string): Promise<Experiment> {
+    return experiment((await this.api<{ experiment: Json }>('GET', `/experiments/${enc(id)}`)).experiment);
+  }
+  async getExperimentByName(name: string): Promise<Experiment> {
+    return experiment((await this.api<{ experiment: Json }>('GET', `/experiments/by-name/${enc(name)}`)).experiment);
+  }
+  async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
+    const r = await this.api<{ experiments: Json[]; next_page_token?: string }>('GET', '/experiments', undefined, {
+      filter: input.filter,
+      order_by: input.orderBy,
+      view_type: input.viewType,
+      max_results: input.maxResults,
+      page_token: input.pageToken,
+    });
+    return { items: r.experiments.map(experiment), nextPageToken: r.next_page_token };
+  }
+  async renameExperiment(id: string, newName: string): Promise<void> {
+    await this.api('PATCH', `/experiments/${enc(id)}`, { name: newName });
+  }
+  async deleteExperiment(id: string): Promise<void> {
+    await this.api('DELETE', `/experiments/${enc(id)}`);
+  }
+  async restoreExperiment(id: string): Promise<void> {
+    await this.api('POST', `/experiments/${enc(id)}/restore`);
+  }
+  async setExperimentTag(id: string, key: string, value: string): Promise<void> {
+    await this.api('POST', `/experiments/${enc(id)}/tags`, { key, value });
+  }
+  async deleteExperimentTag(id: string, key: string): Promise<void> {
+    await this.api('DELETE', `/experiments/${enc(id)}/tags`, undefined, { key });
+  }
+
+  async createRun(input: CreateRunInput): Promise<Run> {
+    const r = await this.api<{ run: Json }>('POST', '/runs', {
+      experiment_id: input.experimentId,
+      run_name: input.runName,
+      start_time: input.startTime,
+      user_id: input.userId,
+      tags: toMap(input.tags),
+    });
+    return run(r.run);
+  }
+  async getRun(runId: string): Promise<Run> {
+    return run((await this.api<{ run: Json }>('GET', `/runs/${enc(runId)}`)).run);
+  }
+  async updateRun(input: UpdateRunInput): Promise<RunInfo> {
+    const r = await this.api<{ run: Json }>('PATCH', `/runs/${enc(input.runId)}`, { status: input.status, end_time: input.endTime ?? undefined, run_name: input.runName });
+    return run(r.run).info;
+  }
+  async deleteRun(runId: string): Promise<void> {
+    await this.api('DELETE', `/runs/${enc(runId)}`);
+  }
+  async restoreRun(runId: string): Promise<void> {
+    await this.api('POST', `/runs/${enc(runId)}/restore`);
+  }
+  async logBatch(input: LogBatchInput): Promise<void> {
+    await this.api('POST', `/runs/${enc(input.runId)}/log`, {
+      metrics: input.metrics?.map((m) => ({ key: m.key, value: toDouble(m.value), timestamp: m.timestamp, step: m.step })),
+      params: input.params ? toMap(input.params) : undefined,
+      tags: input.tags ? toMap(input.tags) : undefined,
+    });
+  }
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.api('POST', `/runs/${enc(runId)}/tags`, { key, value });
+  }
+  async deleteTag(runId: string, key: string): Promise<void> {
+    await this.api('DELETE', `/runs/${enc(runId)}/tags`, undefined, { key });
+  }
+  async logInputs(runId: string, datasets: readonly DatasetInput[]): Promise<void> {
+    await this.api('POST', `/runs/${enc(runId)}/inputs`, {
+      datasets: datasets.map((d) => ({
+        name: d.dataset.name,
+        digest: d.dataset.digest,
+        source_type: d.dataset.sourceType,
+        source: d.dataset.source,
+        schema: d.dataset.schema ?? undefined,
+        profile: d.dataset.profile ?? undefined,
+        tags: toMap(d.tags),
+      })),
+    });
+  }
+  async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
+    const r = await this.api<{ runs: Json[]; next_page_token?: string }>('POST', '/runs/search', {
+      experiment_ids: input.experimentIds,
+      filter: input.filter,
+      order_by: input.orderBy,
+      view_type: input.viewType,
+      max_results: input.maxResults,
+      page_token: input.pageToken,
+    });
+    return { items: r.runs.map(run), nextPageToken: r.next_page_token };
+  }
+  async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {
+    const r = await this.api<{ steps: number[]; timestamps: number[]; values: unknown[]; downsampled: boolean; total_points?: number; next_page_token?: string }>(
+      'GET',
+      `/runs/${enc(input.runId)}/metric-history`,
+      undefined,
+      { key: input.key, max_results: input.maxResults, page_token: input.pageToken, max_points: input.maxPoints, start_step: input.startStep, end_step: input.endStep },
+    );
+    return {
+      metrics: r.steps.map((step, i) => ({ key: input.key, step, timestamp: r.timestamps[i]!, value: fromDouble(r.values[i]) })),
+      downsampled: r.downsampled,
+      totalPoints: r.total_points,
+      nextPageToken: r.next_page_token,
+    };
+  }
+
+  // ------------------------------------------------------------------ artifacts
+  async listArtifacts(runId: string, path = ''): Promise<{ rootUri: string; files: ArtifactFile[] }> {
+    const r = await this.api<{ root_uri: string; files: { path: string; is_dir: boolean; size?: number }[] }>('GET', `/runs/${enc(runId)}/artifacts`, undefined, { path });
+    return { rootUri: r.root_uri, files: r.files.map((f) => ({ path: f.path, isDir: f.is_dir, size: f.size })) };
+  }
+  /** Uploads bytes, or a local file when `data` is a `{ file }` reference. */
+  async uploadArtifact(runId: string, artifactPath: string, data: Uint8Array | string | { file: string }): Promise<void> {
+    const body = typeof data === 'string' ? Buffer.from(data) : data instanceof Uint8Array ? data : await readFile(data.file);
+    await this.http.send('PUT', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`, body, undefined, {
+      'content-type': 'application/octet-stream',
+    });
+  }
+  async downloadArtifact(runId: string, artifactPath: string): Promise<Buffer> {
+    const res = await this.http.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
+  /** Streams a download to a Node stream-friendly Response body. */
+  async openArtifact(runId: string, artifactPath: string): Promise<Response> {
+    return this.http.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`);
+  }
+}
+

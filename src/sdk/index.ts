@@ -1,0 +1,103 @@
+import { KilnClient } from './client.js';
+import { ActiveRun } from './run.js';
+import type { MetricBufferOptions } from './metric-buffer.js';
+import type { HttpOptions } from './http.js';
+import type { Tag } from '../tracking/types.js';
+
+export { KilnClient, type ArtifactFile } from './client.js';
+export { ActiveRun } from './run.js';
+export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
+export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
+export type * from '../tracking/types.js';
+
+export interface KilnOptions extends Partial<HttpOptions> {
+  /** Server URL; default $KILN_TRACKING_URI, then $MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */
+  readonly trackingUri?: string;
+  readonly buffer?: MetricBufferOptions;
+}
+
+export interface StartRunOptions {
+  /** Experiment name (created when missing) or `{ id }`; default the Default experiment. */
+  readonly experiment?: string | { id: string };
+  readonly runName?: string;
+  readonly tags?: Record<string, string>;
+  readonly params?: Record<string, unknown>;
+  /** Parent run id for nested runs (sets the mlflow.parentRunId tag). */
+  readonly parentRunId?: string;
+}
+
+/**
+ * The TypeScript SDK:
+ *
+ *   const kiln = new Kiln();
+ *   await kiln.withRun({ experiment: 'demo' }, async (run) => { await run.logParam('lr', 0.01); run.logMetric('loss', 0.3, 1); });
+ */
+export class Kiln {
+  readonly client: KilnClient;
+  private readonly active = new Set<ActiveRun>();
+  private exitHook: (() => void) | undefined;
+
+  constructor(private readonly opts: KilnOptions = {}) {
+    this.client = new KilnClient(opts);
+  }
+
+  async experimentId(experiment: StartRunOptions['experiment']): Promise<string> {
+    if (experiment === undefined) return '0';
+    if (typeof experiment === 'object') return experiment.id;
+    try {
+      return (await this.client.getExperimentByName(experiment)).experimentId;
+    } catch (e) {
+      if ((e as { status?: number }).status !== 404) throw e;
+      try {
+        return await this.client.createExperiment({ name: experiment });
+      } catch (e2) {
+        // Another process created it in between.
+        if ((e2 as { status?: number }).status === 409) return (await this.client.getExperimentByName(experiment)).experimentId;
+        throw e2;
+      }
+    }
+  }
+
+  async startRun(opts: StartRunOptions = {}): Promise<ActiveRun> {
+    const tags: Tag[] = Object.entries(opts.tags ?? {}).map(([key, value]) => ({ key, value }));
+    if (opts.parentRunId) tags.push({ key: 'mlflow.parentRunId', value: opts.parentRunId });
+    if (!tags.some((t) => t.key === 'mlflow.source.type')) tags.push({ key: 'mlflow.source.type', value: 'LOCAL' });
+    const user = process.env.USER ?? process.env.USERNAME;
+    if (user && !tags.some((t) => t.key === 'mlflow.user')) tags.push({ key: 'mlflow.user', value: user });
+    const run = await this.client.createRun({ experimentId: await this.experimentId(opts.experiment), runName: opts.runName, tags });
+    const active = new ActiveRun(this.client, run, this.opts.buffer, (r) => this.active.delete(r));
+    this.track(active);
+    if (opts.params) await active.logParams(opts.params);
+    return active;
+  }
+
+  /** Runs `fn` inside a run: FINISHED when it returns, FAILED (and rethrown) when it throws. */
+  async withRun<T>(opts: StartRunOptions, fn: (run: ActiveRun) => Promise<T> | T): Promise<T> {
+    const run = await this.startRun(opts);
+    let result: T;
+    try {
+      result = await fn(run);
+    } catch (e) {
+      await run.end('FAILED').catch(() => {});
+      throw e;
+    }
+    await run.end('FINISHED');
+    return result;
+  }
+
+  /** Flushes every active run's metrics. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.active].map((r) => r.flush()));
+  }
+
+  private track(run: ActiveRun): void {
+    this.active.add(run);
+    if (!this.exitHook) {
+      // When the event loop empties with runs still open, flush their metrics before the process exits.
+      this.exitHook = () => {
+        if (this.active.size > 0) void this.flush().catch(() => {});
+      };
+      process.on('beforeExit', this.exitHook);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import type { KilnClient } from './client.js';
+import { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
+import type { Dataset, Run, RunStatus } from '../tracking/types.js';
+
+const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** A run being logged to. Metric logging is buffered and non-blocking; everything else is awaited. */
+export class ActiveRun {
+  private readonly metrics: MetricBuffer;
+  private ended = false;
+
+  constructor(
+    private readonly client: KilnClient,
+    readonly run: Run,
+    bufferOptions: MetricBufferOptions = {},
+    private readonly onEnd: (r: ActiveRun) => void = () => {},
+  ) {
+    this.metrics = new MetricBuffer((batch) => client.logBatch({ runId: this.id, metrics: batch }), bufferOptions);
+  }
+
+  get id(): string {
+    return this.run.info.runId;
+  }
+
+  /** Queues a metric point (value may be NaN or ±Infinity); returns at once. */
+  logMetric(key: string, value: number, step = 0, timestamp = Date.now()): void {
+    this.metrics.add({ key, value, step, timestamp });
+  }
+
+  /** Queues several metrics at one step. */
+  logMetrics(values: Record<string, number>, step = 0, timestamp = Date.now()): void {
+    this.metrics.add(...Object.entries(values).map(([key, value]) => ({ key, value, step, timestamp })));
+  }
+
+  async logParam(key: string, value: unknown): Promise<void> {
+    await this.client.logBatch({ runId: this.id, params: [{ key, value: str(value) }] });
+  }
+
+  async logParams(params: Record<string, unknown>): Promise<void> {
+    const entries = Object.entries(params);
+    for (let i = 0; i < entries.length; i += 100) {
+      await this.client.logBatch({ runId: this.id, params: entries.slice(i, i + 100).map(([key, value]) => ({ key, value: str(value) })) });
+    }
+  }
+
+  async setTag(key: string, value: string): Promise<void> {
+    await this.client.setTag(this.id, key, value);
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.client.logBatch({ runId: this.id, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+  }
+
+  /** Records a dataset the run used, with a context such as 'training' or 'evaluation'. */
+  async logInput(dataset: Dataset, context?: string): Promise<void> {
+    await this.client.logInputs(this.id, [{ dataset, tags: context ? [{ key: 'mlflow.data.context', value: context }] : [] }]);
+  }
+
+  /** Uploads a local file under `artifactPath` (a folder inside the run's artifacts; default the root). */
+  async logArtifact(localPath: string, artifactPath = ''): Promise<void> {
+    const target = artifactPath ? `${artifactPath.replace(/\/+$/, '')}/${basename(localPath)}` : basename(localPath);
+    await this.client.uploadArtifact(this.id, target, { file: localPath });
+  }
+
+  /** Uploads a whole local folder, keeping its layout. */
+  async logArtifacts(localDir: string, artifactPath = ''): Promise<void> {
+    const walk = async (dir: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) out.push(...(await walk(p)));
+        else if (e.isFile()) out.push(p);
+      }
+      return out;
+    };
+    if (!(await stat(localDir)).isDirectory()) throw new Error(`${localDir} is not a folder`);
+    for (const file of await walk(localDir)) {
+      const rel = relative(localDir, file).split(/[\\/]/).join('/');
+      await this.client.uploadArtifact(this.id, artifactPath ? `${artifactPath.replace(/\/+$/, '')}/${rel}` : rel, { file });
+    }
+  }
+
+  /** Uploads text or bytes as an artifact file. */
+  async logText(text: string | Uint8Array, artifactFile: string): Promise<void> {
+    await this.client.uploadArtifact(this.id, artifactFile, text);
+  }
+
+  /** Waits until every queued metric is stored. */
+  async flush(): Promise<void> {
+    await this.metrics.flush();
+  }
+
+  /** Flushes metrics and marks the run finished (or FAILED / KILLED). Safe to call twice. */
+  async end(status: RunStatus = 'FINISHED'): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      await this.metrics.flush();
+    } finally {
+      this.onEnd(this);
+      await this.client.updateRun({ runId: this.id, status, endTime: Date.now() });
+    }
+  }
+}

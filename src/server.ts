@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import type { KilnConfig } from './platform/config.js';
+import { createLogger, type Logger } from './platform/logging.js';
+import { openStore, migrateToLatest, type MetadataStore } from './platform/db/index.js';
+import { createArtifactStore } from './platform/artifacts/index.js';
+import type { ArtifactStore } from './platform/artifacts/types.js';
+import { createHttpApp } from './platform/http/app.js';
+import { ServerMetrics } from './platform/http/metrics.js';
+import { TrackingService } from './tracking/service.js';
+import { RunArtifactService } from './tracking/artifacts.js';
+import { trackingRoutes } from './tracking/routes.js';
+import { mlflowPlugin } from './mlflow/plugin.js';
+import { VERSION } from './version.js';
+
+export interface KilnServer {
+  readonly app: FastifyInstance;
+  readonly store: MetadataStore;
+  readonly artifacts: ArtifactStore;
+  readonly tracking: TrackingService;
+  readonly logger: Logger;
+  /** The listening URL, once `listen()` has resolved. */
+  url?: string;
+  listen(): Promise<string>;
+  /** Stops accepting requests, finishes in-flight ones, closes the stores. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Opens the stores, migrates, and assembles the HTTP app. Does not listen yet. */
+export async function createServer(config: KilnConfig, opts: { logger?: Logger } = {}): Promise<KilnServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = new ServerMetrics();
+  const store = await openStore(config.storeUri, { poolSize: config.dbPoolSize, onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
+  let readyArtifacts: ArtifactStore;
+  try {
+    const migration = await migrateToLatest(store);
+    if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
+    readyArtifacts = await openArtifacts(config.artifactsUri);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const tracking = new TrackingService(store);
+  const runArtifacts = new RunArtifactService(tracking, readyArtifacts);
+
+  const app = await createHttpApp({
+    logger,
+    bodyLimit: config.bodyLimit,
+    metrics,
+    version: VERSION,
+    healthCheck: async () => {
+      await store.ping();
+    },
+  });
+  await app.register(mlflowPlugin, { tracking, runArtifacts, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
+  await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
+
+  let closing: Promise<void> | undefined;
+  const server: KilnServer = {
+    app,
+    store,
+    artifacts: readyArtifacts,
+    tracking,
+    logger,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      server.url = address.replace('[::1]', '127.0.0.1');
+      logger.info({ url: server.url, store: store.uri, artifacts: readyArtifacts.rootUri }, 'kiln server listening');
+      return server.url;
+    },
+    close() {
+      closing ??= (async () => {
+        const errors: unknown[] = [];
+        for (const step of [() => app.close(), () => store.close(), () => readyArtifacts.close()]) {
+          try {
+            await step();
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+        if (errors.length > 0) logger.error({ errors }, 'errors while closing');
+      })();
+      return closing;
+    },
+  };
+  return server;
+}
+
+async function openArtifacts(uri: string): Promise<ArtifactStore> {
+  const artifacts = await createArtifactStore(uri);
+  try {
+    await artifacts.ready();
+    return artifacts;
+  } catch (e) {
+    await artifacts.close();
+    throw e;
+  }
+}

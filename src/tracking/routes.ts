@@ -1,0 +1,196 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
+import type { TrackingService } from './service.js';
+import type { RunArtifactService } from './artifacts.js';
+import type { Experiment as ExperimentEntity, Metric, Run as RunEntity, Tag } from './types.js';
+import * as S from './schemas.js';
+
+export interface TrackingRouteDeps {
+  readonly tracking: TrackingService;
+  readonly runArtifacts: RunArtifactService;
+  readonly uploadLimit: number;
+}
+
+const jsonDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+const fromDouble = (v: number | string): number => (typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : -Infinity);
+const toMap = (tags: readonly Tag[]) => Object.fromEntries(tags.map((t) => [t.key, t.value]));
+const fromMap = (m: Record<string, string> | undefined): Tag[] => Object.entries(m ?? {}).map(([key, value]) => ({ key, value }));
+
+export function experimentJson(e: ExperimentEntity) {
+  return {
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    creation_time: e.creationTime,
+    last_update_time: e.lastUpdateTime,
+    tags: toMap(e.tags),
+  };
+}
+
+export function runJson(r: RunEntity) {
+  return {
+    run_id: r.info.runId,
+    run_name: r.info.runName,
+    experiment_id: r.info.experimentId,
+    user_id: r.info.userId,
+    status: r.info.status,
+    start_time: r.info.startTime,
+    end_time: r.info.endTime,
+    artifact_uri: r.info.artifactUri,
+    lifecycle_stage: r.info.lifecycleStage,
+    params: toMap(r.data.params),
+    tags: toMap(r.data.tags),
+    metrics: Object.fromEntries(r.data.metrics.map((m: Metric) => [m.key, { value: jsonDouble(m.value), step: m.step, timestamp: m.timestamp }])),
+    dataset_inputs: r.inputs.datasetInputs.map((d) => ({
+      name: d.dataset.name,
+      digest: d.dataset.digest,
+      source_type: d.dataset.sourceType,
+      source: d.dataset.source,
+      schema: d.dataset.schema ?? null,
+      profile: d.dataset.profile ?? null,
+      tags: toMap(d.tags),
+    })),
+  };
+}
+
+const err = { 400: S.ErrorBody, 404: S.ErrorBody };
+const noContent = { 204: Type.Null(), ...err };
+
+/** The native tracking API under /api/v1. */
+export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root, deps) => {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const t = deps.tracking;
+  app.addSchema(S.ErrorBody);
+
+  // ------------------------------------------------------------------ experiments
+  app.post('/experiments', { schema: { tags: ['experiments'], summary: 'Create an experiment', body: S.CreateExperimentBody, response: { 201: Type.Object({ experiment: S.Experiment }), 409: S.ErrorBody, ...err } } }, async (req, reply) => {
+    const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: fromMap(req.body.tags) });
+    return reply.status(201).send({ experiment: experimentJson(await t.getExperiment(id)) });
+  });
+  app.get('/experiments', { schema: { tags: ['experiments'], summary: 'Search experiments', querystring: S.ListQuery, response: { 200: Type.Object({ experiments: Type.Array(S.Experiment), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+    const q = req.query;
+    const page = await t.searchExperiments({ filter: q.filter, orderBy: q.order_by, viewType: q.view_type, maxResults: q.max_results, pageToken: q.page_token });
+    return { experiments: page.items.map(experimentJson), next_page_token: page.nextPageToken };
+  });
+  app.get('/experiments/by-name/:name', { schema: { tags: ['experiments'], summary: 'Get an experiment by name', params: Type.Object({ name: Type.String() }), response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
+    experiment: experimentJson(await t.getExperimentByName(req.params.name)),
+  }));
+  app.get('/experiments/:experiment_id', { schema: { tags: ['experiments'], summary: 'Get an experiment', params: S.ExperimentIdParams, response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
+    experiment: experimentJson(await t.getExperiment(req.params.experiment_id)),
+  }));
+  app.patch('/experiments/:experiment_id', { schema: { tags: ['experiments'], summary: 'Rename an experiment', params: S.ExperimentIdParams, body: S.UpdateExperimentBody, response: { 200: Type.Object({ experiment: S.Experiment }), 409: S.ErrorBody, ...err } } }, async (req) => {
+    await t.renameExperiment(req.params.experiment_id, req.body.name);
+    return { experiment: experimentJson(await t.getExperiment(req.params.experiment_id)) };
+  });
+  app.delete('/experiments/:experiment_id', { schema: { tags: ['experiments'], summary: 'Delete an experiment (soft; its runs too)', params: S.ExperimentIdParams, response: noContent } }, async (req, reply) => {
+    await t.deleteExperiment(req.params.experiment_id);
+    return reply.status(204).send(null);
+  });
+  app.post('/experiments/:experiment_id/restore', { schema: { tags: ['experiments'], summary: 'Restore a deleted experiment', params: S.ExperimentIdParams, response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => {
+    await t.restoreExperiment(req.params.experiment_id);
+    return { experiment: experimentJson(await t.getExperiment(req.params.experiment_id)) };
+  });
+  app.post('/experiments/:experiment_id/tags', { schema: { tags: ['experiments'], summary: 'Set an experiment tag', params: S.ExperimentIdParams, body: S.SetTagBody, response: noContent } }, async (req, reply) => {
+    await t.setExperimentTag(req.params.experiment_id, req.body.key, req.body.value);
+    return reply.status(204).send(null);
+  });
+  app.delete('/experiments/:experiment_id/tags', { schema: { tags: ['experiments'], summary: 'Delete an experiment tag', params: S.ExperimentIdParams, querystring: S.TagKeyQuery, response: noContent } }, async (req, reply) => {
+    await t.deleteExperimentTag(req.params.experiment_id, req.query.key);
+    return reply.status(204).send(null);
+  });
+
+  // ------------------------------------------------------------------ runs
+  app.post('/runs', { schema: { tags: ['runs'], summary: 'Create a run', body: S.CreateRunBody, response: { 201: Type.Object({ run: S.Run }), ...err } } }, async (req, reply) => {
+    const b = req.body;
+    const run = await t.createRun({ experimentId: b.experiment_id, runName: b.run_name, startTime: b.start_time, userId: b.user_id, tags: fromMap(b.tags) });
+    return reply.status(201).send({ run: runJson(run) });
+  });
+  app.post('/runs/search', { schema: { tags: ['runs'], summary: 'Search runs with the filter grammar', body: S.SearchRunsBody, response: { 200: Type.Object({ runs: Type.Array(S.Run), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+    const b = req.body;
+    const page = await t.searchRuns({ experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by, viewType: b.view_type, maxResults: b.max_results, pageToken: b.page_token });
+    return { runs: page.items.map(runJson), next_page_token: page.nextPageToken };
+  });
+  app.get('/runs/:run_id', { schema: { tags: ['runs'], summary: 'Get a run', params: S.RunIdParams, response: { 200: Type.Object({ run: S.Run }), ...err } } }, async (req) => ({ run: runJson(await t.getRun(req.params.run_id)) }));
+  app.patch('/runs/:run_id', { schema: { tags: ['runs'], summary: 'Update status, end time or name', params: S.RunIdParams, body: S.UpdateRunBody, response: { 200: Type.Object({ run: S.Run }), ...err } } }, async (req) => {
+    await t.updateRun({ runId: req.params.run_id, status: req.body.status, endTime: req.body.end_time, runName: req.body.run_name });
+    return { run: runJson(await t.getRun(req.params.run_id)) };
+  });
+  app.delete('/runs/:run_id', { schema: { tags: ['runs'], summary: 'Delete a run (soft)', params: S.RunIdParams, response: noContent } }, async (req, reply) => {
+    await t.deleteRun(req.params.run_id);
+    return reply.status(204).send(null);
+  });
+  app.post('/runs/:run_id/restore', { schema: { tags: ['runs'], summary: 'Restore a deleted run', params: S.RunIdParams, response: { 200: Type.Object({ run: S.Run }), ...err } } }, async (req) => {
+    await t.restoreRun(req.params.run_id);
+    return { run: runJson(await t.getRun(req.params.run_id)) };
+  });
+  app.post('/runs/:run_id/log', { schema: { tags: ['runs'], summary: 'Log metrics, params and tags in one atomic batch', params: S.RunIdParams, body: S.LogBody, response: noContent } }, async (req, reply) => {
+    const now = Date.now();
+    await t.logBatch({
+      runId: req.params.run_id,
+      metrics: (req.body.metrics ?? []).map((m) => ({ key: m.key, value: fromDouble(m.value), timestamp: m.timestamp ?? now, step: m.step ?? 0 })),
+      params: fromMap(req.body.params),
+      tags: fromMap(req.body.tags),
+    });
+    return reply.status(204).send(null);
+  });
+  app.post('/runs/:run_id/tags', { schema: { tags: ['runs'], summary: 'Set a run tag', params: S.RunIdParams, body: S.SetTagBody, response: noContent } }, async (req, reply) => {
+    await t.setTag(req.params.run_id, req.body.key, req.body.value);
+    return reply.status(204).send(null);
+  });
+  app.delete('/runs/:run_id/tags', { schema: { tags: ['runs'], summary: 'Delete a run tag', params: S.RunIdParams, querystring: S.TagKeyQuery, response: noContent } }, async (req, reply) => {
+    await t.deleteTag(req.params.run_id, req.query.key);
+    return reply.status(204).send(null);
+  });
+  app.post('/runs/:run_id/inputs', { schema: { tags: ['runs'], summary: 'Record dataset inputs', params: S.RunIdParams, body: S.LogInputsBody, response: noContent } }, async (req, reply) => {
+    await t.logInputs(
+      req.params.run_id,
+      req.body.datasets.map((d) => ({
+        dataset: { name: d.name, digest: d.digest, sourceType: d.source_type, source: d.source, schema: d.schema, profile: d.profile },
+        tags: fromMap(d.tags),
+      })),
+    );
+    return reply.status(204).send(null);
+  });
+  app.get('/runs/:run_id/metric-history', { schema: { tags: ['runs'], summary: 'Metric history, full or downsampled (max_points keeps min/max per bucket)', params: S.RunIdParams, querystring: S.HistoryQuery, response: { 200: S.MetricHistory, ...err } } }, async (req) => {
+    const q = req.query;
+    const h = await t.getMetricHistory({ runId: req.params.run_id, key: q.key, maxResults: q.max_results, pageToken: q.page_token, maxPoints: q.max_points, startStep: q.start_step, endStep: q.end_step });
+    return {
+      key: q.key,
+      steps: h.metrics.map((m) => m.step),
+      timestamps: h.metrics.map((m) => m.timestamp),
+      values: h.metrics.map((m) => jsonDouble(m.value)),
+      downsampled: h.downsampled,
+      total_points: h.totalPoints,
+      next_page_token: h.nextPageToken,
+    };
+  });
+
+  // ------------------------------------------------------------------ run artifacts
+  app.get('/runs/:run_id/artifacts', { schema: { tags: ['artifacts'], summary: "List a folder of a run's artifacts", params: S.RunIdParams, querystring: S.ArtifactListQuery, response: { 200: S.ArtifactListing, ...err } } }, async (req) => {
+    const l = await deps.runArtifacts.list(req.params.run_id, req.query.path ?? '');
+    return { root_uri: l.rootUri, files: l.files.map((f) => ({ path: f.path, is_dir: f.isDir, size: f.size })) };
+  });
+  await app.register(async (raw: FastifyInstance) => {
+    acceptRawBodies(raw);
+    const params = Type.Object({ run_id: Type.String({ maxLength: 256 }), '*': Type.String() });
+    raw.get('/runs/:run_id/artifacts/*', { schema: { tags: ['artifacts'], summary: 'Download an artifact file', params } }, async (req, reply) => {
+      const p = req.params as { run_id: string; '*': string };
+      const obj = await deps.runArtifacts.read(p.run_id, p['*']);
+      return reply.header('content-type', artifactContentType(p['*'])).header('content-length', obj.size).header('x-content-type-options', 'nosniff').send(obj.body);
+    });
+    raw.put('/runs/:run_id/artifacts/*', { schema: { tags: ['artifacts'], summary: 'Upload an artifact file (raw body)', params } }, async (req, reply) => {
+      const p = req.params as { run_id: string; '*': string };
+      const { body, declaredLength } = limitedBody(req, deps.uploadLimit);
+      await deps.runArtifacts.write(p.run_id, p['*'], body, declaredLength);
+      return reply.status(204).send(null);
+    });
+    raw.delete('/runs/:run_id/artifacts/*', { schema: { tags: ['artifacts'], summary: 'Delete an artifact file or folder', params } }, async (req, reply) => {
+      const p = req.params as { run_id: string; '*': string };
+      await deps.runArtifacts.remove(p.run_id, p['*']);
+      return reply.status(204).send(null);
+    });
+  });
+};

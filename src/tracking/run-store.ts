@@ -1,0 +1,306 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database, RunsTable } from '../platform/db/schema.js';
+import type { StoreAdapter } from '../platform/db/adapter.js';
+import { invalid, notFound } from '../platform/errors.js';
+import { newId } from '../platform/ids.js';
+import type { DatasetInput, LifecycleStage, Metric, Param, Run, RunInfo, RunStatus, Tag } from './types.js';
+
+export type RunRow = Selectable<RunsTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const RUN_NAME_TAG = 'mlflow.runName';
+
+export interface DatasetSummary {
+  readonly experimentId: string;
+  readonly name: string;
+  readonly digest: string;
+  readonly context?: string;
+}
+
+/** The runs table and the per-run tables (params, tags, metrics, latest_metrics, inputs). */
+export class RunStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly adapter: StoreAdapter,
+  ) {}
+
+  async insert(row: RunRow, tags: readonly Tag[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('runs').values(row).execute();
+      if (tags.length > 0) await trx.insertInto('tags').values(tags.map((t) => ({ run_id: row.run_id, key: t.key, value: t.value }))).execute();
+    });
+  }
+
+  async row(runId: string): Promise<RunRow | undefined> {
+    return this.db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+  }
+
+  async requireRow(runId: string): Promise<RunRow> {
+    const r = await this.row(runId);
+    if (!r) throw notFound(`Run with id=${runId} not found`);
+    return r;
+  }
+
+  async update(runId: string, set: { status?: RunStatus; end_time?: number | null; name?: string }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('runs').set(set).where('run_id', '=', runId).execute();
+      if (set.name !== undefined) await upsertTags(trx, runId, [{ key: RUN_NAME_TAG, value: set.name }]);
+    });
+  }
+
+  async setLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
+      .where('run_id', '=', runId)
+      .execute();
+  }
+
+  /**
+   * Stores a whole batch in one transaction, or nothing: params (immutable), tags (upsert) and metric
+   * points (idempotent: an identical point is stored once), then moves each key's latest value.
+   */
+  async logBatch(runId: string, metrics: readonly Metric[], params: readonly Param[], tags: readonly Tag[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.requireActive(trx, runId);
+      if (params.length > 0) await insertParams(trx, runId, params);
+      if (tags.length > 0) {
+        await upsertTags(trx, runId, tags);
+        const nameTag = [...tags].reverse().find((t) => t.key === RUN_NAME_TAG);
+        if (nameTag) await trx.updateTable('runs').set({ name: nameTag.value }).where('run_id', '=', runId).execute();
+      }
+      if (metrics.length > 0) await this.insertMetrics(trx, runId, metrics);
+    });
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.requireActive(trx, runId);
+      const res = await trx.deleteFrom('tags').where('run_id', '=', runId).where('key', '=', key).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  async logInputs(runId: string, experimentId: number, inputs: readonly DatasetInput[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.requireActive(trx, runId);
+      for (const input of inputs) {
+        const d = input.dataset;
+        await trx
+          .insertInto('datasets')
+          .values({
+            dataset_id: newId(),
+            experiment_id: experimentId,
+            name: d.name,
+            digest: d.digest,
+            source_type: d.sourceType,
+            source: d.source,
+            schema: d.schema ?? null,
+            profile: d.profile ?? null,
+            created_time: now,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        const ds = await trx
+          .selectFrom('datasets')
+          .select('dataset_id')
+          .where('experiment_id', '=', experimentId)
+          .where('name', '=', d.name)
+          .where('digest', '=', d.digest)
+          .executeTakeFirstOrThrow();
+        await trx.insertInto('run_inputs').values({ input_id: newId(), run_id: runId, dataset_id: ds.dataset_id }).onConflict((oc) => oc.doNothing()).execute();
+        const link = await trx
+          .selectFrom('run_inputs')
+          .select('input_id')
+          .where('run_id', '=', runId)
+          .where('dataset_id', '=', ds.dataset_id)
+          .executeTakeFirstOrThrow();
+        for (const t of input.tags) {
+          await trx
+            .insertInto('input_tags')
+            .values({ input_id: link.input_id, key: t.key, value: t.value })
+            .onConflict((oc) => oc.columns(['input_id', 'key']).doUpdateSet({ value: t.value }))
+            .execute();
+        }
+      }
+    });
+  }
+
+  /** Distinct (experiment, dataset name, digest, context) used by the runs of the given experiments. */
+  async datasetSummaries(experimentIds: readonly number[]): Promise<DatasetSummary[]> {
+    if (experimentIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('run_inputs')
+      .innerJoin('datasets', 'datasets.dataset_id', 'run_inputs.dataset_id')
+      .innerJoin('runs', 'runs.run_id', 'run_inputs.run_id')
+      .leftJoin('input_tags', (j) => j.onRef('input_tags.input_id', '=', 'run_inputs.input_id').on('input_tags.key', '=', 'mlflow.data.context'))
+      .select(['datasets.experiment_id', 'datasets.name', 'datasets.digest', 'input_tags.value as context'])
+      .where('datasets.experiment_id', 'in', [...experimentIds])
+      .where('runs.lifecycle_stage', '=', 'active')
+      .distinct()
+      .orderBy('datasets.name')
+      .orderBy('datasets.digest')
+      .limit(1000)
+      .execute();
+    return rows.map((r) => ({ experimentId: String(r.experiment_id), name: r.name, digest: r.digest, context: r.context ?? undefined }));
+  }
+
+  /** Loads metrics (latest values), params, tags and dataset inputs for many runs in a few queries. */
+  async loadRuns(rows: readonly RunRow[]): Promise<Run[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.run_id);
+    const [metrics, params, tags, inputs] = await Promise.all([
+      this.db.selectFrom('latest_metrics').select(['run_id', 'key', 'value', 'timestamp', 'step']).where('run_id', 'in', ids).orderBy('key').execute(),
+      this.db.selectFrom('params').select(['run_id', 'key', 'value']).where('run_id', 'in', ids).orderBy('key').execute(),
+      this.db.selectFrom('tags').select(['run_id', 'key', 'value']).where('run_id', 'in', ids).orderBy('key').execute(),
+      this.db
+        .selectFrom('run_inputs')
+        .innerJoin('datasets', 'datasets.dataset_id', 'run_inputs.dataset_id')
+        .select(['run_inputs.run_id', 'run_inputs.input_id', 'datasets.name', 'datasets.digest', 'datasets.source_type', 'datasets.source', 'datasets.schema', 'datasets.profile'])
+        .where('run_inputs.run_id', 'in', ids)
+        .orderBy('datasets.name')
+        .execute(),
+    ]);
+    const inputTags = inputs.length
+      ? await this.db.selectFrom('input_tags').selectAll().where('input_id', 'in', inputs.map((i) => i.input_id)).orderBy('key').execute()
+      : [];
+    const group = <T extends { run_id: string }>(list: readonly T[]) => {
+      const m = new Map<string, T[]>();
+      for (const x of list) {
+        const l = m.get(x.run_id);
+        if (l) l.push(x);
+        else m.set(x.run_id, [x]);
+      }
+      return m;
+    };
+    const [mBy, pBy, tBy, iBy] = [group(metrics), group(params), group(tags), group(inputs)];
+    const tagsByInput = new Map<string, Tag[]>();
+    for (const t of inputTags) {
+      const l = tagsByInput.get(t.input_id) ?? [];
+      l.push({ key: t.key, value: t.value });
+      tagsByInput.set(t.input_id, l);
+    }
+    return rows.map((r) => ({
+      info: toRunInfo(r),
+      data: {
+        metrics: (mBy.get(r.run_id) ?? []).map(toMetric),
+        params: (pBy.get(r.run_id) ?? []).map((p) => ({ key: p.key, value: p.value })),
+        tags: (tBy.get(r.run_id) ?? []).map((t) => ({ key: t.key, value: t.value })),
+      },
+      inputs: {
+        datasetInputs: (iBy.get(r.run_id) ?? []).map((i) => ({
+          dataset: { name: i.name, digest: i.digest, sourceType: i.source_type, source: i.source, schema: i.schema, profile: i.profile },
+          tags: tagsByInput.get(i.input_id) ?? [],
+        })),
+      },
+    }));
+  }
+
+  private async requireActive(trx: Db, runId: string): Promise<void> {
+    const r = await trx.selectFrom('runs').select('lifecycle_stage').where('run_id', '=', runId).executeTakeFirst();
+    if (!r) throw notFound(`Run with id=${runId} not found`);
+    if (r.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${r.lifecycle_stage}.`);
+  }
+
+  private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
+    const rowsPerStatement = Math.floor(this.adapter.maxBindParameters / 5);
+    for (let i = 0; i < metrics.length; i += rowsPerStatement) {
+      const chunk = metrics.slice(i, i + rowsPerStatement);
+      await trx
+        .insertInto('metrics')
+        .values(chunk.map((m) => ({ run_id: runId, key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    const latest = new Map<string, Metric>();
+    for (const m of metrics) {
+      const cur = latest.get(m.key);
+      if (!cur || isNewer(m, cur)) latest.set(m.key, m);
+    }
+    const rows = [...latest.values()].map((m) => ({ run_id: runId, key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step }));
+    for (let i = 0; i < rows.length; i += rowsPerStatement) {
+      await trx
+        .insertInto('latest_metrics')
+        .values(rows.slice(i, i + rowsPerStatement))
+        .onConflict((oc) =>
+          oc
+            .columns(['run_id', 'key'])
+            .doUpdateSet((eb) => ({ value: eb.ref('excluded.value'), timestamp: eb.ref('excluded.timestamp'), step: eb.ref('excluded.step') }))
+            .where(
+              sql<boolean>`excluded.step > latest_metrics.step
+                OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+                OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)`,
+            ),
+        )
+        .execute();
+    }
+  }
+}
+
+/** The latest value of a metric: highest step, then latest timestamp, then largest value. */
+export function isNewer(a: Metric, b: Metric): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.value > b.value;
+}
+
+async function insertParams(trx: Db, runId: string, params: readonly Param[]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const p of params) {
+    const prev = seen.get(p.key);
+    if (prev !== undefined && prev !== p.value) {
+      throw invalid(`Duplicate parameter keys have been submitted: '${p.key}' with values '${prev}' and '${p.value}'. Params are immutable.`);
+    }
+    seen.set(p.key, p.value);
+  }
+  const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_id', '=', runId).where('key', 'in', [...seen.keys()]).execute();
+  for (const e of existing) {
+    const v = seen.get(e.key);
+    if (v !== undefined && v !== e.value) {
+      throw invalid(
+        `Changing param values is not allowed. Param with key='${e.key}' was already logged with value='${e.value}' for run ID='${runId}'. Attempted logging new value '${v}'.`,
+        { key: e.key, old_value: e.value, new_value: v },
+      );
+    }
+    seen.delete(e.key);
+  }
+  if (seen.size > 0) {
+    await trx
+      .insertInto('params')
+      .values([...seen].map(([key, value]) => ({ run_id: runId, key, value })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+async function upsertTags(trx: Db, runId: string, tags: readonly Tag[]): Promise<void> {
+  const last = new Map<string, string>();
+  for (const t of tags) last.set(t.key, t.value);
+  await trx
+    .insertInto('tags')
+    .values([...last].map(([key, value]) => ({ run_id: runId, key, value })))
+    .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+    .execute();
+}
+
+export function storedValue(v: number): number | null {
+  return Number.isNaN(v) ? null : v;
+}
+
+export function toMetric(r: { key: string; value: number | null; timestamp: number; step: number }): Metric {
+  return { key: r.key, value: r.value === null ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
+}
+
+export function toRunInfo(r: RunRow): RunInfo {
+  return {
+    runId: r.run_id,
+    runName: r.name,
+    experimentId: String(r.experiment_id),
+    userId: r.user_id,
+    status: r.status as RunStatus,
+    startTime: Number(r.start_time),
+    endTime: r.end_time === null ? null : Number(r.end_time),
+    artifactUri: r.artifact_uri,
+    lifecycleStage: r.lifecycle_stage as LifecycleStage,
+  };
+}

@@ -1,0 +1,299 @@
+import type { MetadataStore } from '../platform/db/types.js';
+import { invalid, notFound } from '../platform/errors.js';
+import { newRunId } from '../platform/ids.js';
+import { encodePageToken, offsetFromPageToken } from '../platform/pagination.js';
+import { ExperimentStore } from './experiment-store.js';
+import { MetricHistoryReader } from './metric-history.js';
+import { randomRunName } from './run-names.js';
+import { RUN_NAME_TAG, RunStore, type DatasetSummary, type RunRow } from './run-store.js';
+import { searchExperimentRows, searchRunRows } from './search/index.js';
+import type {
+  CreateExperimentInput,
+  CreateRunInput,
+  DatasetInput,
+  Experiment,
+  LogBatchInput,
+  MetricHistory,
+  MetricHistoryInput,
+  Page,
+  Run,
+  RunInfo,
+  SearchExperimentsInput,
+  SearchRunsInput,
+  TrackingApi,
+  UpdateRunInput,
+} from './types.js';
+import {
+  LIMITS,
+  parseExperimentId,
+  validateExperimentName,
+  validateExperimentTag,
+  validateKey,
+  validateMaxResults,
+  validateMetric,
+  validateParam,
+  validateRunId,
+  validateRunName,
+  validateRunTag,
+  validateStatus,
+  validateTime,
+  validateViewType,
+} from './validation.js';
+import { validateDatasetInputs } from './dataset-validation.js';
+
+export interface TrackingServiceOptions {
+  /** Where new experiments put their artifacts when the caller names no location. */
+  readonly defaultArtifactRoot?: string;
+  readonly now?: () => number;
+}
+
+/** Experiment tracking over the metadata store. Plain inputs, plain outputs; no HTTP here. */
+export class TrackingService implements TrackingApi {
+  private readonly experiments: ExperimentStore;
+  private readonly runs: RunStore;
+  private readonly history: MetricHistoryReader;
+  private readonly now: () => number;
+  private readonly defaultArtifactRoot: string;
+
+  constructor(
+    private readonly store: MetadataStore,
+    opts: TrackingServiceOptions = {},
+  ) {
+    this.experiments = new ExperimentStore(store.db, store.adapter);
+    this.runs = new RunStore(store.db, store.adapter);
+    this.history = new MetricHistoryReader(store.db);
+    this.now = opts.now ?? Date.now;
+    this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
+  }
+
+  // ---------------------------------------------------------------- experiments
+
+  async createExperiment(input: CreateExperimentInput): Promise<string> {
+    const name = validateExperimentName(input.name);
+    const tags = (input.tags ?? []).map((t) => validateExperimentTag(t.key, t.value));
+    let location: string | ((id: number) => string) = (id) => `${this.defaultArtifactRoot}/${id}`;
+    if (input.artifactLocation !== undefined && input.artifactLocation !== '') {
+      if (typeof input.artifactLocation !== 'string' || input.artifactLocation.length > LIMITS.maxArtifactLocationLength) {
+        throw invalid(`artifact_location must be a string of at most ${LIMITS.maxArtifactLocationLength} characters`);
+      }
+      location = input.artifactLocation.replace(/\/+$/, '');
+    }
+    return String(await this.experiments.create(name, location, tags, this.now()));
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    return this.experiments.require(parseExperimentId(experimentId), experimentId);
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment> {
+    if (typeof name !== 'string' || name === '') throw invalid('experiment_name must be a non-empty string');
+    const e = await this.experiments.getByName(name);
+    if (!e) throw notFound(`Could not find experiment with name '${name}'`);
+    return e;
+  }
+
+  async searchExperiments(input: SearchExperimentsInput): Promise<Page<Experiment>> {
+    const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.experimentsMaxResults);
+    const offset = offsetFromPageToken(input.pageToken);
+    const rows = await searchExperimentRows(this.store.db, {
+      filter: input.filter,
+      orderBy: input.orderBy,
+      viewType: validateViewType(input.viewType),
+      offset,
+      limit: limit + 1,
+    });
+    const more = rows.length > limit;
+    const items = await this.experiments.withTags(rows.slice(0, limit));
+    return { items, nextPageToken: more ? encodePageToken({ offset: offset + limit }) : undefined };
+  }
+
+  async renameExperiment(experimentId: string, newName: string): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    const name = validateExperimentName(newName);
+    if (exp.lifecycleStage !== 'active') throw invalid(`Cannot rename a non-active experiment. Experiment ${experimentId} is ${exp.lifecycleStage}.`);
+    await this.experiments.rename(Number(exp.experimentId), name, this.now());
+  }
+
+  async deleteExperiment(experimentId: string): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    if (exp.experimentId === '0') throw invalid('Cannot delete the default experiment (id 0).');
+    if (exp.lifecycleStage === 'deleted') return;
+    await this.experiments.setLifecycle(Number(exp.experimentId), 'deleted', this.now());
+  }
+
+  async restoreExperiment(experimentId: string): Promise<void> {
+    const exp = await this.getExperiment(experimentId);
+    if (exp.lifecycleStage === 'active') return;
+    await this.experiments.setLifecycle(Number(exp.experimentId), 'active', this.now());
+  }
+
+  async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
+    const exp = await this.activeExperiment(experimentId);
+    const tag = validateExperimentTag(key, value);
+    await this.experiments.setTag(Number(exp.experimentId), tag.key, tag.value, this.now());
+  }
+
+  async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
+    const exp = await this.activeExperiment(experimentId);
+    validateKey('tag', key);
+    if (!(await this.experiments.deleteTag(Number(exp.experimentId), key))) {
+      throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
+    }
+  }
+
+  private async activeExperiment(experimentId: string): Promise<Experiment> {
+    const exp = await this.getExperiment(experimentId);
+    if (exp.lifecycleStage !== 'active') throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycleStage}.`);
+    return exp;
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  async createRun(input: CreateRunInput): Promise<Run> {
+    const exp = await this.activeExperiment(input.experimentId ?? '0');
+    const tags = (input.tags ?? []).map((t) => validateRunTag(t.key, t.value));
+    const startTime = input.startTime === undefined ? this.now() : validateTime('start_time', input.startTime);
+    const nameFromTag = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
+    if (input.runName !== undefined && nameFromTag !== undefined && input.runName !== nameFromTag) {
+      throw invalid(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${nameFromTag}').`);
+    }
+    const name = validateRunName(input.runName || nameFromTag || randomRunName());
+    const userId = input.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
+    const runId = newRunId();
+    const row: RunRow = {
+      run_id: runId,
+      experiment_id: Number(exp.experimentId),
+      name,
+      user_id: userId,
+      status: 'RUNNING',
+      start_time: startTime,
+      end_time: null,
+      artifact_uri: `${exp.artifactLocation}/${runId}/artifacts`,
+      lifecycle_stage: 'active',
+      deleted_time: null,
+    };
+    const allTags = nameFromTag === undefined ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
+    await this.runs.insert(row, allTags);
+    return this.getRun(runId);
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const row = await this.runs.requireRow(validateRunId(runId));
+    return (await this.runs.loadRuns([row]))[0]!;
+  }
+
+  async getRunInfo(runId: string): Promise<RunInfo> {
+    return (await this.getRun(runId)).info;
+  }
+
+  async updateRun(input: UpdateRunInput): Promise<RunInfo> {
+    const row = await this.runs.requireRow(validateRunId(input.runId));
+    if (row.lifecycle_stage !== 'active') throw invalid(`The run ${input.runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    const set: { status?: RunInfo['status']; end_time?: number | null; name?: string } = {};
+    if (input.status !== undefined) set.status = validateStatus(input.status);
+    if (input.endTime !== undefined && input.endTime !== null) set.end_time = validateTime('end_time', input.endTime);
+    if (input.runName !== undefined && input.runName !== '') set.name = validateRunName(input.runName);
+    if (Object.keys(set).length > 0) await this.runs.update(row.run_id, set);
+    return (await this.getRun(row.run_id)).info;
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    const row = await this.runs.requireRow(validateRunId(runId));
+    if (row.lifecycle_stage === 'deleted') return;
+    await this.runs.setLifecycle(row.run_id, 'deleted', this.now());
+  }
+
+  async restoreRun(runId: string): Promise<void> {
+    const row = await this.runs.requireRow(validateRunId(runId));
+    if (row.lifecycle_stage === 'active') return;
+    const exp = await this.getExperiment(String(row.experiment_id));
+    if (exp.lifecycleStage !== 'active') throw invalid(`Cannot restore run ${runId}: its experiment ${exp.experimentId} is deleted. Restore the experiment first.`);
+    await this.runs.setLifecycle(row.run_id, 'active', this.now());
+  }
+
+  async logBatch(input: LogBatchInput): Promise<void> {
+    const runId = validateRunId(input.runId);
+    const metrics = input.metrics ?? [];
+    const params = input.params ?? [];
+    const tags = input.tags ?? [];
+    if (metrics.length > LIMITS.maxBatchMetrics) throw invalid(`A batch logging request can contain at most ${LIMITS.maxBatchMetrics} metrics. Got ${metrics.length} metrics.`);
+    if (params.length > LIMITS.maxBatchParams) throw invalid(`A batch logging request can contain at most ${LIMITS.maxBatchParams} params. Got ${params.length} params.`);
+    if (tags.length > LIMITS.maxBatchTags) throw invalid(`A batch logging request can contain at most ${LIMITS.maxBatchTags} tags. Got ${tags.length} tags.`);
+    if (metrics.length + params.length + tags.length > LIMITS.maxBatchEntities) {
+      throw invalid(`A batch logging request can contain at most ${LIMITS.maxBatchEntities} metrics, params and tags in total.`);
+    }
+    const vm = metrics.map(validateMetric);
+    const vp = params.map((p) => validateParam(p.key, p.value));
+    const vt = tags.map((t) => validateRunTag(t.key, t.value));
+    await this.runs.logBatch(runId, vm, vp, vt);
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    const tag = validateRunTag(key, value);
+    await this.runs.logBatch(validateRunId(runId), [], [], [tag]);
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    validateKey('tag', key);
+    if (!(await this.runs.deleteTag(validateRunId(runId), key))) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+  }
+
+  async logInputs(runId: string, datasets: readonly DatasetInput[]): Promise<void> {
+    const row = await this.runs.requireRow(validateRunId(runId));
+    const inputs = validateDatasetInputs(datasets);
+    if (inputs.length === 0) return;
+    await this.runs.logInputs(row.run_id, Number(row.experiment_id), inputs, this.now());
+  }
+
+  async searchDatasets(experimentIds: readonly string[]): Promise<DatasetSummary[]> {
+    const ids = experimentIds.map((id) => {
+      const n = parseExperimentId(id);
+      if (n === undefined) throw invalid(`Invalid experiment id '${String(id)}'`);
+      return n;
+    });
+    return this.runs.datasetSummaries(ids);
+  }
+
+  async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
+    const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.searchMaxResults);
+    const offset = offsetFromPageToken(input.pageToken);
+    if (!Array.isArray(input.experimentIds)) throw invalid('experiment_ids must be a list of experiment ids');
+    if (input.experimentIds.length > LIMITS.maxExperimentIdsPerSearch) throw invalid(`At most ${LIMITS.maxExperimentIdsPerSearch} experiment ids per search`);
+    const ids: number[] = [];
+    for (const id of input.experimentIds) {
+      const n = parseExperimentId(id);
+      if (n === undefined) throw invalid(`Invalid experiment id '${String(id)}'`);
+      ids.push(n);
+    }
+    const rows = await searchRunRows(this.store.db, {
+      experimentIds: ids,
+      filter: input.filter,
+      orderBy: input.orderBy,
+      viewType: validateViewType(input.viewType),
+      offset,
+      limit: limit + 1,
+    });
+    const more = rows.length > limit;
+    const items = await this.runs.loadRuns(rows.slice(0, limit));
+    return { items, nextPageToken: more ? encodePageToken({ offset: offset + limit }) : undefined };
+  }
+
+  async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {
+    const row = await this.runs.requireRow(validateRunId(input.runId));
+    const key = validateKey('metric', input.key);
+    const q = { runId: row.run_id, key, startStep: optionalStep('start_step', input.startStep), endStep: optionalStep('end_step', input.endStep) };
+    if (input.maxPoints !== undefined) {
+      const maxPoints = validateMaxResults(input.maxPoints, 1000, LIMITS.maxPoints);
+      if (maxPoints < 2) throw invalid('max_points must be at least 2');
+      return this.history.downsampled({ ...q, maxPoints });
+    }
+    const limit = input.maxResults === undefined && input.pageToken === undefined ? undefined : validateMaxResults(input.maxResults, LIMITS.metricHistoryMaxResults, LIMITS.metricHistoryMaxResults);
+    return this.history.page({ ...q, limit, pageToken: input.pageToken });
+  }
+}
+
+function optionalStep(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(`${name} must be an integer`);
+  return v;
+}

@@ -1,0 +1,160 @@
+import { posix } from 'node:path';
+import { invalid } from '../platform/errors.js';
+import { RUN_STATUSES, VIEW_TYPES, type Metric, type RunStatus, type Tag, type ViewType } from './types.js';
+
+/** Limits follow MLflow's mlflow/utils/validation.py so MLflow clients see the same behaviour. */
+export const LIMITS = {
+  maxEntityKeyLength: 250,
+  maxParamValueLength: 6000,
+  maxRunTagValueLength: 8000,
+  maxExperimentTagValueLength: 5000,
+  maxExperimentNameLength: 500,
+  maxRunNameLength: 500,
+  maxBatchMetrics: 1000,
+  maxBatchParams: 100,
+  maxBatchTags: 100,
+  maxBatchEntities: 1000,
+  maxDatasetNameLength: 500,
+  maxDatasetDigestLength: 36,
+  maxDatasetSchemaLength: 1_048_575,
+  maxDatasetSourceLength: 65_535,
+  maxDatasetProfileLength: 16_777_215,
+  maxInputTagKeyLength: 255,
+  maxInputTagValueLength: 500,
+  maxArtifactLocationLength: 2048,
+  searchMaxResultsDefault: 1000,
+  searchMaxResults: 50_000,
+  experimentsMaxResults: 50_000,
+  metricHistoryMaxResults: 25_000,
+  maxPoints: 100_000,
+  maxExperimentIdsPerSearch: 1000,
+} as const;
+
+// MLflow: ^[/\w.\- :]*$ where \w is Unicode-aware.
+const KEY_CHARS = /^[\p{L}\p{N}\p{M}_/.\- :]*$/u;
+const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
+const EXPERIMENT_ID = /^[0-9]{1,18}$/;
+
+export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) throw invalid(`Invalid ${kind} name: a non-empty string is required`);
+  if (key.length > LIMITS.maxEntityKeyLength) {
+    throw invalid(`${capitalize(kind)} name '${key.slice(0, 40)}…' had length ${key.length}, which exceeded length limit of ${LIMITS.maxEntityKeyLength}`);
+  }
+  if (!KEY_CHARS.test(key)) {
+    throw invalid(
+      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).`,
+    );
+  }
+  if (posix.normalize(key) !== key || key === '.' || key.startsWith('..') || key.startsWith('/')) {
+    throw invalid(`Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`);
+  }
+  return key;
+}
+
+export function validateValue(kind: 'param' | 'tag' | 'experiment tag', key: string, value: unknown, max: number): string {
+  if (typeof value !== 'string') throw invalid(`Invalid value for ${kind} '${key}': a string is required, got ${describe(value)}`);
+  if (value.length > max) {
+    throw invalid(`${capitalize(kind)} value '${value.slice(0, 40)}…' had length ${value.length}, which exceeded length limit of ${max}`);
+  }
+  return value;
+}
+
+export function validateParam(key: unknown, value: unknown): { key: string; value: string } {
+  const k = validateKey('param', key);
+  return { key: k, value: validateValue('param', k, value, LIMITS.maxParamValueLength) };
+}
+
+export function validateRunTag(key: unknown, value: unknown): Tag {
+  const k = validateKey('tag', key);
+  return { key: k, value: validateValue('tag', k, value, LIMITS.maxRunTagValueLength) };
+}
+
+export function validateExperimentTag(key: unknown, value: unknown): Tag {
+  const k = validateKey('tag', key);
+  return { key: k, value: validateValue('experiment tag', k, value, LIMITS.maxExperimentTagValueLength) };
+}
+
+export function validateMetric(m: { key: unknown; value: unknown; timestamp: unknown; step?: unknown }): Metric {
+  const key = validateKey('metric', m.key);
+  if (typeof m.value !== 'number') throw invalid(`Got invalid value ${describe(m.value)} for metric '${key}' (timestamp=${String(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`);
+  const timestamp = m.timestamp;
+  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw invalid(`Got invalid timestamp ${describe(timestamp)} for metric '${key}' (value=${m.value}). Timestamp must be a non-negative integer (milliseconds since the epoch).`);
+  }
+  const step = m.step === undefined || m.step === null ? 0 : m.step;
+  if (typeof step !== 'number' || !Number.isSafeInteger(step)) {
+    throw invalid(`Got invalid step ${describe(step)} for metric '${key}' (value=${m.value}). Step must be a valid 64-bit integer value.`);
+  }
+  return { key, value: m.value, timestamp, step };
+}
+
+export function validateRunId(runId: unknown): string {
+  if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw invalid(`Invalid run ID: '${String(runId)}'`);
+  return runId;
+}
+
+/** Experiment ids are integers in the database; any other string names no experiment. */
+export function parseExperimentId(id: unknown): number | undefined {
+  if (typeof id !== 'string' || !EXPERIMENT_ID.test(id)) return undefined;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function validateExperimentName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '') throw invalid('Invalid experiment name: a non-empty string is required');
+  if (name.length > LIMITS.maxExperimentNameLength) {
+    throw invalid(`Experiment name had length ${name.length}, which exceeded length limit of ${LIMITS.maxExperimentNameLength}`);
+  }
+  if (hasControlChars(name)) throw invalid('Invalid experiment name: control characters are not allowed');
+  return name;
+}
+
+export function validateRunName(name: unknown): string {
+  if (typeof name !== 'string') throw invalid(`Invalid run name: a string is required, got ${describe(name)}`);
+  if (name.length > LIMITS.maxRunNameLength) throw invalid(`Run name had length ${name.length}, which exceeded length limit of ${LIMITS.maxRunNameLength}`);
+  return name;
+}
+
+export function validateStatus(status: unknown): RunStatus {
+  if (typeof status !== 'string' || !(RUN_STATUSES as readonly string[]).includes(status)) {
+    throw invalid(`Invalid run status '${String(status)}': expected one of ${RUN_STATUSES.join(', ')}`);
+  }
+  return status as RunStatus;
+}
+
+export function validateViewType(v: unknown): ViewType {
+  if (v === undefined) return 'ACTIVE_ONLY';
+  if (typeof v !== 'string' || !(VIEW_TYPES as readonly string[]).includes(v)) {
+    throw invalid(`Invalid view type '${String(v)}': expected one of ${VIEW_TYPES.join(', ')}`);
+  }
+  return v as ViewType;
+}
+
+export function validateTime(name: string, t: unknown): number {
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) throw invalid(`${name} must be a non-negative integer (milliseconds since the epoch), got ${describe(t)}`);
+  return t;
+}
+
+export function validateMaxResults(v: unknown, def: number, max: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalid(`Invalid value ${describe(v)} for parameter 'max_results' supplied. It must be a positive integer.`);
+  if (v > max) throw invalid(`Invalid value ${v} for parameter 'max_results' supplied. It must be at most ${max}.`);
+  return v;
+}
+
+export function hasControlChars(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(s);
+}
+
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `${String(v)} (${typeof v})`;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/platform/config.js';
+import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
+import { STORE_BACKENDS, freshStore } from '../support/backends.js';
+import { call, startTestServer } from '../support/server.js';
+
+describe('operations', () => {
+  it('exposes Prometheus metrics with request counts, latency by route and database time', async () => {
+    const ts = await startTestServer({ store: 'sqlite' });
+    try {
+      await call(ts.url, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=0');
+      await call(ts.url, 'GET', '/api/2.0/mlflow/experiments/get?experiment_id=999');
+      const r = await call(ts.url, 'GET', '/metrics');
+      assert.equal(r.status, 200);
+      assert.match(r.text, /kiln_http_requests_total\{method="GET",route="\/api\/2\.0\/mlflow\/experiments\/get",status="200"\} 1/);
+      assert.match(r.text, /kiln_http_requests_total\{method="GET",route="\/api\/2\.0\/mlflow\/experiments\/get",status="404"\} 1/);
+      assert.match(r.text, /kiln_http_request_duration_seconds_bucket/);
+      assert.match(r.text, /kiln_db_query_duration_seconds_count\{kind="select",outcome="ok"\} \d+/);
+    } finally {
+      await ts.stop();
+    }
+  });
+
+  it('returns request ids and honours a caller-supplied one', async () => {
+    const ts = await startTestServer({ store: 'sqlite' });
+    try {
+      const a = await call(ts.url, 'GET', '/health');
+      assert.match(a.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+      const b = await call(ts.url, 'GET', '/health', undefined, { 'x-request-id': 'trace-123' });
+      assert.equal(b.headers.get('x-request-id'), 'trace-123');
+    } finally {
+      await ts.stop();
+    }
+  });
+
+  it('finishes in-flight requests on shutdown', async () => {
+    const ts = await startTestServer({ store: 'sqlite' });
+    const runId = (await call(ts.url, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' })).body.run.info.run_id;
+    const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'm', value: i, timestamp: 1, step: i }));
+    const inflight = Promise.all(Array.from({ length: 5 }, (_, b) => call(ts.url, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics: metrics.map((m) => ({ ...m, step: m.step + b * 1000 })) })));
+    await new Promise((r) => setImmediate(r));
+    const closing = ts.server.close();
+    const results = await inflight;
+    await closing;
+    for (const r of results) assert.ok(r.status === 200 || r.status === 503, `status ${r.status}`);
+    await ts.stop();
+  });
+
+  it('resolves configuration: flag > env > default', () => {
+    const c = loadConfig({ port: 7000 }, { KILN_PORT: '6000', KILN_HOST: '0.0.0.0', KILN_STORE_URI: 'postgresql://u@h/db' }, '/tmp/kiln-cwd');
+    assert.equal(c.port, 7000);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.storeUri, 'postgresql://u@h/db');
+    assert.equal(c.artifactsUri, 'file:///tmp/kiln-cwd/.kiln/artifacts');
+    const d = loadConfig({}, {}, '/tmp/kiln-cwd');
+    assert.equal(d.host, '127.0.0.1');
+    assert.equal(d.port, 5000);
+    assert.equal(d.storeUri, 'sqlite:///tmp/kiln-cwd/.kiln/kiln.db');
+    assert.throws(() => loadConfig({}, { KILN_PORT: 'eighty' }), /port/);
+  });
+
+  for (const backend of STORE_BACKENDS) {
+    it(`migrates from several processes at once without racing (${backend})`, async () => {
+      const store = await freshStore(backend);
+      try {
+        const stores = await Promise.all([0, 1, 2, 3].map(() => openStore(store.uri)));
+        const reports = await Promise.all(stores.map((s) => migrateToLatest(s)));
+        assert.equal(reports.filter((r) => r.applied.length > 0).length, 1, 'exactly one process applied the migrations');
+        for (const r of reports) assert.deepEqual(r.current, ['0001_tracking']);
+        await Promise.all(stores.map((s) => s.close()));
+      } finally {
+        await store.drop();
+      }
+    });
+  }
+});

@@ -1,0 +1,72 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../../src/platform/config.js';
+import { createServer, type KilnServer } from '../../src/server.js';
+import { freshStore, tempDir, type TestStore } from './backends.js';
+import { startS3Server } from './s3.js';
+
+export interface TestServer {
+  readonly url: string;
+  readonly server: KilnServer;
+  readonly storeUri: string;
+  readonly artifactsUri: string;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  readonly store: 'sqlite' | 'postgres';
+  readonly artifacts?: 'local' | 's3';
+  readonly bodyLimit?: number;
+}
+
+/** A real Kiln server on a random loopback port over a fresh store. */
+export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
+  const store: TestStore = await freshStore(opts.store);
+  const dir = tempDir('kiln-art-');
+  let s3: Awaited<ReturnType<typeof startS3Server>> | undefined;
+  let artifactsUri = pathToFileURL(join(dir, 'artifacts')).href;
+  if (opts.artifacts === 's3') {
+    s3 = await startS3Server();
+    artifactsUri = `s3://${s3.bucket}/kiln`;
+    process.env.KILN_S3_ENDPOINT = s3.endpoint;
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    process.env.AWS_REGION = 'us-east-1';
+  }
+  const config = loadConfig(
+    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir },
+    {},
+  );
+  const server = await createServer(config);
+  const url = await server.listen();
+  return {
+    url,
+    server,
+    storeUri: store.uri,
+    artifactsUri,
+    async stop() {
+      await server.close();
+      await s3?.stop();
+      await store.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON request helper returning status and parsed body. */
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers };
+}
