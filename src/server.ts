@@ -12,6 +12,9 @@ import { trackingRoutes } from './tracking/routes.js';
 import { mlflowPlugin } from './mlflow/plugin.js';
 import { VERSION } from './version.js';
 
+/** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
+const SHUTDOWN_DRAIN_MS = 250;
+
 export interface KilnServer {
   readonly app: FastifyInstance;
   readonly store: MetadataStore;
@@ -48,6 +51,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
     metrics,
     version: VERSION,
     healthCheck: async () => {
+      if (draining) throw new Error('shutting down');
       await store.ping();
     },
   });
@@ -55,6 +59,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
 
   let closing: Promise<void> | undefined;
+  let draining = false;
   const server: KilnServer = {
     app,
     store,
@@ -70,7 +75,22 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
     close() {
       closing ??= (async () => {
         const errors: unknown[] = [];
-        for (const step of [() => app.close(), () => store.close(), () => readyArtifacts.close()]) {
+        const closeHttp = async () => {
+          // Requests already on the wire are parsed and answered during a short drain before the listener
+          // closes (closing resets connections whose request has not been parsed yet).
+          draining = true;
+          await new Promise((r) => setTimeout(r, Math.min(SHUTDOWN_DRAIN_MS, config.shutdownTimeoutMs)));
+          const done = app.close();
+          const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+          const force = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
+          try {
+            await done;
+          } finally {
+            clearInterval(idle);
+            clearTimeout(force);
+          }
+        };
+        for (const step of [closeHttp, () => store.close(), () => readyArtifacts.close()]) {
           try {
             await step();
           } catch (e) {

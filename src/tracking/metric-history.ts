@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
+import { METRIC_BUCKET_WIDTH, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
 import { decodePageToken, encodePageToken } from '../platform/pagination.js';
 import { invalid } from '../platform/errors.js';
 import { toMetric } from './run-store.js';
@@ -41,45 +42,103 @@ export class MetricHistoryReader {
   }
 
   /**
-   * At most `maxPoints` points: when the history is longer, the step range is cut into maxPoints/2 equal
-   * buckets and each bucket gives its minimum and its maximum (placed at the bucket's first and last
-   * logged step), so spikes survive and the envelope of the curve is exact at the bucket resolution.
-   * NaN points are left out of a downsampled history.
+   * At most `maxPoints` points. A longer history is cut into equal step ranges (about maxPoints/2 of them)
+   * and each range gives its minimum and its maximum point, at their real steps, so spikes survive and the
+   * envelope of the curve is exact at that resolution. The stored bucket summaries (metric_buckets) answer
+   * this without reading every point; ranges narrower than a stored bucket are computed from the points.
+   * NaN points count in `totalPoints` but are left out of a downsampled history.
    */
   async downsampled(q: HistoryQuery & { maxPoints: number }): Promise<MetricHistory> {
-    let range = this.db
-      .selectFrom('metrics')
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('step').as('lo'), eb.fn.max('step').as('hi')])
-      .where('run_id', '=', q.runId)
-      .where('key', '=', q.key);
-    if (q.startStep !== undefined) range = range.where('step', '>=', q.startStep);
-    if (q.endStep !== undefined) range = range.where('step', '<=', q.endStep);
-    const stats = await range.executeTakeFirstOrThrow();
-    const total = Number(stats.n);
+    const W = METRIC_BUCKET_WIDTH;
+    let bq = this.db.selectFrom('metric_buckets').selectAll().where('run_id', '=', q.runId).where('key', '=', q.key);
+    if (q.startStep !== undefined) bq = bq.where('bucket', '>=', bucketOf(q.startStep));
+    if (q.endStep !== undefined) bq = bq.where('bucket', '<=', bucketOf(q.endStep));
+    let rows: BucketSummary[] = (await bq.orderBy('bucket').execute()).map(numeric);
+    // Buckets that straddle the requested range are recomputed from their points inside it.
+    if (rows.length > 0 && q.startStep !== undefined && rows[0]!.first_step < q.startStep) {
+      const b = rows[0]!.bucket;
+      rows = [...(await this.exact(q, q.startStep, Math.min((b + 1) * W - 1, q.endStep ?? Infinity), b)), ...rows.slice(1)];
+    }
+    if (rows.length > 0 && q.endStep !== undefined && rows[rows.length - 1]!.last_step > q.endStep) {
+      const b = rows[rows.length - 1]!.bucket;
+      rows = [...rows.slice(0, -1), ...(await this.exact(q, Math.max(b * W, q.startStep ?? -Infinity), q.endStep, b))];
+    }
+    const total = rows.reduce((n, r) => n + r.count, 0);
     if (total <= q.maxPoints) {
       const all = await this.page({ ...q, limit: undefined, pageToken: undefined });
       return { ...all, totalPoints: total };
     }
-    const lo = Number(stats.lo);
-    const hi = Number(stats.hi);
-    const buckets = Math.max(1, Math.floor(q.maxPoints / 2));
-    const width = Math.max(1, Math.ceil((hi - lo + 1) / buckets));
-    const rows = await sql<{ b: number; n: number; min_v: number | null; max_v: number | null; lo_s: number; hi_s: number; lo_t: number; hi_t: number }>`
-      SELECT CAST(step - ${lo} AS BIGINT) / CAST(${width} AS BIGINT) AS b, count(*) AS n,
-             min(value) AS min_v, max(value) AS max_v,
-             min(step) AS lo_s, max(step) AS hi_s, min(timestamp) AS lo_t, max(timestamp) AS hi_t
-      FROM metrics
-      WHERE run_id = ${q.runId} AND key = ${q.key} AND step >= ${lo} AND step <= ${hi}
-      GROUP BY b
-      ORDER BY b`.execute(this.db);
+    const lo = Math.min(...rows.map((r) => r.first_step));
+    const hi = Math.max(...rows.map((r) => r.last_step));
+    const groups = Math.max(1, Math.floor(q.maxPoints / 2) - 2);
+    const width = Math.ceil((hi - lo + 1) / groups);
+    let merged: BucketSummary[];
+    if (width < W) {
+      // Finer than the stored buckets: fold the points themselves (at most ~groups * W steps of them).
+      const points = await this.rawPoints(q, lo, hi);
+      const byGroup = new Map<number, BucketSummary>();
+      for (const p of points) {
+        const g = Math.floor((p.step - lo) / width);
+        byGroup.set(g, addPoint(byGroup.get(g), p, g));
+      }
+      merged = [...byGroup.values()];
+    } else {
+      const k = Math.ceil(width / W);
+      const byGroup = new Map<number, BucketSummary>();
+      for (const r of rows) {
+        const g = Math.floor(r.bucket / k);
+        const cur = byGroup.get(g);
+        byGroup.set(g, cur ? mergeSummaries(cur, r, g) : { ...r, bucket: g });
+      }
+      merged = [...byGroup.values()];
+    }
     const out: Metric[] = [];
-    for (const r of rows.rows) {
-      if (r.min_v === null || r.max_v === null) continue;
-      out.push({ key: q.key, value: Number(r.min_v), step: Number(r.lo_s), timestamp: Number(r.lo_t) });
-      if (Number(r.n) > 1) out.push({ key: q.key, value: Number(r.max_v), step: Number(r.hi_s), timestamp: Number(r.hi_t) });
+    for (const g of merged.sort((a, b) => a.bucket - b.bucket)) {
+      if (g.min_value === null || g.max_value === null) continue;
+      const lowPoint = { key: q.key, value: g.min_value, step: g.min_step, timestamp: g.min_timestamp };
+      const highPoint = { key: q.key, value: g.max_value, step: g.max_step, timestamp: g.max_timestamp };
+      if (g.min_step === g.max_step && g.min_timestamp === g.max_timestamp && g.min_value === g.max_value) out.push(lowPoint);
+      else if (g.max_step < g.min_step) out.push(highPoint, lowPoint);
+      else out.push(lowPoint, highPoint);
     }
     return { metrics: out, downsampled: true, totalPoints: total };
   }
+
+  private async rawPoints(q: HistoryQuery, from: number, to: number): Promise<StoredPoint[]> {
+    const rows = await this.db
+      .selectFrom('metrics')
+      .select(['key', 'value', 'timestamp', 'step'])
+      .where('run_id', '=', q.runId)
+      .where('key', '=', q.key)
+      .where('step', '>=', from)
+      .where('step', '<=', to)
+      .orderBy('step')
+      .orderBy('timestamp')
+      .execute();
+    return rows.map((r) => ({ key: r.key, value: r.value === null ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }));
+  }
+
+  /** One exact summary of the points in [from, to], or none when there are none. */
+  private async exact(q: HistoryQuery, from: number, to: number, bucket: number): Promise<BucketSummary[]> {
+    let s: BucketSummary | undefined;
+    for (const p of await this.rawPoints(q, from, to)) s = addPoint(s, p, bucket);
+    return s ? [s] : [];
+  }
+}
+
+function numeric(r: Selectable<MetricBucketsTable>): BucketSummary {
+  return {
+    bucket: Number(r.bucket),
+    count: Number(r.count),
+    first_step: Number(r.first_step),
+    last_step: Number(r.last_step),
+    min_value: r.min_value === null ? null : Number(r.min_value),
+    min_step: Number(r.min_step),
+    min_timestamp: Number(r.min_timestamp),
+    max_value: r.max_value === null ? null : Number(r.max_value),
+    max_step: Number(r.max_step),
+    max_timestamp: Number(r.max_timestamp),
+  };
 }
 
 function decodeAfter(token: string | undefined): { s: number; t: number; i: number } | undefined {

@@ -3,6 +3,7 @@ import type { Database, RunsTable } from '../platform/db/schema.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
+import { upsertBuckets, type StoredPoint } from './metric-buckets.js';
 import type { DatasetInput, LifecycleStage, Metric, Param, Run, RunInfo, RunStatus, Tag } from './types.js';
 
 export type RunRow = Selectable<RunsTable>;
@@ -206,11 +207,14 @@ export class RunStore {
     const rowsPerStatement = Math.floor(this.adapter.maxBindParameters / 5);
     for (let i = 0; i < metrics.length; i += rowsPerStatement) {
       const chunk = metrics.slice(i, i + rowsPerStatement);
-      await trx
+      // Only points not stored before come back, so a retried batch leaves the bucket counts right.
+      const stored = await trx
         .insertInto('metrics')
         .values(chunk.map((m) => ({ run_id: runId, key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step })))
         .onConflict((oc) => oc.doNothing())
+        .returning(['key', 'value', 'timestamp', 'step'])
         .execute();
+      await upsertBuckets(trx, runId, stored.map(toStoredPoint), Math.floor(this.adapter.maxBindParameters / 12));
     }
     const latest = new Map<string, Metric>();
     for (const m of metrics) {
@@ -281,6 +285,10 @@ async function upsertTags(trx: Db, runId: string, tags: readonly Tag[]): Promise
     .values([...last].map(([key, value]) => ({ run_id: runId, key, value })))
     .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
+}
+
+function toStoredPoint(r: { key: string; value: number | null; timestamp: number; step: number }): StoredPoint {
+  return { key: r.key, value: r.value === null ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
 }
 
 export function storedValue(v: number): number | null {

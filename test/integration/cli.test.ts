@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/backends.js';
@@ -8,9 +8,21 @@ import { call, startTestServer, type TestServer } from '../support/server.js';
 
 const BIN = join(process.cwd(), 'bin', 'kiln.js');
 
-function kiln(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** Runs the CLI as a separate process (asynchronously: the test server lives in this process). */
+function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
 }
 
 describe('kiln CLI', () => {
@@ -32,78 +44,78 @@ describe('kiln CLI', () => {
   });
   const env = () => ({ KILN_TRACKING_URI: ts.url });
 
-  it('prints help everywhere and exits 0', () => {
+  it('prints help everywhere and exits 0', async () => {
     for (const args of [['--help'], ['server', '--help'], ['runs', 'search', '--help'], ['experiments', '--help'], ['db', 'upgrade', '--help'], ['runs', 'artifacts', 'download', '--help']]) {
-      const r = kiln(args);
+      const r = await kiln(args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.out, /Usage: kiln/);
     }
-    assert.match(kiln(['server', '--help']).out, /--store <uri>/);
+    assert.match((await kiln(['server', '--help'])).out, /--store <uri>/);
   });
 
-  it('exits 2 on usage errors and 1 on errors', () => {
-    assert.equal(kiln(['runs', 'search']).code, 2, 'missing required --experiment');
-    assert.equal(kiln(['no-such-command']).code, 2);
-    const r = kiln(['experiments', 'get', 'does-not-exist'], env());
+  it('exits 2 on usage errors and 1 on errors', async () => {
+    assert.equal((await kiln(['runs', 'search'])).code, 2, 'missing required --experiment');
+    assert.equal((await kiln(['no-such-command'])).code, 2);
+    const r = await kiln(['experiments', 'get', 'does-not-exist'], env());
     assert.equal(r.code, 1);
     assert.match(r.err, /does-not-exist/);
-    const down = kiln(['experiments', 'list'], { KILN_TRACKING_URI: 'http://127.0.0.1:1' });
+    const down = await kiln(['experiments', 'list'], { KILN_TRACKING_URI: 'http://127.0.0.1:1' });
     assert.equal(down.code, 1);
     assert.match(down.err, /cannot reach/);
   });
 
-  it('manages experiments', () => {
-    let r = kiln(['experiments', 'create', 'cli-made', '--tag', 'team=ml', '--json'], env());
+  it('manages experiments', async () => {
+    let r = await kiln(['experiments', 'create', 'cli-made', '--tag', 'team=ml', '--json'], env());
     assert.equal(r.code, 0, r.err);
     const id = JSON.parse(r.out).experiment_id as string;
-    r = kiln(['experiments', 'list'], env());
+    r = await kiln(['experiments', 'list'], env());
     assert.match(r.out, /ID\s+NAME/);
     assert.match(r.out, /cli-made/);
-    assert.equal(kiln(['experiments', 'rename', 'cli-made', 'cli-renamed'], env()).code, 0);
-    r = kiln(['experiments', 'get', id, '--json'], env());
+    assert.equal((await kiln(['experiments', 'rename', 'cli-made', 'cli-renamed'], env())).code, 0);
+    r = await kiln(['experiments', 'get', id, '--json'], env());
     assert.equal(JSON.parse(r.out).name, 'cli-renamed');
     assert.deepEqual(JSON.parse(r.out).tags, { team: 'ml' });
-    assert.equal(kiln(['experiments', 'delete', 'cli-renamed'], env()).code, 0);
-    r = kiln(['experiments', 'list', '--view', 'deleted', '--json'], env());
+    assert.equal((await kiln(['experiments', 'delete', 'cli-renamed'], env())).code, 0);
+    r = await kiln(['experiments', 'list', '--view', 'deleted', '--json'], env());
     assert.deepEqual(JSON.parse(r.out).experiments.map((e: { name: string }) => e.name), ['cli-renamed']);
-    assert.equal(kiln(['experiments', 'restore', id], env()).code, 0);
+    assert.equal((await kiln(['experiments', 'restore', id], env())).code, 0);
   });
 
-  it('searches runs with filter and order, as a table and as JSON', () => {
-    let r = kiln(['runs', 'search', '--experiment', 'cli-exp', '--filter', "params.lr = '0.01'", '--order-by', 'metrics.acc DESC', '--json'], env());
+  it('searches runs with filter and order, as a table and as JSON', async () => {
+    let r = await kiln(['runs', 'search', '--experiment', 'cli-exp', '--filter', "params.lr = '0.01'", '--order-by', 'metrics.acc DESC', '--json'], env());
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(JSON.parse(r.out).runs.map((x: { run_name: string }) => x.run_name), ['b', 'c']);
-    r = kiln(['runs', 'search', '--experiment', 'cli-exp', '--max-results', '2', '--order-by', 'metrics.acc ASC'], env());
+    r = await kiln(['runs', 'search', '--experiment', 'cli-exp', '--max-results', '2', '--order-by', 'metrics.acc ASC'], env());
     assert.match(r.out, /RUN ID\s+NAME\s+STATUS/);
     assert.match(r.out, /--page-token/);
-    r = kiln(['runs', 'search', '--experiment', 'cli-exp', '--filter', 'metrics.acc >'], env());
+    r = await kiln(['runs', 'search', '--experiment', 'cli-exp', '--filter', 'metrics.acc >'], env());
     assert.equal(r.code, 1);
     assert.match(r.err, /position/);
   });
 
-  it('gets, deletes and restores runs', () => {
-    let r = kiln(['runs', 'get', runId], env());
+  it('gets, deletes and restores runs', async () => {
+    let r = await kiln(['runs', 'get', runId], env());
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Params/);
-    r = kiln(['runs', 'get', runId, '--json'], env());
+    r = await kiln(['runs', 'get', runId, '--json'], env());
     assert.equal(JSON.parse(r.out).metrics.acc, 0.9);
-    assert.equal(kiln(['runs', 'delete', runId], env()).code, 0);
-    assert.equal(JSON.parse(kiln(['runs', 'get', runId, '--json'], env()).out).lifecycle_stage, 'deleted');
-    assert.equal(kiln(['runs', 'restore', runId], env()).code, 0);
+    assert.equal((await kiln(['runs', 'delete', runId], env())).code, 0);
+    assert.equal(JSON.parse((await kiln(['runs', 'get', runId, '--json'], env())).out).lifecycle_stage, 'deleted');
+    assert.equal((await kiln(['runs', 'restore', runId], env())).code, 0);
   });
 
-  it('lists and downloads artifacts', () => {
-    let r = kiln(['runs', 'artifacts', 'list', runId], env());
+  it('lists and downloads artifacts', async () => {
+    let r = await kiln(['runs', 'artifacts', 'list', runId], env());
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /model\//);
     assert.match(r.out, /notes\.txt/);
     const dest = tempDir();
-    r = kiln(['runs', 'artifacts', 'download', runId, '--dest', dest], env());
+    r = await kiln(['runs', 'artifacts', 'download', runId, '--dest', dest], env());
     assert.equal(r.code, 0, r.err);
     assert.equal(readFileSync(join(dest, 'model', 'weights.bin'), 'utf8'), 'abc');
     assert.equal(readFileSync(join(dest, 'notes.txt'), 'utf8'), 'hello');
     const one = tempDir();
-    r = kiln(['runs', 'artifacts', 'download', runId, '--path', 'model', '--dest', one], env());
+    r = await kiln(['runs', 'artifacts', 'download', runId, '--path', 'model', '--dest', one], env());
     assert.equal(r.code, 0, r.err);
     assert.ok(existsSync(join(one, 'model', 'weights.bin')));
     assert.ok(!existsSync(join(one, 'notes.txt')));
@@ -111,13 +123,13 @@ describe('kiln CLI', () => {
     rmSync(one, { recursive: true, force: true });
   });
 
-  it('upgrades a database explicitly', () => {
+  it('upgrades a database explicitly', async () => {
     const dir = tempDir();
     const store = `sqlite://${join(dir, 'x.db')}`;
-    let r = kiln(['db', 'upgrade', '--store', store]);
+    let r = await kiln(['db', 'upgrade', '--store', store]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Applied 0001_tracking/);
-    r = kiln(['db', 'upgrade', '--store', store]);
+    r = await kiln(['db', 'upgrade', '--store', store]);
     assert.match(r.out, /up to date/);
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { loadConfig } from '../../src/platform/config.js';
 import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
 import { STORE_BACKENDS, freshStore } from '../support/backends.js';
@@ -37,13 +38,33 @@ describe('operations', () => {
   it('finishes in-flight requests on shutdown', async () => {
     const ts = await startTestServer({ store: 'sqlite' });
     const runId = (await call(ts.url, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' })).body.run.info.run_id;
-    const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'm', value: i, timestamp: 1, step: i }));
-    const inflight = Promise.all(Array.from({ length: 5 }, (_, b) => call(ts.url, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics: metrics.map((m) => ({ ...m, step: m.step + b * 1000 })) })));
-    await new Promise((r) => setImmediate(r));
+    const { port } = new URL(ts.url);
+    // Fresh connections (no keep-alive reuse), each fully written before shutdown starts.
+    const send = (b: number) =>
+      new Promise<{ sent: Promise<void>; done: Promise<number> }>((resolveOuter) => {
+        const body = JSON.stringify({ run_id: runId, metrics: Array.from({ length: 1000 }, (_, i) => ({ key: 'm', value: i, timestamp: 1, step: b * 1000 + i })) });
+        let markSent!: () => void;
+        const sent = new Promise<void>((r) => (markSent = r));
+        const done = new Promise<number>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.on('finish', () => markSent());
+          req.end(body);
+        });
+        resolveOuter({ sent, done });
+      });
+    const reqs = await Promise.all([0, 1, 2, 3, 4].map(send));
+    await Promise.all(reqs.map((r) => r.sent));
+    await new Promise((r) => setTimeout(r, 20));
     const closing = ts.server.close();
-    const results = await inflight;
+    const statuses = await Promise.all(reqs.map((r) => r.done));
     await closing;
-    for (const r of results) assert.ok(r.status === 200 || r.status === 503, `status ${r.status}`);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200], 'every request that reached the server before shutdown is answered');
+    const h = await ts.server.tracking.getMetricHistory({ runId, key: 'm' }).catch(() => undefined);
+    assert.equal(h, undefined, 'the store is closed after shutdown');
     await ts.stop();
   });
 

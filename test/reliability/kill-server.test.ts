@@ -9,6 +9,10 @@ import { call } from '../support/server.js';
 
 const BIN = join(process.cwd(), 'bin', 'kiln.js');
 
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
 /** Starts `kiln server` as a separate process and resolves with its URL. */
 function startProcess(store: string, artifacts: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
@@ -60,7 +64,7 @@ for (const backend of STORE_BACKENDS) {
         first.child.kill('SIGKILL');
         stop = true;
         await Promise.all(lanes);
-        await new Promise((r) => first.child.once('exit', r));
+        await exited(first.child);
         assert.ok(acked.size > 5, `the stream was running (${acked.size} batches acknowledged)`);
 
         const second = await startProcess(store.uri, artifacts);
@@ -77,7 +81,7 @@ for (const backend of STORE_BACKENDS) {
           for (const b of perBatch.keys()) assert.ok(tags.includes(`batch-${b}`), `the tag of stored batch ${b} is there too`);
         } finally {
           second.child.kill('SIGTERM');
-          await new Promise((r) => second.child.once('exit', r));
+          await exited(second.child);
         }
       } finally {
         await store.drop();

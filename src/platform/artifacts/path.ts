@@ -3,9 +3,12 @@ import { KilnError } from '../errors.js';
 const MAX_PATH = 1024;
 const MAX_SEGMENT_BYTES = 255;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
 function bad(p: string, why: string): KilnError {
   const shown = p.length > 80 ? p.slice(0, 80) + '…' : p;
-  return new KilnError('INVALID_PARAMETER_VALUE', `Invalid artifact path '${shown.replace(/[\u0000-\u001f\u007f]/g, '?')}': ${why}`);
+  return new KilnError('INVALID_PARAMETER_VALUE', `Invalid artifact path '${shown.replace(CONTROL, '?')}': ${why}`);
 }
 
 /**

@@ -93,6 +93,23 @@ function initialSchema(adapter: StoreAdapter): Migration {
       await db.schema.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'value']).execute();
 
       await db.schema
+        .createTable('metric_buckets')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('bucket', 'bigint', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('first_step', 'bigint', (c) => c.notNull())
+        .addColumn('last_step', 'bigint', (c) => c.notNull())
+        .addColumn('min_value', 'double precision')
+        .addColumn('min_step', 'bigint', (c) => c.notNull())
+        .addColumn('min_timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('max_value', 'double precision')
+        .addColumn('max_step', 'bigint', (c) => c.notNull())
+        .addColumn('max_timestamp', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('metric_buckets_pk', ['run_id', 'key', 'bucket'])
+        .execute();
+
+      await db.schema
         .createTable('datasets')
         .addColumn('dataset_id', 'text', (c) => c.primaryKey())
         .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('experiments.experiment_id'))
@@ -163,17 +180,15 @@ export interface MigrationReport {
  * Kysely's migrator takes a lock (a PostgreSQL advisory lock; SQLite's single writer) around the whole run.
  */
 export async function migrateToLatest(store: MetadataStore): Promise<MigrationReport> {
-  // Processes starting together can collide before the lock is taken (PostgreSQL's concurrent
-  // CREATE TABLE IF NOT EXISTS of the bookkeeping tables; SQLite's lock upgrade). The loser retries
-  // and then finds the work done.
+  // Processes starting together can collide (SQLite has no lock around the migrator's read of applied
+  // migrations, so a loser may try to create what the winner just created). Each attempt runs in one
+  // transaction, so a failed attempt leaves nothing behind; the retry then finds the work done.
   for (let attempt = 1; ; attempt++) {
     try {
       return await migrateOnce(store);
     } catch (e) {
-      const cause = e instanceof KilnError ? (e as KilnError & { cause?: unknown }).cause : e;
-      const retryable = store.adapter.isTransient(cause) || store.adapter.isUniqueViolation(cause);
-      if (!retryable || attempt >= 20) throw e;
-      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
+      if (attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 100));
     }
   }
 }

@@ -63,6 +63,25 @@ export interface LatestMetricsTable {
   step: number;
 }
 
+/**
+ * Min/max summary of each metric's points in fixed step buckets of METRIC_BUCKET_WIDTH steps, kept up to
+ * date at ingestion, so a long history can be downsampled without reading every point.
+ */
+export interface MetricBucketsTable {
+  run_id: string;
+  key: string;
+  bucket: number; // floor(step / METRIC_BUCKET_WIDTH)
+  count: number; // points, NaN included
+  first_step: number;
+  last_step: number;
+  min_value: number | null; // NULL when the bucket holds only NaN
+  min_step: number;
+  min_timestamp: number;
+  max_value: number | null;
+  max_step: number;
+  max_timestamp: number;
+}
+
 export interface DatasetsTable {
   dataset_id: string;
   experiment_id: number;
@@ -95,6 +114,7 @@ export interface Database {
   tags: TagsTable;
   metrics: MetricsTable;
   latest_metrics: LatestMetricsTable;
+  metric_buckets: MetricBucketsTable;
   datasets: DatasetsTable;
   run_inputs: RunInputsTable;
   input_tags: InputTagsTable;

@@ -5,7 +5,7 @@ import type { Logger } from '../logging.js';
 import { KilnError } from '../errors.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
-import { installValidators } from './validators.js';
+import { validatorController } from './validators.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -28,13 +28,14 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
     },
-    forceCloseConnections: 'idle',
+    // Shutdown closes idle keep-alive connections itself, a moment after it starts (see KilnServer.close),
+    // so requests already on the wire are parsed and answered rather than reset.
+    forceCloseConnections: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
-    ajv: { customOptions: { coerceTypes: 'array' } },
+    schemaController: validatorController,
   }) as unknown as FastifyInstance;
 
-  installValidators(app);
   installErrorHandler(app);
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);

@@ -34,7 +34,7 @@ export function describeToken(t: Token): string {
 }
 
 const IDENT_START = /[\p{L}_]/u;
-const IDENT_PART = /[\p{L}\p{N}\p{M}_./:\-]/u;
+const IDENT_PART = /[\p{L}\p{N}\p{M}_./:-]/u;
 
 /** Splits a filter or order_by clause into tokens; quoted strings support a doubled quote as an escape. */
 export function tokenize(src: string, what: string): Token[] {
