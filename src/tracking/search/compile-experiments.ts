@@ -14,7 +14,7 @@ export interface ExperimentSearchOptions {
 
 const experimentFields: FieldSql = {
   attribute: (key) => (key === 'experiment_id' ? sql`CAST(experiments.experiment_id AS TEXT)` : sql.ref(`experiments.${key}`)),
-  member(c, cond, negate = false) {
+  member(c, cond, negate) {
     return sql<boolean>`experiments.experiment_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT experiment_id FROM experiment_tags WHERE key = ${c.key} AND ${cond(sql.ref('value'))})`;
   },
 };

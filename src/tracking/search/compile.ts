@@ -5,9 +5,15 @@ import type { Comparison, FilterNode, Operator } from './ast.js';
 export interface FieldSql {
   /** A SQL expression of the value for attributes (e.g. runs.name). */
   attribute(key: string): RawBuilder<unknown>;
-  /** Membership test: the row id is in the set of ids whose `entity` field satisfies `cond` (given the value column). */
-  member(c: Comparison, cond: (valueColumn: RawBuilder<unknown>) => RawBuilder<unknown>, negate?: boolean): RawBuilder<boolean>;
+  /**
+   * Membership test: the row id is in the set of ids whose `entity` field satisfies `cond` (given the value
+   * column). `style` 'in' builds an uncorrelated `id IN (subquery)` (best when the filter drives the query),
+   * 'exists' a correlated `EXISTS` probe by primary key (best when an ordered scan drives it).
+   */
+  member(c: Comparison, cond: (valueColumn: RawBuilder<unknown>) => RawBuilder<unknown>, negate: boolean, style: MemberStyle): RawBuilder<boolean>;
 }
+
+export type MemberStyle = 'in' | 'exists';
 
 const SIMPLE: Partial<Record<Operator, string>> = { '=': '=', '!=': '<>', '>': '>', '>=': '>=', '<': '<', '<=': '<=' };
 
@@ -34,18 +40,18 @@ export function condition(col: RawBuilder<unknown>, op: Operator, value: Compari
 }
 
 /** Compiles a filter AST to one boolean SQL expression. */
-export function compileFilter(node: FilterNode, f: FieldSql): RawBuilder<boolean> {
+export function compileFilter(node: FilterNode, f: FieldSql, style: MemberStyle = 'in'): RawBuilder<boolean> {
   if (node.kind !== 'cmp') {
-    const parts = node.items.map((n) => sql`(${compileFilter(n, f)})`);
+    const parts = node.items.map((n) => sql`(${compileFilter(n, f, style)})`);
     return sql<boolean>`${sql.join(parts, sql.raw(node.kind === 'and' ? ' AND ' : ' OR '))}`;
   }
   const c: Comparison = node;
   if (c.entity === 'attribute') return sql<boolean>`${condition(f.attribute(c.key), c.op, c.value)}`;
   if (c.op === 'IS NULL') {
     // No value for the key (for metrics also: a latest value of NaN, stored as NULL).
-    return f.member(c, (v) => sql`${v} IS NOT NULL`, true);
+    return f.member(c, (v) => sql`${v} IS NOT NULL`, true, style);
   }
-  if (c.op === 'IS NOT NULL') return f.member(c, (v) => sql`${v} IS NOT NULL`);
+  if (c.op === 'IS NOT NULL') return f.member(c, (v) => sql`${v} IS NOT NULL`, false, style);
   // A run without the key never matches a comparison, `!=` included (MLflow's semantics).
-  return f.member(c, (v) => condition(v, c.op, c.value));
+  return f.member(c, (v) => condition(v, c.op, c.value), false, style);
 }
