@@ -99,3 +99,24 @@ export function readMetrics(list: Record<string, unknown>[], field = 'metrics'):
     };
   });
 }
+
+/**
+ * `{"metrics":[...]}` written directly: long histories are the largest answers the server gives, and
+ * building the text in one pass is several times faster than serializing 10,000 objects.
+ */
+export function metricListJson(metrics: readonly Metric[], runId?: string, nextPageToken?: string): string {
+  const parts: string[] = new Array(metrics.length);
+  const run = runId === undefined ? '' : `,"run_id":${JSON.stringify(runId)}`;
+  let lastKey = '';
+  let keyJson = '""';
+  for (let i = 0; i < metrics.length; i++) {
+    const m = metrics[i]!;
+    if (m.key !== lastKey) {
+      lastKey = m.key;
+      keyJson = JSON.stringify(m.key);
+    }
+    const v = Number.isFinite(m.value) ? String(m.value) : `"${jsonDouble(m.value) as string}"`;
+    parts[i] = `{"key":${keyJson},"value":${v},"timestamp":${m.timestamp},"step":${m.step}${run}}`;
+  }
+  return `{"metrics":[${parts.join(',')}]${nextPageToken ? `,"next_page_token":${JSON.stringify(nextPageToken)}` : ''}}`;
+}

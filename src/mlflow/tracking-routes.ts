@@ -4,7 +4,7 @@ import type { RunArtifactService } from '../tracking/artifacts.js';
 import { RUN_STATUSES, type DatasetInput, type RunStatus } from '../tracking/types.js';
 import { invalid } from '../platform/errors.js';
 import { Fields, badType } from './fields.js';
-import { mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
+import { metricListJson, mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
 
 export interface MlflowTrackingDeps {
   readonly tracking: TrackingService;
@@ -163,14 +163,15 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   });
 
   // ------------------------------------------------------------------ metrics
-  get('/metrics/get-history', async (f) => {
+  app.get('/metrics/get-history', async (req, reply) => {
+    const f = fields(req);
     const h = await t.getMetricHistory({
       runId: runIdOf(f),
       key: f.requiredString('metric_key'),
       maxResults: f.optionalInt('max_results'),
       pageToken: f.optionalString('page_token'),
     });
-    return { metrics: h.metrics.map((m) => mlflowMetric(m)), ...(h.nextPageToken ? { next_page_token: h.nextPageToken } : {}) };
+    return reply.type('application/json').send(metricListJson(h.metrics, undefined, h.nextPageToken));
   });
   get('/metrics/get-history-bulk', async (f) => {
     const runIds = f.stringList('run_id') ?? [];

@@ -3,7 +3,6 @@ import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
 import { METRIC_BUCKET_WIDTH, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
 import { decodePageToken, encodePageToken } from '../platform/pagination.js';
 import { invalid } from '../platform/errors.js';
-import { toMetric } from './run-store.js';
 import type { Metric, MetricHistory } from './types.js';
 
 export interface HistoryQuery {
@@ -21,24 +20,32 @@ export class MetricHistoryReader {
 
   async page(q: HistoryQuery): Promise<MetricHistory> {
     const after = decodeAfter(q.pageToken);
-    let query = this.db
-      .selectFrom('metrics')
-      .select(['id', 'key', 'value', 'timestamp', 'step'])
-      .where('run_id', '=', q.runId)
-      .where('key', '=', q.key);
+    // Ordered exactly like the metrics_point index (step, timestamp, value), so the read needs no sort.
+    let query = this.db.selectFrom('metrics').select(['value', 'timestamp', 'step']).where('run_id', '=', q.runId).where('key', '=', q.key);
     if (q.startStep !== undefined) query = query.where('step', '>=', q.startStep);
     if (q.endStep !== undefined) query = query.where('step', '<=', q.endStep);
-    if (after) query = query.where((eb) => eb(eb.refTuple('step', 'timestamp', 'id'), '>', eb.tuple(after.s, after.t, after.i)));
-    query = query.orderBy('step').orderBy('timestamp').orderBy('id');
-    if (q.limit !== undefined) query = query.limit(q.limit + 1);
+    if (after) query = query.where((eb) => eb(eb.refTuple('step', 'timestamp'), '>=', eb.tuple(after.s, after.t)));
+    query = query.orderBy('step').orderBy('timestamp').orderBy('value');
+    const skip = after?.n ?? 0;
+    if (q.limit !== undefined) query = query.limit(q.limit + skip + 1);
     const rows = await query.execute();
+    const page = skip > 0 ? rows.slice(skip) : rows;
     let next: string | undefined;
-    if (q.limit !== undefined && rows.length > q.limit) {
-      rows.length = q.limit;
-      const last = rows[rows.length - 1]!;
-      next = encodePageToken({ s: Number(last.step), t: Number(last.timestamp), i: Number(last.id) });
+    if (q.limit !== undefined && page.length > q.limit) {
+      page.length = q.limit;
+      // The token names the last (step, timestamp) and how many points with exactly that pair were returned.
+      const last = page[page.length - 1]!;
+      let n = 0;
+      for (let i = page.length - 1; i >= 0 && page[i]!.step === last.step && page[i]!.timestamp === last.timestamp; i--) n++;
+      if (after && after.s === Number(last.step) && after.t === Number(last.timestamp)) n += skip;
+      next = encodePageToken({ s: Number(last.step), t: Number(last.timestamp), n });
     }
-    return { metrics: rows.map(toMetric), nextPageToken: next, downsampled: false };
+    const key = q.key;
+    return {
+      metrics: page.map((r) => ({ key, value: r.value === null ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) })),
+      nextPageToken: next,
+      downsampled: false,
+    };
   }
 
   /**
@@ -141,10 +148,10 @@ function numeric(r: Selectable<MetricBucketsTable>): BucketSummary {
   };
 }
 
-function decodeAfter(token: string | undefined): { s: number; t: number; i: number } | undefined {
+function decodeAfter(token: string | undefined): { s: number; t: number; n: number } | undefined {
   const p = decodePageToken(token);
   if (!p) return undefined;
-  const { s, t, i } = p;
-  if (typeof s !== 'number' || typeof t !== 'number' || typeof i !== 'number') throw invalid('Invalid page token for metric history');
-  return { s, t, i };
+  const { s, t, n } = p;
+  if (typeof s !== 'number' || typeof t !== 'number' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw invalid('Invalid page token for metric history');
+  return { s, t, n };
 }

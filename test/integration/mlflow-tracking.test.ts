@@ -289,6 +289,24 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(windowed.body.metrics.map((m: any) => m.step), Array.from({ length: 10 }, (_, i) => 10 + i));
     });
 
+    it('pages through points that share a step and timestamp without loss or repeats', async () => {
+      const runId = (await api('POST', '/runs/create', { experiment_id: '0' })).body.run.info.run_id;
+      const metrics = [3, 1, 'NaN', 2, 5, 4].map((v) => ({ key: 'tie', value: v, timestamp: 7, step: 1 })).concat([{ key: 'tie', value: 9, timestamp: 8, step: 1 }]);
+      await api('POST', '/runs/log-batch', { run_id: runId, metrics });
+      let token: string | undefined;
+      const seen: unknown[] = [];
+      do {
+        const p = await api('GET', `/metrics/get-history?run_id=${runId}&metric_key=tie&max_results=2${token ? `&page_token=${encodeURIComponent(token)}` : ''}`);
+        assert.equal(p.status, 200);
+        assert.ok(p.body.metrics.length <= 2);
+        seen.push(...p.body.metrics.map((m: any) => m.value));
+        token = p.body.next_page_token;
+      } while (token);
+      assert.equal(seen.length, 7);
+      assert.deepEqual([...seen].map(String).sort(), ['1', '2', '3', '4', '5', '9', 'NaN']);
+      assert.equal(seen[6], 9, 'the later timestamp comes last');
+    });
+
     it('records log-model history in the mlflow.log-model.history tag', async () => {
       const runId = (await api('POST', '/runs/create', { experiment_id: '0' })).body.run.info.run_id;
       const model = { artifact_path: 'model', flavors: { onnx: {} }, run_id: runId, utc_time_created: '2026-01-01 00:00:00.000000' };
