@@ -89,6 +89,35 @@ export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database
   }
 }
 
+/**
+ * Rebuilds the summaries of the buckets these points fall in from the stored points themselves: used when
+ * a batch repeated points already stored, so that counts only count stored points.
+ */
+export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Database>, runId: string, points: readonly StoredPoint[]): Promise<void> {
+  const touched = new Map<string, Set<number>>();
+  for (const p of points) {
+    const set = touched.get(p.key) ?? new Set<number>();
+    set.add(bucketOf(p.step));
+    touched.set(p.key, set);
+  }
+  for (const [key, buckets] of touched) {
+    for (const b of buckets) {
+      const rows = await trx
+        .selectFrom('metrics')
+        .select(['value', 'timestamp', 'step'])
+        .where('run_id', '=', runId)
+        .where('key', '=', key)
+        .where('step', '>=', b * METRIC_BUCKET_WIDTH)
+        .where('step', '<', (b + 1) * METRIC_BUCKET_WIDTH)
+        .execute();
+      let s: BucketSummary | undefined;
+      for (const r of rows) s = addPoint(s, { key, value: r.value === null ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }, b);
+      await trx.deleteFrom('metric_buckets').where('run_id', '=', runId).where('key', '=', key).where('bucket', '=', b).execute();
+      if (s) await trx.insertInto('metric_buckets').values({ run_id: runId, key, ...s }).execute();
+    }
+  }
+}
+
 // Every SET expression sees the row as it was before the update, in SQLite and PostgreSQL alike.
 const newMin = sql`(excluded.min_value IS NOT NULL AND (metric_buckets.min_value IS NULL OR excluded.min_value < metric_buckets.min_value OR (excluded.min_value = metric_buckets.min_value AND excluded.min_step < metric_buckets.min_step)))`;
 const newMax = sql`(excluded.max_value IS NOT NULL AND (metric_buckets.max_value IS NULL OR excluded.max_value > metric_buckets.max_value OR (excluded.max_value = metric_buckets.max_value AND excluded.max_step < metric_buckets.max_step)))`;

@@ -1,9 +1,9 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, RunsTable } from '../platform/db/schema.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
-import { upsertBuckets, type StoredPoint } from './metric-buckets.js';
+import { recomputeBuckets, upsertBuckets } from './metric-buckets.js';
 import type { DatasetInput, LifecycleStage, Metric, Param, Run, RunInfo, RunStatus, Tag } from './types.js';
 
 export type RunRow = Selectable<RunsTable>;
@@ -197,6 +197,20 @@ export class RunStore {
     }));
   }
 
+  private readonly insertSql = new Map<number, string>();
+
+  private metricInsertSql(rows: number): string {
+    let text = this.insertSql.get(rows);
+    if (!text) {
+      const p = this.adapter.placeholder;
+      const tuples: string[] = [];
+      for (let r = 0; r < rows; r++) tuples.push(`(${p(r * 5 + 1)}, ${p(r * 5 + 2)}, ${p(r * 5 + 3)}, ${p(r * 5 + 4)}, ${p(r * 5 + 5)})`);
+      text = `INSERT INTO metrics (run_id, key, value, timestamp, step) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
+      this.insertSql.set(rows, text);
+    }
+    return text;
+  }
+
   private async requireActive(trx: Db, runId: string): Promise<void> {
     const r = await trx.selectFrom('runs').select('lifecycle_stage').where('run_id', '=', runId).executeTakeFirst();
     if (!r) throw notFound(`Run with id=${runId} not found`);
@@ -204,17 +218,16 @@ export class RunStore {
   }
 
   private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
-    const rowsPerStatement = Math.floor(this.adapter.maxBindParameters / 5);
+    const rowsPerStatement = Math.min(1000, Math.floor(this.adapter.maxBindParameters / 5));
     for (let i = 0; i < metrics.length; i += rowsPerStatement) {
       const chunk = metrics.slice(i, i + rowsPerStatement);
-      // Only points not stored before come back, so a retried batch leaves the bucket counts right.
-      const stored = await trx
-        .insertInto('metrics')
-        .values(chunk.map((m) => ({ run_id: runId, key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step })))
-        .onConflict((oc) => oc.doNothing())
-        .returning(['key', 'value', 'timestamp', 'step'])
-        .execute();
-      await upsertBuckets(trx, runId, stored.map(toStoredPoint), Math.floor(this.adapter.maxBindParameters / 12));
+      const params: unknown[] = [];
+      for (const m of chunk) params.push(runId, m.key, storedValue(m.value), m.timestamp, m.step);
+      // Hand-written text (cached per row count) instead of the query builder: this is the ingestion hot path.
+      const res = await trx.executeQuery(CompiledQuery.raw(this.metricInsertSql(chunk.length), params));
+      const points = chunk.map((m) => ({ key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step }));
+      if (Number(res.numAffectedRows ?? 0) === chunk.length) await upsertBuckets(trx, runId, points, Math.floor(this.adapter.maxBindParameters / 12));
+      else await recomputeBuckets(trx, runId, points); // some points were stored before: count only what is stored
     }
     const latest = new Map<string, Metric>();
     for (const m of metrics) {
@@ -285,10 +298,6 @@ async function upsertTags(trx: Db, runId: string, tags: readonly Tag[]): Promise
     .values([...last].map(([key, value]) => ({ run_id: runId, key, value })))
     .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
-}
-
-function toStoredPoint(r: { key: string; value: number | null; timestamp: number; step: number }): StoredPoint {
-  return { key: r.key, value: r.value === null ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
 }
 
 export function storedValue(v: number): number | null {

@@ -222,7 +222,8 @@ export class TrackingService implements TrackingApi {
     if (metrics.length + params.length + tags.length > LIMITS.maxBatchEntities) {
       throw invalid(`A batch logging request can contain at most ${LIMITS.maxBatchEntities} metrics, params and tags in total.`);
     }
-    const vm = metrics.map(validateMetric);
+    const knownKeys = new Set<string>();
+    const vm = metrics.map((m) => validateMetric(m, knownKeys));
     const vp = params.map((p) => validateParam(p.key, p.value));
     const vt = tags.map((t) => validateRunTag(t.key, t.value));
     await this.runs.logBatch(runId, vm, vp, vt);

@@ -74,8 +74,10 @@ export function validateExperimentTag(key: unknown, value: unknown): Tag {
   return { key: k, value: validateValue('experiment tag', k, value, LIMITS.maxExperimentTagValueLength) };
 }
 
-export function validateMetric(m: { key: unknown; value: unknown; timestamp: unknown; step?: unknown }): Metric {
-  const key = validateKey('metric', m.key);
+/** `knownKeys` remembers keys already checked in the same batch (a batch repeats a few keys many times). */
+export function validateMetric(m: { key: unknown; value: unknown; timestamp: unknown; step?: unknown }, knownKeys?: Set<string>): Metric {
+  const key = typeof m.key === 'string' && knownKeys?.has(m.key) ? m.key : validateKey('metric', m.key);
+  knownKeys?.add(key);
   if (typeof m.value !== 'number') throw invalid(`Got invalid value ${describe(m.value)} for metric '${key}' (timestamp=${String(m.timestamp)}). Please specify value as a valid double (64-bit floating point)`);
   const timestamp = m.timestamp;
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {

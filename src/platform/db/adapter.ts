@@ -12,6 +12,8 @@ export interface StoreAdapter {
   readonly autoIdNeedsAutoIncrement: boolean;
   /** Most bound parameters one statement may carry. */
   readonly maxBindParameters: number;
+  /** The bound-parameter marker for the i-th parameter (1-based) in hand-written SQL text. */
+  placeholder(i: number): string;
   /** True when the error is a unique-constraint violation. */
   isUniqueViolation(e: unknown): boolean;
   /** True when the error means the engine is briefly unavailable (busy, connection lost) and a retry may pass. */

@@ -63,10 +63,6 @@ function initialSchema(adapter: StoreAdapter): Migration {
 
       await db.schema
         .createTable('metrics')
-        .addColumn('id', adapter.autoIdType, (c) => {
-          const pk = c.primaryKey();
-          return adapter.autoIdNeedsAutoIncrement ? pk.autoIncrement() : pk;
-        })
         .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
         .addColumn('key', 'text', (c) => c.notNull())
         .addColumn('value', 'double precision')

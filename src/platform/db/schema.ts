@@ -46,7 +46,6 @@ export interface TagsTable {
 }
 
 export interface MetricsTable {
-  id: Generated<number>;
   run_id: string;
   key: string;
   value: number | null; // NULL = NaN

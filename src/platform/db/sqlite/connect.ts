@@ -11,9 +11,37 @@ export const sqliteAdapter: StoreAdapter = {
   autoIdType: 'integer',
   autoIdNeedsAutoIncrement: true,
   maxBindParameters: 32_000,
+  placeholder: () => '?',
   isUniqueViolation: (e) => errCode(e) === 'SQLITE_CONSTRAINT_UNIQUE' || errCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   isTransient: (e) => errCode(e) === 'SQLITE_BUSY' || errCode(e) === 'SQLITE_LOCKED',
 };
+
+type Connection = import('better-sqlite3').Database;
+
+/**
+ * Kysely prepares every statement anew; preparing a 1000-row insert costs more than running it. Keep the
+ * most recently used statements (by SQL text) prepared. Statements run synchronously, one at a time.
+ */
+function withStatementCache(conn: Connection, size = 256): { prepare: Connection['prepare']; close: () => void } {
+  const cache = new Map<string, ReturnType<Connection['prepare']>>();
+  return {
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (stmt) {
+        cache.delete(sqlText);
+      } else {
+        stmt = conn.prepare(sqlText);
+        if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sqlText, stmt);
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      conn.close();
+    },
+  } as { prepare: Connection['prepare']; close: () => void };
+}
 
 function errCode(e: unknown): unknown {
   return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
@@ -34,7 +62,7 @@ export async function openSqlite(file: string, onQuery?: QueryObserver): Promise
   conn.pragma('case_sensitive_like = ON');
   conn.pragma('cache_size = -65536');
   conn.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }), log: kyselyLog(onQuery) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: kyselyLog(onQuery) });
   let closed = false;
   return {
     db,
