@@ -31,7 +31,8 @@ export async function renderApiDocs(): Promise<string> {
   );
   try {
     await server.app.ready();
-    const doc = server.app.swagger() as unknown as { info: { title: string; description?: string }; paths: Record<string, Record<string, { summary?: string; tags?: string[]; parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> }; responses: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }> }>> };
+    const doc = server.app.swagger() as unknown as {
+      components?: { schemas?: Record<string, Schema> }; info: { title: string; description?: string }; paths: Record<string, Record<string, { summary?: string; tags?: string[]; parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> }; responses: Record<string, { description?: string; content?: Record<string, { schema: Schema }> }> }>> };
     const lines: string[] = [
       '# Native API reference',
       '',
@@ -65,6 +66,17 @@ export async function renderApiDocs(): Promise<string> {
       }
     }
     for (const [tag, out] of byTag) lines.push(`## ${tag}`, '', ...out);
+    const schemas = Object.entries(doc.components?.schemas ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    if (schemas.length) {
+      lines.push('## Schemas', '');
+      for (const [name, schema] of schemas) {
+        lines.push(`### ${name}`, '', '| field | type | required |', '| --- | --- | --- |');
+        for (const [field, fs] of Object.entries(schema.properties ?? {})) {
+          lines.push(`| \`${field}\` | ${describeSchema(fs)}${fs.description ? ` (${fs.description})` : ''} | ${schema.required?.includes(field) ? 'yes' : 'no'} |`);
+        }
+        lines.push('');
+      }
+    }
     return lines.join('\n').replace(/\n{3,}/g, '\n\n');
   } finally {
     await server.close();

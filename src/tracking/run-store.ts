@@ -270,6 +270,13 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[]): P
     }
     seen.set(p.key, p.value);
   }
+  // Insert first; only when some keys were already there, compare their stored values (params are immutable).
+  const res = await trx
+    .insertInto('params')
+    .values([...seen].map(([key, value]) => ({ run_id: runId, key, value })))
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  if (Number(res.numInsertedOrUpdatedRows ?? 0) === seen.size) return;
   const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_id', '=', runId).where('key', 'in', [...seen.keys()]).execute();
   for (const e of existing) {
     const v = seen.get(e.key);
@@ -279,14 +286,6 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[]): P
         { key: e.key, old_value: e.value, new_value: v },
       );
     }
-    seen.delete(e.key);
-  }
-  if (seen.size > 0) {
-    await trx
-      .insertInto('params')
-      .values([...seen].map(([key, value]) => ({ run_id: runId, key, value })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
   }
 }
 

@@ -5,7 +5,7 @@ import { encodePageToken, offsetFromPageToken } from '../platform/pagination.js'
 import { ExperimentStore } from './experiment-store.js';
 import { MetricHistoryReader } from './metric-history.js';
 import { randomRunName } from './run-names.js';
-import { RUN_NAME_TAG, RunStore, type DatasetSummary, type RunRow } from './run-store.js';
+import { RUN_NAME_TAG, RunStore, toRunInfo, type DatasetSummary, type RunRow } from './run-store.js';
 import { searchExperimentRows, searchRunRows } from './search/index.js';
 import type {
   CreateExperimentInput,
@@ -174,7 +174,13 @@ export class TrackingService implements TrackingApi {
     };
     const allTags = nameFromTag === undefined ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
     await this.runs.insert(row, allTags);
-    return this.getRun(runId);
+    // Everything about the new run is known here; no need to read it back.
+    const lastByKey = new Map(allTags.map((t) => [t.key, t.value]));
+    return {
+      info: toRunInfo(row),
+      data: { metrics: [], params: [], tags: [...lastByKey].map(([key, value]) => ({ key, value })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) },
+      inputs: { datasetInputs: [] },
+    };
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -194,7 +200,7 @@ export class TrackingService implements TrackingApi {
     if (input.endTime !== undefined && input.endTime !== null) set.end_time = validateTime('end_time', input.endTime);
     if (input.runName !== undefined && input.runName !== '') set.name = validateRunName(input.runName);
     if (Object.keys(set).length > 0) await this.runs.update(row.run_id, set);
-    return (await this.getRun(row.run_id)).info;
+    return toRunInfo({ ...row, ...set });
   }
 
   async deleteRun(runId: string): Promise<void> {

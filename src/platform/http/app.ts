@@ -48,6 +48,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   opts.metrics.install(app);
 
   await app.register(swagger, {
+    // Shared schemas keep their $id as their component name (Experiment, Run, ...).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: {
