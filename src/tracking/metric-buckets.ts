@@ -104,14 +104,14 @@ export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Datab
     for (const b of buckets) {
       const rows = await trx
         .selectFrom('metrics')
-        .select(['value', 'timestamp', 'step'])
+        .select(['value', 'timestamp', 'step', 'is_nan'])
         .where('run_id', '=', runId)
         .where('key', '=', key)
         .where('step', '>=', b * METRIC_BUCKET_WIDTH)
         .where('step', '<', (b + 1) * METRIC_BUCKET_WIDTH)
         .execute();
       let s: BucketSummary | undefined;
-      for (const r of rows) s = addPoint(s, { key, value: r.value === null ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }, b);
+      for (const r of rows) s = addPoint(s, { key, value: Number(r.is_nan) ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }, b);
       await trx.deleteFrom('metric_buckets').where('run_id', '=', runId).where('key', '=', key).where('bucket', '=', b).execute();
       if (s) await trx.insertInto('metric_buckets').values({ run_id: runId, key, ...s }).execute();
     }

@@ -21,11 +21,11 @@ export class MetricHistoryReader {
   async page(q: HistoryQuery): Promise<MetricHistory> {
     const after = decodeAfter(q.pageToken);
     // Ordered exactly like the metrics_point index (step, timestamp, value), so the read needs no sort.
-    let query = this.db.selectFrom('metrics').select(['value', 'timestamp', 'step']).where('run_id', '=', q.runId).where('key', '=', q.key);
+    let query = this.db.selectFrom('metrics').select(['value', 'timestamp', 'step', 'is_nan']).where('run_id', '=', q.runId).where('key', '=', q.key);
     if (q.startStep !== undefined) query = query.where('step', '>=', q.startStep);
     if (q.endStep !== undefined) query = query.where('step', '<=', q.endStep);
     if (after) query = query.where((eb) => eb(eb.refTuple('step', 'timestamp'), '>=', eb.tuple(after.s, after.t)));
-    query = query.orderBy('step').orderBy('timestamp').orderBy('value');
+    query = query.orderBy('step').orderBy('timestamp').orderBy('value').orderBy('is_nan');
     const skip = after?.n ?? 0;
     if (q.limit !== undefined) query = query.limit(q.limit + skip + 1);
     const rows = await query.execute();
@@ -42,7 +42,7 @@ export class MetricHistoryReader {
     }
     const key = q.key;
     return {
-      metrics: page.map((r) => ({ key, value: r.value === null ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) })),
+      metrics: page.map((r) => ({ key, value: Number(r.is_nan) ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) })),
       nextPageToken: next,
       downsampled: false,
     };
@@ -114,7 +114,7 @@ export class MetricHistoryReader {
   private async rawPoints(q: HistoryQuery, from: number, to: number): Promise<StoredPoint[]> {
     const rows = await this.db
       .selectFrom('metrics')
-      .select(['key', 'value', 'timestamp', 'step'])
+      .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
       .where('run_id', '=', q.runId)
       .where('key', '=', q.key)
       .where('step', '>=', from)
@@ -122,7 +122,7 @@ export class MetricHistoryReader {
       .orderBy('step')
       .orderBy('timestamp')
       .execute();
-    return rows.map((r) => ({ key: r.key, value: r.value === null ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }));
+    return rows.map((r) => ({ key: r.key, value: Number(r.is_nan) ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }));
   }
 
   /** One exact summary of the points in [from, to], or none when there are none. */

@@ -204,8 +204,8 @@ export class RunStore {
     if (!text) {
       const p = this.adapter.placeholder;
       const tuples: string[] = [];
-      for (let r = 0; r < rows; r++) tuples.push(`(${p(r * 5 + 1)}, ${p(r * 5 + 2)}, ${p(r * 5 + 3)}, ${p(r * 5 + 4)}, ${p(r * 5 + 5)})`);
-      text = `INSERT INTO metrics (run_id, key, value, timestamp, step) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
+      for (let r = 0; r < rows; r++) tuples.push(`(${[1, 2, 3, 4, 5, 6].map((c) => p(r * 6 + c)).join(', ')})`);
+      text = `INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
       this.insertSql.set(rows, text);
     }
     return text;
@@ -218,11 +218,14 @@ export class RunStore {
   }
 
   private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
-    const rowsPerStatement = Math.min(1000, Math.floor(this.adapter.maxBindParameters / 5));
+    const rowsPerStatement = Math.min(1000, Math.floor(this.adapter.maxBindParameters / 6));
     for (let i = 0; i < metrics.length; i += rowsPerStatement) {
       const chunk = metrics.slice(i, i + rowsPerStatement);
       const params: unknown[] = [];
-      for (const m of chunk) params.push(runId, m.key, storedValue(m.value), m.timestamp, m.step);
+      for (const m of chunk) {
+        const nan = Number.isNaN(m.value);
+        params.push(runId, m.key, nan ? 0 : m.value, m.timestamp, m.step, nan ? 1 : 0);
+      }
       // Hand-written text (cached per row count) instead of the query builder: this is the ingestion hot path.
       const res = await trx.executeQuery(CompiledQuery.raw(this.metricInsertSql(chunk.length), params));
       const points = chunk.map((m) => ({ key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step }));

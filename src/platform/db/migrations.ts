@@ -65,15 +65,16 @@ function initialSchema(adapter: StoreAdapter): Migration {
         .createTable('metrics')
         .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
         .addColumn('key', 'text', (c) => c.notNull())
-        .addColumn('value', 'double precision')
+        .addColumn('value', 'double precision', (c) => c.notNull())
         .addColumn('timestamp', 'bigint', (c) => c.notNull())
         .addColumn('step', 'bigint', (c) => c.notNull())
+        .addColumn('is_nan', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
       // Unique over the whole point so a retried batch stores nothing twice; it also serves history reads.
       await db.schema
         .createIndex('metrics_point')
         .on('metrics')
-        .columns(['run_id', 'key', 'step', 'timestamp', 'value'])
+        .columns(['run_id', 'key', 'step', 'timestamp', 'value', 'is_nan'])
         .unique()
         .execute();
 

@@ -2,8 +2,8 @@ import type { Generated } from 'kysely';
 
 /**
  * Table shapes as Kysely sees them. Times are integer milliseconds since the epoch.
- * Metric values are stored as double precision; NaN is stored as NULL (SQL engines disagree on NaN),
- * ±Infinity are stored as they are.
+ * Metric values are stored as double precision; ±Infinity as they are. NaN is `is_nan = 1` in metrics
+ * (value 0, so identical NaN points stay unique) and NULL in latest_metrics and metric_buckets.
  */
 export interface ExperimentsTable {
   experiment_id: Generated<number>;
@@ -48,9 +48,11 @@ export interface TagsTable {
 export interface MetricsTable {
   run_id: string;
   key: string;
-  value: number | null; // NULL = NaN
+  /** 0 for NaN (see is_nan): SQL engines disagree on NaN, and NULLs would escape the unique index. */
+  value: number;
   timestamp: number;
   step: number;
+  is_nan: Generated<number>; // 1 for NaN
 }
 
 /** One row per (run, metric key): the value at the highest step, then the latest timestamp. Kept for search. */

@@ -103,7 +103,34 @@ async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: 
   const byValue = isValueEntity(first.entity);
   if (!byValue && !(first.entity === 'attribute' && first.key === 'start_time')) return undefined;
   if (!filter && !byValue) return undefined; // nothing to probe: the plain query already walks the index
-  const scan = Math.max(2000, 20 * (opts.offset + opts.limit));
+  const need = opts.offset + opts.limit;
+  // A small scan first; when it falls short, a second one sized by the match rate the first one saw.
+  let scan = Math.max(256, 4 * need);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const rows = await scanCandidates(db, opts, filter, order, first, byValue, scan);
+    if (rows === undefined) return undefined;
+    if (rows.length === opts.limit) return rows;
+    // Matches among the candidates: the rows returned after the offset, plus the offset they passed.
+    const matched = rows.length > 0 ? opts.offset + rows.length : 1;
+    scan = Math.ceil((1.5 * need * scan) / matched);
+    if (scan > MAX_ORDER_FIRST_SCAN) return undefined;
+  }
+  return undefined;
+}
+
+/** Past this many candidates, the filter-first plan is the better bet. */
+const MAX_ORDER_FIRST_SCAN = 50_000;
+
+/** One order-first attempt over the first `scan` values in order; undefined when there are fewer values. */
+async function scanCandidates(
+  db: Kysely<Database>,
+  opts: RunSearchOptions,
+  filter: FilterNode | undefined,
+  order: readonly OrderTerm[],
+  first: OrderTerm,
+  byValue: boolean,
+  scan: number,
+): Promise<RunRow[] | undefined> {
   const dir = sql.raw(first.ascending ? 'ASC' : 'DESC');
   const cmp = sql.raw(first.ascending ? '<=' : '>=');
   const where = scopeConditions(opts);
@@ -121,7 +148,7 @@ async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: 
   where.push(sql`${byValue ? sql`o0.value` : sql`runs.start_time`} ${cmp} ${threshold as string | number}`);
   if (filter) where.push(sql`(${compileFilter(filter, runFields, 'exists')})`);
   const rows = (await sql<RunRow>`SELECT runs.* FROM runs ${sql.join(joins, sql` `)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(terms)} LIMIT ${opts.limit} OFFSET ${opts.offset}`.execute(db)).rows;
-  return rows.length === opts.limit ? rows : undefined;
+  return rows;
 }
 
 /**
