@@ -8,6 +8,7 @@ import { createHttpApp } from './platform/http/app.js';
 import { ServerMetrics } from './platform/http/metrics.js';
 import { TrackingService } from './tracking/service.js';
 import { RunArtifactService } from './tracking/artifacts.js';
+import { LoggedModelService } from './tracking/logged-model-service.js';
 import { trackingRoutes } from './tracking/routes.js';
 import { mlflowPlugin } from './mlflow/plugin.js';
 import { VERSION } from './version.js';
@@ -44,6 +45,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   }
   const tracking = new TrackingService(store);
   const runArtifacts = new RunArtifactService(tracking, readyArtifacts);
+  const loggedModels = new LoggedModelService(store, tracking);
 
   const app = await createHttpApp({
     logger,
@@ -55,7 +57,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
       await store.ping();
     },
   });
-  await app.register(mlflowPlugin, { tracking, runArtifacts, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
+  await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
 
   let closing: Promise<void> | undefined;

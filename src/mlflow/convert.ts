@@ -1,4 +1,5 @@
 import type { Experiment, Metric, Run, RunInfo, Tag } from '../tracking/types.js';
+import type { ModelOutput } from '../tracking/logged-model-types.js';
 import { parseDouble, parseInt64 } from './fields.js';
 import { invalid } from '../platform/errors.js';
 
@@ -45,7 +46,7 @@ export function mlflowMetric(m: Metric, runId?: string): Record<string, unknown>
   return out;
 }
 
-export function mlflowRun(r: Run): Record<string, unknown> {
+export function mlflowRun(r: Run, modelOutputs: readonly ModelOutput[] = []): Record<string, unknown> {
   return {
     info: mlflowRunInfo(r.info),
     data: {
@@ -66,7 +67,7 @@ export function mlflowRun(r: Run): Record<string, unknown> {
         },
       })),
     },
-    outputs: {},
+    outputs: modelOutputs.length ? { model_outputs: modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step })) } : {},
   };
 }
 

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { mlflowTrackingRoutes, type MlflowTrackingDeps } from './tracking-routes.js';
 import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes.js';
+import { mlflowLoggedModelRoutes, type MlflowLoggedModelDeps } from './logged-model-routes.js';
 
-export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps;
+export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps;
 
 /** Routes in this context answer errors in MLflow's shape and with MLflow's statuses. */
 function mlflowErrors(app: FastifyInstance): void {
@@ -19,6 +20,7 @@ export async function mlflowPlugin(app: FastifyInstance, deps: MlflowDeps): Prom
       async (scope) => {
         mlflowErrors(scope);
         await mlflowTrackingRoutes(scope, deps);
+        await mlflowLoggedModelRoutes(scope, deps);
       },
       { prefix: `${base}/mlflow` },
     );

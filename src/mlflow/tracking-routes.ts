@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrackingService } from '../tracking/service.js';
 import type { RunArtifactService } from '../tracking/artifacts.js';
+import type { LoggedModelService } from '../tracking/logged-model-service.js';
 import { RUN_STATUSES, type DatasetInput, type RunStatus } from '../tracking/types.js';
 import { invalid } from '../platform/errors.js';
 import { Fields, badType } from './fields.js';
@@ -9,6 +10,7 @@ import { metricListJson, mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInf
 export interface MlflowTrackingDeps {
   readonly tracking: TrackingService;
   readonly runArtifacts: RunArtifactService;
+  readonly loggedModels: LoggedModelService;
 }
 
 const fields = (req: FastifyRequest) => new Fields(req.method === 'GET' || req.method === 'DELETE' ? req.query : req.body, req.method === 'GET' || req.method === 'DELETE');
@@ -83,7 +85,11 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   });
   post('/runs/delete', async (f) => t.deleteRun(f.requiredString('run_id')));
   post('/runs/restore', async (f) => t.restoreRun(f.requiredString('run_id')));
-  get('/runs/get', async (f) => ({ run: mlflowRun(await t.getRun(runIdOf(f))) }));
+  get('/runs/get', async (f) => {
+    const run = await t.getRun(runIdOf(f));
+    const outputs = await deps.loggedModels.outputsOf([run.info.runId]);
+    return { run: mlflowRun(run, outputs.get(run.info.runId)) };
+  });
   both('/runs/search', async (f) => {
     const page = await t.searchRuns({
       experimentIds: f.stringList('experiment_ids') ?? [],
@@ -93,7 +99,8 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
       maxResults: f.optionalInt('max_results'),
       pageToken: f.optionalString('page_token'),
     });
-    return { runs: page.items.map(mlflowRun), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    const outputs = await deps.loggedModels.outputsOf(page.items.map((r) => r.info.runId));
+    return { runs: page.items.map((r) => mlflowRun(r, outputs.get(r.info.runId))), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
   post('/runs/log-metric', async (f) => {
     const [metric] = readMetrics([{ key: f.raw('key'), value: f.raw('value'), timestamp: f.raw('timestamp'), step: f.raw('step') }], 'metric');

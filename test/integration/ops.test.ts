@@ -88,7 +88,7 @@ describe('operations', () => {
         const stores = await Promise.all([0, 1, 2, 3].map(() => openStore(store.uri)));
         const reports = await Promise.all(stores.map((s) => migrateToLatest(s)));
         assert.equal(reports.filter((r) => r.applied.length > 0).length, 1, 'exactly one process applied the migrations');
-        for (const r of reports) assert.deepEqual(r.current, ['0001_tracking']);
+        for (const r of reports) assert.deepEqual(r.current, ['0001_tracking', '0002_logged_models']);
         await Promise.all(stores.map((s) => s.close()));
       } finally {
         await store.drop();

@@ -107,6 +107,33 @@ export interface InputTagsTable {
   value: string;
 }
 
+/** MLflow 3 logged models: a model logged to an experiment, with its own artifacts, params and tags. */
+export interface LoggedModelsTable {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  model_type: string | null;
+  source_run_id: string | null;
+  status: string; // LOGGED_MODEL_PENDING | LOGGED_MODEL_READY | LOGGED_MODEL_UPLOAD_FAILED
+  status_message: string | null;
+  artifact_location: string;
+  creation_time: number;
+  last_update_time: number;
+  lifecycle_stage: string;
+}
+
+export interface LoggedModelKeyValueTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+export interface RunModelOutputsTable {
+  run_id: string;
+  model_id: string;
+  step: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -119,4 +146,8 @@ export interface Database {
   datasets: DatasetsTable;
   run_inputs: RunInputsTable;
   input_tags: InputTagsTable;
+  logged_models: LoggedModelsTable;
+  logged_model_tags: LoggedModelKeyValueTable;
+  logged_model_params: LoggedModelKeyValueTable;
+  run_model_outputs: RunModelOutputsTable;
 }

@@ -1,0 +1,42 @@
+import type { Param, Tag } from './types.js';
+
+export const LOGGED_MODEL_STATUSES = ['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const;
+export type LoggedModelStatus = (typeof LOGGED_MODEL_STATUSES)[number];
+
+/** An MLflow 3 logged model: a model logged to an experiment, with its own artifact folder. */
+export interface LoggedModel {
+  readonly modelId: string;
+  readonly experimentId: string;
+  readonly name: string;
+  readonly modelType: string | null;
+  readonly sourceRunId: string | null;
+  readonly status: LoggedModelStatus;
+  readonly statusMessage: string | null;
+  readonly artifactUri: string;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+  readonly tags: readonly Tag[];
+  readonly params: readonly Param[];
+}
+
+export interface CreateLoggedModelInput {
+  readonly experimentId: string;
+  readonly name?: string;
+  readonly modelType?: string;
+  readonly sourceRunId?: string;
+  readonly params?: readonly Param[];
+  readonly tags?: readonly Tag[];
+}
+
+export interface SearchLoggedModelsInput {
+  readonly experimentIds: readonly string[];
+  readonly filter?: string;
+  readonly orderBy?: readonly { readonly fieldName: string; readonly ascending: boolean }[];
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+}
+
+export interface ModelOutput {
+  readonly modelId: string;
+  readonly step: number;
+}
