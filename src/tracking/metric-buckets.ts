@@ -1,8 +1,9 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
 
-/** Steps per stored bucket. A 1,000,000-step history keeps ~3,900 bucket rows. */
-export const METRIC_BUCKET_WIDTH = 256;
+/** Steps per stored bucket. A 1,000,000-step history keeps ~15,600 bucket rows; ranges narrower than
+ * ~32,000 steps at 1,000 points are folded from the points themselves. */
+export const METRIC_BUCKET_WIDTH = 64;
 
 export interface StoredPoint {
   readonly key: string;

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { MetadataStore } from '../platform/db/types.js';
 import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
 import { METRIC_BUCKET_WIDTH, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
 import { decodePageToken, encodePageToken } from '../platform/pagination.js';
@@ -16,20 +17,30 @@ export interface HistoryQuery {
 
 /** Reads metric histories: full (keyset-paginated by step, timestamp, id) or downsampled. */
 export class MetricHistoryReader {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  constructor(private readonly store: MetadataStore) {
+    this.db = store.db;
+  }
 
   async page(q: HistoryQuery): Promise<MetricHistory> {
     const after = decodeAfter(q.pageToken);
-    // Ordered exactly like the metrics_point index (step, timestamp, value), so the read needs no sort.
-    let query = this.db.selectFrom('metrics').select(['value', 'timestamp', 'step', 'is_nan']).where('run_id', '=', q.runId).where('key', '=', q.key);
-    if (q.startStep !== undefined) query = query.where('step', '>=', q.startStep);
-    if (q.endStep !== undefined) query = query.where('step', '<=', q.endStep);
-    if (after) query = query.where((eb) => eb(eb.refTuple('step', 'timestamp'), '>=', eb.tuple(after.s, after.t)));
-    query = query.orderBy('step').orderBy('timestamp').orderBy('value').orderBy('is_nan');
+    // Hand-written and read as arrays: the longest read the server does. Ordered exactly like the
+    // metrics_point index (step, timestamp, value, is_nan), so it needs no sort.
+    const p = this.store.adapter.placeholder;
+    const params: unknown[] = [q.runId, q.key];
+    const where = [`run_id = ${p(1)}`, `key = ${p(2)}`];
+    const bind = (v: unknown) => {
+      params.push(v);
+      return p(params.length);
+    };
+    if (q.startStep !== undefined) where.push(`step >= ${bind(q.startStep)}`);
+    if (q.endStep !== undefined) where.push(`step <= ${bind(q.endStep)}`);
+    if (after) where.push(`(step, timestamp) >= (${bind(after.s)}, ${bind(after.t)})`);
     const skip = after?.n ?? 0;
-    if (q.limit !== undefined) query = query.limit(q.limit + skip + 1);
-    const rows = await query.execute();
-    const page = skip > 0 ? rows.slice(skip) : rows;
+    const limit = q.limit !== undefined ? ` LIMIT ${bind(q.limit + skip + 1)}` : '';
+    const rows = await this.store.selectArrays(`SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where.join(' AND ')} ORDER BY step, timestamp, value, is_nan${limit}`, params);
+    const all = rows.map((r) => ({ value: r[0] as number, timestamp: Number(r[1]), step: Number(r[2]), is_nan: Number(r[3]) }));
+    const page = skip > 0 ? all.slice(skip) : all;
     let next: string | undefined;
     if (q.limit !== undefined && page.length > q.limit) {
       page.length = q.limit;
@@ -42,7 +53,7 @@ export class MetricHistoryReader {
     }
     const key = q.key;
     return {
-      metrics: page.map((r) => ({ key, value: Number(r.is_nan) ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) })),
+      metrics: page.map((r) => ({ key, value: r.is_nan ? NaN : Number(r.value), timestamp: r.timestamp, step: r.step })),
       nextPageToken: next,
       downsampled: false,
     };
@@ -75,8 +86,8 @@ export class MetricHistoryReader {
       const all = await this.page({ ...q, limit: undefined, pageToken: undefined });
       return { ...all, totalPoints: total };
     }
-    const lo = Math.min(...rows.map((r) => r.first_step));
-    const hi = Math.max(...rows.map((r) => r.last_step));
+    const lo = rows.reduce((m, r) => Math.min(m, r.first_step), Infinity);
+    const hi = rows.reduce((m, r) => Math.max(m, r.last_step), -Infinity);
     const groups = Math.max(1, Math.floor(q.maxPoints / 2) - 2);
     const width = Math.ceil((hi - lo + 1) / groups);
     let merged: BucketSummary[];
@@ -90,10 +101,10 @@ export class MetricHistoryReader {
       }
       merged = [...byGroup.values()];
     } else {
-      const k = Math.ceil(width / W);
+      // Each stored bucket goes whole into the group its first step falls in.
       const byGroup = new Map<number, BucketSummary>();
       for (const r of rows) {
-        const g = Math.floor(r.bucket / k);
+        const g = Math.max(0, Math.floor((r.bucket * W - lo) / width));
         const cur = byGroup.get(g);
         byGroup.set(g, cur ? mergeSummaries(cur, r, g) : { ...r, bucket: g });
       }

@@ -61,7 +61,7 @@ export class TrackingService implements TrackingApi {
   ) {
     this.experiments = new ExperimentStore(store.db, store.adapter);
     this.runs = new RunStore(store.db, store.adapter);
-    this.history = new MetricHistoryReader(store.db);
+    this.history = new MetricHistoryReader(store);
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
   }

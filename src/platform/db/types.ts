@@ -9,6 +9,11 @@ export interface MetadataStore {
   /** The store URI with any password masked. */
   readonly uri: string;
   ping(): Promise<void>;
+  /**
+   * Runs a hand-written read (placeholders from `adapter.placeholder`) and returns rows as arrays, not
+   * objects: several times cheaper for the longest reads (metric histories). Not for anything else.
+   */
+  selectArrays(sqlText: string, params: readonly unknown[]): Promise<unknown[][]>;
   /** Safe to call twice. */
   close(): Promise<void>;
 }

@@ -45,6 +45,10 @@ export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryOb
     db,
     adapter: postgresAdapter,
     uri: uri.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@'),
+    async selectArrays(sqlText: string, params: readonly unknown[]) {
+      const res = await pool.query({ text: sqlText, values: [...params], rowMode: 'array' });
+      return res.rows as unknown[][];
+    },
     async ping() {
       await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
     },

@@ -63,11 +63,22 @@ export async function openSqlite(file: string, onQuery?: QueryObserver): Promise
   conn.pragma('cache_size = -65536');
   conn.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: kyselyLog(onQuery) });
+  // Kept apart from the statements Kysely uses: raw mode is a property of the statement.
+  const arrayStatements = new Map<string, ReturnType<Connection['prepare']>>();
   let closed = false;
   return {
     db,
     adapter: sqliteAdapter,
     uri: `sqlite://${file === ':memory:' ? ':memory:' : '/' + file.replace(/^\/+/, '')}`,
+    async selectArrays(sqlText: string, params: readonly unknown[]) {
+      let stmt = arrayStatements.get(sqlText);
+      if (!stmt) {
+        stmt = conn.prepare(sqlText).raw(true);
+        if (arrayStatements.size >= 64) arrayStatements.delete(arrayStatements.keys().next().value as string);
+        arrayStatements.set(sqlText, stmt);
+      }
+      return stmt.all(params as never) as unknown[][];
+    },
     async ping() {
       await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
     },
