@@ -1,9 +1,12 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
 
-/** Steps per stored bucket. A 1,000,000-step history keeps ~15,600 bucket rows; ranges narrower than
- * ~32,000 steps at 1,000 points are folded from the points themselves. */
-export const METRIC_BUCKET_WIDTH = 64;
+/**
+ * Steps per stored bucket, fine and coarse. A 1,000,000-step history keeps ~15,600 fine and ~980 coarse
+ * rows; wide views read the coarse ones, narrower views the fine ones, and views narrower than a fine
+ * bucket per group are folded from the points themselves.
+ */
+export const METRIC_BUCKET_WIDTHS = [64, 1024] as const;
 
 export interface StoredPoint {
   readonly key: string;
@@ -12,9 +15,9 @@ export interface StoredPoint {
   readonly step: number;
 }
 
-export type BucketSummary = Omit<Selectable<MetricBucketsTable>, 'run_id' | 'key'>;
+export type BucketSummary = Omit<Selectable<MetricBucketsTable>, 'run_id' | 'key' | 'width'>;
 
-export const bucketOf = (step: number, width = METRIC_BUCKET_WIDTH) => Math.floor(step / width);
+export const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
 /** Adds one point to a summary (or starts one). Ties keep the earlier step. */
 export function addPoint(s: BucketSummary | undefined, p: StoredPoint, bucket: number): BucketSummary {
@@ -54,7 +57,7 @@ export function mergeSummaries(a: BucketSummary, b: BucketSummary, bucket: numbe
 }
 
 /** Summaries of newly stored points, per (key, bucket). */
-export function summarize(points: readonly StoredPoint[], width = METRIC_BUCKET_WIDTH): Map<string, Map<number, BucketSummary>> {
+export function summarize(points: readonly StoredPoint[], width: number): Map<string, Map<number, BucketSummary>> {
   const byKey = new Map<string, Map<number, BucketSummary>>();
   for (const p of points) {
     let buckets = byKey.get(p.key);
@@ -68,13 +71,15 @@ export function summarize(points: readonly StoredPoint[], width = METRIC_BUCKET_
 /** Folds newly stored points into the stored summaries, in the caller's transaction. */
 export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database>, runId: string, points: readonly StoredPoint[], rowsPerStatement: number): Promise<void> {
   const rows: Insertable<MetricBucketsTable>[] = [];
-  for (const [key, buckets] of summarize(points)) for (const s of buckets.values()) rows.push({ run_id: runId, key, ...s });
+  for (const width of METRIC_BUCKET_WIDTHS) {
+    for (const [key, buckets] of summarize(points, width)) for (const s of buckets.values()) rows.push({ run_id: runId, key, width, ...s });
+  }
   for (let i = 0; i < rows.length; i += rowsPerStatement) {
     await trx
       .insertInto('metric_buckets')
       .values(rows.slice(i, i + rowsPerStatement))
       .onConflict((oc) =>
-        oc.columns(['run_id', 'key', 'bucket']).doUpdateSet({
+        oc.columns(['run_id', 'key', 'width', 'bucket']).doUpdateSet({
           count: sql`metric_buckets.count + excluded.count`,
           first_step: sql`CASE WHEN excluded.first_step < metric_buckets.first_step THEN excluded.first_step ELSE metric_buckets.first_step END`,
           last_step: sql`CASE WHEN excluded.last_step > metric_buckets.last_step THEN excluded.last_step ELSE metric_buckets.last_step END`,
@@ -95,26 +100,28 @@ export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database
  * a batch repeated points already stored, so that counts only count stored points.
  */
 export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Database>, runId: string, points: readonly StoredPoint[]): Promise<void> {
-  const touched = new Map<string, Set<number>>();
-  for (const p of points) {
-    const set = touched.get(p.key) ?? new Set<number>();
-    set.add(bucketOf(p.step));
-    touched.set(p.key, set);
-  }
-  for (const [key, buckets] of touched) {
-    for (const b of buckets) {
-      const rows = await trx
-        .selectFrom('metrics')
-        .select(['value', 'timestamp', 'step', 'is_nan'])
-        .where('run_id', '=', runId)
-        .where('key', '=', key)
-        .where('step', '>=', b * METRIC_BUCKET_WIDTH)
-        .where('step', '<', (b + 1) * METRIC_BUCKET_WIDTH)
-        .execute();
-      let s: BucketSummary | undefined;
-      for (const r of rows) s = addPoint(s, { key, value: Number(r.is_nan) ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }, b);
-      await trx.deleteFrom('metric_buckets').where('run_id', '=', runId).where('key', '=', key).where('bucket', '=', b).execute();
-      if (s) await trx.insertInto('metric_buckets').values({ run_id: runId, key, ...s }).execute();
+  for (const width of METRIC_BUCKET_WIDTHS) {
+    const touched = new Map<string, Set<number>>();
+    for (const p of points) {
+      const set = touched.get(p.key) ?? new Set<number>();
+      set.add(bucketOf(p.step, width));
+      touched.set(p.key, set);
+    }
+    for (const [key, buckets] of touched) {
+      for (const b of buckets) {
+        const rows = await trx
+          .selectFrom('metrics')
+          .select(['value', 'timestamp', 'step', 'is_nan'])
+          .where('run_id', '=', runId)
+          .where('key', '=', key)
+          .where('step', '>=', b * width)
+          .where('step', '<', (b + 1) * width)
+          .execute();
+        let s: BucketSummary | undefined;
+        for (const r of rows) s = addPoint(s, { key, value: Number(r.is_nan) ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }, b);
+        await trx.deleteFrom('metric_buckets').where('run_id', '=', runId).where('key', '=', key).where('width', '=', width).where('bucket', '=', b).execute();
+        if (s) await trx.insertInto('metric_buckets').values({ run_id: runId, key, width, ...s }).execute();
+      }
     }
   }
 }

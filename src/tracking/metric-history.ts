@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { MetadataStore } from '../platform/db/types.js';
-import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
-import { METRIC_BUCKET_WIDTH, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
+import type { Database } from '../platform/db/schema.js';
+import { METRIC_BUCKET_WIDTHS, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
 import { decodePageToken, encodePageToken } from '../platform/pagination.js';
 import { invalid } from '../platform/errors.js';
 import type { Metric, MetricHistory } from './types.js';
@@ -67,51 +67,37 @@ export class MetricHistoryReader {
    * NaN points count in `totalPoints` but are left out of a downsampled history.
    */
   async downsampled(q: HistoryQuery & { maxPoints: number }): Promise<MetricHistory> {
-    const W = METRIC_BUCKET_WIDTH;
-    let bq = this.db.selectFrom('metric_buckets').selectAll().where('run_id', '=', q.runId).where('key', '=', q.key);
-    if (q.startStep !== undefined) bq = bq.where('bucket', '>=', bucketOf(q.startStep));
-    if (q.endStep !== undefined) bq = bq.where('bucket', '<=', bucketOf(q.endStep));
-    let rows: BucketSummary[] = (await bq.orderBy('bucket').execute()).map(numeric);
-    // Buckets that straddle the requested range are recomputed from their points inside it.
-    if (rows.length > 0 && q.startStep !== undefined && rows[0]!.first_step < q.startStep) {
-      const b = rows[0]!.bucket;
-      rows = [...(await this.exact(q, q.startStep, Math.min((b + 1) * W - 1, q.endStep ?? Infinity), b)), ...rows.slice(1)];
-    }
-    if (rows.length > 0 && q.endStep !== undefined && rows[rows.length - 1]!.last_step > q.endStep) {
-      const b = rows[rows.length - 1]!.bucket;
-      rows = [...rows.slice(0, -1), ...(await this.exact(q, Math.max(b * W, q.startStep ?? -Infinity), q.endStep, b))];
-    }
-    const total = rows.reduce((n, r) => n + r.count, 0);
+    const [FINE, COARSE] = METRIC_BUCKET_WIDTHS;
+    const coarse = await this.bucketRows(q, COARSE);
+    const total = coarse.reduce((n, r) => n + r.count, 0);
     if (total <= q.maxPoints) {
       const all = await this.page({ ...q, limit: undefined, pageToken: undefined });
       return { ...all, totalPoints: total };
     }
-    const lo = rows.reduce((m, r) => Math.min(m, r.first_step), Infinity);
-    const hi = rows.reduce((m, r) => Math.max(m, r.last_step), -Infinity);
+    const lo = coarse.reduce((m, r) => Math.min(m, r.first_step), Infinity);
+    const hi = coarse.reduce((m, r) => Math.max(m, r.last_step), -Infinity);
     const groups = Math.max(1, Math.floor(q.maxPoints / 2) - 2);
     const width = Math.ceil((hi - lo + 1) / groups);
-    let merged: BucketSummary[];
-    if (width < W) {
-      // Finer than the stored buckets: fold the points themselves (at most ~groups * W steps of them).
-      const points = await this.rawPoints(q, lo, hi);
-      const byGroup = new Map<number, BucketSummary>();
-      for (const p of points) {
-        const g = Math.floor((p.step - lo) / width);
-        byGroup.set(g, addPoint(byGroup.get(g), p, g));
-      }
-      merged = [...byGroup.values()];
-    } else {
+    const byGroup = new Map<number, BucketSummary>();
+    const fold = (rows: readonly BucketSummary[], bucketWidth: number) => {
       // Each stored bucket goes whole into the group its first step falls in.
-      const byGroup = new Map<number, BucketSummary>();
       for (const r of rows) {
-        const g = Math.max(0, Math.floor((r.bucket * W - lo) / width));
+        const g = Math.max(0, Math.floor((r.bucket * bucketWidth - lo) / width));
         const cur = byGroup.get(g);
         byGroup.set(g, cur ? mergeSummaries(cur, r, g) : { ...r, bucket: g });
       }
-      merged = [...byGroup.values()];
+    };
+    if (width >= COARSE) fold(coarse, COARSE);
+    else if (width >= FINE) fold(await this.bucketRows(q, FINE), FINE);
+    else {
+      // Finer than the stored buckets: fold the points themselves (at most ~groups * FINE steps of them).
+      for (const p of await this.rawPoints(q, lo, hi)) {
+        const g = Math.floor((p.step - lo) / width);
+        byGroup.set(g, addPoint(byGroup.get(g), p, g));
+      }
     }
     const out: Metric[] = [];
-    for (const g of merged.sort((a, b) => a.bucket - b.bucket)) {
+    for (const g of [...byGroup.values()].sort((a, b) => a.bucket - b.bucket)) {
       if (g.min_value === null || g.max_value === null) continue;
       const lowPoint = { key: q.key, value: g.min_value, step: g.min_step, timestamp: g.min_timestamp };
       const highPoint = { key: q.key, value: g.max_value, step: g.max_step, timestamp: g.max_timestamp };
@@ -120,6 +106,32 @@ export class MetricHistoryReader {
       else out.push(lowPoint, highPoint);
     }
     return { metrics: out, downsampled: true, totalPoints: total };
+  }
+
+  /**
+   * Stored summaries of one width in the requested range, read as arrays; buckets that straddle the
+   * range's ends are recomputed from their points inside it.
+   */
+  private async bucketRows(q: HistoryQuery, W: number): Promise<BucketSummary[]> {
+    const p = this.store.adapter.placeholder;
+    const params: unknown[] = [q.runId, q.key, W];
+    let range = '';
+    if (q.startStep !== undefined) range += ` AND bucket >= ${p(params.push(bucketOf(q.startStep, W)))}`;
+    if (q.endStep !== undefined) range += ` AND bucket <= ${p(params.push(bucketOf(q.endStep, W)))}`;
+    const raw = await this.store.selectArrays(
+      `SELECT ${BUCKET_COLUMNS.join(', ')} FROM metric_buckets WHERE run_id = ${p(1)} AND key = ${p(2)} AND width = ${p(3)}${range} ORDER BY bucket`,
+      params,
+    );
+    let rows = raw.map(fromArray);
+    if (rows.length > 0 && q.startStep !== undefined && rows[0]!.first_step < q.startStep) {
+      const b = rows[0]!.bucket;
+      rows = [...(await this.exact(q, q.startStep, Math.min((b + 1) * W - 1, q.endStep ?? Infinity), b)), ...rows.slice(1)];
+    }
+    if (rows.length > 0 && q.endStep !== undefined && rows[rows.length - 1]!.last_step > q.endStep) {
+      const b = rows[rows.length - 1]!.bucket;
+      rows = [...rows.slice(0, -1), ...(await this.exact(q, Math.max(b * W, q.startStep ?? -Infinity), q.endStep, b))];
+    }
+    return rows;
   }
 
   private async rawPoints(q: HistoryQuery, from: number, to: number): Promise<StoredPoint[]> {
@@ -144,19 +156,12 @@ export class MetricHistoryReader {
   }
 }
 
-function numeric(r: Selectable<MetricBucketsTable>): BucketSummary {
-  return {
-    bucket: Number(r.bucket),
-    count: Number(r.count),
-    first_step: Number(r.first_step),
-    last_step: Number(r.last_step),
-    min_value: r.min_value === null ? null : Number(r.min_value),
-    min_step: Number(r.min_step),
-    min_timestamp: Number(r.min_timestamp),
-    max_value: r.max_value === null ? null : Number(r.max_value),
-    max_step: Number(r.max_step),
-    max_timestamp: Number(r.max_timestamp),
-  };
+const BUCKET_COLUMNS = ['bucket', 'count', 'first_step', 'last_step', 'min_value', 'min_step', 'min_timestamp', 'max_value', 'max_step', 'max_timestamp'] as const;
+
+function fromArray(r: unknown[]): BucketSummary {
+  const n = (i: number) => Number(r[i]);
+  const v = (i: number) => (r[i] === null ? null : Number(r[i]));
+  return { bucket: n(0), count: n(1), first_step: n(2), last_step: n(3), min_value: v(4), min_step: n(5), min_timestamp: n(6), max_value: v(7), max_step: n(8), max_timestamp: n(9) };
 }
 
 function decodeAfter(token: string | undefined): { s: number; t: number; n: number } | undefined {

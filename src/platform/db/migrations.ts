@@ -93,6 +93,7 @@ function initialSchema(adapter: StoreAdapter): Migration {
         .createTable('metric_buckets')
         .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
         .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('width', 'integer', (c) => c.notNull())
         .addColumn('bucket', 'bigint', (c) => c.notNull())
         .addColumn('count', 'bigint', (c) => c.notNull())
         .addColumn('first_step', 'bigint', (c) => c.notNull())
@@ -103,7 +104,7 @@ function initialSchema(adapter: StoreAdapter): Migration {
         .addColumn('max_value', 'double precision')
         .addColumn('max_step', 'bigint', (c) => c.notNull())
         .addColumn('max_timestamp', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('metric_buckets_pk', ['run_id', 'key', 'bucket'])
+        .addPrimaryKeyConstraint('metric_buckets_pk', ['run_id', 'key', 'width', 'bucket'])
         .execute();
 
       await db.schema

@@ -65,13 +65,14 @@ export interface LatestMetricsTable {
 }
 
 /**
- * Min/max summary of each metric's points in fixed step buckets of METRIC_BUCKET_WIDTH steps, kept up to
- * date at ingestion, so a long history can be downsampled without reading every point.
+ * Min/max summary of each metric's points in fixed step buckets (two widths, see METRIC_BUCKET_WIDTHS),
+ * kept up to date at ingestion, so a long history can be downsampled without reading every point.
  */
 export interface MetricBucketsTable {
   run_id: string;
   key: string;
-  bucket: number; // floor(step / METRIC_BUCKET_WIDTH)
+  width: number; // steps per bucket
+  bucket: number; // floor(step / width)
   count: number; // points, NaN included
   first_step: number;
   last_step: number;
