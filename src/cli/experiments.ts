@@ -2,22 +2,11 @@ import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from './client.js';
 import { formatTime, printJson, printTable } from './output.js';
 import type { Experiment } from '../tracking/types.js';
+import { experimentJson } from '../tracking/json.js';
 import type { KilnClient } from '../sdk/client.js';
 
 const VIEW = ['active', 'deleted', 'all'] as const;
 const viewType = (v: string | undefined) => (v === 'deleted' ? 'DELETED_ONLY' : v === 'all' ? 'ALL' : 'ACTIVE_ONLY');
-
-function experimentJson(e: Experiment) {
-  return {
-    experiment_id: e.experimentId,
-    name: e.name,
-    artifact_location: e.artifactLocation,
-    lifecycle_stage: e.lifecycleStage,
-    creation_time: e.creationTime,
-    last_update_time: e.lastUpdateTime,
-    tags: Object.fromEntries(e.tags.map((t) => [t.key, t.value])),
-  };
-}
 
 /** Resolves an experiment given by id or by name. */
 export async function resolveExperiment(client: KilnClient, idOrName: string): Promise<Experiment> {

@@ -8,28 +8,11 @@ import { clientFrom, clientOptions, type ClientFlags } from './client.js';
 import { formatBytes, formatDuration, formatTime, printJson, printTable } from './output.js';
 import { resolveExperiment } from './experiments.js';
 import type { KilnClient } from '../sdk/client.js';
-import type { Run } from '../tracking/types.js';
+import { runJson } from '../tracking/json.js';
 
 const VIEW = ['active', 'deleted', 'all'] as const;
 const viewType = (v: string | undefined) => (v === 'deleted' ? 'DELETED_ONLY' : v === 'all' ? 'ALL' : 'ACTIVE_ONLY');
 const num = (v: number) => (Number.isFinite(v) ? v : String(v));
-
-export function runJson(r: Run) {
-  return {
-    run_id: r.info.runId,
-    run_name: r.info.runName,
-    experiment_id: r.info.experimentId,
-    user_id: r.info.userId,
-    status: r.info.status,
-    start_time: r.info.startTime,
-    end_time: r.info.endTime,
-    artifact_uri: r.info.artifactUri,
-    lifecycle_stage: r.info.lifecycleStage,
-    metrics: Object.fromEntries(r.data.metrics.map((m) => [m.key, num(m.value)])),
-    params: Object.fromEntries(r.data.params.map((p) => [p.key, p.value])),
-    tags: Object.fromEntries(r.data.tags.map((t) => [t.key, t.value])),
-  };
-}
 
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('Search, inspect and manage runs');

@@ -2,15 +2,10 @@ import type { Experiment, Metric, Run, RunInfo, Tag } from '../tracking/types.js
 import type { ModelOutput } from '../tracking/logged-model-types.js';
 import { parseDouble, parseInt64 } from './fields.js';
 import { invalid } from '../platform/errors.js';
+import { jsonDouble } from '../tracking/json.js';
 
 /** Entities → MLflow's JSON shapes (proto field names; doubles that JSON cannot hold become "NaN"/"Infinity"). */
 
-export function jsonDouble(v: number): number | string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return v;
-}
 
 export function mlflowExperiment(e: Experiment): Record<string, unknown> {
   return {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { HttpClient, type HttpOptions } from './http.js';
+import { fromJsonDouble, jsonDouble, mapToTags, tagsToMap } from '../tracking/json.js';
 import type {
   CreateExperimentInput,
   CreateRunInput,
@@ -13,17 +14,12 @@ import type {
   RunInfo,
   SearchExperimentsInput,
   SearchRunsInput,
-  Tag,
   TrackingApi,
   UpdateRunInput,
 } from '../tracking/types.js';
 
 type Json = Record<string, unknown>;
 
-const toMap = (tags: readonly Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
-const fromMap = (m: unknown): Tag[] => Object.entries((m ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value }));
-const fromDouble = (v: unknown): number => (typeof v === 'number' ? v : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : NaN);
-const toDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
 const enc = encodeURIComponent;
 
 function experiment(j: Json): Experiment {
@@ -34,14 +30,14 @@ function experiment(j: Json): Experiment {
     lifecycleStage: j.lifecycle_stage as Experiment['lifecycleStage'],
     creationTime: j.creation_time as number,
     lastUpdateTime: j.last_update_time as number,
-    tags: fromMap(j.tags),
+    tags: mapToTags(j.tags),
   };
 }
 
 function run(j: Json): Run {
   const metrics = Object.entries((j.metrics ?? {}) as Record<string, { value: unknown; step: number; timestamp: number }>).map(([key, m]) => ({
     key,
-    value: fromDouble(m.value),
+    value: fromJsonDouble(m.value),
     step: m.step,
     timestamp: m.timestamp,
   }));
@@ -57,7 +53,7 @@ function run(j: Json): Run {
       artifactUri: j.artifact_uri as string,
       lifecycleStage: j.lifecycle_stage as RunInfo['lifecycleStage'],
     },
-    data: { metrics, params: fromMap(j.params), tags: fromMap(j.tags) },
+    data: { metrics, params: mapToTags(j.params), tags: mapToTags(j.tags) },
     inputs: {
       datasetInputs: ((j.dataset_inputs ?? []) as Json[]).map((d) => ({
         dataset: {
@@ -68,7 +64,7 @@ function run(j: Json): Run {
           schema: (d.schema as string | null) ?? null,
           profile: (d.profile as string | null) ?? null,
         },
-        tags: fromMap(d.tags),
+        tags: mapToTags(d.tags),
       })),
     },
   };
@@ -98,7 +94,7 @@ export class KilnClient implements TrackingApi {
   }
 
   async createExperiment(input: CreateExperimentInput): Promise<string> {
-    const r = await this.api<{ experiment: Json }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: toMap(input.tags) });
+    const r = await this.api<{ experiment: Json }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: tagsToMap(input.tags) });
     return r.experiment.experiment_id as string;
   }
   async getExperiment(id: string): Promise<Experiment> {
@@ -139,7 +135,7 @@ export class KilnClient implements TrackingApi {
       run_name: input.runName,
       start_time: input.startTime,
       user_id: input.userId,
-      tags: toMap(input.tags),
+      tags: tagsToMap(input.tags),
     });
     return run(r.run);
   }
@@ -158,9 +154,9 @@ export class KilnClient implements TrackingApi {
   }
   async logBatch(input: LogBatchInput): Promise<void> {
     await this.api('POST', `/runs/${enc(input.runId)}/log`, {
-      metrics: input.metrics?.map((m) => ({ key: m.key, value: toDouble(m.value), timestamp: m.timestamp, step: m.step })),
-      params: input.params ? toMap(input.params) : undefined,
-      tags: input.tags ? toMap(input.tags) : undefined,
+      metrics: input.metrics?.map((m) => ({ key: m.key, value: jsonDouble(m.value), timestamp: m.timestamp, step: m.step })),
+      params: input.params ? tagsToMap(input.params) : undefined,
+      tags: input.tags ? tagsToMap(input.tags) : undefined,
     });
   }
   async setTag(runId: string, key: string, value: string): Promise<void> {
@@ -178,7 +174,7 @@ export class KilnClient implements TrackingApi {
         source: d.dataset.source,
         schema: d.dataset.schema ?? undefined,
         profile: d.dataset.profile ?? undefined,
-        tags: toMap(d.tags),
+        tags: tagsToMap(d.tags),
       })),
     });
   }
@@ -201,7 +197,7 @@ export class KilnClient implements TrackingApi {
       { key: input.key, max_results: input.maxResults, page_token: input.pageToken, max_points: input.maxPoints, start_step: input.startStep, end_step: input.endStep },
     );
     return {
-      metrics: r.steps.map((step, i) => ({ key: input.key, step, timestamp: r.timestamps[i]!, value: fromDouble(r.values[i]) })),
+      metrics: r.steps.map((step, i) => ({ key: input.key, step, timestamp: r.timestamps[i]!, value: fromJsonDouble(r.values[i]) })),
       downsampled: r.downsampled,
       totalPoints: r.total_points,
       nextPageToken: r.next_page_token,

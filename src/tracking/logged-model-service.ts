@@ -7,7 +7,7 @@ import { LOGGED_MODEL_STATUSES, type CreateLoggedModelInput, type LoggedModel, t
 import { compileLoggedModelFilter, compileLoggedModelOrder } from './search/index.js';
 import type { TrackingService } from './service.js';
 import type { Page, Param, Tag } from './types.js';
-import { parseExperimentId, validateMaxResults, validateParam, validateRunTag, validateKey } from './validation.js';
+import { parseExperimentIds, validateMaxResults, validateParam, validateRunTag, validateKey } from './validation.js';
 
 const MODEL_ID = /^m-[0-9a-f]{32}$/;
 
@@ -100,11 +100,7 @@ export class LoggedModelService {
   async search(input: SearchLoggedModelsInput): Promise<Page<LoggedModel>> {
     const limit = validateMaxResults(input.maxResults, 50, 50);
     const offset = offsetFromPageToken(input.pageToken);
-    const ids = input.experimentIds.map((id) => {
-      const n = parseExperimentId(id);
-      if (n === undefined) throw invalid(`Invalid experiment id '${String(id)}'`);
-      return n;
-    });
+    const ids = parseExperimentIds(input.experimentIds);
     if (ids.length === 0) throw invalid('experiment_ids must name at least one experiment');
     const where = compileLoggedModelFilter(input.filter);
     const order = compileLoggedModelOrder(input.orderBy ?? []);

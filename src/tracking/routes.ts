@@ -4,56 +4,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
 import type { TrackingService } from './service.js';
 import type { RunArtifactService } from './artifacts.js';
-import type { Experiment as ExperimentEntity, Metric, Run as RunEntity, Tag } from './types.js';
+import { experimentJson, fromJsonDouble, jsonDouble, mapToTags, runJson } from './json.js';
 import * as S from './schemas.js';
 
 export interface TrackingRouteDeps {
   readonly tracking: TrackingService;
   readonly runArtifacts: RunArtifactService;
   readonly uploadLimit: number;
-}
-
-const jsonDouble = (v: number): number | string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
-const fromDouble = (v: number | string): number => (typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : -Infinity);
-const toMap = (tags: readonly Tag[]) => Object.fromEntries(tags.map((t) => [t.key, t.value]));
-const fromMap = (m: Record<string, string> | undefined): Tag[] => Object.entries(m ?? {}).map(([key, value]) => ({ key, value }));
-
-export function experimentJson(e: ExperimentEntity) {
-  return {
-    experiment_id: e.experimentId,
-    name: e.name,
-    artifact_location: e.artifactLocation,
-    lifecycle_stage: e.lifecycleStage,
-    creation_time: e.creationTime,
-    last_update_time: e.lastUpdateTime,
-    tags: toMap(e.tags),
-  };
-}
-
-export function runJson(r: RunEntity) {
-  return {
-    run_id: r.info.runId,
-    run_name: r.info.runName,
-    experiment_id: r.info.experimentId,
-    user_id: r.info.userId,
-    status: r.info.status,
-    start_time: r.info.startTime,
-    end_time: r.info.endTime,
-    artifact_uri: r.info.artifactUri,
-    lifecycle_stage: r.info.lifecycleStage,
-    params: toMap(r.data.params),
-    tags: toMap(r.data.tags),
-    metrics: Object.fromEntries(r.data.metrics.map((m: Metric) => [m.key, { value: jsonDouble(m.value), step: m.step, timestamp: m.timestamp }])),
-    dataset_inputs: r.inputs.datasetInputs.map((d) => ({
-      name: d.dataset.name,
-      digest: d.dataset.digest,
-      source_type: d.dataset.sourceType,
-      source: d.dataset.source,
-      schema: d.dataset.schema ?? null,
-      profile: d.dataset.profile ?? null,
-      tags: toMap(d.tags),
-    })),
-  };
 }
 
 const err = { 400: S.ErrorBody, 404: S.ErrorBody };
@@ -67,7 +24,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
 
   // ------------------------------------------------------------------ experiments
   app.post('/experiments', { schema: { tags: ['experiments'], summary: 'Create an experiment', body: S.CreateExperimentBody, response: { 201: Type.Object({ experiment: S.Experiment }), 409: S.ErrorBody, ...err } } }, async (req, reply) => {
-    const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: fromMap(req.body.tags) });
+    const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: mapToTags(req.body.tags) });
     return reply.status(201).send({ experiment: experimentJson(await t.getExperiment(id)) });
   });
   app.get('/experiments', { schema: { tags: ['experiments'], summary: 'Search experiments', querystring: S.ListQuery, response: { 200: Type.Object({ experiments: Type.Array(S.Experiment), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
@@ -105,7 +62,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   // ------------------------------------------------------------------ runs
   app.post('/runs', { schema: { tags: ['runs'], summary: 'Create a run', body: S.CreateRunBody, response: { 201: Type.Object({ run: S.Run }), ...err } } }, async (req, reply) => {
     const b = req.body;
-    const run = await t.createRun({ experimentId: b.experiment_id, runName: b.run_name, startTime: b.start_time, userId: b.user_id, tags: fromMap(b.tags) });
+    const run = await t.createRun({ experimentId: b.experiment_id, runName: b.run_name, startTime: b.start_time, userId: b.user_id, tags: mapToTags(b.tags) });
     return reply.status(201).send({ run: runJson(run) });
   });
   app.post('/runs/search', { schema: { tags: ['runs'], summary: 'Search runs with the filter grammar', body: S.SearchRunsBody, response: { 200: Type.Object({ runs: Type.Array(S.Run), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
@@ -130,9 +87,9 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
     const now = Date.now();
     await t.logBatch({
       runId: req.params.run_id,
-      metrics: (req.body.metrics ?? []).map((m) => ({ key: m.key, value: fromDouble(m.value), timestamp: m.timestamp ?? now, step: m.step ?? 0 })),
-      params: fromMap(req.body.params),
-      tags: fromMap(req.body.tags),
+      metrics: (req.body.metrics ?? []).map((m) => ({ key: m.key, value: fromJsonDouble(m.value), timestamp: m.timestamp ?? now, step: m.step ?? 0 })),
+      params: mapToTags(req.body.params),
+      tags: mapToTags(req.body.tags),
     });
     return reply.status(204).send(null);
   });
@@ -149,7 +106,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
       req.params.run_id,
       req.body.datasets.map((d) => ({
         dataset: { name: d.name, digest: d.digest, sourceType: d.source_type, source: d.source, schema: d.schema, profile: d.profile },
-        tags: fromMap(d.tags),
+        tags: mapToTags(d.tags),
       })),
     );
     return reply.status(204).send(null);

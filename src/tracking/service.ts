@@ -26,6 +26,7 @@ import type {
 import {
   LIMITS,
   parseExperimentId,
+  parseExperimentIds,
   validateExperimentName,
   validateExperimentTag,
   validateKey,
@@ -253,25 +254,13 @@ export class TrackingService implements TrackingApi {
   }
 
   async searchDatasets(experimentIds: readonly string[]): Promise<DatasetSummary[]> {
-    const ids = experimentIds.map((id) => {
-      const n = parseExperimentId(id);
-      if (n === undefined) throw invalid(`Invalid experiment id '${String(id)}'`);
-      return n;
-    });
-    return this.runs.datasetSummaries(ids);
+    return this.runs.datasetSummaries(parseExperimentIds(experimentIds));
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
     const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.searchMaxResults);
     const offset = offsetFromPageToken(input.pageToken);
-    if (!Array.isArray(input.experimentIds)) throw invalid('experiment_ids must be a list of experiment ids');
-    if (input.experimentIds.length > LIMITS.maxExperimentIdsPerSearch) throw invalid(`At most ${LIMITS.maxExperimentIdsPerSearch} experiment ids per search`);
-    const ids: number[] = [];
-    for (const id of input.experimentIds) {
-      const n = parseExperimentId(id);
-      if (n === undefined) throw invalid(`Invalid experiment id '${String(id)}'`);
-      ids.push(n);
-    }
+    const ids = parseExperimentIds(input.experimentIds);
     const rows = await searchRunRows(this.store.db, {
       experimentIds: ids,
       filter: input.filter,

@@ -102,6 +102,17 @@ export function parseExperimentId(id: unknown): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** A list of experiment ids as the database keys them; a malformed id is an error, not an empty match. */
+export function parseExperimentIds(ids: readonly unknown[]): number[] {
+  if (!Array.isArray(ids)) throw invalid('experiment_ids must be a list of experiment ids');
+  if (ids.length > LIMITS.maxExperimentIdsPerSearch) throw invalid(`At most ${LIMITS.maxExperimentIdsPerSearch} experiment ids per search`);
+  return ids.map((id) => {
+    const n = parseExperimentId(id);
+    if (n === undefined) throw invalid(`Invalid experiment id '${String(id)}'`);
+    return n;
+  });
+}
+
 export function validateExperimentName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') throw invalid('Invalid experiment name: a non-empty string is required');
   if (name.length > LIMITS.maxExperimentNameLength) {

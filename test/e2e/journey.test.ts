@@ -62,7 +62,8 @@ describe('journey: start, log a first run, find it, fetch its artifacts', () => 
     const runs = JSON.parse(found.out).runs;
     assert.deepEqual(runs.map((r: { run_id: string }) => r.run_id), [runId]);
     assert.equal(runs[0].status, 'FINISHED');
-    assert.equal(runs[0].metrics.loss, 0.05);
+    assert.equal(runs[0].metrics.loss.value, 0.05);
+    assert.equal(runs[0].metrics.loss.step, 19);
     assert.deepEqual(runs[0].params, { epochs: '20', lr: '0.01' });
 
     const dest = tempDir('kiln-dl-');

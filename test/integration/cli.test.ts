@@ -98,7 +98,7 @@ describe('kiln CLI', () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Params/);
     r = await kiln(['runs', 'get', runId, '--json'], env());
-    assert.equal(JSON.parse(r.out).metrics.acc, 0.9);
+    assert.deepEqual(JSON.parse(r.out).metrics.acc, { value: 0.9, step: 0, timestamp: 1 });
     assert.equal((await kiln(['runs', 'delete', runId], env())).code, 0);
     assert.equal(JSON.parse((await kiln(['runs', 'get', runId, '--json'], env())).out).lifecycle_stage, 'deleted');
     assert.equal((await kiln(['runs', 'restore', runId], env())).code, 0);

@@ -1,0 +1,60 @@
+import type { Experiment, Metric, Run, Tag } from './types.js';
+
+/** The native API's JSON shapes (snake_case), shared by the HTTP routes, the CLI's --json output and the SDK. */
+
+/** A double as JSON carries it: NaN and ±Infinity become "NaN", "Infinity", "-Infinity". */
+export function jsonDouble(v: number): number | string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return v;
+}
+
+/** The inverse of jsonDouble; anything else that is not a number reads as NaN. */
+export function fromJsonDouble(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  return NaN;
+}
+
+export const tagsToMap = (tags: readonly Tag[] | undefined): Record<string, string> => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
+export const mapToTags = (m: unknown): Tag[] => Object.entries((m ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value }));
+
+export function experimentJson(e: Experiment) {
+  return {
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    creation_time: e.creationTime,
+    last_update_time: e.lastUpdateTime,
+    tags: tagsToMap(e.tags),
+  };
+}
+
+export function runJson(r: Run) {
+  return {
+    run_id: r.info.runId,
+    run_name: r.info.runName,
+    experiment_id: r.info.experimentId,
+    user_id: r.info.userId,
+    status: r.info.status,
+    start_time: r.info.startTime,
+    end_time: r.info.endTime,
+    artifact_uri: r.info.artifactUri,
+    lifecycle_stage: r.info.lifecycleStage,
+    params: tagsToMap(r.data.params),
+    tags: tagsToMap(r.data.tags),
+    metrics: Object.fromEntries(r.data.metrics.map((m: Metric) => [m.key, { value: jsonDouble(m.value), step: m.step, timestamp: m.timestamp }])),
+    dataset_inputs: r.inputs.datasetInputs.map((d) => ({
+      name: d.dataset.name,
+      digest: d.dataset.digest,
+      source_type: d.dataset.sourceType,
+      source: d.dataset.source,
+      schema: d.dataset.schema ?? null,
+      profile: d.dataset.profile ?? null,
+      tags: tagsToMap(d.tags),
+    })),
+  };
+}
