@@ -26,3 +26,12 @@ export function offsetFromPageToken(token: string | undefined): number {
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw invalid('Invalid page token: bad offset');
   return offset;
 }
+
+/**
+ * The page answered from `rows`, fetched with limit + 1 so that one extra row tells whether another page
+ * follows; `load` turns the kept rows into entities.
+ */
+export async function offsetPage<R, T>(rows: readonly R[], limit: number, offset: number, load: (rows: R[]) => Promise<T[]>): Promise<{ items: T[]; nextPageToken?: string }> {
+  const items = await load(rows.slice(0, limit));
+  return { items, nextPageToken: rows.length > limit ? encodePageToken({ offset: offset + limit }) : undefined };
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../platform/db/types.js';
 import { invalid, notFound } from '../platform/errors.js';
-import { encodePageToken, offsetFromPageToken } from '../platform/pagination.js';
+import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
 import { LoggedModelStore } from './logged-model-store.js';
 import { LOGGED_MODEL_STATUSES, type CreateLoggedModelInput, type LoggedModel, type LoggedModelStatus, type ModelOutput, type SearchLoggedModelsInput } from './logged-model-types.js';
 import { compileLoggedModelFilter, compileLoggedModelOrder } from './search/index.js';
@@ -105,8 +105,7 @@ export class LoggedModelService {
     const where = compileLoggedModelFilter(input.filter);
     const order = compileLoggedModelOrder(input.orderBy ?? []);
     const rows = await this.store.search(ids, where, order, offset, limit + 1);
-    const items = await this.store.load(rows.slice(0, limit));
-    return { items, nextPageToken: rows.length > limit ? encodePageToken({ offset: offset + limit }) : undefined };
+    return offsetPage(rows, limit, offset, (r) => this.store.load(r));
   }
 
   /** Records that a run produced these models (MLflow's runs/outputs). */

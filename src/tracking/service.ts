@@ -1,7 +1,7 @@
 import type { MetadataStore } from '../platform/db/types.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
-import { encodePageToken, offsetFromPageToken } from '../platform/pagination.js';
+import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
 import { ExperimentStore } from './experiment-store.js';
 import { MetricHistoryReader } from './metric-history.js';
 import { randomRunName } from './run-names.js';
@@ -103,9 +103,7 @@ export class TrackingService implements TrackingApi {
       offset,
       limit: limit + 1,
     });
-    const more = rows.length > limit;
-    const items = await this.experiments.withTags(rows.slice(0, limit));
-    return { items, nextPageToken: more ? encodePageToken({ offset: offset + limit }) : undefined };
+    return offsetPage(rows, limit, offset, (r) => this.experiments.withTags(r));
   }
 
   async renameExperiment(experimentId: string, newName: string): Promise<void> {
@@ -269,9 +267,7 @@ export class TrackingService implements TrackingApi {
       offset,
       limit: limit + 1,
     });
-    const more = rows.length > limit;
-    const items = await this.runs.loadRuns(rows.slice(0, limit));
-    return { items, nextPageToken: more ? encodePageToken({ offset: offset + limit }) : undefined };
+    return offsetPage(rows, limit, offset, (r) => this.runs.loadRuns(r));
   }
 
   async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {
