@@ -26,7 +26,8 @@ export async function seedSearchCorpus(store: MetadataStore, n: number): Promise
   const CHUNK = 500;
   for (let start = 0; start < n; start += CHUNK) {
     const runs: Insertable<RunsTable>[] = [];
-    const metrics: Insertable<MetricsTable>[] = [];
+    type PendingMetric = Omit<Insertable<MetricsTable>, 'run_pk'> & { run_id: string };
+    const metrics: PendingMetric[] = [];
     const latest: Insertable<LatestMetricsTable>[] = [];
     const params: Insertable<ParamsTable>[] = [];
     const tags: Insertable<TagsTable>[] = [];
@@ -43,8 +44,12 @@ export async function seedSearchCorpus(store: MetadataStore, n: number): Promise
       tags.push({ run_id: runId, key: 'mlflow.runName', value: `run-${i}` }, { run_id: runId, key: 'team', value: rand() < 0.5 ? 'vision' : 'nlp' }, { run_id: runId, key: 'stage', value: 'bench' });
     }
     await db.transaction().execute(async (trx) => {
-      await trx.insertInto('runs').values(runs).execute();
-      await trx.insertInto('metrics').values(metrics).execute();
+      const keys = await trx.insertInto('runs').values(runs).returning(['run_id', 'run_pk']).execute();
+      const pk = new Map(keys.map((k) => [k.run_id, Number(k.run_pk)]));
+      await trx
+        .insertInto('metrics')
+        .values(metrics.map(({ run_id, ...m }) => ({ ...m, run_pk: pk.get(run_id)! })))
+        .execute();
       await trx.insertInto('latest_metrics').values(latest).execute();
       await trx.insertInto('params').values(params).execute();
       await trx.insertInto('tags').values(tags).execute();

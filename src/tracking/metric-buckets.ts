@@ -15,7 +15,7 @@ export interface StoredPoint {
   readonly step: number;
 }
 
-export type BucketSummary = Omit<Selectable<MetricBucketsTable>, 'run_id' | 'key' | 'width'>;
+export type BucketSummary = Omit<Selectable<MetricBucketsTable>, 'run_pk' | 'key' | 'width'>;
 
 export const bucketOf = (step: number, width: number) => Math.floor(step / width);
 
@@ -69,17 +69,17 @@ export function summarize(points: readonly StoredPoint[], width: number): Map<st
 }
 
 /** Folds newly stored points into the stored summaries, in the caller's transaction. */
-export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database>, runId: string, points: readonly StoredPoint[], rowsPerStatement: number): Promise<void> {
+export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database>, runPk: number, points: readonly StoredPoint[], rowsPerStatement: number): Promise<void> {
   const rows: Insertable<MetricBucketsTable>[] = [];
   for (const width of METRIC_BUCKET_WIDTHS) {
-    for (const [key, buckets] of summarize(points, width)) for (const s of buckets.values()) rows.push({ run_id: runId, key, width, ...s });
+    for (const [key, buckets] of summarize(points, width)) for (const s of buckets.values()) rows.push({ run_pk: runPk, key, width, ...s });
   }
   for (let i = 0; i < rows.length; i += rowsPerStatement) {
     await trx
       .insertInto('metric_buckets')
       .values(rows.slice(i, i + rowsPerStatement))
       .onConflict((oc) =>
-        oc.columns(['run_id', 'key', 'width', 'bucket']).doUpdateSet({
+        oc.columns(['run_pk', 'key', 'width', 'bucket']).doUpdateSet({
           count: sql`metric_buckets.count + excluded.count`,
           first_step: sql`CASE WHEN excluded.first_step < metric_buckets.first_step THEN excluded.first_step ELSE metric_buckets.first_step END`,
           last_step: sql`CASE WHEN excluded.last_step > metric_buckets.last_step THEN excluded.last_step ELSE metric_buckets.last_step END`,
@@ -99,7 +99,7 @@ export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database
  * Rebuilds the summaries of the buckets these points fall in from the stored points themselves: used when
  * a batch repeated points already stored, so that counts only count stored points.
  */
-export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Database>, runId: string, points: readonly StoredPoint[]): Promise<void> {
+export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Database>, runPk: number, points: readonly StoredPoint[]): Promise<void> {
   for (const width of METRIC_BUCKET_WIDTHS) {
     const touched = new Map<string, Set<number>>();
     for (const p of points) {
@@ -112,15 +112,15 @@ export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Datab
         const rows = await trx
           .selectFrom('metrics')
           .select(['value', 'timestamp', 'step', 'is_nan'])
-          .where('run_id', '=', runId)
+          .where('run_pk', '=', runPk)
           .where('key', '=', key)
           .where('step', '>=', b * width)
           .where('step', '<', (b + 1) * width)
           .execute();
         let s: BucketSummary | undefined;
         for (const r of rows) s = addPoint(s, { key, value: Number(r.is_nan) ? null : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) }, b);
-        await trx.deleteFrom('metric_buckets').where('run_id', '=', runId).where('key', '=', key).where('width', '=', width).where('bucket', '=', b).execute();
-        if (s) await trx.insertInto('metric_buckets').values({ run_id: runId, key, width, ...s }).execute();
+        await trx.deleteFrom('metric_buckets').where('run_pk', '=', runPk).where('key', '=', key).where('width', '=', width).where('bucket', '=', b).execute();
+        if (s) await trx.insertInto('metric_buckets').values({ run_pk: runPk, key, width, ...s }).execute();
       }
     }
   }

@@ -7,7 +7,8 @@ import { invalid } from '../platform/errors.js';
 import type { Metric, MetricHistory } from './types.js';
 
 export interface HistoryQuery {
-  readonly runId: string;
+  /** The run's integer key (runs.run_pk). */
+  readonly runPk: number;
   readonly key: string;
   readonly limit?: number;
   readonly pageToken?: string;
@@ -27,8 +28,8 @@ export class MetricHistoryReader {
     // Hand-written and read as arrays: the longest read the server does. Ordered exactly like the
     // metrics_point index (step, timestamp, value, is_nan), so it needs no sort.
     const p = this.store.adapter.placeholder;
-    const params: unknown[] = [q.runId, q.key];
-    const where = [`run_id = ${p(1)}`, `key = ${p(2)}`];
+    const params: unknown[] = [q.runPk, q.key];
+    const where = [`run_pk = ${p(1)}`, `key = ${p(2)}`];
     const bind = (v: unknown) => {
       params.push(v);
       return p(params.length);
@@ -114,12 +115,12 @@ export class MetricHistoryReader {
    */
   private async bucketRows(q: HistoryQuery, W: number): Promise<BucketSummary[]> {
     const p = this.store.adapter.placeholder;
-    const params: unknown[] = [q.runId, q.key, W];
+    const params: unknown[] = [q.runPk, q.key, W];
     let range = '';
     if (q.startStep !== undefined) range += ` AND bucket >= ${p(params.push(bucketOf(q.startStep, W)))}`;
     if (q.endStep !== undefined) range += ` AND bucket <= ${p(params.push(bucketOf(q.endStep, W)))}`;
     const raw = await this.store.selectArrays(
-      `SELECT ${BUCKET_COLUMNS.join(', ')} FROM metric_buckets WHERE run_id = ${p(1)} AND key = ${p(2)} AND width = ${p(3)}${range} ORDER BY bucket`,
+      `SELECT ${BUCKET_COLUMNS.join(', ')} FROM metric_buckets WHERE run_pk = ${p(1)} AND key = ${p(2)} AND width = ${p(3)}${range} ORDER BY bucket`,
       params,
     );
     let rows = raw.map(fromArray);
@@ -138,7 +139,7 @@ export class MetricHistoryReader {
     const rows = await this.db
       .selectFrom('metrics')
       .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
-      .where('run_id', '=', q.runId)
+      .where('run_pk', '=', q.runPk)
       .where('key', '=', q.key)
       .where('step', '>=', from)
       .where('step', '<=', to)

@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, RunsTable } from '../platform/db/schema.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { invalid, notFound } from '../platform/errors.js';
@@ -25,7 +25,7 @@ export class RunStore {
     private readonly adapter: StoreAdapter,
   ) {}
 
-  async insert(row: RunRow, tags: readonly Tag[]): Promise<void> {
+  async insert(row: Insertable<RunsTable>, tags: readonly Tag[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('runs').values(row).execute();
       if (tags.length > 0) await trx.insertInto('tags').values(tags.map((t) => ({ run_id: row.run_id, key: t.key, value: t.value }))).execute();
@@ -63,14 +63,14 @@ export class RunStore {
    */
   async logBatch(runId: string, metrics: readonly Metric[], params: readonly Param[], tags: readonly Tag[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await this.requireActive(trx, runId);
+      const runPk = await this.requireActive(trx, runId);
       if (params.length > 0) await insertParams(trx, runId, params);
       if (tags.length > 0) {
         await upsertTags(trx, runId, tags);
         const nameTag = [...tags].reverse().find((t) => t.key === RUN_NAME_TAG);
         if (nameTag) await trx.updateTable('runs').set({ name: nameTag.value }).where('run_id', '=', runId).execute();
       }
-      if (metrics.length > 0) await this.insertMetrics(trx, runId, metrics);
+      if (metrics.length > 0) await this.insertMetrics(trx, runId, runPk, metrics);
     });
   }
 
@@ -205,32 +205,34 @@ export class RunStore {
       const p = this.adapter.placeholder;
       const tuples: string[] = [];
       for (let r = 0; r < rows; r++) tuples.push(`(${[1, 2, 3, 4, 5, 6].map((c) => p(r * 6 + c)).join(', ')})`);
-      text = `INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
+      text = `INSERT INTO metrics (run_pk, key, value, timestamp, step, is_nan) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`;
       this.insertSql.set(rows, text);
     }
     return text;
   }
 
-  private async requireActive(trx: Db, runId: string): Promise<void> {
-    const r = await trx.selectFrom('runs').select('lifecycle_stage').where('run_id', '=', runId).executeTakeFirst();
+  /** Checks the run exists and is active, inside the caller's transaction; returns its integer key. */
+  private async requireActive(trx: Db, runId: string): Promise<number> {
+    const r = await trx.selectFrom('runs').select(['lifecycle_stage', 'run_pk']).where('run_id', '=', runId).executeTakeFirst();
     if (!r) throw notFound(`Run with id=${runId} not found`);
     if (r.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${r.lifecycle_stage}.`);
+    return Number(r.run_pk);
   }
 
-  private async insertMetrics(trx: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
+  private async insertMetrics(trx: Db, runId: string, runPk: number, metrics: readonly Metric[]): Promise<void> {
     const rowsPerStatement = Math.min(1000, Math.floor(this.adapter.maxBindParameters / 6));
     for (let i = 0; i < metrics.length; i += rowsPerStatement) {
       const chunk = metrics.slice(i, i + rowsPerStatement);
       const params: unknown[] = [];
       for (const m of chunk) {
         const nan = Number.isNaN(m.value);
-        params.push(runId, m.key, nan ? 0 : m.value, m.timestamp, m.step, nan ? 1 : 0);
+        params.push(runPk, m.key, nan ? 0 : m.value, m.timestamp, m.step, nan ? 1 : 0);
       }
       // Hand-written text (cached per row count) instead of the query builder: this is the ingestion hot path.
       const res = await trx.executeQuery(CompiledQuery.raw(this.metricInsertSql(chunk.length), params));
       const points = chunk.map((m) => ({ key: m.key, value: storedValue(m.value), timestamp: m.timestamp, step: m.step }));
-      if (Number(res.numAffectedRows ?? 0) === chunk.length) await upsertBuckets(trx, runId, points, Math.floor(this.adapter.maxBindParameters / 12));
-      else await recomputeBuckets(trx, runId, points); // some points were stored before: count only what is stored
+      if (Number(res.numAffectedRows ?? 0) === chunk.length) await upsertBuckets(trx, runPk, points, Math.floor(this.adapter.maxBindParameters / 13));
+      else await recomputeBuckets(trx, runPk, points); // some points were stored before: count only what is stored
     }
     const latest = new Map<string, Metric>();
     for (const m of metrics) {
@@ -310,7 +312,7 @@ export function toMetric(r: { key: string; value: number | null; timestamp: numb
   return { key: r.key, value: r.value === null ? NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
 }
 
-export function toRunInfo(r: RunRow): RunInfo {
+export function toRunInfo(r: Omit<RunRow, 'run_pk'>): RunInfo {
   return {
     runId: r.run_id,
     runName: r.name,

@@ -159,7 +159,7 @@ export class TrackingService implements TrackingApi {
     const name = validateRunName(input.runName || nameFromTag || randomRunName());
     const userId = input.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
     const runId = newRunId();
-    const row: RunRow = {
+    const row: Omit<RunRow, 'run_pk'> = {
       run_id: runId,
       experiment_id: Number(exp.experimentId),
       name,
@@ -273,7 +273,7 @@ export class TrackingService implements TrackingApi {
   async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {
     const row = await this.runs.requireRow(validateRunId(input.runId));
     const key = validateKey('metric', input.key);
-    const q = { runId: row.run_id, key, startStep: optionalStep('start_step', input.startStep), endStep: optionalStep('end_step', input.endStep) };
+    const q = { runPk: Number(row.run_pk), key, startStep: optionalStep('start_step', input.startStep), endStep: optionalStep('end_step', input.endStep) };
     if (input.maxPoints !== undefined) {
       const maxPoints = validateMaxResults(input.maxPoints, 1000, LIMITS.maxPoints);
       if (maxPoints < 2) throw invalid('max_points must be at least 2');

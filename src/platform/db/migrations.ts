@@ -33,7 +33,11 @@ function initialSchema(adapter: StoreAdapter): Migration {
 
       await db.schema
         .createTable('runs')
-        .addColumn('run_id', 'text', (c) => c.primaryKey())
+        .addColumn('run_pk', adapter.autoIdType, (c) => {
+          const pk = c.primaryKey();
+          return adapter.autoIdNeedsAutoIncrement ? pk.autoIncrement() : pk;
+        })
+        .addColumn('run_id', 'text', (c) => c.notNull().unique())
         .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('experiments.experiment_id'))
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('user_id', 'text', (c) => c.notNull())
@@ -66,7 +70,7 @@ function initialSchema(adapter: StoreAdapter): Migration {
         // No foreign key on the two tables written per point: a key check per inserted row is the largest
         // cost of ingestion after the index itself. The batch checks its run (active, existing) in the same
         // transaction, and runs are only ever soft-deleted.
-        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('run_pk', 'bigint', (c) => c.notNull())
         .addColumn('key', 'text', (c) => c.notNull())
         .addColumn('value', 'double precision', (c) => c.notNull())
         .addColumn('timestamp', 'bigint', (c) => c.notNull())
@@ -77,7 +81,7 @@ function initialSchema(adapter: StoreAdapter): Migration {
       await db.schema
         .createIndex('metrics_point')
         .on('metrics')
-        .columns(['run_id', 'key', 'step', 'timestamp', 'value', 'is_nan'])
+        .columns(['run_pk', 'key', 'step', 'timestamp', 'value', 'is_nan'])
         .unique()
         .execute();
 
@@ -94,7 +98,7 @@ function initialSchema(adapter: StoreAdapter): Migration {
 
       await db.schema
         .createTable('metric_buckets')
-        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('run_pk', 'bigint', (c) => c.notNull())
         .addColumn('key', 'text', (c) => c.notNull())
         .addColumn('width', 'integer', (c) => c.notNull())
         .addColumn('bucket', 'bigint', (c) => c.notNull())
@@ -107,7 +111,7 @@ function initialSchema(adapter: StoreAdapter): Migration {
         .addColumn('max_value', 'double precision')
         .addColumn('max_step', 'bigint', (c) => c.notNull())
         .addColumn('max_timestamp', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('metric_buckets_pk', ['run_id', 'key', 'width', 'bucket'])
+        .addPrimaryKeyConstraint('metric_buckets_pk', ['run_pk', 'key', 'width', 'bucket'])
         .execute();
 
       await db.schema

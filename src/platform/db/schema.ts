@@ -21,6 +21,8 @@ export interface ExperimentTagsTable {
 }
 
 export interface RunsTable {
+  /** Compact integer key, used by the per-point tables (metrics, metric_buckets) instead of the 32-char id. */
+  run_pk: Generated<number>;
   run_id: string; // 32 lowercase hex chars
   experiment_id: number;
   name: string;
@@ -46,7 +48,7 @@ export interface TagsTable {
 }
 
 export interface MetricsTable {
-  run_id: string;
+  run_pk: number;
   key: string;
   /** 0 for NaN (see is_nan): SQL engines disagree on NaN, and NULLs would escape the unique index. */
   value: number;
@@ -69,7 +71,7 @@ export interface LatestMetricsTable {
  * kept up to date at ingestion, so a long history can be downsampled without reading every point.
  */
 export interface MetricBucketsTable {
-  run_id: string;
+  run_pk: number;
   key: string;
   width: number; // steps per bucket
   bucket: number; // floor(step / width)
