@@ -15,7 +15,6 @@ export interface MlflowTrackingDeps {
 
 const fields = (req: FastifyRequest) => new Fields(req.method === 'GET' || req.method === 'DELETE' ? req.query : req.body, req.method === 'GET' || req.method === 'DELETE');
 const runIdOf = (f: Fields) => f.requiredString('run_id', 'run_uuid');
-const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 
 /** MLflow's tracking service (service.proto) as thin translations onto TrackingService. */
 export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTrackingDeps): Promise<void> {
@@ -125,30 +124,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
       tags: readKeyValues(f.objectList('tags'), 'tags'),
     });
   });
-  post('/runs/log-model', async (f) => {
-    const runId = runIdOf(f);
-    const modelJson = f.requiredString('model_json');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(modelJson);
-    } catch {
-      throw invalid(`Invalid value for parameter 'model_json': it is not valid JSON.`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`model_json must be a JSON object`);
-    const run = await t.getRun(runId);
-    const prev = run.data.tags.find((x) => x.key === LOG_MODEL_HISTORY_TAG)?.value;
-    let history: unknown[] = [];
-    if (prev) {
-      try {
-        const p: unknown = JSON.parse(prev);
-        if (Array.isArray(p)) history = p;
-      } catch {
-        history = [];
-      }
-    }
-    history.push(parsed);
-    await t.setTag(runId, LOG_MODEL_HISTORY_TAG, JSON.stringify(history));
-  });
+  post('/runs/log-model', async (f) => t.logModel(runIdOf(f), f.requiredString('model_json')));
   post('/runs/log-inputs', async (f) => {
     const datasets: DatasetInput[] = f.objectList('datasets').map((d, i) => {
       const ds = d.dataset;

@@ -10,6 +10,7 @@ export type RunRow = Selectable<RunsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
 
 export const RUN_NAME_TAG = 'mlflow.runName';
+const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 
 export interface DatasetSummary {
   readonly experimentId: string;
@@ -71,6 +72,24 @@ export class RunStore {
         if (nameTag) await trx.updateTable('runs').set({ name: nameTag.value }).where('run_id', '=', runId).execute();
       }
       if (metrics.length > 0) await this.insertMetrics(trx, runId, runPk, metrics);
+    });
+  }
+
+  /** Appends to the JSON list in the mlflow.log-model.history tag, in one transaction. */
+  async appendModelHistory(runId: string, model: unknown, maxLength: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.requireActive(trx, runId);
+      const prev = await trx.selectFrom('tags').select('value').where('run_id', '=', runId).where('key', '=', LOG_MODEL_HISTORY_TAG).executeTakeFirst();
+      let history: unknown[] = [];
+      try {
+        const p: unknown = prev ? JSON.parse(prev.value) : [];
+        if (Array.isArray(p)) history = p;
+      } catch {
+        history = [];
+      }
+      const value = JSON.stringify([...history, model]);
+      if (value.length > maxLength) throw invalid(`The model history of run ${runId} would exceed ${maxLength} characters`);
+      await upsertTags(trx, runId, [{ key: LOG_MODEL_HISTORY_TAG, value }]);
     });
   }
 

@@ -239,6 +239,18 @@ export class TrackingService implements TrackingApi {
     await this.runs.logBatch(validateRunId(runId), [], [], [tag]);
   }
 
+  /** MLflow's runs/log-model: appends the MLmodel description to the run's mlflow.log-model.history tag. */
+  async logModel(runId: string, modelJson: string): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(modelJson);
+    } catch {
+      throw invalid(`Invalid value for parameter 'model_json': it is not valid JSON.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('model_json must be a JSON object');
+    await this.runs.appendModelHistory(validateRunId(runId), parsed, LIMITS.maxRunTagValueLength);
+  }
+
   async deleteTag(runId: string, key: string): Promise<void> {
     validateKey('tag', key);
     if (!(await this.runs.deleteTag(validateRunId(runId), key))) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
