@@ -1,8 +1,7 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, ExperimentsTable } from '../../platform/db/schema.js';
 import { compileFilter, type FieldSql } from './compile.js';
-import { EXPERIMENT_GRAMMAR } from './grammars.js';
-import { parseFilter, parseOrderBy } from './parser.js';
+import { parseExperimentFilter, parseExperimentOrderBy } from './parser.js';
 
 export interface ExperimentSearchOptions {
   readonly filter?: string;
@@ -12,31 +11,44 @@ export interface ExperimentSearchOptions {
   readonly limit: number;
 }
 
+export type ExperimentRow = Selectable<ExperimentsTable>;
+/** One page of experiments (experiments.*), in order. */
+export type ExperimentSearchQuery = SelectQueryBuilder<Database, 'experiments', ExperimentRow>;
+
+const COLUMNS = {
+  name: 'experiments.name',
+  experiment_id: 'experiments.experiment_id',
+  creation_time: 'experiments.creation_time',
+  last_update_time: 'experiments.last_update_time',
+} as const;
+
 const experimentFields: FieldSql = {
-  attribute: (key) => (key === 'experiment_id' ? sql`CAST(experiments.experiment_id AS TEXT)` : sql.ref(`experiments.${key}`)),
+  attribute(key) {
+    // Experiment ids are strings in the API: compared as text.
+    if (key === 'experiment_id') return { expr: sql`CAST(experiments.experiment_id AS TEXT)` };
+    return { expr: sql.ref(COLUMNS[key as keyof typeof COLUMNS]), integer: key !== 'name' };
+  },
   member(c, cond, negate) {
-    return sql<boolean>`experiments.experiment_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT experiment_id FROM experiment_tags WHERE key = ${c.key} AND ${cond(sql.ref('value'))})`;
+    return sql<boolean>`experiments.experiment_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT experiment_id FROM experiment_tags WHERE ${sql.ref('key')} = ${c.key} AND ${cond(sql.ref('value'))})`;
   },
 };
 
-/** One page of experiments; default order creation_time DESC, ties by experiment_id. */
-export function buildExperimentSearchQuery(opts: ExperimentSearchOptions): RawBuilder<Selectable<ExperimentsTable>> {
-  const filter = parseFilter(opts.filter, EXPERIMENT_GRAMMAR);
-  const order = parseOrderBy(opts.orderBy, EXPERIMENT_GRAMMAR);
-  const where: RawBuilder<unknown>[] = [sql`1 = 1`];
-  if (opts.viewType === 'ACTIVE_ONLY') where.push(sql`experiments.lifecycle_stage = ${'active'}`);
-  if (opts.viewType === 'DELETED_ONLY') where.push(sql`experiments.lifecycle_stage = ${'deleted'}`);
-  if (filter) where.push(sql`(${compileFilter(filter, experimentFields)})`);
-  const orderSql: RawBuilder<unknown>[] = [];
-  for (const term of order) {
-    const col = term.key === 'experiment_id' ? sql.ref('experiments.experiment_id') : experimentFields.attribute(term.key);
-    orderSql.push(sql`${col} ${sql.raw(term.ascending ? 'ASC' : 'DESC')}`);
-  }
-  if (order.length === 0) orderSql.push(sql`experiments.creation_time DESC`);
-  orderSql.push(sql`experiments.experiment_id ASC`);
-  return sql<Selectable<ExperimentsTable>>`SELECT experiments.* FROM experiments WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(orderSql)} LIMIT ${opts.limit} OFFSET ${opts.offset}`;
+/**
+ * One page of an experiment search; default order creation_time DESC, and experiment_id ASC breaks every tie.
+ * The filter and order_by are parsed before any SQL is built, so a bad one throws INVALID_PARAMETER_VALUE here.
+ */
+export function buildExperimentSearchQuery(db: Kysely<Database>, opts: ExperimentSearchOptions): ExperimentSearchQuery {
+  const filter = parseExperimentFilter(opts.filter);
+  const order = parseExperimentOrderBy(opts.orderBy);
+  let q: ExperimentSearchQuery = db.selectFrom('experiments').selectAll('experiments');
+  if (opts.viewType === 'ACTIVE_ONLY') q = q.where('experiments.lifecycle_stage', '=', 'active');
+  if (opts.viewType === 'DELETED_ONLY') q = q.where('experiments.lifecycle_stage', '=', 'deleted');
+  if (filter) q = q.where(compileFilter(filter, experimentFields));
+  for (const term of order) q = q.orderBy(COLUMNS[term.key as keyof typeof COLUMNS], term.ascending ? 'asc' : 'desc');
+  if (order.length === 0) q = q.orderBy('experiments.creation_time', 'desc');
+  return q.orderBy('experiments.experiment_id', 'asc').limit(opts.limit).offset(opts.offset);
 }
 
-export async function searchExperimentRows(db: Kysely<Database>, opts: ExperimentSearchOptions): Promise<Selectable<ExperimentsTable>[]> {
-  return (await buildExperimentSearchQuery(opts).execute(db)).rows;
+export async function searchExperimentRows(db: Kysely<Database>, opts: ExperimentSearchOptions): Promise<ExperimentRow[]> {
+  return buildExperimentSearchQuery(db, opts).execute();
 }

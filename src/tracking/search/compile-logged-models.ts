@@ -1,13 +1,11 @@
 import { sql, type RawBuilder } from 'kysely';
 import { KilnError } from '../../platform/errors.js';
-import type { Operator } from './ast.js';
 import { compileFilter, type FieldSql } from './compile.js';
-import { parseFilter, type FieldRule, type Grammar } from './parser.js';
+import { numberField, stringField, type Grammar } from './grammars.js';
+import { parseFilter } from './parser.js';
 
-const STR: readonly Operator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
-const NUM: readonly Operator[] = ['=', '!=', '>', '>=', '<', '<='];
-const str: FieldRule = { type: 'string', ops: STR };
-const num: FieldRule = { type: 'number', ops: NUM };
+const str = stringField();
+const num = numberField();
 
 const COLUMNS: Record<string, string> = {
   name: 'logged_models.name',
@@ -25,17 +23,18 @@ export const LOGGED_MODEL_GRAMMAR: Grammar = {
   attributeAliases: Object.fromEntries(Object.keys(COLUMNS).map((k) => [k, k])),
   attributes: { name: str, model_id: str, model_type: str, status: str, source_run_id: str, creation_timestamp: num, last_updated_timestamp: num },
   orderableAttributes: Object.keys(COLUMNS),
+  orderableEntities: [],
   rule(entity) {
-    return entity === 'param' || entity === 'tag' ? { type: 'string', ops: [...STR, 'IS NULL', 'IS NOT NULL'] } : undefined;
+    return entity === 'param' || entity === 'tag' ? stringField(true) : undefined;
   },
   entityHint: 'params, tags, attributes',
 };
 
 const fields: FieldSql = {
-  attribute: (key) => sql.ref(COLUMNS[key]!),
+  attribute: (key) => ({ expr: sql.ref(COLUMNS[key]!), integer: key === 'creation_timestamp' || key === 'last_updated_timestamp' }),
   member(c, cond, negate) {
     const table = sql.table(c.entity === 'param' ? 'logged_model_params' : 'logged_model_tags');
-    return sql<boolean>`logged_models.model_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT model_id FROM ${table} WHERE key = ${c.key} AND ${cond(sql.ref('value'))})`;
+    return sql<boolean>`logged_models.model_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT model_id FROM ${table} WHERE ${sql.ref('key')} = ${c.key} AND ${cond(sql.ref('value'))})`;
   },
 };
 

@@ -1,9 +1,8 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, RunsTable } from '../../platform/db/schema.js';
 import type { Comparison, FilterNode, OrderTerm } from './ast.js';
-import { compileFilter, type FieldSql, type MemberStyle } from './compile.js';
-import { RUN_GRAMMAR } from './grammars.js';
-import { parseFilter, parseOrderBy } from './parser.js';
+import { compileFilter, type AttributeSql, type FieldSql, type MemberStyle } from './compile.js';
+import { parseRunFilter, parseRunOrderBy } from './parser.js';
 
 export interface RunSearchOptions {
   readonly experimentIds: readonly number[];
@@ -14,9 +13,11 @@ export interface RunSearchOptions {
   readonly limit: number;
 }
 
-type RunRow = Selectable<RunsTable>;
+export type RunRow = Selectable<RunsTable>;
+/** One page of runs (runs.*), in order. */
+export type RunSearchQuery = SelectQueryBuilder<Database, 'runs', RunRow>;
 
-const RUN_COLUMNS: Record<string, string> = {
+const RUN_COLUMNS: Readonly<Record<string, string>> = {
   run_id: 'runs.run_id',
   run_name: 'runs.name',
   user_id: 'runs.user_id',
@@ -27,69 +28,138 @@ const RUN_COLUMNS: Record<string, string> = {
   end_time: 'runs.end_time',
   experiment_id: 'runs.experiment_id',
 };
+const INTEGER_ATTRIBUTES = new Set(['start_time', 'end_time']);
+const NULLABLE_ATTRIBUTES = new Set(['end_time']);
 
-const VALUE_TABLES = { metric: 'latest_metrics', param: 'params', tag: 'tags' } as const;
+export const VALUE_TABLES = { metric: 'latest_metrics', param: 'params', tag: 'tags' } as const;
 type ValueEntity = keyof typeof VALUE_TABLES;
 const isValueEntity = (e: string): e is ValueEntity => e in VALUE_TABLES;
 
-const runFields: FieldSql = {
-  attribute: (key) => (key === 'experiment_id' ? sql`CAST(runs.experiment_id AS TEXT)` : sql.ref(RUN_COLUMNS[key]!)),
-  member(c: Comparison, cond, negate, style: MemberStyle) {
-    if (c.entity === 'dataset') {
-      const from =
-        c.key === 'context'
-          ? sql`run_inputs ri JOIN input_tags it ON it.input_id = ri.input_id AND it.key = ${'mlflow.data.context'}`
-          : sql`run_inputs ri JOIN datasets d ON d.dataset_id = ri.dataset_id`;
-      const col = c.key === 'context' ? sql.ref('it.value') : sql.ref(`d.${c.key === 'name' ? 'name' : 'digest'}`);
-      if (style === 'exists') return sql<boolean>`${sql.raw(negate ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${from} WHERE ri.run_id = runs.run_id AND ${cond(col)})`;
-      return sql<boolean>`runs.run_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT ri.run_id FROM ${from} WHERE ${cond(col)})`;
-    }
-    const table = sql.table(VALUE_TABLES[c.entity as ValueEntity]);
-    if (style === 'exists') {
-      return sql<boolean>`${sql.raw(negate ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${table} x WHERE x.run_id = runs.run_id AND x.key = ${c.key} AND ${cond(sql.ref('x.value'))})`;
-    }
-    return sql<boolean>`runs.run_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT run_id FROM ${table} WHERE key = ${c.key} AND ${cond(sql.ref('value'))})`;
-  },
-};
+/** The input tag that holds a dataset input's context (training, eval, ...). */
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 
-function scopeConditions(opts: RunSearchOptions): RawBuilder<unknown>[] {
-  const where: RawBuilder<unknown>[] = [];
-  if (opts.experimentIds.length === 0) where.push(sql`1 = 0`);
-  else where.push(sql`runs.experiment_id IN (${sql.join(opts.experimentIds.map((id) => sql`${id}`))})`);
-  if (opts.viewType === 'ACTIVE_ONLY') where.push(sql`runs.lifecycle_stage = ${'active'}`);
-  if (opts.viewType === 'DELETED_ONLY') where.push(sql`runs.lifecycle_stage = ${'deleted'}`);
-  return where;
-}
-
-/** ORDER BY terms (missing and NaN last in both directions) plus the fixed tie-breakers, and the joins they need. */
-function ordering(order: readonly OrderTerm[]): { joins: RawBuilder<unknown>[]; terms: RawBuilder<unknown>[] } {
-  const joins: RawBuilder<unknown>[] = [];
-  const terms: RawBuilder<unknown>[] = [];
-  order.forEach((term, i) => {
-    const dir = sql.raw(term.ascending ? 'ASC' : 'DESC');
-    let col: RawBuilder<unknown>;
-    if (term.entity === 'attribute') col = runFields.attribute(term.key);
-    else {
-      const alias = sql.raw(`o${i}`);
-      joins.push(sql`LEFT JOIN ${sql.table(VALUE_TABLES[term.entity as ValueEntity])} AS ${alias} ON ${alias}.run_id = runs.run_id AND ${alias}.key = ${term.key}`);
-      col = sql`${alias}.value`;
-    }
-    terms.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, sql`${col} ${dir}`);
-  });
-  terms.push(sql`runs.start_time DESC`, sql`runs.run_id ASC`);
-  return { joins, terms };
+function datasetMember(c: Comparison, cond: (v: RawBuilder<unknown>) => RawBuilder<unknown>, negate: boolean, style: MemberStyle): RawBuilder<boolean> {
+  const from =
+    c.key === 'context'
+      ? sql`run_inputs AS ri JOIN input_tags AS it ON it.input_id = ri.input_id AND ${sql.ref('it.key')} = ${DATASET_CONTEXT_TAG}`
+      : sql`run_inputs AS ri JOIN datasets AS d ON d.dataset_id = ri.dataset_id`;
+  const col = c.key === 'context' ? sql.ref('it.value') : sql.ref(c.key === 'name' ? 'd.name' : 'd.digest');
+  if (style === 'exists') return sql<boolean>`${sql.raw(negate ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${from} WHERE ri.run_id = runs.run_id AND ${cond(col)})`;
+  return sql<boolean>`runs.run_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT ri.run_id FROM ${from} WHERE ${cond(col)})`;
 }
 
 /**
- * The filter-first plan: the filter as indexed membership tests, then a sort of every match.
- * Right for selective filters; always correct.
+ * Run fields: metric filters read latest_metrics (one row per run and key, NaN stored as NULL), params and
+ * tags their tables; each comparison is a membership test on run_id, which both SQLite and PostgreSQL answer
+ * from the (key, value) indexes.
  */
-export function buildRunSearchQuery(opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[]): RawBuilder<RunRow> {
-  const where = scopeConditions(opts);
-  if (filter) where.push(sql`(${compileFilter(filter, runFields, 'in')})`);
-  const { joins, terms } = ordering(order);
-  return sql<RunRow>`SELECT runs.* FROM runs ${sql.join(joins, sql` `)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(terms)} LIMIT ${opts.limit} OFFSET ${opts.offset}`;
+const runFields: FieldSql = {
+  attribute(key): AttributeSql {
+    // Experiment ids are strings in the API: compared as text.
+    if (key === 'experiment_id') return { expr: sql`CAST(runs.experiment_id AS TEXT)` };
+    return { expr: sql.ref(RUN_COLUMNS[key]!), integer: INTEGER_ATTRIBUTES.has(key) };
+  },
+  member(c, cond, negate, style) {
+    if (c.entity === 'dataset') return datasetMember(c, cond, negate, style);
+    const table = sql.table(VALUE_TABLES[c.entity as ValueEntity]);
+    if (style === 'exists') {
+      return sql<boolean>`${sql.raw(negate ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${table} AS x WHERE x.run_id = runs.run_id AND ${sql.ref('x.key')} = ${c.key} AND ${cond(sql.ref('x.value'))})`;
+    }
+    return sql<boolean>`runs.run_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT run_id FROM ${table} WHERE ${sql.ref('key')} = ${c.key} AND ${cond(sql.ref('value'))})`;
+  },
+};
+
+/** How the query is driven: the filter-first plan, or the order-first plan of searchRunRows. */
+interface Plan {
+  readonly style: MemberStyle;
+  /** Order-first: the first order term's value bound (inclusive); its join becomes an inner join. */
+  readonly threshold?: string | number;
 }
+
+const FILTER_FIRST: Plan = { style: 'in' };
+
+function scoped(q: RunSearchQuery, opts: RunSearchOptions): RunSearchQuery {
+  q = opts.experimentIds.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('runs.experiment_id', 'in', [...opts.experimentIds]);
+  if (opts.viewType === 'ACTIVE_ONLY') q = q.where('runs.lifecycle_stage', '=', 'active');
+  if (opts.viewType === 'DELETED_ONLY') q = q.where('runs.lifecycle_stage', '=', 'deleted');
+  return q;
+}
+
+/** `LEFT JOIN <table> AS <alias> ON <alias>.run_id = runs.run_id AND <alias>.key = ?` (inner join for the order-first plan). */
+function joinValue(q: RunSearchQuery, db: Kysely<Database>, entity: ValueEntity, alias: string, key: string, inner: boolean): RunSearchQuery {
+  const table = db.dynamic.table(VALUE_TABLES[entity]).as(alias);
+  const on = sql<boolean>`${sql.ref(`${alias}.run_id`)} = runs.run_id AND ${sql.ref(`${alias}.key`)} = ${key}`;
+  // The alias is only known at run time, so the builder's type cannot name the joined table; runs.* is unchanged.
+  const joined = inner ? q.innerJoin(table, (j) => j.on(on)) : q.leftJoin(table, (j) => j.on(on));
+  return joined as unknown as RunSearchQuery;
+}
+
+/** ORDER BY terms (missing and NaN values last in both directions), then start_time DESC, run_id ASC. */
+function ordered(q: RunSearchQuery, db: Kysely<Database>, order: readonly OrderTerm[], plan: Plan): RunSearchQuery {
+  order.forEach((term, i) => {
+    const dir = term.ascending ? 'asc' : 'desc';
+    let col: RawBuilder<unknown>;
+    let nullable = true;
+    if (isValueEntity(term.entity)) {
+      const alias = `o${i}`;
+      q = joinValue(q, db, term.entity, alias, term.key, i === 0 && plan.threshold !== undefined);
+      col = sql.ref(`${alias}.value`);
+    } else {
+      col = sql.ref(RUN_COLUMNS[term.key]!);
+      nullable = NULLABLE_ATTRIBUTES.has(term.key);
+    }
+    if (nullable) q = q.orderBy(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, 'asc');
+    q = q.orderBy(col, dir);
+  });
+  return q.orderBy('runs.start_time', 'desc').orderBy('runs.run_id', 'asc');
+}
+
+function runQuery(db: Kysely<Database>, opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[], plan: Plan): RunSearchQuery {
+  let q = scoped(db.selectFrom('runs').selectAll('runs'), opts);
+  if (plan.threshold !== undefined) {
+    const first = order[0] ?? DEFAULT_FIRST;
+    const col = isValueEntity(first.entity) ? sql.ref('o0.value') : sql.ref('runs.start_time');
+    q = q.where(sql<boolean>`${col} ${sql.raw(first.ascending ? '<=' : '>=')} ${plan.threshold}`);
+  }
+  if (filter) q = q.where(compileFilter(filter, runFields, plan.style));
+  return ordered(q, db, order, plan).limit(opts.limit).offset(opts.offset);
+}
+
+/** A filter-first query from already parsed parts, bound to a database when executed. */
+export interface DeferredRunQuery {
+  execute(db: Kysely<Database>): Promise<{ rows: RunRow[] }>;
+}
+
+const isDb = (x: unknown): x is Kysely<Database> => typeof (x as Kysely<Database>).selectFrom === 'function';
+
+/**
+ * The filter-first plan for one page of a run search: the filter as indexed membership tests, then a sort of
+ * every match (right for selective filters; always correct). The filter and order_by are parsed before any SQL
+ * is built, so a bad one throws INVALID_PARAMETER_VALUE here.
+ */
+export function buildRunSearchQuery(db: Kysely<Database>, opts: RunSearchOptions): RunSearchQuery;
+/** The same plan from an already parsed filter and order (used to cross-check the plans of searchRunRows). */
+export function buildRunSearchQuery(opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[]): DeferredRunQuery;
+export function buildRunSearchQuery(
+  a: Kysely<Database> | RunSearchOptions,
+  b?: RunSearchOptions | FilterNode,
+  c?: readonly OrderTerm[],
+): RunSearchQuery | DeferredRunQuery {
+  if (isDb(a)) {
+    const opts = b as RunSearchOptions;
+    const filter = parseRunFilter(opts.filter);
+    const order = parseRunOrderBy(opts.orderBy);
+    return runQuery(a, opts, filter, order, FILTER_FIRST);
+  }
+  const filter = b as FilterNode | undefined;
+  const order = c ?? [];
+  return { execute: async (db) => ({ rows: await runQuery(db, a, filter, order, FILTER_FIRST).execute() }) };
+}
+
+const DEFAULT_FIRST: OrderTerm = { entity: 'attribute', key: 'start_time', ascending: false };
+
+/** Past this many candidates, the filter-first plan is the better bet. */
+const MAX_ORDER_FIRST_SCAN = 50_000;
 
 /**
  * The order-first plan for a search ordered by a metric, param, tag or start time (the default order):
@@ -99,7 +169,7 @@ export function buildRunSearchQuery(opts: RunSearchOptions, filter: FilterNode |
  * candidate is a candidate too); otherwise the caller falls back to the filter-first plan.
  */
 async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[]): Promise<RunRow[] | undefined> {
-  const first: OrderTerm = order[0] ?? { entity: 'attribute', key: 'start_time', ascending: false };
+  const first = order[0] ?? DEFAULT_FIRST;
   const byValue = isValueEntity(first.entity);
   if (!byValue && !(first.entity === 'attribute' && first.key === 'start_time')) return undefined;
   if (!filter && !byValue) return undefined; // nothing to probe: the plain query already walks the index
@@ -107,8 +177,9 @@ async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: 
   // A small scan first; when it falls short, a second one sized by the match rate the first one saw.
   let scan = Math.max(256, 4 * need);
   for (let attempt = 0; attempt < 2; attempt++) {
-    const rows = await scanCandidates(db, opts, filter, order, first, byValue, scan);
-    if (rows === undefined) return undefined;
+    const threshold = await candidateBound(db, opts, first, scan);
+    if (threshold === undefined) return undefined; // few values: the filter-first plan is cheap
+    const rows = await runQuery(db, opts, filter, order, { style: 'exists', threshold }).execute();
     if (rows.length === opts.limit) return rows;
     // Matches among the candidates: the rows returned after the offset, plus the offset they passed.
     const matched = rows.length > 0 ? opts.offset + rows.length : 1;
@@ -118,37 +189,31 @@ async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: 
   return undefined;
 }
 
-/** Past this many candidates, the filter-first plan is the better bet. */
-const MAX_ORDER_FIRST_SCAN = 50_000;
-
-/** One order-first attempt over the first `scan` values in order; undefined when there are fewer values. */
-async function scanCandidates(
-  db: Kysely<Database>,
-  opts: RunSearchOptions,
-  filter: FilterNode | undefined,
-  order: readonly OrderTerm[],
-  first: OrderTerm,
-  byValue: boolean,
-  scan: number,
-): Promise<RunRow[] | undefined> {
-  const dir = sql.raw(first.ascending ? 'ASC' : 'DESC');
-  const cmp = sql.raw(first.ascending ? '<=' : '>=');
-  const where = scopeConditions(opts);
-  const { joins, terms } = ordering(order);
-  let edge;
-  if (byValue) {
-    const table = sql.table(VALUE_TABLES[first.entity as ValueEntity]);
-    edge = await sql<{ value: unknown }>`SELECT value FROM ${table} WHERE key = ${first.key} AND value IS NOT NULL ORDER BY value ${dir} LIMIT 1 OFFSET ${scan - 1}`.execute(db);
-    joins[0] = sql`JOIN ${table} AS o0 ON o0.run_id = runs.run_id AND o0.key = ${first.key}`;
+/** The `scan`-th value in the first term's order, or undefined when there are fewer values. */
+async function candidateBound(db: Kysely<Database>, opts: RunSearchOptions, first: OrderTerm, scan: number): Promise<string | number | undefined> {
+  const dir = first.ascending ? 'asc' : 'desc';
+  let row: { value: string | number | null } | undefined;
+  if (isValueEntity(first.entity)) {
+    const table = VALUE_TABLES[first.entity];
+    row = await db
+      .selectFrom(table)
+      .select(sql<string | number | null>`value`.as('value'))
+      .where('key', '=', first.key)
+      .where('value', 'is not', null)
+      .orderBy('value', dir)
+      .limit(1)
+      .offset(scan - 1)
+      .executeTakeFirst();
   } else {
-    edge = await sql<{ value: unknown }>`SELECT runs.start_time AS value FROM runs WHERE ${sql.join(scopeConditions(opts), sql` AND `)} ORDER BY runs.start_time ${dir} LIMIT 1 OFFSET ${scan - 1}`.execute(db);
+    row = await scoped(db.selectFrom('runs').selectAll('runs'), opts)
+      .clearSelect()
+      .select('runs.start_time as value')
+      .orderBy('runs.start_time', dir)
+      .limit(1)
+      .offset(scan - 1)
+      .executeTakeFirst();
   }
-  const threshold = edge.rows[0]?.value;
-  if (threshold === undefined || threshold === null) return undefined; // few values: the filter-first plan is cheap
-  where.push(sql`${byValue ? sql`o0.value` : sql`runs.start_time`} ${cmp} ${threshold as string | number}`);
-  if (filter) where.push(sql`(${compileFilter(filter, runFields, 'exists')})`);
-  const rows = (await sql<RunRow>`SELECT runs.* FROM runs ${sql.join(joins, sql` `)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(terms)} LIMIT ${opts.limit} OFFSET ${opts.offset}`.execute(db)).rows;
-  return rows;
+  return row?.value ?? undefined;
 }
 
 /**
@@ -156,9 +221,9 @@ async function scanCandidates(
  * database; then the order-first plan is tried when it applies, and the filter-first plan answers otherwise.
  */
 export async function searchRunRows(db: Kysely<Database>, opts: RunSearchOptions): Promise<RunRow[]> {
-  const filter = parseFilter(opts.filter, RUN_GRAMMAR);
-  const order = parseOrderBy(opts.orderBy, RUN_GRAMMAR);
+  const filter = parseRunFilter(opts.filter);
+  const order = parseRunOrderBy(opts.orderBy);
   const fast = await orderFirst(db, opts, filter, order);
   if (fast) return fast;
-  return (await buildRunSearchQuery(opts, filter, order).execute(db)).rows;
+  return runQuery(db, opts, filter, order, FILTER_FIRST).execute();
 }

@@ -4,14 +4,16 @@ export type TokenKind = 'ident' | 'string' | 'dquote' | 'backtick' | 'number' | 
 
 export interface Token {
   readonly kind: TokenKind;
-  /** Raw text for idents and ops; the unquoted content for strings and quoted identifiers. */
+  /** Raw text for identifiers, numbers and operators; the unquoted content for quoted tokens. */
   readonly text: string;
   /** 0-based character offset of the token's first character. */
   readonly pos: number;
 }
 
+/** Longest filter or order_by clause accepted, in characters. */
 export const MAX_FILTER_LENGTH = 64 * 1024;
 
+/** `Invalid <what> at position <pos>: expected <expected> but found <found>`, with the position and expectation in details. */
 export class SearchSyntaxError extends KilnError {
   constructor(what: string, pos: number, expected: string, found: string) {
     super('INVALID_PARAMETER_VALUE', `Invalid ${what} at position ${pos}: expected ${expected} but found ${found}`, { position: pos, expected });
@@ -34,54 +36,70 @@ export function describeToken(t: Token): string {
 }
 
 const IDENT_START = /[\p{L}_]/u;
+/** Unquoted identifiers: letters, digits, `_ . / : -` (so `metrics.train/loss` and `tags.mlflow.runName` need no quotes). */
 const IDENT_PART = /[\p{L}\p{N}\p{M}_./:-]/u;
+const NUMBER = /[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/y;
+const SPACE = /\s/;
+const DIGIT = /[0-9]/;
 
-/** Splits a filter or order_by clause into tokens; quoted strings support a doubled quote as an escape. */
+const QUOTES: Record<string, TokenKind> = { "'": 'string', '"': 'dquote', '`': 'backtick' };
+const PUNCT: Record<string, TokenKind> = { '(': 'lparen', ')': 'rparen', ',': 'comma', '.': 'dot' };
+/** Comparison operators, longest first; `<>` and `==` are accepted as spellings of `!=` and `=`. */
+const OPERATORS: readonly [string, string][] = [
+  ['!=', '!='],
+  ['>=', '>='],
+  ['<=', '<='],
+  ['<>', '!='],
+  ['==', '='],
+  ['=', '='],
+  ['>', '>'],
+  ['<', '<'],
+];
+
+/**
+ * Splits a filter or order_by clause into tokens. Quoted strings and identifiers escape their quote by doubling
+ * it (`'it''s'`). `what` names the input in messages ("filter", "order_by clause").
+ */
 export function tokenize(src: string, what: string): Token[] {
-  if (src.length > MAX_FILTER_LENGTH) throw new KilnError('INVALID_PARAMETER_VALUE', `Invalid ${what}: longer than ${MAX_FILTER_LENGTH} characters`);
+  if (src.length > MAX_FILTER_LENGTH) throw new SearchSyntaxError(what, MAX_FILTER_LENGTH, `at most ${MAX_FILTER_LENGTH} characters`, `${src.length} characters`);
   const out: Token[] = [];
-  let i = 0;
   const n = src.length;
+  let i = 0;
   while (i < n) {
     const c = src[i]!;
-    if (/\s/.test(c)) {
+    const start = i;
+    if (SPACE.test(c)) {
       i++;
       continue;
     }
-    const start = i;
-    if (c === "'" || c === '"' || c === '`') {
+    const quoteKind = QUOTES[c];
+    if (quoteKind) {
       let text = '';
       i++;
       for (;;) {
-        if (i >= n) throw new SearchSyntaxError(what, start, `a closing ${c}`, 'the end of the input (unterminated quote)');
+        if (i >= n) throw new SearchSyntaxError(what, start, `a closing ${c} for the quote opened here`, 'the end of the input (unterminated string)');
         const d = src[i]!;
         if (d === c) {
-          if (src[i + 1] === c) {
-            text += c;
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
+          if (src[i + 1] !== c) break;
+          i++; // a doubled quote stands for one quote character
         }
         text += d;
         i++;
       }
-      out.push({ kind: c === "'" ? 'string' : c === '"' ? 'dquote' : 'backtick', text, pos: start });
+      i++;
+      out.push({ kind: quoteKind, text, pos: start });
       continue;
     }
     const next = src[i + 1] ?? '';
-    const startsNumber = /[0-9]/.test(c) || ((c === '-' || c === '+') && /[0-9.]/.test(next)) || (c === '.' && /[0-9]/.test(next));
-    if (startsNumber) {
-      const m = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.exec(src.slice(i));
-      if (m) {
-        // A number directly followed by identifier characters is not a number (e.g. 1abc).
-        const after = src[i + m[0].length];
-        if (after === undefined || !IDENT_PART.test(after) || after === '-' || after === '.') {
-          out.push({ kind: 'number', text: m[0], pos: start });
-          i += m[0].length;
-          continue;
-        }
+    if (DIGIT.test(c) || ((c === '-' || c === '+') && (DIGIT.test(next) || next === '.')) || (c === '.' && DIGIT.test(next))) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(src);
+      // A number directly followed by letters is not a number (`1abc`): that falls through to an error below.
+      const after = m ? src[i + m[0].length] : undefined;
+      if (m && (after === undefined || !IDENT_PART.test(after) || after === '-')) {
+        out.push({ kind: 'number', text: m[0], pos: start });
+        i += m[0].length;
+        continue;
       }
     }
     if (IDENT_START.test(c)) {
@@ -90,22 +108,15 @@ export function tokenize(src: string, what: string): Token[] {
       out.push({ kind: 'ident', text: src.slice(start, i), pos: start });
       continue;
     }
-    const two = src.slice(i, i + 2);
-    if (two === '!=' || two === '>=' || two === '<=' || two === '<>' || two === '==') {
-      out.push({ kind: 'op', text: two === '<>' ? '!=' : two === '==' ? '=' : two, pos: start });
-      i += 2;
+    const op = OPERATORS.find(([spelling]) => src.startsWith(spelling, i));
+    if (op) {
+      out.push({ kind: 'op', text: op[1], pos: start });
+      i += op[0].length;
       continue;
     }
-    if (c === '=' || c === '>' || c === '<') {
-      out.push({ kind: 'op', text: c, pos: start });
-      i++;
-      continue;
-    }
-    if (c === '(') out.push({ kind: 'lparen', text: c, pos: start });
-    else if (c === ')') out.push({ kind: 'rparen', text: c, pos: start });
-    else if (c === ',') out.push({ kind: 'comma', text: c, pos: start });
-    else if (c === '.') out.push({ kind: 'dot', text: c, pos: start });
-    else throw new SearchSyntaxError(what, start, 'a comparison, a value or a parenthesis', `'${c}'`);
+    const punct = PUNCT[c];
+    if (!punct) throw new SearchSyntaxError(what, start, 'an identifier, an operator, a value or a parenthesis', `'${c}'`);
+    out.push({ kind: punct, text: c, pos: start });
     i++;
   }
   out.push({ kind: 'eof', text: '', pos: n });
