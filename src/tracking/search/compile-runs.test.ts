@@ -5,7 +5,7 @@ import type { Database } from '../../platform/db/schema.js';
 import { KilnError } from '../../platform/errors.js';
 import { buildRunSearchQuery, searchRunRows, type RunSearchOptions } from './compile-runs.js';
 import { parseRunFilter, parseRunOrderBy } from './parser.js';
-import { TEST_BACKENDS, openTestDb, type TestDb } from './search-test-db.js';
+import { TEST_BACKENDS, addExperiments, openTestDb, type TestDb } from './search-test-db.js';
 
 // run_id, experiment, name, user, status, start, end, lifecycle stage
 const RUNS: [string, number, string, string, string, number, number | null, string][] = [
@@ -59,6 +59,7 @@ const TAGS: [string, string, string][] = [
 ];
 
 async function seed(db: Kysely<Database>): Promise<void> {
+  await addExperiments(db, [...new Set(RUNS.map((r) => r[1]))]);
   await db
     .insertInto('runs')
     .values(
@@ -269,6 +270,7 @@ for (const backend of TEST_BACKENDS) {
     const ids: string[] = [];
     before(async () => {
       t = await openTestDb(backend);
+      await addExperiments(t.db, [3]);
       const n = 600;
       for (let i = 0; i < n; i++) ids.push(`p${String(i).padStart(4, '0')}`);
       const runs = ids.map((run_id, i) => ({

@@ -1,5 +1,5 @@
 /**
- * Test support for the search compilers: an empty database with the tables search reads, on SQLite (in
+ * Test support for the search compilers: an empty database with the store's schema, on SQLite (in
  * memory) or PostgreSQL (a fresh database, dropped afterwards). Not used outside tests.
  */
 import { randomBytes } from 'node:crypto';
@@ -7,6 +7,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../../platform/db/schema.js';
+import type { StoreAdapter } from '../../platform/db/adapter.js';
+import type { MetadataStore } from '../../platform/db/types.js';
+import { migrateToLatest } from '../../platform/db/migrations.js';
+import { sqliteAdapter } from '../../platform/db/sqlite/connect.js';
+import { postgresAdapter } from '../../platform/db/postgres/connect.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -23,92 +28,27 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-async function createTables(db: Kysely<Database>): Promise<void> {
-  const s = db.schema;
-  await s
-    .createTable('experiments')
-    .addColumn('experiment_id', 'bigint', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull().unique())
-    .addColumn('artifact_location', 'text', (c) => c.notNull())
-    .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
-    .addColumn('creation_time', 'bigint', (c) => c.notNull())
-    .addColumn('last_update_time', 'bigint', (c) => c.notNull())
-    .execute();
-  await s
-    .createTable('experiment_tags')
-    .addColumn('experiment_id', 'bigint', (c) => c.notNull())
-    .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('value', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('experiment_tags_pk', ['experiment_id', 'key'])
-    .execute();
-  await s
-    .createTable('runs')
-    .addColumn('run_pk', 'bigint', (c) => c.primaryKey())
-    .addColumn('run_id', 'text', (c) => c.notNull().unique())
-    .addColumn('experiment_id', 'bigint', (c) => c.notNull())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('start_time', 'bigint', (c) => c.notNull())
-    .addColumn('end_time', 'bigint')
-    .addColumn('artifact_uri', 'text', (c) => c.notNull())
-    .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
-    .addColumn('deleted_time', 'bigint')
-    .execute();
-  for (const table of ['params', 'tags'] as const) {
-    await s
-      .createTable(table)
-      .addColumn('run_id', 'text', (c) => c.notNull())
-      .addColumn('key', 'text', (c) => c.notNull())
-      .addColumn('value', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint(`${table}_pk`, ['run_id', 'key'])
-      .execute();
-    await s.createIndex(`${table}_key_value`).on(table).columns(['key', 'value']).execute();
-  }
-  await s
-    .createTable('latest_metrics')
-    .addColumn('run_id', 'text', (c) => c.notNull())
-    .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('value', 'double precision')
-    .addColumn('timestamp', 'bigint', (c) => c.notNull())
-    .addColumn('step', 'bigint', (c) => c.notNull())
-    .addPrimaryKeyConstraint('latest_metrics_pk', ['run_id', 'key'])
-    .execute();
-  await s.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'value']).execute();
-  await s
-    .createTable('datasets')
-    .addColumn('dataset_id', 'text', (c) => c.primaryKey())
-    .addColumn('experiment_id', 'bigint', (c) => c.notNull())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('digest', 'text', (c) => c.notNull())
-    .addColumn('source_type', 'text', (c) => c.notNull())
-    .addColumn('source', 'text', (c) => c.notNull())
-    .addColumn('schema', 'text')
-    .addColumn('profile', 'text')
-    .addColumn('created_time', 'bigint', (c) => c.notNull())
-    .execute();
-  await s
-    .createTable('run_inputs')
-    .addColumn('input_id', 'text', (c) => c.primaryKey())
-    .addColumn('run_id', 'text', (c) => c.notNull())
-    .addColumn('dataset_id', 'text', (c) => c.notNull())
-    .execute();
-  await s
-    .createTable('input_tags')
-    .addColumn('input_id', 'text', (c) => c.notNull())
-    .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('value', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('input_tags_pk', ['input_id', 'key'])
+/** The real schema, through the store's own migrations, then emptied of the Default experiment. */
+async function createTables(db: Kysely<Database>, adapter: StoreAdapter): Promise<void> {
+  await migrateToLatest({ db, adapter } as MetadataStore);
+  await db.deleteFrom('experiments').execute();
+}
+
+/** Experiments that run fixtures point at (PostgreSQL enforces the runs → experiments key). */
+export async function addExperiments(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  await db
+    .insertInto('experiments')
+    .values(ids.map((experiment_id) => ({ experiment_id, name: `e${experiment_id}`, artifact_location: `a/${experiment_id}`, lifecycle_stage: 'active', creation_time: 0, last_update_time: 0 })))
     .execute();
 }
 
-/** An empty database of the given kind with the search tables. */
+/** An empty database of the given kind with the store's schema. */
 export async function openTestDb(backend: Backend): Promise<TestDb> {
   if (backend === 'sqlite') {
     const conn = new BetterSqlite3(':memory:');
     conn.pragma('case_sensitive_like = ON'); // as the store's connections do
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
-    await createTables(db);
+    await createTables(db, sqliteAdapter);
     return { db, close: () => db.destroy() };
   }
   pg.types.setTypeParser(20, Number); // bigint columns as numbers, as the store does
@@ -139,7 +79,7 @@ export async function openTestDb(backend: Backend): Promise<TestDb> {
     }
   };
   try {
-    await createTables(db);
+    await createTables(db, postgresAdapter);
   } catch (e) {
     await db.destroy();
     await drop();
