@@ -41,7 +41,9 @@ export function mlflowMetric(m: Metric, runId?: string): Record<string, unknown>
   return out;
 }
 
-export function mlflowRun(r: Run, modelOutputs: readonly ModelOutput[] = []): Record<string, unknown> {
+export function mlflowRun(r: Run, models: { outputs?: readonly ModelOutput[] | undefined; inputs?: readonly string[] | undefined } = {}): Record<string, unknown> {
+  const modelOutputs = models.outputs ?? [];
+  const modelInputs = models.inputs ?? [];
   return {
     info: mlflowRunInfo(r.info),
     data: {
@@ -61,6 +63,7 @@ export function mlflowRun(r: Run, modelOutputs: readonly ModelOutput[] = []): Re
           ...(d.dataset.profile ? { profile: d.dataset.profile } : {}),
         },
       })),
+      ...(modelInputs.length ? { model_inputs: modelInputs.map((id) => ({ model_id: id })) } : {}),
     },
     outputs: modelOutputs.length ? { model_outputs: modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step })) } : {},
   };

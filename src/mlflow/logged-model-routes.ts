@@ -7,7 +7,7 @@ import { normalizeArtifactPath, joinArtifactPath } from '../platform/artifacts/p
 import { KilnError, invalid } from '../platform/errors.js';
 import { storePrefixOf } from '../tracking/artifacts.js';
 import { Fields, badType, parseInt64 } from './fields.js';
-import { readKeyValues } from './convert.js';
+import { mlflowMetric, readKeyValues } from './convert.js';
 import { download } from './artifact-routes.js';
 
 export interface MlflowLoggedModelDeps {
@@ -32,7 +32,15 @@ export function mlflowLoggedModel(m: LoggedModel): Record<string, unknown> {
       tags: m.tags.map((t) => ({ key: t.key, value: t.value })),
       registrations: [],
     },
-    data: { params: m.params.map((p) => ({ key: p.key, value: p.value })), metrics: [] },
+    data: {
+      params: m.params.map((p) => ({ key: p.key, value: p.value })),
+      metrics: m.metrics.map((x) => ({
+        ...mlflowMetric(x, x.runId),
+        model_id: x.modelId,
+        ...(x.datasetName !== undefined ? { dataset_name: x.datasetName } : {}),
+        ...(x.datasetDigest !== undefined ? { dataset_digest: x.datasetDigest } : {}),
+      })),
+    },
   };
 }
 

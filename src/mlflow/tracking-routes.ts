@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrackingService } from '../tracking/service.js';
 import type { RunArtifactService } from '../tracking/artifacts.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
-import { RUN_STATUSES, type DatasetInput, type RunStatus } from '../tracking/types.js';
+import { RUN_STATUSES, type DatasetInput, type RunStatus, type Tag } from '../tracking/types.js';
 import { invalid } from '../platform/errors.js';
 import { Fields, badType } from './fields.js';
 import { metricListJson, mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
@@ -24,6 +24,29 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   const get = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) => app.get(path, async (req) => (await h(fields(req), req)) ?? {});
   const both = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
     app.route({ method: ['GET', 'POST'], url: path, handler: async (req) => (await h(fields(req), req)) ?? {} });
+
+  /** The logged models each run used and produced (MLflow 3 run inputs and outputs). */
+  const modelLinks = async (runIds: string[]) => {
+    const [outputs, inputs] = await Promise.all([deps.loggedModels.outputsOf(runIds), deps.loggedModels.inputsOf(runIds)]);
+    return (runId: string) => ({ outputs: outputs.get(runId), inputs: inputs.get(runId) });
+  };
+  /** Reads a metric's MLflow 3 model link fields; undefined when the metric names no model. */
+  const modelLink = (m: Record<string, unknown>, field: string) => {
+    if (m.model_id === undefined || m.model_id === null || m.model_id === '') return undefined;
+    for (const k of ['model_id', 'dataset_name', 'dataset_digest'] as const) {
+      if (m[k] !== undefined && m[k] !== null && typeof m[k] !== 'string') throw badType(`${field}.${k}`, m[k], 'a string');
+    }
+    return { modelId: m.model_id as string, datasetName: (m.dataset_name as string | null) ?? undefined, datasetDigest: (m.dataset_digest as string | null) ?? undefined };
+  };
+  /** Logs run metrics, and stores those that name a logged model against it too (the models are checked first). */
+  const logMetrics = async (runId: string, raw: Record<string, unknown>[], field: string, extra: { params?: Tag[]; tags?: Tag[] } = {}) => {
+    const metrics = readMetrics(raw, field);
+    const links = raw.map((m, i) => modelLink(m, `${field}[${i}]`));
+    const linked = links.flatMap((l, i) => (l ? [{ ...metrics[i]!, ...l, runId }] : []));
+    if (linked.length) await deps.loggedModels.requireModels(linked.map((l) => l.modelId));
+    await t.logBatch({ runId, metrics, ...extra });
+    if (linked.length) await deps.loggedModels.logMetrics(linked);
+  };
 
   // ------------------------------------------------------------------ experiments
   post('/experiments/create', async (f) => ({
@@ -86,8 +109,8 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   post('/runs/restore', async (f) => t.restoreRun(f.requiredString('run_id')));
   get('/runs/get', async (f) => {
     const run = await t.getRun(runIdOf(f));
-    const outputs = await deps.loggedModels.outputsOf([run.info.runId]);
-    return { run: mlflowRun(run, outputs.get(run.info.runId)) };
+    const links = await modelLinks([run.info.runId]);
+    return { run: mlflowRun(run, links(run.info.runId)) };
   });
   both('/runs/search', async (f) => {
     const page = await t.searchRuns({
@@ -98,12 +121,12 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
       maxResults: f.optionalInt('max_results'),
       pageToken: f.optionalString('page_token'),
     });
-    const outputs = await deps.loggedModels.outputsOf(page.items.map((r) => r.info.runId));
-    return { runs: page.items.map((r) => mlflowRun(r, outputs.get(r.info.runId))), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    const links = await modelLinks(page.items.map((r) => r.info.runId));
+    return { runs: page.items.map((r) => mlflowRun(r, links(r.info.runId))), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
   post('/runs/log-metric', async (f) => {
-    const [metric] = readMetrics([{ key: f.raw('key'), value: f.raw('value'), timestamp: f.raw('timestamp'), step: f.raw('step') }], 'metric');
-    await t.logBatch({ runId: runIdOf(f), metrics: [metric!] });
+    const raw = { key: f.raw('key'), value: f.raw('value'), timestamp: f.raw('timestamp'), step: f.raw('step'), model_id: f.raw('model_id'), dataset_name: f.raw('dataset_name'), dataset_digest: f.raw('dataset_digest') };
+    await logMetrics(runIdOf(f), [raw], 'metric');
   });
   post('/runs/log-parameter', async (f) => {
     const [param] = readKeyValues([{ key: f.raw('key'), value: f.raw('value') }], 'param');
@@ -117,9 +140,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   });
   post('/runs/delete-tag', async (f) => t.deleteTag(f.requiredString('run_id'), f.requiredString('key')));
   post('/runs/log-batch', async (f) => {
-    await t.logBatch({
-      runId: f.requiredString('run_id'),
-      metrics: readMetrics(f.objectList('metrics')),
+    await logMetrics(f.requiredString('run_id'), f.objectList('metrics'), 'metrics', {
       params: readKeyValues(f.objectList('params'), 'params'),
       tags: readKeyValues(f.objectList('tags'), 'tags'),
     });
@@ -142,7 +163,14 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
         tags: readKeyValues(Array.isArray(d.tags) ? (d.tags as Record<string, unknown>[]) : [], `datasets[${i}].tags`),
       };
     });
-    await t.logInputs(f.requiredString('run_id'), datasets);
+    const models = f.objectList('models').map((m, i) => {
+      if (typeof m.model_id !== 'string' || m.model_id === '') throw invalid(`Missing value for required parameter 'models[${i}].model_id'.`);
+      return m.model_id;
+    });
+    const runId = f.requiredString('run_id');
+    if (models.length) await deps.loggedModels.requireModels(models);
+    if (datasets.length || !models.length) await t.logInputs(runId, datasets);
+    if (models.length) await deps.loggedModels.logInputs(runId, models);
   });
 
   // ------------------------------------------------------------------ metrics

@@ -3,7 +3,7 @@ import type { MetadataStore } from '../platform/db/types.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
 import { LoggedModelStore } from './logged-model-store.js';
-import { LOGGED_MODEL_STATUSES, type CreateLoggedModelInput, type LoggedModel, type LoggedModelStatus, type ModelOutput, type SearchLoggedModelsInput } from './logged-model-types.js';
+import { LOGGED_MODEL_STATUSES, type CreateLoggedModelInput, type LoggedModel, type LoggedModelMetric, type LoggedModelStatus, type ModelOutput, type SearchLoggedModelsInput } from './logged-model-types.js';
 import { compileLoggedModelFilter, compileLoggedModelOrder } from './search/index.js';
 import type { TrackingService } from './service.js';
 import type { Page, Param, Tag } from './types.js';
@@ -117,6 +117,35 @@ export class LoggedModelService {
       if (!Number.isSafeInteger(o.step)) throw invalid(`Invalid step for model output ${o.modelId}`);
     }
     await this.store.addOutputs(runId, outputs);
+  }
+
+  /** Fails with RESOURCE_DOES_NOT_EXIST unless every id names an active logged model; call before writing anything. */
+  async requireModels(modelIds: Iterable<string>): Promise<void> {
+    for (const id of new Set(modelIds)) await this.get(id);
+  }
+
+  /**
+   * Stores metric points against their logged models (MLflow 3 `model_id` on a metric). The caller has logged the
+   * same points on the run, which the points name, and has checked the models with `requireModels`.
+   */
+  async logMetrics(metrics: readonly LoggedModelMetric[]): Promise<void> {
+    for (const m of metrics) {
+      if (m.datasetName !== undefined && m.datasetName.length > 500) throw invalid(`dataset_name of metric '${m.key}' is longer than 500 characters`);
+      if (m.datasetDigest !== undefined && m.datasetDigest.length > 36) throw invalid(`dataset_digest of metric '${m.key}' is longer than 36 characters`);
+    }
+    await this.store.addMetrics(metrics);
+  }
+
+  /** Records that a run used these logged models as inputs (MLflow 3 `log-inputs` with `models`). */
+  async logInputs(runId: string, modelIds: readonly string[]): Promise<void> {
+    const run = await this.tracking.getRunInfo(runId);
+    if (run.lifecycleStage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state.`);
+    await this.requireModels(modelIds);
+    await this.store.addInputs(runId, modelIds);
+  }
+
+  inputsOf(runIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.store.inputsOf(runIds);
   }
 
   outputsOf(runIds: readonly string[]): Promise<Map<string, ModelOutput[]>> {

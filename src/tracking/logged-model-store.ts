@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, LoggedModelsTable } from '../platform/db/schema.js';
-import type { LoggedModel, LoggedModelStatus, ModelOutput } from './logged-model-types.js';
+import type { LoggedModel, LoggedModelMetric, LoggedModelStatus, ModelOutput } from './logged-model-types.js';
 import type { Param, Tag } from './types.js';
 
 type Row = Selectable<LoggedModelsTable>;
@@ -24,9 +24,10 @@ export class LoggedModelStore {
   async load(rows: readonly Row[]): Promise<LoggedModel[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.model_id);
-    const [tags, params] = await Promise.all([
+    const [tags, params, metrics] = await Promise.all([
       this.db.selectFrom('logged_model_tags').selectAll().where('model_id', 'in', ids).orderBy('key').execute(),
       this.db.selectFrom('logged_model_params').selectAll().where('model_id', 'in', ids).orderBy('key').execute(),
+      this.metricsOf(ids),
     ]);
     const by = (list: { model_id: string; key: string; value: string }[]) => {
       const m = new Map<string, { key: string; value: string }[]>();
@@ -47,6 +48,7 @@ export class LoggedModelStore {
       lastUpdateTime: Number(r.last_update_time),
       tags: t.get(r.model_id) ?? [],
       params: p.get(r.model_id) ?? [],
+      metrics: metrics.get(r.model_id) ?? [],
     }));
   }
 
@@ -76,6 +78,72 @@ export class LoggedModelStore {
   async deleteTag(modelId: string, key: string): Promise<boolean> {
     const res = await this.db.deleteFrom('logged_model_tags').where('model_id', '=', modelId).where('key', '=', key).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
+  }
+
+  async addMetrics(metrics: readonly LoggedModelMetric[]): Promise<void> {
+    if (metrics.length === 0) return;
+    await this.db
+      .insertInto('logged_model_metrics')
+      .values(
+        metrics.map((m) => ({
+          model_id: m.modelId,
+          key: m.key,
+          value: Number.isNaN(m.value) ? 0 : m.value,
+          is_nan: Number.isNaN(m.value) ? 1 : 0,
+          timestamp: m.timestamp,
+          step: m.step,
+          run_id: m.runId,
+          dataset_name: m.datasetName ?? null,
+          dataset_digest: m.datasetDigest ?? null,
+        })),
+      )
+      .execute();
+  }
+
+  private async metricsOf(modelIds: readonly string[]): Promise<Map<string, LoggedModelMetric[]>> {
+    const out = new Map<string, LoggedModelMetric[]>();
+    const rows = await this.db
+      .selectFrom('logged_model_metrics')
+      .selectAll()
+      .where('model_id', 'in', [...modelIds])
+      .orderBy('model_id')
+      .orderBy('key')
+      .orderBy('step')
+      .orderBy('timestamp')
+      .execute();
+    for (const r of rows) {
+      const m: LoggedModelMetric = {
+        modelId: r.model_id,
+        key: r.key,
+        value: Number(r.is_nan) ? Number.NaN : Number(r.value),
+        timestamp: Number(r.timestamp),
+        step: Number(r.step),
+        runId: r.run_id,
+        ...(r.dataset_name !== null ? { datasetName: r.dataset_name } : {}),
+        ...(r.dataset_digest !== null ? { datasetDigest: r.dataset_digest } : {}),
+      };
+      const list = out.get(r.model_id);
+      if (list) list.push(m);
+      else out.set(r.model_id, [m]);
+    }
+    return out;
+  }
+
+  async addInputs(runId: string, modelIds: readonly string[]): Promise<void> {
+    if (modelIds.length === 0) return;
+    await this.db
+      .insertInto('run_model_inputs')
+      .values(modelIds.map((modelId) => ({ run_id: runId, model_id: modelId })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  async inputsOf(runIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (runIds.length === 0) return out;
+    const rows = await this.db.selectFrom('run_model_inputs').selectAll().where('run_id', 'in', [...runIds]).orderBy('model_id').execute();
+    for (const r of rows) out.set(r.run_id, [...(out.get(r.run_id) ?? []), r.model_id]);
+    return out;
   }
 
   async addOutputs(runId: string, outputs: readonly ModelOutput[]): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Param, Tag } from './types.js';
+import type { Metric, Param, Tag } from './types.js';
 
 export const LOGGED_MODEL_STATUSES = ['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] as const;
 export type LoggedModelStatus = (typeof LOGGED_MODEL_STATUSES)[number];
@@ -17,6 +17,16 @@ export interface LoggedModel {
   readonly lastUpdateTime: number;
   readonly tags: readonly Tag[];
   readonly params: readonly Param[];
+  /** Metrics logged against the model (each also a metric of its run), ordered by key, step, timestamp. */
+  readonly metrics: readonly LoggedModelMetric[];
+}
+
+/** A metric point logged with a `model_id`: which run logged it, and on which dataset it was measured. */
+export interface LoggedModelMetric extends Metric {
+  readonly modelId: string;
+  readonly runId: string;
+  readonly datasetName?: string;
+  readonly datasetDigest?: string;
 }
 
 export interface CreateLoggedModelInput {

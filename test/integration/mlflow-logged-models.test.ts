@@ -15,6 +15,55 @@ for (const backend of STORE_BACKENDS) {
       await ts?.stop();
     });
 
+    it('stores metrics logged against a model and models used as run inputs', async () => {
+      const exp = (await api('POST', '/experiments/create', { name: 'lm-metrics' })).body.experiment_id;
+      const runId = (await api('POST', '/runs/create', { experiment_id: exp })).body.run.info.run_id;
+      const good = (await api('POST', '/logged-models', { experiment_id: exp, name: 'good' })).body.model.info.model_id;
+      const weak = (await api('POST', '/logged-models', { experiment_id: exp, name: 'weak' })).body.model.info.model_id;
+      let r = await api('POST', '/runs/log-metric', { run_id: runId, key: 'acc', value: 0.93, timestamp: 5, step: 1, model_id: good, dataset_name: 'val', dataset_digest: 'abc123' });
+      assert.equal(r.status, 200, r.text);
+      r = await api('POST', '/runs/log-batch', {
+        run_id: runId,
+        metrics: [
+          { key: 'acc', value: 0.41, timestamp: 6, step: 1, model_id: weak },
+          { key: 'acc', value: 'NaN', timestamp: 7, step: 2, model_id: weak },
+          { key: 'loss', value: 0.2, timestamp: 6, step: 1 },
+        ],
+      });
+      assert.equal(r.status, 200, r.text);
+      const model = (await api('GET', `/logged-models/${good}`)).body.model;
+      assert.deepEqual(model.data.metrics, [{ key: 'acc', value: 0.93, timestamp: 5, step: 1, run_id: runId, model_id: good, dataset_name: 'val', dataset_digest: 'abc123' }]);
+      const weakMetrics = (await api('GET', `/logged-models/${weak}`)).body.model.data.metrics;
+      assert.deepEqual(weakMetrics.map((m: any) => m.value), [0.41, 'NaN']);
+      // the points are run metrics too
+      const run = (await api('GET', `/runs/get?run_id=${runId}`)).body.run;
+      assert.deepEqual(run.data.metrics.map((m: any) => m.key).sort(), ['acc', 'loss']);
+
+      const found = await api('POST', '/logged-models/search', { experiment_ids: [exp], filter: 'metrics.acc > 0.9' });
+      assert.deepEqual(found.body.models.map((m: any) => m.info.name), ['good']);
+      const none = await api('POST', '/logged-models/search', { experiment_ids: [exp], filter: 'metrics.acc IS NULL' });
+      assert.equal((none.body.models ?? []).length, 0);
+
+      // an unknown model is refused before anything is written
+      const before = (await api('GET', `/metrics/get-history?run_id=${runId}&metric_key=acc`)).body.metrics.length;
+      r = await api('POST', '/runs/log-batch', { run_id: runId, metrics: [{ key: 'acc', value: 1, timestamp: 9, step: 9, model_id: 'm-' + '0'.repeat(32) }] });
+      assert.equal(r.status, 404);
+      assert.equal((await api('GET', `/metrics/get-history?run_id=${runId}&metric_key=acc`)).body.metrics.length, before);
+      r = await api('POST', '/runs/log-metric', { run_id: runId, key: 'acc', value: 1, timestamp: 9, model_id: 7 });
+      assert.equal(r.status, 400);
+
+      // models as run inputs
+      const consumer = (await api('POST', '/runs/create', { experiment_id: exp })).body.run.info.run_id;
+      r = await api('POST', '/runs/log-inputs', { run_id: consumer, models: [{ model_id: good }] });
+      assert.equal(r.status, 200, r.text);
+      const got = (await api('GET', `/runs/get?run_id=${consumer}`)).body.run;
+      assert.deepEqual(got.inputs.model_inputs, [{ model_id: good }]);
+      const searched = (await api('POST', '/runs/search', { experiment_ids: [exp], filter: `attributes.run_id = '${consumer}'` })).body.runs[0];
+      assert.deepEqual(searched.inputs.model_inputs, [{ model_id: good }]);
+      assert.equal((await api('POST', '/runs/log-inputs', { run_id: consumer, models: [{ model_id: 'm-' + '1'.repeat(32) }] })).status, 404);
+      assert.equal((await api('POST', '/runs/log-inputs', { run_id: consumer, models: [{}] })).status, 400);
+    });
+
     it('follows the log_model flow end to end', async () => {
       const exp = (await api('POST', '/experiments/create', { name: 'lm' })).body.experiment_id;
       const runId = (await api('POST', '/runs/create', { experiment_id: exp })).body.run.info.run_id;
@@ -85,8 +134,9 @@ for (const backend of STORE_BACKENDS) {
       const bad = await api('PATCH', `/logged-models/${id}`, { status: 'DONE' });
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /LOGGED_MODEL_READY/);
-      const metricFilter = await api('POST', '/logged-models/search', { experiment_ids: ['0'], filter: 'metrics.acc > 1' });
+      const metricFilter = await api('POST', '/logged-models/search', { experiment_ids: ['0'], filter: 'metrics.acc >' });
       assert.equal(metricFilter.status, 400);
+      assert.match(metricFilter.body.message, /position|expected/i);
       const badOrder = await api('POST', '/logged-models/search', { experiment_ids: ['0'], order_by: [{ field_name: 'colour' }] });
       assert.equal(badOrder.status, 400);
       assert.equal((await api('POST', '/runs/outputs', { run_id: '0'.repeat(32), models: [{ model_id: id, step: 0 }] })).status, 404);

@@ -201,11 +201,38 @@ function loggedModels(): Migration {
   };
 }
 
+function loggedModelMetricsAndInputs(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('logged_model_metrics')
+        .addColumn('model_id', 'text', (c) => c.notNull().references('logged_models.model_id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('is_nan', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('step', 'bigint', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('dataset_name', 'text')
+        .addColumn('dataset_digest', 'text')
+        .execute();
+      await db.schema.createIndex('logged_model_metrics_model_key').on('logged_model_metrics').columns(['model_id', 'key', 'step', 'timestamp']).execute();
+      await db.schema
+        .createTable('run_model_inputs')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+        .addColumn('model_id', 'text', (c) => c.notNull().references('logged_models.model_id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('run_model_inputs_pk', ['run_id', 'model_id'])
+        .execute();
+    },
+  };
+}
+
 /** Every migration, in order. Names sort lexically; never rename or edit one that has shipped. */
 export function migrations(adapter: StoreAdapter): Record<string, Migration> {
   return {
     '0001_tracking': initialSchema(adapter),
     '0002_logged_models': loggedModels(),
+    '0003_logged_model_metrics_and_inputs': loggedModelMetricsAndInputs(),
   };
 }
 

@@ -137,6 +137,25 @@ export interface RunModelOutputsTable {
   step: number;
 }
 
+/** Metrics logged against a logged model (MLflow 3 `model_id` on a metric); they are run metrics as well. */
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  key: string;
+  /** 0 for NaN (see is_nan), as in the metrics table. */
+  value: number;
+  is_nan: Generated<number>;
+  timestamp: number;
+  step: number;
+  run_id: string;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+}
+
+export interface RunModelInputsTable {
+  run_id: string;
+  model_id: string;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -153,4 +172,6 @@ export interface Database {
   logged_model_tags: LoggedModelKeyValueTable;
   logged_model_params: LoggedModelKeyValueTable;
   run_model_outputs: RunModelOutputsTable;
+  logged_model_metrics: LoggedModelMetricsTable;
+  run_model_inputs: RunModelInputsTable;
 }

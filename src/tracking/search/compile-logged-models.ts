@@ -17,7 +17,7 @@ const COLUMNS: Record<string, string> = {
   last_updated_timestamp: 'logged_models.last_update_time',
 };
 
-/** MLflow 3's logged model search: attributes, params and tags (metrics of logged models are not stored). */
+/** MLflow 3's logged model search: attributes, params, tags and metrics (a model matches when any of its points for the key does, as in MLflow). */
 export const LOGGED_MODEL_GRAMMAR: Grammar = {
   entities: { param: 'param', params: 'param', tag: 'tag', tags: 'tag', attribute: 'attribute', attributes: 'attribute', metric: 'metric', metrics: 'metric' },
   attributeAliases: Object.fromEntries(Object.keys(COLUMNS).map((k) => [k, k])),
@@ -25,14 +25,18 @@ export const LOGGED_MODEL_GRAMMAR: Grammar = {
   orderableAttributes: Object.keys(COLUMNS),
   orderableEntities: [],
   rule(entity) {
+    if (entity === 'metric') return numberField(true);
     return entity === 'param' || entity === 'tag' ? stringField(true) : undefined;
   },
-  entityHint: 'params, tags, attributes',
+  entityHint: 'metrics, params, tags, attributes',
 };
 
 const fields: FieldSql = {
   attribute: (key) => ({ expr: sql.ref(COLUMNS[key]!), integer: key === 'creation_timestamp' || key === 'last_updated_timestamp' }),
   member(c, cond, negate) {
+    if (c.entity === 'metric') {
+      return sql<boolean>`logged_models.model_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT model_id FROM logged_model_metrics WHERE ${sql.ref('key')} = ${c.key} AND is_nan = 0 AND ${cond(sql.ref('value'))})`;
+    }
     const table = sql.table(c.entity === 'param' ? 'logged_model_params' : 'logged_model_tags');
     return sql<boolean>`logged_models.model_id ${sql.raw(negate ? 'NOT IN' : 'IN')} (SELECT model_id FROM ${table} WHERE ${sql.ref('key')} = ${c.key} AND ${cond(sql.ref('value'))})`;
   },
