@@ -6,7 +6,7 @@
  * `parseMLmodel` reads what MLflow 1.x/2.x writes and keeps every key it does not know, so `writeMLmodel` gives back a
  * file MLflow's Python `Model.load` reads the same way.
  */
-import { LineCounter, parseDocument, stringify, isMap, type Document } from 'yaml';
+import { LineCounter, parseDocument, stringify, isMap, isScalar, type Document } from 'yaml';
 import { invalid } from '../../platform/errors.js';
 
 /** MLflow's column types (`mlflow.types.DataType`). */
@@ -157,8 +157,8 @@ export function parseMLmodel(text: string): MLmodel {
   });
   const first = r.doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    const where = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
+    const pos = first.linePos?.[0] ?? r.lines.linePos(first.pos[0]);
+    const where = ` (line ${pos.line}, column ${pos.col})`;
     throw invalid(`MLmodel: not valid YAML: ${first.message.split('\n')[0]}${where}`);
   }
   if (!isMap(r.doc.contents)) {
@@ -177,7 +177,11 @@ export function parseMLmodel(text: string): MLmodel {
     const v = root[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') return v;
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v === 'number' || typeof v === 'boolean') {
+      // a plain scalar YAML read as a number (e.g. an all-digit id): keep the text as written
+      const node = r.doc.get(key, true);
+      return isScalar(node) && typeof node.source === 'string' ? node.source : String(v);
+    }
     return r.fail([key], `${key} must be a string`);
   };
 
