@@ -11,6 +11,10 @@ import { RunArtifactService } from './tracking/artifacts.js';
 import { LoggedModelService } from './tracking/logged-model-service.js';
 import { trackingRoutes } from './tracking/routes.js';
 import { mlflowPlugin } from './mlflow/plugin.js';
+import { RegistryService } from './registry/service.js';
+import { ArtifactVersionInspector } from './registry/inspection.js';
+import { ModelFiles } from './registry/files.js';
+import { registryRoutes } from './registry/routes.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -21,6 +25,7 @@ export interface KilnServer {
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly tracking: TrackingService;
+  readonly registry: RegistryService;
   readonly logger: Logger;
   /** The listening URL, once `listen()` has resolved. */
   url?: string;
@@ -46,6 +51,11 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   const tracking = new TrackingService(store);
   const runArtifacts = new RunArtifactService(tracking, readyArtifacts);
   const loggedModels = new LoggedModelService(store, tracking);
+  const registry = new RegistryService(store, tracking, loggedModels, new ArtifactVersionInspector(readyArtifacts), Date.now, (e, what) =>
+    logger.error({ err: e }, `registry: ${what}`),
+  );
+  const resumed = await registry.resumePending();
+  if (resumed > 0) logger.info({ versions: resumed }, 'registry: inspecting versions left pending');
 
   const app = await createHttpApp({
     logger,
@@ -57,8 +67,9 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
       await store.ping();
     },
   });
-  await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
+  await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, registry, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
+  await app.register(registryRoutes, { prefix: '/api/v1', registry, files: new ModelFiles(registry, readyArtifacts) });
 
   let closing: Promise<void> | undefined;
   let draining = false;
@@ -67,6 +78,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
     store,
     artifacts: readyArtifacts,
     tracking,
+    registry,
     logger,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
@@ -92,7 +104,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
             clearTimeout(force);
           }
         };
-        for (const step of [closeHttp, () => store.close(), () => readyArtifacts.close()]) {
+        for (const step of [closeHttp, () => registry.whenSettled(), () => store.close(), () => readyArtifacts.close()]) {
           try {
             await step();
           } catch (e) {

@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { mlflowTrackingRoutes, type MlflowTrackingDeps } from './tracking-routes.js';
 import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes, type MlflowLoggedModelDeps } from './logged-model-routes.js';
+import { mlflowRegistryRoutes, type MlflowRegistryDeps } from './registry-routes.js';
 
-export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps;
+export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps & MlflowRegistryDeps;
 
 /** Routes in this context answer errors in MLflow's shape and with MLflow's statuses. */
 function mlflowErrors(app: FastifyInstance): void {
@@ -21,6 +22,7 @@ export async function mlflowPlugin(app: FastifyInstance, deps: MlflowDeps): Prom
         mlflowErrors(scope);
         await mlflowTrackingRoutes(scope, deps);
         await mlflowLoggedModelRoutes(scope, deps);
+        await mlflowRegistryRoutes(scope, deps);
       },
       { prefix: `${base}/mlflow` },
     );

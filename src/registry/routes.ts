@@ -1,0 +1,131 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { actorFromHeaders } from '../platform/actor.js';
+import { artifactContentType } from '../platform/http/raw-body.js';
+import { mapToTags } from '../tracking/json.js';
+import { ErrorBody, ArtifactListing, ArtifactListQuery } from '../tracking/schemas.js';
+import type { RegistryService } from './service.js';
+import type { ModelFiles } from './files.js';
+import { eventJson, modelJson, versionJson } from './json.js';
+import * as S from './schemas.js';
+
+export interface RegistryRouteDeps {
+  readonly registry: RegistryService;
+  readonly files: ModelFiles;
+}
+
+const err = { 400: ErrorBody, 404: ErrorBody };
+const noContent = { 204: Type.Null(), ...err };
+const tags = ['models'];
+
+/** The native registry API under /api/v1. */
+export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root, deps) => {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const r = deps.registry;
+  const actor = (req: FastifyRequest) => actorFromHeaders(req.headers);
+
+  // ------------------------------------------------------------------ registered models
+  app.post('/models', { schema: { tags, summary: 'Register a model name', body: S.CreateModelBody, response: { 201: Type.Object({ model: S.RegisteredModel }), 409: ErrorBody, ...err } } }, async (req, reply) => {
+    const m = await r.createModel({ name: req.body.name, description: req.body.description, tags: mapToTags(req.body.tags) }, actor(req));
+    return reply.status(201).send({ model: modelJson(m) });
+  });
+  app.get('/models', { schema: { tags, summary: 'Search registered models (filter: name, tags.*, timestamps)', querystring: S.SearchQuery, response: { 200: Type.Object({ models: Type.Array(S.RegisteredModel), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+    const q = req.query;
+    const page = await r.searchModels({ filter: q.filter, orderBy: q.order_by, maxResults: q.max_results, pageToken: q.page_token });
+    return { models: page.items.map(modelJson), next_page_token: page.nextPageToken };
+  });
+  app.get('/model-versions', { schema: { tags, summary: 'Search model versions across models (filter: name, version_number, run_id, status, tags.*...)', querystring: S.SearchQuery, response: { 200: Type.Object({ versions: Type.Array(S.ModelVersion), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+    const q = req.query;
+    const page = await r.searchVersions({ filter: q.filter, orderBy: q.order_by, maxResults: q.max_results, pageToken: q.page_token });
+    return { versions: page.items.map(versionJson), next_page_token: page.nextPageToken };
+  });
+  app.get('/model-versions/resolve', { schema: { tags, summary: 'Resolve models:/name/3, models:/name@alias or models:/name/latest to a version', querystring: S.ResolveQuery, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
+    version: versionJson(await r.resolveModelUri(req.query.uri)),
+  }));
+  app.get('/models/:name', { schema: { tags, summary: 'Get a registered model', params: S.NameParams, response: { 200: Type.Object({ model: S.RegisteredModel }), ...err } } }, async (req) => ({ model: modelJson(await r.getModel(req.params.name)) }));
+  app.patch('/models/:name', { schema: { tags, summary: 'Rename a model or change its description', params: S.NameParams, body: S.UpdateModelBody, response: { 200: Type.Object({ model: S.RegisteredModel }), 409: ErrorBody, ...err } } }, async (req) => {
+    let name = req.params.name;
+    if (req.body.name !== undefined) name = (await r.renameModel(name, req.body.name, actor(req))).name;
+    if (req.body.description !== undefined) await r.updateModel(name, req.body.description);
+    return { model: modelJson(await r.getModel(name)) };
+  });
+  app.delete('/models/:name', { schema: { tags, summary: 'Delete a registered model with all its versions', params: S.NameParams, response: noContent } }, async (req, reply) => {
+    await r.deleteModel(req.params.name);
+    return reply.status(204).send(null);
+  });
+  const TagParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), key: Type.String() });
+  app.put('/models/:name/tags/:key', { schema: { tags, summary: 'Set a model tag', params: TagParams, body: S.TagValueBody, response: noContent } }, async (req, reply) => {
+    await r.setModelTag(req.params.name, req.params.key, req.body.value);
+    return reply.status(204).send(null);
+  });
+  app.delete('/models/:name/tags/:key', { schema: { tags, summary: 'Delete a model tag', params: TagParams, response: noContent } }, async (req, reply) => {
+    await r.deleteModelTag(req.params.name, req.params.key);
+    return reply.status(204).send(null);
+  });
+  app.get('/models/:name/history', { schema: { tags, summary: 'The history of a model: versions, stage changes, alias moves, approvals, rejections', params: S.NameParams, querystring: S.HistoryQuery, response: { 200: Type.Object({ events: Type.Array(S.ModelEvent) }), ...err } } }, async (req) => ({
+    events: (await r.history(req.params.name, { afterId: req.query.after_id, maxResults: req.query.max_results })).map(eventJson),
+  }));
+
+  // ------------------------------------------------------------------ aliases
+  const AliasParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), alias: Type.String({ maxLength: 300 }) });
+  app.get('/models/:name/aliases/:alias', { schema: { tags, summary: 'The version an alias points to (`latest`: the newest version)', params: AliasParams, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
+    version: versionJson(await r.getVersionByAlias(req.params.name, req.params.alias)),
+  }));
+  app.put('/models/:name/aliases/:alias', { schema: { tags, summary: 'Point an alias at a version', params: AliasParams, body: S.SetAliasBody, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => {
+    await r.setAlias(req.params.name, req.params.alias, req.body.version, actor(req), req.body.reason);
+    return { version: versionJson(await r.getVersionByAlias(req.params.name, req.params.alias)) };
+  });
+  app.delete('/models/:name/aliases/:alias', { schema: { tags, summary: 'Remove an alias', params: AliasParams, response: noContent } }, async (req, reply) => {
+    await r.deleteAlias(req.params.name, req.params.alias, actor(req));
+    return reply.status(204).send(null);
+  });
+
+  // ------------------------------------------------------------------ versions
+  app.post('/models/:name/versions', { schema: { tags, summary: 'Register a new version (inspected in the background: PENDING_REGISTRATION, then READY or FAILED_REGISTRATION)', params: S.NameParams, body: S.CreateVersionBody, response: { 201: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req, reply) => {
+    const b = req.body;
+    const v = await r.createVersion({ name: req.params.name, source: b.source, runId: b.run_id, runLink: b.run_link, description: b.description, tags: mapToTags(b.tags) }, actor(req));
+    return reply.status(201).send({ version: versionJson(v) });
+  });
+  app.get('/models/:name/versions', { schema: { tags, summary: "Search a model's versions (newest first by default)", params: S.NameParams, querystring: S.SearchQuery, response: { 200: Type.Object({ versions: Type.Array(S.ModelVersion), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+    const model = await r.getModel(req.params.name);
+    const scope = `name = '${model.name.replace(/'/g, "''")}'`;
+    const filter = req.query.filter ? `${scope} AND (${req.query.filter})` : scope;
+    const page = await r.searchVersions({ filter, orderBy: req.query.order_by ?? ['version_number DESC'], maxResults: req.query.max_results, pageToken: req.query.page_token });
+    return { versions: page.items.map(versionJson), next_page_token: page.nextPageToken };
+  });
+  app.get('/models/:name/versions/:version', { schema: { tags, summary: 'Get a version', params: S.VersionParams, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
+    version: versionJson(await r.getVersion(req.params.name, req.params.version)),
+  }));
+  app.patch('/models/:name/versions/:version', { schema: { tags, summary: 'Change a version’s description or stage', params: S.VersionParams, body: S.UpdateVersionBody, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => {
+    const { name, version } = req.params;
+    if (req.body.description !== undefined) await r.updateVersion(name, version, req.body.description);
+    if (req.body.stage !== undefined) await r.transitionStage(name, version, req.body.stage, req.body.archive_existing_versions ?? false, actor(req));
+    return { version: versionJson(await r.getVersion(name, version)) };
+  });
+  app.delete('/models/:name/versions/:version', { schema: { tags, summary: 'Delete a version (its aliases go with it)', params: S.VersionParams, response: noContent } }, async (req, reply) => {
+    await r.deleteVersion(req.params.name, req.params.version, actor(req));
+    return reply.status(204).send(null);
+  });
+  const VersionTagParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), version: Type.String({ maxLength: 12 }), key: Type.String() });
+  app.put('/models/:name/versions/:version/tags/:key', { schema: { tags, summary: 'Set a version tag', params: VersionTagParams, body: S.TagValueBody, response: noContent } }, async (req, reply) => {
+    await r.setVersionTag(req.params.name, req.params.version, req.params.key, req.body.value);
+    return reply.status(204).send(null);
+  });
+  app.delete('/models/:name/versions/:version/tags/:key', { schema: { tags, summary: 'Delete a version tag', params: VersionTagParams, response: noContent } }, async (req, reply) => {
+    await r.deleteVersionTag(req.params.name, req.params.version, req.params.key);
+    return reply.status(204).send(null);
+  });
+  app.get('/models/:name/versions/:version/files', { schema: { tags, summary: "List a folder of a version's files", params: S.VersionParams, querystring: ArtifactListQuery, response: { 200: ArtifactListing, ...err } } }, async (req) => {
+    const l = await deps.files.list(req.params.name, req.params.version, req.query.path ?? '');
+    return { root_uri: l.rootUri, files: l.files.map((f) => ({ path: f.path, is_dir: f.isDir, size: f.size })) };
+  });
+  await app.register(async (raw: FastifyInstance) => {
+    const params = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), version: Type.String({ maxLength: 12 }), '*': Type.String() });
+    raw.get('/models/:name/versions/:version/files/*', { schema: { tags, summary: 'Download a file of a version', params } }, async (req, reply) => {
+      const p = req.params as { name: string; version: string; '*': string };
+      const obj = await deps.files.read(p.name, p.version, p['*']);
+      return reply.header('content-type', artifactContentType(p['*'])).header('content-length', obj.size).header('x-content-type-options', 'nosniff').send(obj.body);
+    });
+  });
+};

@@ -1,0 +1,398 @@
+import type { MetadataStore } from '../platform/db/types.js';
+import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
+import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
+import type { TrackingService } from '../tracking/service.js';
+import type { LoggedModelService } from '../tracking/logged-model-service.js';
+import type { Page } from '../tracking/types.js';
+import { validateMaxResults, validateRunId } from '../tracking/validation.js';
+import { storePrefixOf } from '../tracking/artifacts.js';
+import { RegistryStore, type ModelRow, type NewEvent, type VersionRow } from './store.js';
+import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
+import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
+import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
+
+/** What inspecting a version's files concluded (see registry/inspection.ts). */
+export interface InspectionOutcome {
+  readonly status: 'READY' | 'FAILED_REGISTRATION';
+  readonly statusMessage?: string;
+  readonly servable: boolean;
+  readonly package: Record<string, unknown>;
+}
+
+/** Looks at the files behind a version's storage location. */
+export interface VersionInspector {
+  inspect(storageLocation: string): Promise<InspectionOutcome>;
+}
+
+const SYSTEM: Actor = { user: 'kiln' };
+
+/**
+ * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
+ * stages, aliases and the history of every change. A new version is PENDING_REGISTRATION until its files have
+ * been inspected in the background, then READY or FAILED_REGISTRATION with a message.
+ */
+export class RegistryService {
+  readonly store: RegistryStore;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(
+    meta: MetadataStore,
+    private readonly tracking: TrackingService,
+    private readonly loggedModels: LoggedModelService,
+    private readonly inspector: VersionInspector,
+    private readonly now: () => number = Date.now,
+    private readonly onError: (e: unknown, what: string) => void = () => {},
+  ) {
+    this.store = new RegistryStore(meta.db, meta.adapter);
+  }
+
+  // ------------------------------------------------------------------ registered models
+  async createModel(input: CreateModelInput, actor: Actor = SYSTEM): Promise<RegisteredModel> {
+    const name = validateModelName(input.name);
+    const description = validateDescription(input.description);
+    const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
+    const now = this.now();
+    try {
+      await this.store.transaction(async (trx) => {
+        const pk = await this.store.insertModel(trx, { name, description: description ?? null, user_id: actor.user, creation_time: now, last_update_time: now }, tags);
+        await this.store.addEvent(trx, { modelPk: pk, kind: 'model_created', actor: actor.user, time: now });
+      });
+    } catch (e) {
+      if (this.store.isUniqueViolation(e)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+      throw e;
+    }
+    return this.getModel(name);
+  }
+
+  async getModel(name: string): Promise<RegisteredModel> {
+    return (await this.store.loadModels([await this.requireModel(name)]))[0]!;
+  }
+
+  async renameModel(name: string, newName: string, actor: Actor = SYSTEM): Promise<RegisteredModel> {
+    const row = await this.requireModel(name);
+    const to = validateModelName(newName, 'new_name');
+    if (to === row.name) return this.getModel(to);
+    const now = this.now();
+    try {
+      await this.store.transaction(async (trx) => {
+        await this.store.updateModel(trx, Number(row.model_pk), { name: to, last_update_time: now });
+        await this.store.addEvent(trx, { modelPk: Number(row.model_pk), kind: 'model_renamed', actor: actor.user, time: now, details: { from: row.name, to } });
+      });
+    } catch (e) {
+      if (this.store.isUniqueViolation(e)) throw alreadyExists(`Registered Model (name=${to}) already exists.`);
+      throw e;
+    }
+    return this.getModel(to);
+  }
+
+  async updateModel(name: string, description: string | undefined): Promise<RegisteredModel> {
+    const row = await this.requireModel(name);
+    const d = validateDescription(description);
+    await this.store.updateModel(this.store.db, Number(row.model_pk), { description: d ?? null, last_update_time: this.now() });
+    return this.getModel(row.name);
+  }
+
+  async deleteModel(name: string): Promise<void> {
+    const row = await this.requireModel(name);
+    await this.store.deleteModel(Number(row.model_pk));
+  }
+
+  async searchModels(input: SearchInput): Promise<Page<RegisteredModel>> {
+    const limit = validateMaxResults(input.maxResults, 100, 1000);
+    const offset = offsetFromPageToken(input.pageToken);
+    const where = compileModelFilter(input.filter);
+    const order = compileModelOrder(input.orderBy);
+    const rows = await this.store.searchModels(where, order, offset, limit + 1);
+    return offsetPage(rows, limit, offset, (r) => this.store.loadModels(r));
+  }
+
+  async setModelTag(name: string, key: string, value: string): Promise<void> {
+    const row = await this.requireModel(name);
+    const tag = validateRegistryTag(key, value);
+    await this.store.transaction(async (trx) => {
+      await this.store.upsertTags(trx, 'registered_model_tags', { model_pk: Number(row.model_pk) }, [tag]);
+      await this.store.updateModel(trx, Number(row.model_pk), { last_update_time: this.now() });
+    });
+  }
+
+  async deleteModelTag(name: string, key: string): Promise<void> {
+    const row = await this.requireModel(name);
+    validateRegistryTag(key, '');
+    if (!(await this.store.deleteModelTag(Number(row.model_pk), key))) throw notFound(`No tag with key '${key}' on registered model '${row.name}'.`);
+  }
+
+  /** The latest version in each of the given stages (all stages when none are given). */
+  async getLatestVersions(name: string, stages?: readonly string[]): Promise<ModelVersion[]> {
+    const row = await this.requireModel(name);
+    const wanted = stages && stages.length ? stages.map(parseStage) : undefined;
+    return this.store.loadVersions(await this.store.latestVersionRows([Number(row.model_pk)], wanted));
+  }
+
+  // ------------------------------------------------------------------ versions
+  async createVersion(input: CreateVersionInput, actor: Actor = SYSTEM): Promise<ModelVersion> {
+    const model = await this.requireModel(validateModelName(input.name));
+    if (typeof input.source !== 'string' || input.source.trim() === '') throw invalid(`Missing value for required parameter 'source'.`);
+    if (input.source.length > REGISTRY_LIMITS.maxSourceLength) throw invalid(`The source is longer than ${REGISTRY_LIMITS.maxSourceLength} characters.`);
+    const description = validateDescription(input.description);
+    const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
+    const resolved = await this.resolveSource(input.source, input.runId, input.modelId);
+    if (input.runLink !== undefined && typeof input.runLink !== 'string') throw invalid(`Invalid value for parameter 'run_link': expected a string.`);
+    const now = this.now();
+    const version = await this.store.transaction(async (trx) => {
+      const pk = Number(model.model_pk);
+      const v = await this.store.takeVersionNumber(trx, pk);
+      await this.store.insertVersion(
+        trx,
+        {
+          model_pk: pk,
+          version: v,
+          creation_time: now,
+          last_update_time: now,
+          user_id: actor.user,
+          description: description ?? null,
+          current_stage: 'None',
+          source: input.source,
+          storage_location: resolved.storageLocation,
+          run_id: resolved.runId ?? null,
+          run_link: input.runLink ?? null,
+          logged_model_id: resolved.loggedModelId ?? null,
+          status: 'PENDING_REGISTRATION',
+          status_message: null,
+          servable: 0,
+          package: null,
+        },
+        tags,
+      );
+      await this.store.updateModel(trx, pk, { last_update_time: now });
+      await this.store.addEvent(trx, { modelPk: pk, version: v, kind: 'version_created', actor: actor.user, time: now, details: { source: input.source, run_id: resolved.runId ?? null } });
+      return v;
+    });
+    this.scheduleInspection(Number(model.model_pk), version, resolved.storageLocation);
+    return this.getVersion(model.name, String(version));
+  }
+
+  async getVersion(name: string, version: string | number): Promise<ModelVersion> {
+    return (await this.store.loadVersions([await this.requireVersion(name, version)]))[0]!;
+  }
+
+  async updateVersion(name: string, version: string | number, description: string | undefined): Promise<ModelVersion> {
+    const row = await this.requireVersion(name, version);
+    const d = validateDescription(description);
+    await this.store.updateVersion(this.store.db, Number(row.model_pk), Number(row.version), { description: d ?? null, last_update_time: this.now() });
+    return this.getVersion(row.name, row.version);
+  }
+
+  async deleteVersion(name: string, version: string | number, actor: Actor = SYSTEM): Promise<void> {
+    const row = await this.requireVersion(name, version);
+    await this.store.deleteVersion(Number(row.model_pk), Number(row.version));
+    await this.store.addEvent(this.store.db, { modelPk: Number(row.model_pk), version: Number(row.version), kind: 'version_deleted', actor: actor.user, time: this.now() });
+  }
+
+  async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
+    const limit = validateMaxResults(input.maxResults, 10_000, 200_000);
+    const offset = offsetFromPageToken(input.pageToken);
+    const where = compileVersionFilter(input.filter);
+    const order = compileVersionOrder(input.orderBy);
+    const rows = await this.store.searchVersions(where, order, offset, limit + 1);
+    return offsetPage(rows, limit, offset, (r) => this.store.loadVersions(r));
+  }
+
+  async setVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
+    const row = await this.requireVersion(name, version);
+    const tag = validateRegistryTag(key, value);
+    await this.store.transaction(async (trx) => {
+      await this.store.upsertTags(trx, 'model_version_tags', { model_pk: Number(row.model_pk), version: Number(row.version) }, [tag]);
+      await this.store.updateVersion(trx, Number(row.model_pk), Number(row.version), { last_update_time: this.now() });
+    });
+  }
+
+  async deleteVersionTag(name: string, version: string | number, key: string): Promise<void> {
+    const row = await this.requireVersion(name, version);
+    validateRegistryTag(key, '');
+    if (!(await this.store.deleteVersionTag(Number(row.model_pk), Number(row.version), key))) throw notFound(`No tag with key '${key}' on version ${row.version} of '${row.name}'.`);
+  }
+
+  async getDownloadUri(name: string, version: string | number): Promise<string> {
+    return (await this.requireVersion(name, version)).storage_location;
+  }
+
+  /** MLflow stages (deprecated there, kept for older clients); `archiveExisting` archives the others in that stage. */
+  async transitionStage(name: string, version: string | number, stage: string, archiveExisting: boolean, actor: Actor = SYSTEM): Promise<ModelVersion> {
+    const row = await this.requireVersion(name, version);
+    const to = parseStage(stage);
+    const now = this.now();
+    const pk = Number(row.model_pk);
+    await this.store.transaction(async (trx) => {
+      if (archiveExisting && (to === 'Staging' || to === 'Production')) {
+        await trx
+          .updateTable('model_versions')
+          .set({ current_stage: 'Archived', last_update_time: now })
+          .where('model_pk', '=', pk)
+          .where('current_stage', '=', to)
+          .where('version', '!=', Number(row.version))
+          .execute();
+      }
+      await this.store.updateVersion(trx, pk, Number(row.version), { current_stage: to, last_update_time: now });
+      await this.store.addEvent(trx, { modelPk: pk, version: Number(row.version), kind: 'stage_transitioned', actor: actor.user, time: now, details: { from: row.current_stage, to, archive_existing_versions: archiveExisting } });
+    });
+    return this.getVersion(row.name, row.version);
+  }
+
+  // ------------------------------------------------------------------ aliases
+  async setAlias(name: string, alias: string, version: string | number, actor: Actor = SYSTEM, reason?: string): Promise<void> {
+    const a = validateAlias(alias);
+    const row = await this.requireVersion(name, version);
+    await this.moveAlias(Number(row.model_pk), a, Number(row.version), actor, reason);
+  }
+
+  /** Points an alias at a version and records the move, in one transaction. Used by setAlias and by promotions. */
+  async moveAlias(modelPk: number, alias: string, version: number, actor: Actor, reason?: string, details?: Record<string, unknown>, extra: NewEvent[] = []): Promise<void> {
+    const now = this.now();
+    await this.store.transaction(async (trx) => {
+      const previous = await this.store.aliasVersion(modelPk, alias, trx);
+      await this.store.setAlias(trx, modelPk, alias, version);
+      await this.store.updateModel(trx, modelPk, { last_update_time: now });
+      for (const e of extra) await this.store.addEvent(trx, e);
+      await this.store.addEvent(trx, { modelPk, version, kind: 'alias_set', alias, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null, ...details } });
+    });
+  }
+
+  async deleteAlias(name: string, alias: string, actor: Actor = SYSTEM, reason?: string): Promise<void> {
+    const model = await this.requireModel(name);
+    const a = typeof alias === 'string' ? alias : validateAlias(alias);
+    const pk = Number(model.model_pk);
+    const now = this.now();
+    const deleted = await this.store.transaction(async (trx) => {
+      const previous = await this.store.aliasVersion(pk, a, trx);
+      if (previous === undefined) return false;
+      await this.store.deleteAlias(trx, pk, a);
+      await this.store.addEvent(trx, { modelPk: pk, version: previous, kind: 'alias_deleted', alias: a, actor: actor.user, time: now, reason: reason ?? null });
+      return true;
+    });
+    if (!deleted) throw notFound(`Registered model alias ${a} not found on '${model.name}'.`);
+  }
+
+  async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
+    const model = await this.requireModel(name);
+    if (typeof alias !== 'string' || alias === '') throw invalid(`Missing value for required parameter 'alias'.`);
+    const v = alias.toLowerCase() === 'latest' ? await this.latestVersionNumber(Number(model.model_pk)) : await this.store.aliasVersion(Number(model.model_pk), alias);
+    if (v === undefined) throw notFound(`Registered model alias ${alias} not found on '${model.name}'.`);
+    return this.getVersion(model.name, v);
+  }
+
+  /**
+   * Resolves `models:/<name>/<version>`, `models:/<name>@<alias>`, `models:/<name>/latest` (and the same without
+   * the scheme) to a version.
+   */
+  async resolveModelUri(uri: string): Promise<ModelVersion> {
+    if (typeof uri !== 'string') throw invalid('A model URI is a string such as models:/name/3 or models:/name@champion.');
+    const rest = uri.replace(/^models:\/+/, '');
+    const at = rest.lastIndexOf('@');
+    if (at > 0 && !rest.slice(at).includes('/')) return this.getVersionByAlias(rest.slice(0, at), rest.slice(at + 1));
+    const slash = rest.lastIndexOf('/');
+    if (slash <= 0) throw invalid(`Invalid model URI '${uri}': expected models:/<name>/<version> or models:/<name>@<alias>.`);
+    const name = rest.slice(0, slash);
+    const ref = rest.slice(slash + 1);
+    if (ref.toLowerCase() === 'latest') return this.getVersionByAlias(name, 'latest');
+    return this.getVersion(name, ref);
+  }
+
+  // ------------------------------------------------------------------ history
+  async history(name: string, opts: { afterId?: number; maxResults?: number } = {}): Promise<ModelEvent[]> {
+    const row = await this.requireModel(name);
+    const limit = validateMaxResults(opts.maxResults, 1000, 10_000);
+    return this.store.events(Number(row.model_pk), row.name, opts.afterId ?? 0, limit);
+  }
+
+  async recordEvent(name: string, e: Omit<NewEvent, 'modelPk' | 'time'>): Promise<void> {
+    const row = await this.requireModel(name);
+    await this.store.addEvent(this.store.db, { ...e, modelPk: Number(row.model_pk), time: this.now() });
+  }
+
+  // ------------------------------------------------------------------ inspection
+  /** Resolves when every inspection started so far has finished (tests, shutdown). */
+  async whenSettled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Inspects the versions a stopped server left PENDING_REGISTRATION. */
+  async resumePending(): Promise<number> {
+    const rows = await this.store.pendingVersions();
+    for (const r of rows) this.scheduleInspection(Number(r.model_pk), Number(r.version), r.storage_location);
+    return rows.length;
+  }
+
+  private scheduleInspection(modelPk: number, version: number, location: string): void {
+    const p = this.inspectNow(modelPk, version, location)
+      .catch((e) => this.onError(e, `inspecting version ${version}`))
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  private async inspectNow(modelPk: number, version: number, location: string): Promise<void> {
+    let outcome: InspectionOutcome;
+    try {
+      outcome = await this.inspector.inspect(location);
+    } catch (e) {
+      const message = e instanceof KilnError ? e.message : `Inspecting the model files failed: ${e instanceof Error ? e.message : String(e)}`;
+      outcome = { status: 'FAILED_REGISTRATION', statusMessage: message, servable: false, package: {} };
+    }
+    const now = this.now();
+    await this.store.setStatus(modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now);
+    await this.store.addEvent(this.store.db, {
+      modelPk,
+      version,
+      kind: outcome.status === 'READY' ? 'version_ready' : 'version_failed',
+      actor: SYSTEM.user,
+      time: now,
+      reason: outcome.statusMessage ?? null,
+      details: { servable: outcome.servable },
+    });
+  }
+
+  // ------------------------------------------------------------------ helpers
+  private async resolveSource(source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storageLocation: string; runId?: string; loggedModelId?: string }> {
+    if (runId !== undefined && runId !== null && runId !== '') validateRunId(runId);
+    const run = runId ? await this.tracking.getRunInfo(runId) : undefined;
+    if (source.startsWith('runs:/')) {
+      const m = /^runs:\/+([^/]+)(?:\/(.*))?$/.exec(source);
+      if (!m) throw invalid(`Invalid source '${source}': expected runs:/<run_id>/<path>.`);
+      const sourceRun = await this.tracking.getRunInfo(m[1]!);
+      if (run && run.runId !== sourceRun.runId) throw invalid(`The source names run ${sourceRun.runId} but run_id is ${run.runId}.`);
+      const path = (m[2] ?? '').replace(/\/+$/, '');
+      return { storageLocation: path ? `${sourceRun.artifactUri}/${path}` : sourceRun.artifactUri, runId: sourceRun.runId };
+    }
+    const lm = /^models:\/+(m-[0-9a-f]{32})\/?$/.exec(source) ?? (modelId ? [source, modelId] : null);
+    if (lm) {
+      const logged = await this.loggedModels.get(lm[1]!);
+      return { storageLocation: source.startsWith('models:/') ? logged.artifactUri : source, runId: run?.runId ?? logged.sourceRunId ?? undefined, loggedModelId: logged.modelId };
+    }
+    if (source.startsWith('models:/')) {
+      const other = await this.resolveModelUri(source);
+      return { storageLocation: other.storageLocation, runId: run?.runId ?? other.runId ?? undefined };
+    }
+    if (source.startsWith('mlflow-artifacts:')) storePrefixOf(source); // refuses '..' and other path tricks
+    return { storageLocation: source, ...(run ? { runId: run.runId } : {}) };
+  }
+
+  private async latestVersionNumber(modelPk: number): Promise<number | undefined> {
+    const row = await this.store.db.selectFrom('model_versions').select((e) => e.fn.max('version').as('v')).where('model_pk', '=', modelPk).executeTakeFirst();
+    return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
+  }
+
+  async requireModel(name: string): Promise<ModelRow> {
+    if (typeof name !== 'string' || name === '') throw invalid(`Missing value for required parameter 'name'.`);
+    const row = await this.store.modelRow(name);
+    if (!row) throw notFound(`Registered Model with name=${name} not found`);
+    return row;
+  }
+
+  async requireVersion(name: string, version: string | number): Promise<VersionRow> {
+    const v = parseVersion(version);
+    const model = await this.requireModel(name);
+    const row = await this.store.versionRow(Number(model.model_pk), v);
+    if (!row) throw notFound(`Model Version (name=${model.name}, version=${v}) not found`);
+    return row;
+  }
+}
+

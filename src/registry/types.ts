@@ -1,0 +1,109 @@
+import type { Tag } from '../tracking/types.js';
+
+export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
+export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
+
+/** MLflow's (deprecated but still used) stages. */
+export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface ModelAlias {
+  readonly alias: string;
+  readonly version: string;
+}
+
+/** What inspecting a version's files found; stored with the version as JSON (see registry/packaging). */
+export type ModelPackage = Readonly<Record<string, unknown>>;
+
+export interface ModelVersion {
+  readonly name: string;
+  /** A positive integer, as a string (MLflow's wire type). */
+  readonly version: string;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+  readonly userId: string | null;
+  readonly currentStage: Stage;
+  readonly description: string | null;
+  readonly source: string;
+  /** The source resolved to an artifact URI: where the files are. */
+  readonly storageLocation: string;
+  readonly runId: string | null;
+  readonly runLink: string | null;
+  /** The MLflow 3 logged model this version was registered from, if any. */
+  readonly loggedModelId: string | null;
+  readonly status: ModelVersionStatus;
+  readonly statusMessage: string | null;
+  /** Whether Kiln can serve it (an ONNX model that loaded and matches its signature). */
+  readonly servable: boolean;
+  readonly package: ModelPackage | null;
+  readonly tags: readonly Tag[];
+  readonly aliases: readonly string[];
+}
+
+export interface RegisteredModel {
+  readonly name: string;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+  readonly userId: string | null;
+  readonly description: string | null;
+  readonly tags: readonly Tag[];
+  readonly aliases: readonly ModelAlias[];
+  /** The latest version in each stage (MLflow's latest_versions). */
+  readonly latestVersions: readonly ModelVersion[];
+}
+
+export const MODEL_EVENT_KINDS = [
+  'model_created',
+  'model_renamed',
+  'version_created',
+  'version_ready',
+  'version_failed',
+  'version_deleted',
+  'stage_transitioned',
+  'alias_set',
+  'alias_deleted',
+  'promotion_requested',
+  'promotion_approved',
+  'promotion_rejected',
+  'policy_set',
+] as const;
+export type ModelEventKind = (typeof MODEL_EVENT_KINDS)[number];
+
+/** One line of a registered model's history. */
+export interface ModelEvent {
+  readonly id: number;
+  readonly name: string;
+  readonly version: string | null;
+  readonly kind: ModelEventKind;
+  readonly alias: string | null;
+  readonly actor: string;
+  readonly time: number;
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
+export interface CreateModelInput {
+  readonly name: string;
+  readonly description?: string;
+  readonly tags?: readonly Tag[];
+}
+
+export interface CreateVersionInput {
+  readonly name: string;
+  readonly source: string;
+  readonly runId?: string;
+  readonly runLink?: string;
+  readonly description?: string;
+  readonly tags?: readonly Tag[];
+  /** MLflow 3: the logged model being registered (its artifacts are the source). */
+  readonly modelId?: string;
+}
+
+export interface SearchInput {
+  readonly filter?: string;
+  readonly orderBy?: readonly string[];
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+}
+
+export type { Actor } from '../platform/actor.js';
