@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { HttpClient, type HttpOptions } from './http.js';
+import { RegistryClient } from './registry.js';
 import { fromJsonDouble, jsonDouble, mapToTags, tagsToMap } from '../tracking/json.js';
 import type {
   CreateExperimentInput,
@@ -79,10 +80,15 @@ export interface ArtifactFile {
 /** The native API as a TrackingApi: the same calls the server's service offers, over HTTP. */
 export class KilnClient implements TrackingApi {
   readonly http: HttpClient;
+  readonly registry: RegistryClient;
 
-  constructor(opts: Partial<HttpOptions> & { trackingUri?: string } = {}) {
+  /** `user` names who acts (recorded in registry histories); default $KILN_USER, then the OS user. */
+  constructor(opts: Partial<HttpOptions> & { trackingUri?: string; user?: string } = {}) {
     const baseUrl = opts.baseUrl ?? opts.trackingUri ?? process.env.KILN_TRACKING_URI ?? process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000';
-    this.http = new HttpClient({ ...opts, baseUrl });
+    const user = opts.user ?? process.env.KILN_USER ?? process.env.USER ?? process.env.USERNAME;
+    const headers = { ...(user ? { 'x-kiln-user': encodeURIComponent(user) } : {}), ...opts.headers };
+    this.http = new HttpClient({ ...opts, baseUrl, headers });
+    this.registry = new RegistryClient(this.http);
   }
 
   get trackingUri(): string {
