@@ -196,3 +196,81 @@ export const notOnnxBytes = (): Uint8Array => new TextEncoder().encode('this is 
 
 /** The first `n` bytes of a real model (a truncated upload). */
 export const truncated = (bytes: Uint8Array, n = Math.floor(bytes.length / 2)): Uint8Array => bytes.slice(0, n);
+
+/** Identity on a string tensor `text` [N] (a model with a string input). */
+export function stringModel(): Uint8Array {
+  return model({
+    name: 'strings',
+    node: [{ opType: 'Identity', input: ['text'], output: ['same'] }],
+    input: [valueInfo('text', T.STRING, ['N'])],
+    output: [valueInfo('same', T.STRING, ['N'])],
+  });
+}
+
+/** As MLflow 2.9 writes it for mlflow.sklearn.log_model(clf, "model", input_example=X[:2]) on the iris data. */
+export const SKLEARN_MLMODEL = `artifact_path: model
+flavors:
+  python_function:
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: mlflow.sklearn
+    model_path: model.pkl
+    predict_fn: predict
+    python_version: 3.10.12
+  sklearn:
+    code: null
+    pickled_model: model.pkl
+    serialization_format: cloudpickle
+    sklearn_version: 1.3.2
+mlflow_version: 2.9.2
+model_size_bytes: 1017
+model_uuid: 5c1a2b3d4e5f40718293a4b5c6d7e8f9
+run_id: 0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5
+saved_input_example_info:
+  artifact_path: input_example.json
+  pandas_orient: split
+  type: dataframe
+signature:
+  inputs: '[{"type": "double", "name": "sepal length (cm)", "required": true}, {"type":
+    "double", "name": "sepal width (cm)", "required": true}, {"type": "double", "name":
+    "petal length (cm)", "required": true}, {"type": "double", "name": "petal width
+    (cm)", "required": true}]'
+  outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]'
+  params: null
+utc_time_created: '2024-01-15 09:30:12.345678'
+`;
+
+/** As MLflow 2.12 writes it for mlflow.onnx.log_model(onx, "model", input_example=X[:3]) of a skl2onnx model. */
+export const ONNX_MLMODEL = `artifact_path: model
+flavors:
+  onnx:
+    code: null
+    data: model.onnx
+    onnx_session_options: null
+    onnx_version: 1.16.0
+    providers:
+    - CUDAExecutionProvider
+    - CPUExecutionProvider
+  python_function:
+    data: model.onnx
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: mlflow.onnx
+    python_version: 3.11.8
+mlflow_version: 2.12.1
+model_size_bytes: 512
+model_uuid: 9f8e7d6c5b4a43218f7e6d5c4b3a2918
+run_id: 1111a222333344445555666677778888
+saved_input_example_info:
+  artifact_path: input_example.json
+  format: tf-serving
+  type: ndarray
+signature:
+  inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]'
+  outputs: '[{"name": "label", "type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}, {"name": "probabilities", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]'
+  params: null
+utc_time_created: '2024-04-20 17:01:02.003004'
+`;
+
