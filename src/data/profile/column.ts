@@ -325,7 +325,8 @@ export class ColumnAccumulator {
     if (this.maybeNum) return this.maybeInt ? 'integer' : 'float';
     if (this.maybeDate) return 'datetime';
     const o = this.opts;
-    if (exact && distinct <= o.maxCategories && distinct <= Math.max(1, o.categoricalRatio * this.count)) return 'categorical';
+    // Few distinct values, each repeated on average: a column of all-distinct values is never categorical.
+    if (exact && distinct < this.count && distinct <= o.maxCategories && distinct <= Math.max(1, o.categoricalRatio * this.count)) return 'categorical';
     return 'string';
   }
 
