@@ -302,7 +302,9 @@ export class ColumnAccumulator {
       return;
     }
     this.hll!.add(s);
-    this.top!.add(s);
+    // Frequent values of a high-cardinality column are only reported for text columns; while the column may
+    // still be numeric or datetime the summary is not fed (it is the costliest part of the pass).
+    if (!this.maybeNum && !this.maybeDate) this.top!.add(s);
   }
 
   private goApproximate(): void {
@@ -349,7 +351,7 @@ export class ColumnAccumulator {
       p.max_length = this.lenMax;
       p.mean_length = this.count ? this.lenSum / this.count : 0;
     }
-    if (type === 'string' || type === 'categorical' || type === 'integer' || type === 'datetime') {
+    if (type === 'string' || type === 'categorical' || ((type === 'integer' || type === 'datetime') && exact)) {
       const { top, exactTop } = this.topValues();
       p.top = top;
       p.top_exact = exactTop;
