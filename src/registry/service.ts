@@ -8,7 +8,9 @@ import { validateMaxResults, validateRunId } from '../tracking/validation.js';
 import { storePrefixOf } from '../tracking/artifacts.js';
 import { RegistryStore, type ModelRow, type NewEvent, type VersionRow } from './store.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
-import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
+import type { Transaction } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import { type Actor, type CreateModelInput, type ModelEventKind, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
 import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
 
 /** What inspecting a version's files concluded (see registry/inspection.ts). */
@@ -26,6 +28,21 @@ export interface VersionInspector {
 
 const SYSTEM: Actor = { user: 'kiln' };
 
+/** A committed registry event, as listeners (webhooks) receive it. */
+export interface RegistryNotice {
+  /** The history entry's id: unique and increasing. */
+  readonly id: number;
+  readonly kind: ModelEventKind;
+  /** The registered model's name (null when the model is gone). */
+  readonly model: string | null;
+  readonly version: string | null;
+  readonly alias: string | null;
+  readonly actor: string;
+  readonly time: number;
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
  * stages, aliases and the history of every change. A new version is PENDING_REGISTRATION until its files have
@@ -34,6 +51,7 @@ const SYSTEM: Actor = { user: 'kiln' };
 export class RegistryService {
   readonly store: RegistryStore;
   private readonly inflight = new Set<Promise<void>>();
+  private readonly listeners = new Set<(e: RegistryNotice) => void>();
 
   constructor(
     meta: MetadataStore,
@@ -46,6 +64,48 @@ export class RegistryService {
     this.store = new RegistryStore(meta.db, meta.adapter);
   }
 
+  // ------------------------------------------------------------------ events
+  /** Subscribes to registry events once they are committed (webhooks listen here). Returns an unsubscribe function. */
+  onEvent(listener: (e: RegistryNotice) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A transaction whose recorded events are published after it commits. */
+  private async tx<T>(fn: (trx: Transaction<Database>, record: (e: NewEvent) => Promise<void>) => Promise<T>): Promise<T> {
+    const pending: { id: number; e: NewEvent }[] = [];
+    const result = await this.store.transaction((trx) => fn(trx, async (e) => void pending.push({ id: await this.store.addEvent(trx, e), e })));
+    for (const p of pending) await this.publish(p.id, p.e);
+    return result;
+  }
+
+  private async recordNow(e: NewEvent): Promise<void> {
+    await this.publish(await this.store.addEvent(this.store.db, e), e);
+  }
+
+  private async publish(id: number, e: NewEvent): Promise<void> {
+    if (this.listeners.size === 0) return;
+    const row = await this.store.db.selectFrom('registered_models').select('name').where('model_pk', '=', e.modelPk).executeTakeFirst();
+    const notice: RegistryNotice = {
+      id,
+      kind: e.kind,
+      model: row?.name ?? null,
+      version: e.version === undefined || e.version === null ? null : String(e.version),
+      alias: e.alias ?? null,
+      actor: e.actor,
+      time: e.time,
+      reason: e.reason ?? null,
+      details: e.details ?? null,
+    };
+    for (const l of this.listeners) {
+      try {
+        l(notice);
+      } catch (err) {
+        this.onError(err, `an event listener failed on ${e.kind}`);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ registered models
   async createModel(input: CreateModelInput, actor: Actor = SYSTEM): Promise<RegisteredModel> {
     const name = validateModelName(input.name);
@@ -53,9 +113,9 @@ export class RegistryService {
     const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
     const now = this.now();
     try {
-      await this.store.transaction(async (trx) => {
+      await this.tx(async (trx, record) => {
         const pk = await this.store.insertModel(trx, { name, description: description ?? null, user_id: actor.user, creation_time: now, last_update_time: now }, tags);
-        await this.store.addEvent(trx, { modelPk: pk, kind: 'model_created', actor: actor.user, time: now });
+        await record({ modelPk: pk, kind: 'model_created', actor: actor.user, time: now });
       });
     } catch (e) {
       if (this.store.isUniqueViolation(e)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
@@ -74,9 +134,9 @@ export class RegistryService {
     if (to === row.name) return this.getModel(to);
     const now = this.now();
     try {
-      await this.store.transaction(async (trx) => {
+      await this.tx(async (trx, record) => {
         await this.store.updateModel(trx, Number(row.model_pk), { name: to, last_update_time: now });
-        await this.store.addEvent(trx, { modelPk: Number(row.model_pk), kind: 'model_renamed', actor: actor.user, time: now, details: { from: row.name, to } });
+        await record({ modelPk: Number(row.model_pk), kind: 'model_renamed', actor: actor.user, time: now, details: { from: row.name, to } });
       });
     } catch (e) {
       if (this.store.isUniqueViolation(e)) throw alreadyExists(`Registered Model (name=${to}) already exists.`);
@@ -138,7 +198,7 @@ export class RegistryService {
     const resolved = await this.resolveSource(input.source, input.runId, input.modelId);
     if (input.runLink !== undefined && typeof input.runLink !== 'string') throw invalid(`Invalid value for parameter 'run_link': expected a string.`);
     const now = this.now();
-    const version = await this.store.transaction(async (trx) => {
+    const version = await this.tx(async (trx, record) => {
       const pk = Number(model.model_pk);
       const v = await this.store.takeVersionNumber(trx, pk);
       await this.store.insertVersion(
@@ -164,7 +224,7 @@ export class RegistryService {
         tags,
       );
       await this.store.updateModel(trx, pk, { last_update_time: now });
-      await this.store.addEvent(trx, { modelPk: pk, version: v, kind: 'version_created', actor: actor.user, time: now, details: { source: input.source, run_id: resolved.runId ?? null } });
+      await record({ modelPk: pk, version: v, kind: 'version_created', actor: actor.user, time: now, details: { source: input.source, run_id: resolved.runId ?? null } });
       return v;
     });
     this.scheduleInspection(Number(model.model_pk), version, resolved.storageLocation);
@@ -185,7 +245,7 @@ export class RegistryService {
   async deleteVersion(name: string, version: string | number, actor: Actor = SYSTEM): Promise<void> {
     const row = await this.requireVersion(name, version);
     await this.store.deleteVersion(Number(row.model_pk), Number(row.version));
-    await this.store.addEvent(this.store.db, { modelPk: Number(row.model_pk), version: Number(row.version), kind: 'version_deleted', actor: actor.user, time: this.now() });
+    await this.recordNow({ modelPk: Number(row.model_pk), version: Number(row.version), kind: 'version_deleted', actor: actor.user, time: this.now() });
   }
 
   async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
@@ -222,7 +282,7 @@ export class RegistryService {
     const to = parseStage(stage);
     const now = this.now();
     const pk = Number(row.model_pk);
-    await this.store.transaction(async (trx) => {
+    await this.tx(async (trx, record) => {
       if (archiveExisting && (to === 'Staging' || to === 'Production')) {
         await trx
           .updateTable('model_versions')
@@ -233,7 +293,7 @@ export class RegistryService {
           .execute();
       }
       await this.store.updateVersion(trx, pk, Number(row.version), { current_stage: to, last_update_time: now });
-      await this.store.addEvent(trx, { modelPk: pk, version: Number(row.version), kind: 'stage_transitioned', actor: actor.user, time: now, details: { from: row.current_stage, to, archive_existing_versions: archiveExisting } });
+      await record({ modelPk: pk, version: Number(row.version), kind: 'stage_transitioned', actor: actor.user, time: now, details: { from: row.current_stage, to, archive_existing_versions: archiveExisting } });
     });
     return this.getVersion(row.name, row.version);
   }
@@ -248,12 +308,12 @@ export class RegistryService {
   /** Points an alias at a version and records the move, in one transaction. Used by setAlias and by promotions. */
   async moveAlias(modelPk: number, alias: string, version: number, actor: Actor, reason?: string, details?: Record<string, unknown>, extra: NewEvent[] = []): Promise<void> {
     const now = this.now();
-    await this.store.transaction(async (trx) => {
+    await this.tx(async (trx, record) => {
       const previous = await this.store.aliasVersion(modelPk, alias, trx);
       await this.store.setAlias(trx, modelPk, alias, version);
       await this.store.updateModel(trx, modelPk, { last_update_time: now });
-      for (const e of extra) await this.store.addEvent(trx, e);
-      await this.store.addEvent(trx, { modelPk, version, kind: 'alias_set', alias, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null, ...details } });
+      for (const e of extra) await record(e);
+      await record({ modelPk, version, kind: 'alias_set', alias, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null, ...details } });
     });
   }
 
@@ -262,11 +322,11 @@ export class RegistryService {
     const a = typeof alias === 'string' ? alias : validateAlias(alias);
     const pk = Number(model.model_pk);
     const now = this.now();
-    const deleted = await this.store.transaction(async (trx) => {
+    const deleted = await this.tx(async (trx, record) => {
       const previous = await this.store.aliasVersion(pk, a, trx);
       if (previous === undefined) return false;
       await this.store.deleteAlias(trx, pk, a);
-      await this.store.addEvent(trx, { modelPk: pk, version: previous, kind: 'alias_deleted', alias: a, actor: actor.user, time: now, reason: reason ?? null });
+      await record({ modelPk: pk, version: previous, kind: 'alias_deleted', alias: a, actor: actor.user, time: now, reason: reason ?? null });
       return true;
     });
     if (!deleted) throw notFound(`Registered model alias ${a} not found on '${model.name}'.`);
@@ -306,7 +366,7 @@ export class RegistryService {
 
   async recordEvent(name: string, e: Omit<NewEvent, 'modelPk' | 'time'>): Promise<void> {
     const row = await this.requireModel(name);
-    await this.store.addEvent(this.store.db, { ...e, modelPk: Number(row.model_pk), time: this.now() });
+    await this.recordNow({ ...e, modelPk: Number(row.model_pk), time: this.now() });
   }
 
   // ------------------------------------------------------------------ inspection
@@ -339,7 +399,7 @@ export class RegistryService {
     }
     const now = this.now();
     await this.store.setStatus(modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now);
-    await this.store.addEvent(this.store.db, {
+    await this.recordNow({
       modelPk,
       version,
       kind: outcome.status === 'READY' ? 'version_ready' : 'version_failed',

@@ -271,8 +271,8 @@ export class RegistryStore {
   }
 
   // ------------------------------------------------------------------ history
-  async addEvent(db: Db, e: NewEvent): Promise<void> {
-    await db
+  async addEvent(db: Db, e: NewEvent): Promise<number> {
+    const row = await db
       .insertInto('model_events')
       .values({
         model_pk: e.modelPk,
@@ -284,7 +284,9 @@ export class RegistryStore {
         reason: e.reason ?? null,
         details: e.details ? JSON.stringify(e.details) : null,
       })
-      .execute();
+      .returning('event_pk')
+      .executeTakeFirstOrThrow();
+    return Number(row.event_pk);
   }
 
   async events(modelPk: number, name: string, afterId: number, limit: number): Promise<ModelEvent[]> {

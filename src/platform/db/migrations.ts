@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreAdapter } from './adapter.js';
 import type { MetadataStore } from './types.js';
 import { KilnError } from '../errors.js';
@@ -311,6 +311,132 @@ function registry(adapter: StoreAdapter): Migration {
   };
 }
 
+const autoPk = (adapter: StoreAdapter) => (c: ColumnDefinitionBuilder) => {
+  const pk = c.primaryKey();
+  return adapter.autoIdNeedsAutoIncrement ? pk.autoIncrement() : pk;
+};
+
+/** Versioned datasets (content-addressed), their validation reports; and the digest index lineage needs on run inputs. */
+function data(adapter: StoreAdapter): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('data_datasets')
+        .addColumn('dataset_pk', adapter.autoIdType, autoPk(adapter))
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('last_update_time', 'bigint', (c) => c.notNull())
+        .addColumn('next_version', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+      await db.schema
+        .createTable('data_versions')
+        .addColumn('dataset_pk', 'bigint', (c) => c.notNull().references('data_datasets.dataset_pk').onDelete('cascade'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('mlflow_digest', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('rows', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('files', 'integer', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('source', 'text')
+        .addColumn('schema', 'text', (c) => c.notNull())
+        .addColumn('profile', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('data_versions_pk', ['dataset_pk', 'version'])
+        .execute();
+      await db.schema.createIndex('data_versions_digest').on('data_versions').column('digest').execute();
+      await db.schema.createIndex('data_versions_mlflow_digest').on('data_versions').column('mlflow_digest').execute();
+      await db.schema
+        .createTable('data_validations')
+        .addColumn('validation_pk', adapter.autoIdType, autoPk(adapter))
+        .addColumn('dataset_pk', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('schema_ref', 'text', (c) => c.notNull())
+        .addColumn('schema', 'text', (c) => c.notNull())
+        .addColumn('ok', 'integer', (c) => c.notNull())
+        .addColumn('errors', 'integer', (c) => c.notNull())
+        .addColumn('warnings', 'integer', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addForeignKeyConstraint('data_validations_version', ['dataset_pk', 'version'], 'data_versions', ['dataset_pk', 'version'], (c) => c.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('data_validations_version').on('data_validations').columns(['dataset_pk', 'version', 'validation_pk']).execute();
+      // Lineage: which runs used a dataset with this digest.
+      await db.schema.createIndex('datasets_digest').on('datasets').column('digest').execute();
+    },
+  };
+}
+
+/** Promotion policies and requests (approvals) of the registry, and webhooks with their delivery log. */
+function promotionsAndWebhooks(adapter: StoreAdapter): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('promotion_policies')
+        .addColumn('model_pk', 'bigint', (c) => c.notNull().references('registered_models.model_pk').onDelete('cascade'))
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .addColumn('update_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('promotion_policies_pk', ['model_pk', 'alias'])
+        .execute();
+      await db.schema
+        .createTable('promotion_requests')
+        .addColumn('request_pk', adapter.autoIdType, autoPk(adapter))
+        .addColumn('model_pk', 'bigint', (c) => c.notNull().references('registered_models.model_pk').onDelete('cascade'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('request_time', 'bigint', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decision_time', 'bigint')
+        .addColumn('reason', 'text')
+        .addColumn('evaluation', 'text')
+        .execute();
+      await db.schema.createIndex('promotion_requests_model').on('promotion_requests').columns(['model_pk', 'alias', 'status']).execute();
+      await db.schema
+        .createTable('webhooks')
+        .addColumn('webhook_id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('model_name', 'text')
+        .addColumn('secret', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('last_update_time', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('delivery_pk', adapter.autoIdType, autoPk(adapter))
+        .addColumn('webhook_id', 'text', (c) => c.notNull().references('webhooks.webhook_id').onDelete('cascade'))
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_kind', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_time', 'bigint')
+        .addColumn('last_attempt_time', 'bigint')
+        .addColumn('response_status', 'integer')
+        .addColumn('response_body', 'text')
+        .addColumn('error', 'text')
+        .addColumn('duration_ms', 'integer')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_time']).execute();
+      await db.schema.createIndex('webhook_deliveries_hook').on('webhook_deliveries').columns(['webhook_id', 'delivery_pk']).execute();
+    },
+  };
+}
+
 /** Every migration, in order. Names sort lexically; never rename or edit one that has shipped. */
 export function migrations(adapter: StoreAdapter): Record<string, Migration> {
   return {
@@ -318,6 +444,8 @@ export function migrations(adapter: StoreAdapter): Record<string, Migration> {
     '0002_logged_models': loggedModels(),
     '0003_logged_model_metrics_and_inputs': loggedModelMetricsAndInputs(),
     '0004_registry': registry(adapter),
+    '0005_data': data(adapter),
+    '0006_promotions_and_webhooks': promotionsAndWebhooks(adapter),
   };
 }
 

@@ -221,6 +221,111 @@ export interface ModelEventsTable {
   details: string | null;
 }
 
+/** Versioned datasets (the data capability). */
+export interface DataDatasetsTable {
+  dataset_pk: Generated<number>;
+  name: string;
+  description: string | null;
+  user_id: string | null;
+  creation_time: number;
+  last_update_time: number;
+  next_version: Generated<number>;
+}
+
+export interface DataVersionsTable {
+  dataset_pk: number;
+  version: number;
+  /** SHA-256 (hex) of the content: of the file, or of the manifest of a folder. */
+  digest: string;
+  /** The first 36 characters of digest: what an MLflow dataset input carries (MLflow caps digests at 36). */
+  mlflow_digest: string;
+  format: string;
+  rows: number;
+  bytes: number;
+  files: number;
+  /** JSON: [{ path, sha256, bytes }] — the files and their content-addressed blobs. */
+  manifest: string;
+  source: string | null;
+  /** JSON: the inferred schema. */
+  schema: string;
+  /** JSON: the profile (statistics per column). */
+  profile: string;
+  description: string | null;
+  user_id: string | null;
+  creation_time: number;
+}
+
+export interface DataValidationsTable {
+  validation_pk: Generated<number>;
+  dataset_pk: number;
+  version: number;
+  /** What the schema came from, e.g. weather@v1 or a file name. */
+  schema_ref: string;
+  schema: string;
+  ok: number;
+  errors: number;
+  warnings: number;
+  report: string;
+  user_id: string | null;
+  creation_time: number;
+}
+
+export interface PromotionPoliciesTable {
+  model_pk: number;
+  alias: string;
+  /** JSON: the policy (rules, required validation, required approval). */
+  policy: string;
+  updated_by: string;
+  update_time: number;
+}
+
+export interface PromotionRequestsTable {
+  request_pk: Generated<number>;
+  model_pk: number;
+  version: number;
+  alias: string;
+  status: string; // PENDING_APPROVAL | APPROVED | REJECTED | PROMOTED | FAILED
+  requested_by: string;
+  request_time: number;
+  decided_by: string | null;
+  decision_time: number | null;
+  reason: string | null;
+  /** JSON: each rule's result. */
+  evaluation: string | null;
+}
+
+export interface WebhooksTable {
+  webhook_id: string;
+  name: string;
+  url: string;
+  /** JSON array of event kinds. */
+  events: string;
+  /** Only events of this registered model, when set. */
+  model_name: string | null;
+  secret: string | null;
+  status: string; // ACTIVE | DISABLED
+  description: string | null;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface WebhookDeliveriesTable {
+  delivery_pk: Generated<number>;
+  webhook_id: string;
+  event_id: string;
+  event_kind: string;
+  payload: string;
+  status: string; // PENDING | SUCCEEDED | FAILED
+  attempts: Generated<number>;
+  next_attempt_time: number | null;
+  last_attempt_time: number | null;
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+  duration_ms: number | null;
+  creation_time: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -245,4 +350,11 @@ export interface Database {
   model_version_tags: ModelVersionTagsTable;
   model_aliases: ModelAliasesTable;
   model_events: ModelEventsTable;
+  data_datasets: DataDatasetsTable;
+  data_versions: DataVersionsTable;
+  data_validations: DataValidationsTable;
+  promotion_policies: PromotionPoliciesTable;
+  promotion_requests: PromotionRequestsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
