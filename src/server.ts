@@ -15,6 +15,7 @@ import { RegistryService } from './registry/service.js';
 import { ArtifactVersionInspector } from './registry/inspection.js';
 import { ModelFiles } from './registry/files.js';
 import { registryRoutes } from './registry/routes.js';
+import { PromotionService } from './registry/promotions.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -54,6 +55,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   const registry = new RegistryService(store, tracking, loggedModels, new ArtifactVersionInspector(readyArtifacts), Date.now, (e, what) =>
     logger.error({ err: e }, `registry: ${what}`),
   );
+  const promotions = new PromotionService(registry, tracking, undefined);
   const resumed = await registry.resumePending();
   if (resumed > 0) logger.info({ versions: resumed }, 'registry: inspecting versions left pending');
 
@@ -69,7 +71,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   });
   await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, registry, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
-  await app.register(registryRoutes, { prefix: '/api/v1', registry, files: new ModelFiles(registry, readyArtifacts) });
+  await app.register(registryRoutes, { prefix: '/api/v1', registry, promotions, files: new ModelFiles(registry, readyArtifacts) });
 
   let closing: Promise<void> | undefined;
   let draining = false;

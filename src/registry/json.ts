@@ -1,5 +1,6 @@
 import { tagsToMap } from '../tracking/json.js';
 import type { ModelEvent, ModelVersion, RegisteredModel } from './types.js';
+import type { PromotionOutcome, PromotionRequest } from './promotions.js';
 
 /** The native API's registry JSON (snake_case; versions are integers), shared by routes, CLI --json and the SDK. */
 
@@ -41,4 +42,34 @@ export function modelJson(m: RegisteredModel) {
 
 export function eventJson(e: ModelEvent) {
   return { id: e.id, name: e.name, version: e.version === null ? null : Number(e.version), kind: e.kind, alias: e.alias, actor: e.actor, time: e.time, reason: e.reason, details: e.details };
+}
+
+export function outcomeJson(o: PromotionOutcome) {
+  return {
+    request_id: o.requestId,
+    name: o.name,
+    version: Number(o.version),
+    alias: o.alias,
+    status: o.status,
+    champion_version: o.championVersion === null ? null : Number(o.championVersion),
+    gates: o.gates.map((g) => ({ gate: g.gate, passed: g.passed, message: g.message, ...(g.details ? { details: g.details } : {}) })),
+    message: o.message,
+    dry_run: o.dryRun,
+  };
+}
+
+export function requestJson(r: PromotionRequest) {
+  return {
+    id: r.id,
+    name: r.name,
+    version: Number(r.version),
+    alias: r.alias,
+    status: r.status,
+    requested_by: r.requestedBy,
+    request_time: r.requestTime,
+    decided_by: r.decidedBy,
+    decision_time: r.decisionTime,
+    reason: r.reason,
+    gates: r.gates.map((g) => ({ gate: g.gate, passed: g.passed, message: g.message, ...(g.details ? { details: g.details } : {}) })),
+  };
 }

@@ -2,16 +2,19 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { actorFromHeaders } from '../platform/actor.js';
+import { notFound } from '../platform/errors.js';
 import { artifactContentType } from '../platform/http/raw-body.js';
 import { mapToTags } from '../tracking/json.js';
 import { ErrorBody, ArtifactListing, ArtifactListQuery } from '../tracking/schemas.js';
 import type { RegistryService } from './service.js';
 import type { ModelFiles } from './files.js';
-import { eventJson, modelJson, versionJson } from './json.js';
+import { eventJson, modelJson, outcomeJson, requestJson, versionJson } from './json.js';
+import type { PromotionService } from './promotions.js';
 import * as S from './schemas.js';
 
 export interface RegistryRouteDeps {
   readonly registry: RegistryService;
+  readonly promotions: PromotionService;
   readonly files: ModelFiles;
 }
 
@@ -80,6 +83,36 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     await r.deleteAlias(req.params.name, req.params.alias, actor(req));
     return reply.status(204).send(null);
   });
+
+  // ------------------------------------------------------------------ promotion policies and promotions
+  app.get('/models/:name/policies', { schema: { tags, summary: "A model's promotion policies, by alias", params: S.NameParams, response: { 200: Type.Object({ policies: Type.Array(Type.Object({ alias: Type.String(), policy: S.Policy, updated_by: Type.String(), update_time: Type.Integer() })) }), ...err } } }, async (req) => ({
+    policies: (await deps.promotions.listPolicies(req.params.name)).map((p) => ({ alias: p.alias, policy: p.policy, updated_by: p.updatedBy, update_time: p.updateTime })),
+  }));
+  app.put('/models/:name/policies/:alias', { schema: { tags, summary: 'Set the promotion policy guarding an alias', params: AliasParams, body: S.PolicyBody, response: { 200: Type.Object({ policy: S.Policy }), ...err } } }, async (req) => ({
+    policy: await deps.promotions.setPolicy(req.params.name, req.params.alias, req.body, actor(req)),
+  }));
+  app.get('/models/:name/policies/:alias', { schema: { tags, summary: 'The promotion policy of an alias', params: AliasParams, response: { 200: Type.Object({ policy: S.Policy }), ...err } } }, async (req) => {
+    const policy = await deps.promotions.getPolicy(req.params.name, req.params.alias);
+    if (!policy) throw notFound(`No promotion policy for alias '${req.params.alias}' of '${req.params.name}'.`);
+    return { policy };
+  });
+  app.delete('/models/:name/policies/:alias', { schema: { tags, summary: 'Remove the promotion policy of an alias', params: AliasParams, response: noContent } }, async (req, reply) => {
+    await deps.promotions.deletePolicy(req.params.name, req.params.alias, actor(req));
+    return reply.status(204).send(null);
+  });
+  app.post('/models/:name/versions/:version/promote', { schema: { tags, summary: "Promote a version to an alias through the alias's policy: every gate's result; PROMOTED, REJECTED or PENDING_APPROVAL", params: S.VersionParams, body: S.PromoteBody, response: { 200: S.PromotionOutcome, ...err } } }, async (req) =>
+    outcomeJson(await deps.promotions.promote(req.params.name, req.params.version, req.body.alias, actor(req), { reason: req.body.reason, dryRun: req.body.dry_run })),
+  );
+  const RequestParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), request_id: Type.Integer({ minimum: 1 }) });
+  app.get('/models/:name/promotions', { schema: { tags, summary: 'Promotion requests, newest first', params: S.NameParams, querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('PENDING_APPROVAL'), Type.Literal('PROMOTED'), Type.Literal('REJECTED')])) }), response: { 200: Type.Object({ requests: Type.Array(S.PromotionRequest) }), ...err } } }, async (req) => ({
+    requests: (await deps.promotions.listRequests(req.params.name, req.query.status)).map(requestJson),
+  }));
+  app.post('/models/:name/promotions/:request_id/approve', { schema: { tags, summary: 'Approve a pending promotion (a user other than the requester); the gates are evaluated again', params: RequestParams, body: S.DecisionBody, response: { 200: S.PromotionOutcome, 403: ErrorBody, 409: ErrorBody, ...err } } }, async (req) =>
+    outcomeJson(await deps.promotions.approve(req.params.name, req.params.request_id, actor(req), req.body.reason)),
+  );
+  app.post('/models/:name/promotions/:request_id/reject', { schema: { tags, summary: 'Reject a pending promotion, with a reason', params: RequestParams, body: S.DecisionBody, response: { 200: S.PromotionRequest, 409: ErrorBody, ...err } } }, async (req) =>
+    requestJson(await deps.promotions.reject(req.params.name, req.params.request_id, actor(req), req.body.reason ?? '')),
+  );
 
   // ------------------------------------------------------------------ versions
   app.post('/models/:name/versions', { schema: { tags, summary: 'Register a new version (inspected in the background: PENDING_REGISTRATION, then READY or FAILED_REGISTRATION)', params: S.NameParams, body: S.CreateVersionBody, response: { 201: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req, reply) => {

@@ -88,3 +88,58 @@ export const TagValueBody = Type.Object({ value: Type.String() }, { additionalPr
 export const SetAliasBody = Type.Object({ version: Type.Integer({ minimum: 1 }), reason: Type.Optional(Type.String({ maxLength: 5000 })) }, { additionalProperties: false });
 export const HistoryQuery = Type.Object({ after_id: Type.Optional(Type.Integer({ minimum: 0 })), max_results: Type.Optional(Type.Integer({ minimum: 1 })) });
 export const ResolveQuery = Type.Object({ uri: Type.String({ description: 'models:/<name>/<version>, models:/<name>@<alias> or models:/<name>/latest' }) });
+
+export const Policy = Type.Object(
+  {
+    rules: Type.Array(Type.String(), { description: 'e.g. "metrics.val_accuracy >= 0.85", "metrics.val_accuracy >= champion - 0.005"' }),
+    require_data_validation: Type.Boolean({ description: "the candidate run's training dataset versions must have a passing validation" }),
+    require_approval: Type.Boolean({ description: 'a user other than the requester must approve' }),
+    description: Type.Optional(Type.String()),
+  },
+  { $id: 'PromotionPolicy' },
+);
+export const PolicyBody = Type.Object(
+  {
+    rules: Type.Optional(Type.Array(Type.String())),
+    require_data_validation: Type.Optional(Type.Boolean()),
+    require_approval: Type.Optional(Type.Boolean()),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export const Gate = Type.Object({ gate: Type.String(), passed: Type.Boolean(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) });
+export const PromotionOutcome = Type.Object(
+  {
+    request_id: Type.Union([Type.Integer(), Type.Null()]),
+    name: Type.String(),
+    version: Type.Integer(),
+    alias: Type.String(),
+    status: Type.Union([Type.Literal('PROMOTED'), Type.Literal('REJECTED'), Type.Literal('PENDING_APPROVAL')]),
+    champion_version: Type.Union([Type.Integer(), Type.Null()]),
+    gates: Type.Array(Gate),
+    message: Type.String(),
+    dry_run: Type.Boolean(),
+  },
+  { $id: 'PromotionOutcome' },
+);
+export const PromotionRequest = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    version: Type.Integer(),
+    alias: Type.String(),
+    status: Type.String(),
+    requested_by: Type.String(),
+    request_time: Type.Integer(),
+    decided_by: Type.Union([Type.String(), Type.Null()]),
+    decision_time: Type.Union([Type.Integer(), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    gates: Type.Array(Gate),
+  },
+  { $id: 'PromotionRequest' },
+);
+export const PromoteBody = Type.Object(
+  { alias: Type.String({ maxLength: 300 }), reason: Type.Optional(Type.String({ maxLength: 5000 })), dry_run: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const DecisionBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 5000 })) }, { additionalProperties: false });

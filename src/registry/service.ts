@@ -28,6 +28,12 @@ export interface VersionInspector {
 
 const SYSTEM: Actor = { user: 'kiln' };
 
+class AliasMoved extends Error {
+  constructor(readonly current: number | null) {
+    super('alias moved');
+  }
+}
+
 /** A committed registry event, as listeners (webhooks) receive it. */
 export interface RegistryNotice {
   /** The history entry's id: unique and increasing. */
@@ -302,25 +308,47 @@ export class RegistryService {
   async setAlias(name: string, alias: string, version: string | number, actor: Actor = SYSTEM, reason?: string): Promise<void> {
     const a = validateAlias(alias);
     const row = await this.requireVersion(name, version);
+    await this.refuseGuarded(Number(row.model_pk), row.name, a);
     await this.moveAlias(Number(row.model_pk), a, Number(row.version), actor, reason);
   }
 
-  /** Points an alias at a version and records the move, in one transaction. Used by setAlias and by promotions. */
-  async moveAlias(modelPk: number, alias: string, version: number, actor: Actor, reason?: string, details?: Record<string, unknown>, extra: NewEvent[] = []): Promise<void> {
+  /**
+   * Points an alias at a version and records the move, in one transaction. With `expected` (a version, or null for
+   * "no holder"), the move happens only if the alias still points there: the model row is locked first, so of two
+   * concurrent promotions evaluated against the same champion exactly one moves the alias.
+   */
+  async moveAlias(
+    modelPk: number,
+    alias: string,
+    version: number,
+    actor: Actor,
+    reason?: string,
+    details?: Record<string, unknown>,
+    extra: NewEvent[] = [],
+    expected?: number | null,
+  ): Promise<{ ok: boolean; current: number | null }> {
     const now = this.now();
-    await this.tx(async (trx, record) => {
-      const previous = await this.store.aliasVersion(modelPk, alias, trx);
-      await this.store.setAlias(trx, modelPk, alias, version);
-      await this.store.updateModel(trx, modelPk, { last_update_time: now });
-      for (const e of extra) await record(e);
-      await record({ modelPk, version, kind: 'alias_set', alias, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null, ...details } });
-    });
+    try {
+      await this.tx(async (trx, record) => {
+        await this.store.updateModel(trx, modelPk, { last_update_time: now }); // takes the row lock first
+        const previous = await this.store.aliasVersion(modelPk, alias, trx);
+        if (expected !== undefined && (previous ?? null) !== expected) throw new AliasMoved(previous ?? null);
+        await this.store.setAlias(trx, modelPk, alias, version);
+        for (const e of extra) await record(e);
+        await record({ modelPk, version, kind: 'alias_set', alias, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null, ...details } });
+      });
+    } catch (e) {
+      if (e instanceof AliasMoved) return { ok: false, current: e.current };
+      throw e;
+    }
+    return { ok: true, current: version };
   }
 
   async deleteAlias(name: string, alias: string, actor: Actor = SYSTEM, reason?: string): Promise<void> {
     const model = await this.requireModel(name);
     const a = typeof alias === 'string' ? alias : validateAlias(alias);
     const pk = Number(model.model_pk);
+    await this.refuseGuarded(pk, model.name, a);
     const now = this.now();
     const deleted = await this.tx(async (trx, record) => {
       const previous = await this.store.aliasVersion(pk, a, trx);
@@ -411,6 +439,17 @@ export class RegistryService {
   }
 
   // ------------------------------------------------------------------ helpers
+  /** An alias with a promotion policy moves only through a promotion (registry/promotions.ts). */
+  private async refuseGuarded(modelPk: number, name: string, alias: string): Promise<void> {
+    const guarded = await this.store.db.selectFrom('promotion_policies').select('alias').where('model_pk', '=', modelPk).where('alias', '=', alias).executeTakeFirst();
+    if (guarded) {
+      throw new KilnError(
+        'PERMISSION_DENIED',
+        `Alias '${alias}' of '${name}' is guarded by a promotion policy: move it with \`kiln models promote ${name} <version> --alias ${alias}\` (POST /api/v1/models/{name}/versions/{version}/promote), which checks the policy's gates.`,
+      );
+    }
+  }
+
   private async resolveSource(source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storageLocation: string; runId?: string; loggedModelId?: string }> {
     if (runId !== undefined && runId !== null && runId !== '') validateRunId(runId);
     const run = runId ? await this.tracking.getRunInfo(runId) : undefined;
