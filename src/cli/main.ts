@@ -5,6 +5,8 @@ import { registerRunCommands } from './runs.js';
 import { VERSION } from '../version.js';
 import { KilnApiError } from '../sdk/http.js';
 import { isKilnError } from '../platform/errors.js';
+import { CliExit } from './exit.js';
+import { registerModelCommands } from '../registry/cli.js';
 
 /** Exit codes: 0 ok, 1 error, 2 usage. */
 export function buildProgram(): Command {
@@ -18,6 +20,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerExperimentCommands(program);
   registerRunCommands(program);
+  registerModelCommands(program);
   program.commands.forEach(function applyExit(c: Command) {
     c.exitOverride();
     c.commands.forEach(applyExit);
@@ -31,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
+    if (e instanceof CliExit) return e.code;
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return e.exitCode === 0 ? 0 : 2;

@@ -8,11 +8,16 @@ export { KilnClient, type ArtifactFile } from './client.js';
 export { ActiveRun } from './run.js';
 export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
+export { RegistryClient, type RegisterVersionOptions, type PromotionOutcomeJson, type PromotionPolicyJson, type PromotionRequestJson, type GateJson } from './registry.js';
+export type { ModelVersion, RegisteredModel, ModelEvent, ModelAlias, Stage, ModelVersionStatus } from '../registry/types.js';
+export type { Signature, SchemaSpec, TensorSpec, ColumnSpec } from '../registry/packaging/mlmodel.js';
 export type * from '../tracking/types.js';
 
 export interface KilnOptions extends Partial<HttpOptions> {
   /** Server URL; default $KILN_TRACKING_URI, then $MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */
   readonly trackingUri?: string;
+  /** Who acts (recorded in registry histories); default $KILN_USER, then the OS user. */
+  readonly user?: string;
   readonly buffer?: MetricBufferOptions;
 }
 

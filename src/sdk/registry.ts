@@ -56,6 +56,43 @@ function event(j: Json): ModelEvent {
   };
 }
 
+export interface PromotionPolicyJson {
+  readonly rules: string[];
+  readonly require_data_validation: boolean;
+  readonly require_approval: boolean;
+  readonly description?: string;
+}
+export interface GateJson {
+  readonly gate: string;
+  readonly passed: boolean;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+export interface PromotionOutcomeJson {
+  readonly request_id: number | null;
+  readonly name: string;
+  readonly version: number;
+  readonly alias: string;
+  readonly status: 'PROMOTED' | 'REJECTED' | 'PENDING_APPROVAL';
+  readonly champion_version: number | null;
+  readonly gates: GateJson[];
+  readonly message: string;
+  readonly dry_run: boolean;
+}
+export interface PromotionRequestJson {
+  readonly id: number;
+  readonly name: string;
+  readonly version: number;
+  readonly alias: string;
+  readonly status: string;
+  readonly requested_by: string;
+  readonly request_time: number;
+  readonly decided_by: string | null;
+  readonly decision_time: number | null;
+  readonly reason: string | null;
+  readonly gates: GateJson[];
+}
+
 export interface RegisterVersionOptions {
   readonly runId?: string;
   readonly description?: string;
@@ -176,6 +213,34 @@ export class RegistryClient {
   async resolve(uri: string): Promise<ModelVersion> {
     return version((await this.api<{ version: Json }>('GET', '/model-versions/resolve', undefined, { uri })).version);
   }
+  // ------------------------------------------------------------------ promotion gates
+  /** Sets the policy guarding an alias: rules such as "metrics.val_accuracy >= champion - 0.005". */
+  async setPolicy(name: string, alias: string, policy: { rules?: string[]; require_data_validation?: boolean; require_approval?: boolean; description?: string }): Promise<PromotionPolicyJson> {
+    return (await this.api<{ policy: PromotionPolicyJson }>('PUT', `/models/${enc(name)}/policies/${enc(alias)}`, policy)).policy;
+  }
+  async getPolicy(name: string, alias: string): Promise<PromotionPolicyJson> {
+    return (await this.api<{ policy: PromotionPolicyJson }>('GET', `/models/${enc(name)}/policies/${enc(alias)}`)).policy;
+  }
+  async listPolicies(name: string): Promise<{ alias: string; policy: PromotionPolicyJson; updated_by: string; update_time: number }[]> {
+    return (await this.api<{ policies: { alias: string; policy: PromotionPolicyJson; updated_by: string; update_time: number }[] }>('GET', `/models/${enc(name)}/policies`)).policies;
+  }
+  async deletePolicy(name: string, alias: string): Promise<void> {
+    await this.api('DELETE', `/models/${enc(name)}/policies/${enc(alias)}`);
+  }
+  /** Evaluates the alias's policy for the version; the alias moves only when the status is PROMOTED. */
+  async promote(name: string, v: string | number, alias: string, opts: { reason?: string; dryRun?: boolean } = {}): Promise<PromotionOutcomeJson> {
+    return this.api<PromotionOutcomeJson>('POST', `/models/${enc(name)}/versions/${enc(String(v))}/promote`, { alias, reason: opts.reason, dry_run: opts.dryRun });
+  }
+  async approve(name: string, requestId: number, reason?: string): Promise<PromotionOutcomeJson> {
+    return this.api<PromotionOutcomeJson>('POST', `/models/${enc(name)}/promotions/${requestId}/approve`, { reason });
+  }
+  async reject(name: string, requestId: number, reason: string): Promise<PromotionRequestJson> {
+    return this.api<PromotionRequestJson>('POST', `/models/${enc(name)}/promotions/${requestId}/reject`, { reason });
+  }
+  async listPromotions(name: string, status?: 'PENDING_APPROVAL' | 'PROMOTED' | 'REJECTED'): Promise<PromotionRequestJson[]> {
+    return (await this.api<{ requests: PromotionRequestJson[] }>('GET', `/models/${enc(name)}/promotions`, undefined, { status })).requests;
+  }
+
   async listFiles(name: string, v: string | number, path = ''): Promise<{ rootUri: string; files: { path: string; isDir: boolean; size?: number }[] }> {
     const r = await this.api<{ root_uri: string; files: { path: string; is_dir: boolean; size?: number }[] }>('GET', `/models/${enc(name)}/versions/${enc(String(v))}/files`, undefined, { path });
     return { rootUri: r.root_uri, files: r.files.map((f) => ({ path: f.path, isDir: f.is_dir, size: f.size })) };

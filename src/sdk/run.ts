@@ -3,6 +3,9 @@ import { basename, join, relative } from 'node:path';
 import type { KilnClient } from './client.js';
 import { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 import type { Dataset, Run, RunStatus } from '../tracking/types.js';
+import type { ModelVersion } from '../registry/types.js';
+import type { Signature } from '../registry/packaging/mlmodel.js';
+import { buildOnnxModelPackage } from '../registry/packaging/write-package.js';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -80,6 +83,45 @@ export class ActiveRun {
       const rel = relative(localDir, file).split(/[\\/]/).join('/');
       await this.client.uploadArtifact(this.id, artifactPath ? `${artifactPath.replace(/\/+$/, '')}/${rel}` : rel, { file });
     }
+  }
+
+  /**
+   * Logs an ONNX model as an MLflow model folder (MLmodel with the onnx and python_function flavors, model.onnx, the
+   * signature, an input example, requirements) under `artifactPath`, so MLflow's Python client can load it too. With
+   * `registeredModelName`, registers it as a new version and waits until the registry has inspected it.
+   */
+  async logOnnxModel(
+    artifactPath: string,
+    onnx: Uint8Array,
+    opts: { signature?: Signature; inputExample?: unknown; registeredModelName?: string; pipRequirements?: string[]; metadata?: Record<string, unknown> } = {},
+  ): Promise<{ artifactPath: string; modelUri: string; version?: ModelVersion }> {
+    const dir = artifactPath.replace(/^\/+|\/+$/g, '');
+    if (dir === '') throw new Error('logOnnxModel needs an artifact path such as "model"');
+    const files = await buildOnnxModelPackage({
+      onnx,
+      runId: this.id,
+      artifactPath: dir,
+      ...(opts.signature ? { signature: opts.signature } : {}),
+      ...(opts.inputExample !== undefined ? { inputExample: opts.inputExample } : {}),
+      ...(opts.pipRequirements ? { pipRequirements: opts.pipRequirements } : {}),
+      ...(opts.metadata ? { metadata: opts.metadata } : {}),
+    });
+    for (const f of files) await this.client.uploadArtifact(this.id, `${dir}/${f.path}`, f.bytes);
+    const modelUri = `runs:/${this.id}/${dir}`;
+    // MLflow's record of the models a run logged (its UI lists them from this tag).
+    const current = (await this.client.getRun(this.id)).data.tags.find((t) => t.key === 'mlflow.log-model.history')?.value;
+    let history: unknown[] = [];
+    try {
+      history = current ? (JSON.parse(current) as unknown[]) : [];
+    } catch {
+      history = [];
+    }
+    const entry = { run_id: this.id, artifact_path: dir, flavors: { onnx: {}, python_function: {} }, utc_time_created: new Date().toISOString().replace('T', ' ').replace('Z', '') };
+    await this.client.setTag(this.id, 'mlflow.log-model.history', JSON.stringify([...(Array.isArray(history) ? history : []), entry]));
+    if (!opts.registeredModelName) return { artifactPath: dir, modelUri };
+    await this.client.registry.ensureModel(opts.registeredModelName);
+    const version = await this.client.registry.createVersion(opts.registeredModelName, modelUri, { runId: this.id });
+    return { artifactPath: dir, modelUri, version };
   }
 
   /** Uploads text or bytes as an artifact file. */

@@ -1,0 +1,111 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { tempDir } from '../support/backends.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { Kiln } from '../../src/sdk/index.js';
+import { linearExpected, linearModel } from '../../src/registry/packaging/test-models.js';
+import { parseMLmodel } from '../../src/registry/packaging/mlmodel.js';
+
+const BIN = join(process.cwd(), 'bin', 'kiln.js');
+
+function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+/** The registry from the TypeScript SDK and the kiln CLI: log an ONNX model, register, download, gate, promote. */
+describe('registry through the SDK and the CLI', () => {
+  let ts: TestServer;
+  let kilnAs: (user: string) => Kiln;
+  const cli = (args: string[], user = 'ana') => kiln([...args, '--tracking-uri', ts.url], { KILN_USER: user });
+  before(async () => {
+    ts = await startTestServer({ store: 'sqlite' });
+    kilnAs = (user) => new Kiln({ trackingUri: ts.url, user });
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  it('logs an ONNX model from TypeScript in MLflow layout and registers it', async () => {
+    const k = kilnAs('ana');
+    const { version, modelUri } = await k.withRun({ experiment: 'sdk-registry' }, async (run) => {
+      run.logMetric('val_accuracy', 0.91);
+      await run.flush();
+      return run.logOnnxModel('model', linearModel({ inputs: 4, outputs: 1 }), { inputExample: [[1, 2, 3, 4]], registeredModelName: 'iris' });
+    });
+    assert.match(modelUri, /^runs:\/[0-9a-f]{32}\/model$/);
+    assert.equal(version?.status, 'READY');
+    assert.equal(version?.servable, true);
+    assert.equal(version?.userId, 'ana');
+    const listed = await cli(['models', 'list']);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /iris\s+1/);
+    const versions = await cli(['models', 'versions', 'iris', '--json']);
+    assert.equal(JSON.parse(versions.out).versions[0].package.onnx.inputs[0].name, 'x');
+
+    // download by alias and check the files are an MLflow model that runs
+    assert.equal((await cli(['models', 'alias', 'set', 'iris', 'champion', '1', '--reason', 'first'])).code, 0);
+    const dest = tempDir('kiln-dl-');
+    const dl = await cli(['models', 'download', 'models:/iris@champion', '--dest', dest]);
+    assert.equal(dl.code, 0, dl.err);
+    assert.deepEqual(readdirSync(dest).sort(), ['MLmodel', 'conda.yaml', 'input_example.json', 'model.onnx', 'python_env.yaml', 'requirements.txt', 'serving_input_example.json']);
+    const mlmodel = parseMLmodel(readFileSync(join(dest, 'MLmodel'), 'utf8'));
+    assert.deepEqual(Object.keys(mlmodel.flavors).sort(), ['onnx', 'python_function']);
+    const session = await ort.InferenceSession.create(readFileSync(join(dest, 'model.onnx')));
+    const out = await session.run({ x: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]) });
+    assert.ok(Math.abs((out.y!.data as Float32Array)[0]! - linearExpected([[1, 2, 3, 4]])[0]![0]!) < 1e-5);
+  });
+
+  it('promotes through gates from the CLI, with exit codes and an approval by another user', async () => {
+    const k = kilnAs('ana');
+    const weak = await k.withRun({ experiment: 'sdk-registry' }, async (run) => {
+      run.logMetric('val_accuracy', 0.5);
+      await run.flush();
+      return run.logOnnxModel('model', linearModel(), { registeredModelName: 'iris' });
+    });
+    let r = await cli(['models', 'policy', 'set', 'iris', 'production', '--rule', 'metrics.val_accuracy >= 0.85', '--rule', 'metrics.val_accuracy >= champion - 0.01', '--require-approval']);
+    assert.equal(r.code, 0, r.err);
+    r = await cli(['models', 'promote', 'iris', weak.version!.version, '--alias', 'production']);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /FAIL\s+metrics\.val_accuracy >= 0\.85\s+failed: 0\.5 >= 0\.85/);
+    assert.match(r.out, /REJECTED/);
+    r = await cli(['models', 'promote', 'iris', '1', '--alias', 'production', '--dry-run']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /PENDING_APPROVAL \(dry run\)/);
+    r = await cli(['models', 'promote', 'iris', '1', '--alias', 'production', '--json']);
+    const pending = JSON.parse(r.out);
+    assert.equal(pending.status, 'PENDING_APPROVAL');
+    r = await cli(['models', 'approve', 'iris', String(pending.request_id)], 'ana');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /different user/);
+    r = await cli(['models', 'approve', 'iris', String(pending.request_id), '--reason', 'reviewed'], 'bo');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /PROMOTED: production now points to version 1/);
+    r = await cli(['models', 'history', 'iris', '--json']);
+    const kinds = JSON.parse(r.out).events.map((e: any) => `${e.kind}:${e.actor}`);
+    for (const k2 of ['promotion_rejected:ana', 'promotion_requested:ana', 'promotion_approved:bo', 'alias_set:bo']) assert.ok(kinds.includes(k2), `${k2} in ${kinds.join(', ')}`);
+    r = await cli(['models', 'get', 'iris']);
+    assert.match(r.out, /production→v1/);
+    assert.match(r.out, /Promotion policies/);
+
+    // usage errors are exit 2, unknown things exit 1
+    assert.equal((await cli(['models', 'promote', 'iris', '1'])).code, 2);
+    assert.equal((await cli(['models', 'get', 'nope'])).code, 1);
+    assert.equal((await cli(['models', 'approve', 'iris', 'abc'])).code, 1);
+  });
+});
