@@ -385,6 +385,18 @@ export class RegistryService {
     return this.getVersion(name, ref);
   }
 
+  /** The versions registered from these runs (lineage: run → model version). */
+  async versionsOfRuns(runIds: readonly string[]): Promise<{ name: string; version: string; runId: string; status: string; stage: string; servable: boolean }[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.store.db
+      .selectFrom('model_versions as v')
+      .innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk')
+      .select(['m.name', 'v.version', 'v.run_id', 'v.status', 'v.current_stage', 'v.servable'])
+      .where('v.run_id', 'in', [...runIds])
+      .execute();
+    return rows.map((r) => ({ name: r.name, version: String(r.version), runId: r.run_id!, status: r.status, stage: r.current_stage, servable: Number(r.servable) === 1 }));
+  }
+
   // ------------------------------------------------------------------ history
   async history(name: string, opts: { afterId?: number; maxResults?: number } = {}): Promise<ModelEvent[]> {
     const row = await this.requireModel(name);

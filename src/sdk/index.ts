@@ -1,5 +1,6 @@
 import { KilnClient } from './client.js';
 import { ActiveRun } from './run.js';
+import { sourceTags } from './source.js';
 import type { MetricBufferOptions } from './metric-buffer.js';
 import type { HttpOptions } from './http.js';
 import type { Tag } from '../tracking/types.js';
@@ -67,6 +68,7 @@ export class Kiln {
     const tags: Tag[] = Object.entries(opts.tags ?? {}).map(([key, value]) => ({ key, value }));
     if (opts.parentRunId) tags.push({ key: 'mlflow.parentRunId', value: opts.parentRunId });
     if (!tags.some((t) => t.key === 'mlflow.source.type')) tags.push({ key: 'mlflow.source.type', value: 'LOCAL' });
+    for (const [key, value] of Object.entries(sourceTags())) if (!tags.some((t) => t.key === key)) tags.push({ key, value });
     const user = process.env.USER ?? process.env.USERNAME;
     if (user && !tags.some((t) => t.key === 'mlflow.user')) tags.push({ key: 'mlflow.user', value: user });
     const run = await this.client.createRun({ experimentId: await this.experimentId(opts.experiment), runName: opts.runName, tags });

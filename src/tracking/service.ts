@@ -1,3 +1,4 @@
+import { TrackingLineageStore } from './lineage-store.js';
 import type { MetadataStore } from '../platform/db/types.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
@@ -53,6 +54,8 @@ export class TrackingService implements TrackingApi {
   private readonly experiments: ExperimentStore;
   private readonly runs: RunStore;
   private readonly history: MetricHistoryReader;
+  /** Batched reads for the lineage graph (runs, their dataset inputs, parent and child runs). */
+  readonly lineage: TrackingLineageStore;
   private readonly now: () => number;
   private readonly defaultArtifactRoot: string;
 
@@ -62,6 +65,7 @@ export class TrackingService implements TrackingApi {
   ) {
     this.experiments = new ExperimentStore(store.db, store.adapter);
     this.runs = new RunStore(store.db, store.adapter);
+    this.lineage = new TrackingLineageStore(store.db);
     this.history = new MetricHistoryReader(store);
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
