@@ -322,6 +322,26 @@ for (const backend of STORE_BACKENDS) {
       await v1('DELETE', `/webhooks/${h.id}`);
     });
 
+    it('sends each attempt once when two server replicas share the store', async () => {
+      const dir2 = tempDir('kiln-hooks-2-');
+      const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
+      const replica = await createServer(config, { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 10 } });
+      try {
+        const h = await hook({ name: 'replicas', url: `${rx.base}/replicas`, events: ['model_created'] });
+        // events committed by this server are queued here; both servers' dispatchers poll the same table
+        for (let i = 0; i < 20; i++) assert.equal((await v1('POST', '/models', { name: `replica-${i}` })).status, 201);
+        await until('twenty deliveries', async () => (await log(h.id)).filter((d) => d.status === 'SUCCEEDED').length === 20);
+        await new Promise((r) => setTimeout(r, 150));
+        const ids = rx.at('/replicas').map((g) => g.json.id);
+        assert.equal(ids.length, 20, 'no attempt sent twice');
+        assert.equal(new Set(ids).size, 20);
+        await v1('DELETE', `/webhooks/${h.id}`);
+      } finally {
+        await replica.close();
+        rmSync(dir2, { recursive: true, force: true });
+      }
+    });
+
     it("answers MLflow 3's webhook endpoints", async () => {
       let r = await mlflow('POST', '/webhooks', {
         name: 'mlflow-hook',
