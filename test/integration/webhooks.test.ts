@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
+import { openStore } from '../../src/platform/db/index.js';
 import { createServer, type KilnServer } from '../../src/server.js';
 import { STORE_BACKENDS, freshStore, tempDir, type TestStore } from '../support/backends.js';
 import { call } from '../support/server.js';
@@ -35,7 +36,9 @@ async function startReceiver(answer: (path: string, nth: number) => number = () 
       }
       got.push({ path, headers: req.headers, body, json });
       const status = answer(path, got.filter((g) => g.path === path).length);
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : `nope ${status}`);
+      const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : `nope ${status}`);
+      if (path.startsWith('/slow')) setTimeout(send, 400);
+      else send();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -338,6 +341,32 @@ for (const backend of STORE_BACKENDS) {
         await v1('DELETE', `/webhooks/${h.id}`);
       } finally {
         await replica.close();
+        rmSync(dir2, { recursive: true, force: true });
+      }
+    });
+
+    it('waits for the attempt in flight when the server closes', async () => {
+      // its own store, so that no other server's worker can take the attempt
+      const own = await freshStore(backend);
+      const dir2 = tempDir('kiln-hooks-3-');
+      const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
+      const other = await createServer(config, { webhooks: { pollIntervalMs: 60_000 } });
+      try {
+        const h = await other.webhooks.create({ name: 'slow', url: `${rx.base}/slow`, events: ['model_created'] });
+        await other.registry.createModel({ name: 'slow-model' });
+        await until('the slow request to arrive', () => rx.at('/slow').length === 1);
+        await other.close();
+        const meta = await openStore(own.uri);
+        try {
+          const rows = await meta.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', h.id).execute();
+          assert.deepEqual(rows.map((d) => [Number(d.attempts), d.status, d.response_status]), [[1, 'SUCCEEDED', 200]], 'recorded before close() resolved');
+          assert.ok(Number(rows[0]!.duration_ms) >= 350, String(rows[0]!.duration_ms));
+        } finally {
+          await meta.close();
+        }
+      } finally {
+        await other.close();
+        await own.drop();
         rmSync(dir2, { recursive: true, force: true });
       }
     });
