@@ -16,6 +16,12 @@ import { ArtifactVersionInspector } from './registry/inspection.js';
 import { ModelFiles } from './registry/files.js';
 import { registryRoutes } from './registry/routes.js';
 import { PromotionService } from './registry/promotions.js';
+import { WebhookService } from './registry/webhooks/service.js';
+import { WebhookDispatcher, type WebhookOptions } from './registry/webhooks/dispatcher.js';
+import { webhookRoutes } from './registry/webhooks/routes.js';
+import { LineageService } from './lineage/service.js';
+import { lineageRoutes } from './lineage/routes.js';
+import { ReproduceService } from './registry/reproduce.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -27,6 +33,7 @@ export interface KilnServer {
   readonly artifacts: ArtifactStore;
   readonly tracking: TrackingService;
   readonly registry: RegistryService;
+  readonly webhooks: WebhookService;
   readonly logger: Logger;
   /** The listening URL, once `listen()` has resolved. */
   url?: string;
@@ -36,7 +43,7 @@ export interface KilnServer {
 }
 
 /** Opens the stores, migrates, and assembles the HTTP app. Does not listen yet. */
-export async function createServer(config: KilnConfig, opts: { logger?: Logger } = {}): Promise<KilnServer> {
+export async function createServer(config: KilnConfig, opts: { logger?: Logger; webhooks?: Partial<WebhookOptions> } = {}): Promise<KilnServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new ServerMetrics();
   const store = await openStore(config.storeUri, { poolSize: config.dbPoolSize, onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
@@ -56,6 +63,10 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
     logger.error({ err: e }, `registry: ${what}`),
   );
   const promotions = new PromotionService(registry, tracking, undefined);
+  const webhooks = new WebhookService(store, opts.webhooks, Date.now, (e, what) => logger.error({ err: e }, `webhooks: ${what}`));
+  webhooks.subscribe(registry);
+  const dispatcher = new WebhookDispatcher(webhooks.store, webhooks.options, Date.now, (e, what) => logger.error({ err: e }, `webhooks: ${what}`));
+  webhooks.onQueued(() => dispatcher.wake());
   const resumed = await registry.resumePending();
   if (resumed > 0) logger.info({ versions: resumed }, 'registry: inspecting versions left pending');
 
@@ -69,9 +80,14 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
       await store.ping();
     },
   });
-  await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, registry, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
+  await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, registry, webhooks, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
-  await app.register(registryRoutes, { prefix: '/api/v1', registry, promotions, files: new ModelFiles(registry, readyArtifacts) });
+  const files = new ModelFiles(registry, readyArtifacts);
+  await app.register(registryRoutes, { prefix: '/api/v1', registry, promotions, files });
+  const lineage = new LineageService(tracking, registry, undefined);
+  await app.register(lineageRoutes, { prefix: '/api/v1', lineage, reproduce: new ReproduceService(registry, tracking, files, undefined) });
+  await app.register(webhookRoutes, { prefix: '/api/v1', webhooks });
+  dispatcher.start();
 
   let closing: Promise<void> | undefined;
   let draining = false;
@@ -81,6 +97,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
     artifacts: readyArtifacts,
     tracking,
     registry,
+    webhooks,
     logger,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
@@ -106,7 +123,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
             clearTimeout(force);
           }
         };
-        for (const step of [closeHttp, () => registry.whenSettled(), () => store.close(), () => readyArtifacts.close()]) {
+        for (const step of [closeHttp, () => registry.whenSettled(), () => webhooks.whenSettled(), () => dispatcher.close(), () => store.close(), () => readyArtifacts.close()]) {
           try {
             await step();
           } catch (e) {

@@ -3,8 +3,9 @@ import { mlflowTrackingRoutes, type MlflowTrackingDeps } from './tracking-routes
 import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes, type MlflowLoggedModelDeps } from './logged-model-routes.js';
 import { mlflowRegistryRoutes, type MlflowRegistryDeps } from './registry-routes.js';
+import { mlflowWebhookRoutes, type MlflowWebhookDeps } from '../registry/webhooks/mlflow-routes.js';
 
-export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps & MlflowRegistryDeps;
+export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps & MlflowRegistryDeps & MlflowWebhookDeps;
 
 /** Routes in this context answer errors in MLflow's shape and with MLflow's statuses. */
 function mlflowErrors(app: FastifyInstance): void {
@@ -23,6 +24,7 @@ export async function mlflowPlugin(app: FastifyInstance, deps: MlflowDeps): Prom
         await mlflowTrackingRoutes(scope, deps);
         await mlflowLoggedModelRoutes(scope, deps);
         await mlflowRegistryRoutes(scope, deps);
+        await mlflowWebhookRoutes(scope, deps);
       },
       { prefix: `${base}/mlflow` },
     );

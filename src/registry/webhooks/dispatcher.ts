@@ -1,0 +1,211 @@
+import { performance } from 'node:perf_hooks';
+import { VERSION } from '../../version.js';
+import { backoffDelay, signatureOf } from './signing.js';
+import type { AttemptOutcome, DeliveryRow, WebhookStore } from './store.js';
+
+export interface WebhookOptions {
+  /** Attempts per delivery before it is FAILED (default 8). */
+  readonly maxAttempts: number;
+  /** Delay after the first failed attempt; doubles after each (default 1000 ms). */
+  readonly baseDelayMs: number;
+  /** Longest delay between attempts (default 5 minutes). */
+  readonly maxDelayMs: number;
+  /** Random spread of each delay (default 0.2: ±20 %). */
+  readonly jitter: number;
+  /** How long one attempt may take, body included (default 10 s). */
+  readonly timeoutMs: number;
+  /** How often each server process looks for due deliveries queued elsewhere (default 2 s). */
+  readonly pollIntervalMs: number;
+  /** Attempts sent concurrently by one process (default 8). */
+  readonly concurrency: number;
+}
+
+export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
+  maxAttempts: 8,
+  baseDelayMs: 1000,
+  maxDelayMs: 5 * 60_000,
+  jitter: 0.2,
+  timeoutMs: 10_000,
+  pollIntervalMs: 2000,
+  concurrency: 8,
+};
+
+/** How much longer than the timeout a claimed attempt stays reserved for its claimer. */
+const LEASE_MARGIN_MS = 30_000;
+/** Bytes of a response body kept in the delivery log. */
+export const RESPONSE_BODY_LIMIT = 2048;
+
+export interface SendRequest {
+  readonly url: string;
+  readonly secret: string | null;
+  readonly body: string;
+  readonly kind: string;
+  readonly deliveryId: string;
+  readonly timeoutMs: number;
+}
+
+export interface SendResult {
+  readonly success: boolean;
+  readonly responseStatus: number | null;
+  readonly responseBody: string | null;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+/** POSTs one signed delivery. Never throws: every failure is described in the result. 2xx is success; redirects are not followed. */
+export async function sendWebhook(req: SendRequest): Promise<SendResult> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': `Kiln-Webhooks/${VERSION}`,
+    'x-kiln-event': req.kind,
+    'x-kiln-delivery': req.deliveryId,
+    'x-kiln-timestamp': String(timestamp),
+  };
+  if (req.secret) headers['x-kiln-signature'] = signatureOf(req.secret, timestamp, req.body);
+  const started = performance.now();
+  try {
+    const res = await fetch(req.url, { method: 'POST', headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(req.timeoutMs) });
+    const text = await readPrefix(res, RESPONSE_BODY_LIMIT);
+    const ok = res.status >= 200 && res.status < 300;
+    return { success: ok, responseStatus: res.status, responseBody: text, error: ok ? null : `The receiver answered HTTP ${res.status}.`, durationMs: performance.now() - started };
+  } catch (e) {
+    return { success: false, responseStatus: null, responseBody: null, error: describeError(e, req.timeoutMs), durationMs: performance.now() - started };
+  }
+}
+
+/** The first `limit` bytes of a response body, as text; the rest is not read. */
+async function readPrefix(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // keep what arrived before the error (a timeout while reading the body)
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+function describeError(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `No answer within ${timeoutMs} ms.`;
+  const cause = err?.cause;
+  if (cause && (cause.code || cause.message)) return `Could not reach the receiver: ${[cause.code, cause.message].filter(Boolean).join(' ')}`.slice(0, 500);
+  return `Could not reach the receiver: ${err?.message ?? String(e)}`.slice(0, 500);
+}
+
+/**
+ * Sends queued deliveries. Every server process runs one: it polls for due attempts (and wakes as soon as its own
+ * process queues one), claims each with a guarded UPDATE so that replicas never send the same attempt twice, sends
+ * it, and records the outcome, queuing the next attempt with exponential backoff and jitter until the last one.
+ */
+export class WebhookDispatcher {
+  private stopped = false;
+  private woken = false;
+  private running: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly opts: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS,
+    private readonly now: () => number = Date.now,
+    private readonly onError: (e: unknown, what: string) => void = () => {},
+  ) {}
+
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.loop();
+  }
+
+  /** Looks for due attempts now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops polling and waits for the attempts in flight to be sent and recorded. Safe to call twice. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.woken = false;
+      let worked = false;
+      try {
+        worked = await this.tick();
+      } catch (e) {
+        this.onError(e, 'looking for due webhook deliveries');
+      }
+      if (this.stopped) break;
+      if (worked || this.woken) continue;
+      let wait = this.opts.pollIntervalMs;
+      try {
+        const due = await this.store.nextDueTime();
+        if (due !== undefined) wait = Math.min(wait, Math.max(5, due - this.now()));
+      } catch (e) {
+        this.onError(e, 'looking for due webhook deliveries');
+      }
+      if (!this.woken && !this.stopped) await this.sleep(wait);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref(); // an idle dispatcher does not keep the process alive
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).then(() => {
+      this.wakeUp = undefined;
+    });
+  }
+
+  /** Sends a batch of due attempts; false when none were due. */
+  private async tick(): Promise<boolean> {
+    const rows = await this.store.due(this.now(), this.opts.concurrency);
+    if (rows.length === 0) return false;
+    await Promise.all(rows.map((r) => this.attempt(r).catch((e) => this.onError(e, `webhook delivery ${r.delivery_pk}`))));
+    return true;
+  }
+
+  private async attempt(row: DeliveryRow): Promise<void> {
+    if (this.stopped) return;
+    const claimedAt = this.now();
+    const leaseUntil = claimedAt + this.opts.timeoutMs + LEASE_MARGIN_MS;
+    if (!(await this.store.claim(Number(row.delivery_pk), Number(row.next_attempt_time), claimedAt, leaseUntil))) return;
+    const hook = await this.store.get(row.webhook_id);
+    if (!hook) return; // deleted meanwhile, with its deliveries
+    const attempt = Number(row.attempts);
+    let outcome: AttemptOutcome;
+    if (hook.status !== 'ACTIVE') {
+      outcome = { status: 'FAILED', responseStatus: null, responseBody: null, error: 'The webhook was disabled before this attempt was sent.', durationMs: 0, retryTime: null };
+    } else {
+      const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), timeoutMs: this.opts.timeoutMs });
+      const retry = !r.success && attempt < this.opts.maxAttempts;
+      outcome = {
+        status: r.success ? 'SUCCEEDED' : retry ? 'RETRIED' : 'FAILED',
+        responseStatus: r.responseStatus,
+        responseBody: r.responseBody,
+        error: r.success ? null : attempt >= this.opts.maxAttempts ? `${r.error} Gave up after ${attempt} attempts.` : r.error,
+        durationMs: r.durationMs,
+        retryTime: retry ? this.now() + backoffDelay(attempt, this.opts) : null,
+      };
+    }
+    await this.store.finish(row, leaseUntil, outcome, this.now());
+  }
+}

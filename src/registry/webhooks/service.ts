@@ -1,0 +1,404 @@
+import type { MetadataStore } from '../../platform/db/types.js';
+import { KilnError, invalid, notFound } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import { offsetFromPageToken, offsetPage } from '../../platform/pagination.js';
+import { validateMaxResults } from '../../tracking/validation.js';
+import type { Page } from '../../tracking/types.js';
+import type { RegistryNotice, RegistryService } from '../service.js';
+import { MODEL_EVENT_KINDS, type ModelEventKind } from '../types.js';
+import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';
+import { WebhookStore, type DeliveryRow, type WebhookRow } from './store.js';
+
+export const WEBHOOK_STATUSES = ['ACTIVE', 'DISABLED'] as const;
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
+/** A webhook subscribes to registry event kinds, or to all of them with `*`. */
+export type WebhookEventKind = ModelEventKind | '*';
+
+export const WEBHOOK_LIMITS = { maxName: 256, maxUrl: 2048, maxSecret: 1024, maxDescription: 5000, maxModelName: 256 } as const;
+
+export interface Webhook {
+  readonly id: string;
+  readonly name: string;
+  readonly url: string;
+  readonly events: readonly WebhookEventKind[];
+  /** Only events of this registered model, when set. */
+  readonly modelName: string | null;
+  /** Whether a signing secret is set (the secret itself is never returned). */
+  readonly hasSecret: boolean;
+  readonly status: WebhookStatus;
+  readonly description: string | null;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+}
+
+export interface CreateWebhookInput {
+  readonly name: unknown;
+  readonly url: unknown;
+  readonly events: unknown;
+  readonly modelName?: unknown;
+  readonly secret?: unknown;
+  readonly status?: unknown;
+  readonly description?: unknown;
+}
+
+/** Fields left undefined are unchanged; `null` clears model_name, secret and description. */
+export type UpdateWebhookInput = Partial<CreateWebhookInput>;
+
+/** One attempt of the delivery log. */
+export interface WebhookDelivery {
+  readonly id: number;
+  readonly webhookId: string;
+  readonly eventId: string;
+  readonly eventKind: string;
+  readonly attempt: number;
+  /** PENDING (queued), SUCCEEDED, RETRIED (failed; the next attempt is queued) or FAILED (failed; no more attempts). */
+  readonly status: string;
+  readonly creationTime: number;
+  /** When the attempt was sent (null while PENDING). */
+  readonly attemptTime: number | null;
+  /** PENDING: when it is due; RETRIED: when the next attempt is due. */
+  readonly nextAttemptTime: number | null;
+  readonly responseStatus: number | null;
+  /** The first 2 KB of the response body. */
+  readonly responseBody: string | null;
+  readonly error: string | null;
+  readonly durationMs: number | null;
+  readonly payload: unknown;
+}
+
+/** What a synchronous test send found (MLflow's WebhookTestResult, plus the time taken). */
+export interface WebhookTestResult {
+  readonly success: boolean;
+  readonly responseStatus: number | null;
+  readonly responseBody: string | null;
+  readonly errorMessage: string | null;
+  readonly responseTimeMs: number;
+}
+
+/** The JSON body of every delivery. */
+export interface WebhookPayload {
+  readonly id: string;
+  readonly kind: ModelEventKind | 'ping';
+  readonly time: number;
+  readonly model: string | null;
+  readonly version: string | null;
+  readonly alias: string | null;
+  readonly actor: string;
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
+/**
+ * Webhooks on registry events: their definitions, the queue of deliveries (written in the process that committed the
+ * event) and the delivery log. Sending is the WebhookDispatcher's job.
+ */
+export class WebhookService {
+  readonly store: WebhookStore;
+  readonly options: WebhookOptions;
+  private readonly queuedListeners = new Set<() => void>();
+  private readonly inflight = new Set<Promise<void>>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    meta: MetadataStore,
+    options: Partial<WebhookOptions> = {},
+    private readonly now: () => number = Date.now,
+    private readonly onError: (e: unknown, what: string) => void = () => {},
+  ) {
+    this.store = new WebhookStore(meta.db);
+    this.options = { ...DEFAULT_WEBHOOK_OPTIONS, ...options };
+  }
+
+  // ------------------------------------------------------------------ definitions
+  async create(input: CreateWebhookInput): Promise<Webhook> {
+    const now = this.now();
+    const row: WebhookRow = {
+      webhook_id: newId(),
+      name: validateName(input.name),
+      url: validateUrl(input.url),
+      events: JSON.stringify(validateEvents(input.events)),
+      model_name: validateModelName(input.modelName),
+      secret: validateSecret(input.secret),
+      status: validateStatus(input.status ?? 'ACTIVE'),
+      description: validateDescription(input.description),
+      creation_time: now,
+      last_update_time: now,
+    };
+    await this.store.insert(row);
+    return webhookOf(row);
+  }
+
+  async get(id: string): Promise<Webhook> {
+    return webhookOf(await this.require(id));
+  }
+
+  async list(opts: { maxResults?: number; pageToken?: string } = {}): Promise<Page<Webhook>> {
+    const limit = validateMaxResults(opts.maxResults, 100, 1000);
+    const offset = offsetFromPageToken(opts.pageToken);
+    const rows = await this.store.list(offset, limit + 1);
+    return offsetPage(rows, limit, offset, async (r) => r.map(webhookOf));
+  }
+
+  async update(id: string, input: UpdateWebhookInput): Promise<Webhook> {
+    await this.require(id);
+    const patch: Partial<WebhookRow> = {};
+    if (input.name !== undefined) patch.name = validateName(input.name);
+    if (input.url !== undefined) patch.url = validateUrl(input.url);
+    if (input.events !== undefined) patch.events = JSON.stringify(validateEvents(input.events));
+    if (input.modelName !== undefined) patch.model_name = validateModelName(input.modelName);
+    if (input.secret !== undefined) patch.secret = validateSecret(input.secret);
+    if (input.status !== undefined) patch.status = validateStatus(input.status);
+    if (input.description !== undefined) patch.description = validateDescription(input.description);
+    patch.last_update_time = this.now();
+    await this.store.update(id, patch);
+    return this.get(id);
+  }
+
+  /** Deletes a webhook with its delivery log; queued attempts are dropped. */
+  async delete(id: string): Promise<void> {
+    if (!(await this.store.delete(requireId(id)))) throw notFound(`Webhook with id=${id} not found.`);
+  }
+
+  // ------------------------------------------------------------------ events → deliveries
+  /** Queues deliveries for every committed registry event. Returns the unsubscribe function. */
+  subscribe(registry: RegistryService): () => void {
+    return registry.onEvent((notice) => {
+      // Queued one after another so that a webhook's deliveries are numbered in event order.
+      const p = (this.chain = this.chain.then(() =>
+        this.enqueue(notice).then(
+          () => undefined,
+          (e) => this.onError(e, `queuing webhook deliveries for event ${notice.id} (${notice.kind})`),
+        ),
+      ));
+      this.inflight.add(p);
+      void p.finally(() => this.inflight.delete(p));
+    });
+  }
+
+  /** Calls `listener` whenever deliveries were queued (the dispatcher wakes up). */
+  onQueued(listener: () => void): () => void {
+    this.queuedListeners.add(listener);
+    return () => this.queuedListeners.delete(listener);
+  }
+
+  /** Queues one delivery per matching ACTIVE webhook; returns how many. */
+  async enqueue(notice: RegistryNotice): Promise<number> {
+    const hooks = (await this.store.active()).filter((h) => matches(h, notice));
+    if (hooks.length === 0) return 0;
+    const payload = JSON.stringify(payloadOf(notice));
+    const now = this.now();
+    for (const h of hooks) await this.store.queue({ webhookId: h.webhook_id, eventId: `evt_${notice.id}`, eventKind: notice.kind, payload, attempt: 1, dueTime: now, now });
+    this.notifyQueued();
+    return hooks.length;
+  }
+
+  /** Resolves once the deliveries of every event published so far are queued (tests, shutdown). */
+  async whenSettled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // ------------------------------------------------------------------ delivery log
+  async deliveries(id: string, opts: { maxResults?: number; pageToken?: string } = {}): Promise<Page<WebhookDelivery>> {
+    await this.require(id);
+    const limit = validateMaxResults(opts.maxResults, 100, 1000);
+    const offset = offsetFromPageToken(opts.pageToken);
+    const rows = await this.store.deliveries(id, offset, limit + 1);
+    return offsetPage(rows, limit, offset, async (r) => r.map(deliveryOf));
+  }
+
+  async delivery(id: string, deliveryId: string | number): Promise<WebhookDelivery> {
+    return deliveryOf(await this.requireDelivery(id, deliveryId));
+  }
+
+  /** Queues the payload of a past attempt again, as the first attempt of a new series. */
+  async redeliver(id: string, deliveryId: string | number): Promise<WebhookDelivery> {
+    const row = await this.requireDelivery(id, deliveryId);
+    if (row.status === 'PENDING') throw new KilnError('INVALID_STATE', `Delivery ${row.delivery_pk} is still queued; redeliver it once it has been sent.`);
+    const now = this.now();
+    const pk = await this.store.queue({ webhookId: row.webhook_id, eventId: row.event_id, eventKind: row.event_kind, payload: row.payload, attempt: 1, dueTime: now, now });
+    this.notifyQueued();
+    return this.delivery(id, pk);
+  }
+
+  // ------------------------------------------------------------------ test
+  /** Sends a `ping` event now (whatever the webhook's status) and returns what the receiver answered. Not logged. */
+  async test(id: string): Promise<WebhookTestResult> {
+    const hook = await this.require(id);
+    const payload: WebhookPayload = {
+      id: `evt_ping_${newId().slice(0, 16)}`,
+      kind: 'ping',
+      time: this.now(),
+      model: null,
+      version: null,
+      alias: null,
+      actor: 'kiln',
+      reason: null,
+      details: { webhook_id: hook.webhook_id, webhook_name: hook.name },
+    };
+    const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, timeoutMs: this.options.timeoutMs });
+    return { success: r.success, responseStatus: r.responseStatus, responseBody: r.responseBody, errorMessage: r.error, responseTimeMs: Math.round(r.durationMs) };
+  }
+
+  // ------------------------------------------------------------------ helpers
+  private notifyQueued(): void {
+    for (const l of this.queuedListeners) {
+      try {
+        l();
+      } catch (e) {
+        this.onError(e, 'a webhook queue listener failed');
+      }
+    }
+  }
+
+  private async require(id: string): Promise<WebhookRow> {
+    const row = await this.store.get(requireId(id));
+    if (!row) throw notFound(`Webhook with id=${id} not found.`);
+    return row;
+  }
+
+  private async requireDelivery(id: string, deliveryId: string | number): Promise<DeliveryRow> {
+    await this.require(id);
+    const pk = typeof deliveryId === 'number' ? deliveryId : /^\d{1,15}$/.test(deliveryId) ? Number(deliveryId) : NaN;
+    if (!Number.isSafeInteger(pk) || pk <= 0) throw invalid(`Invalid delivery id '${String(deliveryId).slice(0, 40)}': expected a positive integer.`);
+    const row = await this.store.delivery(id, pk);
+    if (!row) throw notFound(`Delivery ${pk} of webhook ${id} not found.`);
+    return row;
+  }
+}
+
+// ------------------------------------------------------------------ mapping
+export function payloadOf(n: RegistryNotice): WebhookPayload {
+  return { id: `evt_${n.id}`, kind: n.kind, time: n.time, model: n.model, version: n.version, alias: n.alias, actor: n.actor, reason: n.reason, details: n.details };
+}
+
+function matches(h: WebhookRow, n: RegistryNotice): boolean {
+  if (h.model_name !== null && h.model_name !== n.model) return false;
+  const events = parseEvents(h.events);
+  return events.includes('*') || events.includes(n.kind);
+}
+
+function parseEvents(text: string): WebhookEventKind[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v.filter((x) => typeof x === 'string') as WebhookEventKind[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function webhookOf(r: WebhookRow): Webhook {
+  return {
+    id: r.webhook_id,
+    name: r.name,
+    url: r.url,
+    events: parseEvents(r.events),
+    modelName: r.model_name,
+    hasSecret: r.secret !== null && r.secret !== '',
+    status: r.status as WebhookStatus,
+    description: r.description,
+    creationTime: Number(r.creation_time),
+    lastUpdateTime: Number(r.last_update_time),
+  };
+}
+
+function deliveryOf(r: DeliveryRow): WebhookDelivery {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(r.payload);
+  } catch {
+    payload = r.payload;
+  }
+  const n = (v: number | string | null) => (v === null ? null : Number(v));
+  return {
+    id: Number(r.delivery_pk),
+    webhookId: r.webhook_id,
+    eventId: r.event_id,
+    eventKind: r.event_kind,
+    attempt: Number(r.attempts),
+    status: r.status,
+    creationTime: Number(r.creation_time),
+    attemptTime: n(r.last_attempt_time),
+    nextAttemptTime: r.status === 'PENDING' || r.status === 'RETRIED' ? n(r.next_attempt_time) : null,
+    responseStatus: n(r.response_status),
+    responseBody: r.response_body,
+    error: r.error,
+    durationMs: n(r.duration_ms),
+    payload,
+  };
+}
+
+// ------------------------------------------------------------------ validation
+function requireId(id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw invalid(`Missing value for required parameter 'webhook_id'.`);
+  if (id.length > 64) throw notFound(`Webhook with id=${id.slice(0, 64)}… not found.`);
+  return id;
+}
+
+function validateName(v: unknown): string {
+  if (v === undefined || v === null || v === '') throw invalid(`Missing value for required parameter 'name'.`, { field: 'name' });
+  if (typeof v !== 'string') throw invalid(`Invalid value for parameter 'name': expected a string.`, { field: 'name' });
+  const name = v.trim();
+  if (name === '') throw invalid(`Invalid value for parameter 'name': it is blank.`, { field: 'name' });
+  if (name.length > WEBHOOK_LIMITS.maxName) throw invalid(`Invalid value for parameter 'name': longer than ${WEBHOOK_LIMITS.maxName} characters.`, { field: 'name' });
+  return name;
+}
+
+/** http(s) URLs only, without credentials (they would be shown to everyone who can list webhooks: use a secret). */
+export function validateUrl(v: unknown): string {
+  if (v === undefined || v === null || v === '') throw invalid(`Missing value for required parameter 'url'.`, { field: 'url' });
+  if (typeof v !== 'string') throw invalid(`Invalid value for parameter 'url': expected a string.`, { field: 'url' });
+  if (v.length > WEBHOOK_LIMITS.maxUrl) throw invalid(`Invalid webhook URL: longer than ${WEBHOOK_LIMITS.maxUrl} characters.`, { field: 'url' });
+  let u: URL;
+  try {
+    u = new URL(v.trim());
+  } catch {
+    throw invalid(`Invalid webhook URL '${v.slice(0, 100)}': expected an absolute http:// or https:// URL.`, { field: 'url' });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(`Invalid webhook URL '${v.slice(0, 100)}': only http:// and https:// URLs are supported.`, { field: 'url' });
+  if (u.hostname === '') throw invalid(`Invalid webhook URL '${v.slice(0, 100)}': it has no host.`, { field: 'url' });
+  if (u.username !== '' || u.password !== '') {
+    throw invalid('Invalid webhook URL: credentials in the URL are not accepted (they would be shown in webhook listings); set a secret to sign deliveries instead.', { field: 'url' });
+  }
+  return u.toString();
+}
+
+export function validateEvents(v: unknown): WebhookEventKind[] {
+  const accepted = `'*' or ${MODEL_EVENT_KINDS.join(', ')}`;
+  if (v === undefined || v === null) throw invalid(`Missing value for required parameter 'events': a list of event kinds (${accepted}).`, { field: 'events' });
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0) throw invalid(`Invalid value for parameter 'events': expected a non-empty list of event kinds (${accepted}).`, { field: 'events' });
+  const out = new Set<WebhookEventKind>();
+  for (const k of list) {
+    if (k !== '*' && !(MODEL_EVENT_KINDS as readonly unknown[]).includes(k)) {
+      throw invalid(`Unknown webhook event ${JSON.stringify(k)?.slice(0, 80)}: accepted events are ${accepted}.`, { field: 'events' });
+    }
+    out.add(k as WebhookEventKind);
+  }
+  return out.has('*') ? ['*'] : [...out];
+}
+
+function validateModelName(v: unknown): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') throw invalid(`Invalid value for parameter 'model_name': expected a string.`, { field: 'model_name' });
+  if (v.length > WEBHOOK_LIMITS.maxModelName) throw invalid(`Invalid value for parameter 'model_name': longer than ${WEBHOOK_LIMITS.maxModelName} characters.`, { field: 'model_name' });
+  return v;
+}
+
+function validateSecret(v: unknown): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') throw invalid(`Invalid value for parameter 'secret': expected a string.`, { field: 'secret' });
+  if (v.length > WEBHOOK_LIMITS.maxSecret) throw invalid(`Invalid value for parameter 'secret': longer than ${WEBHOOK_LIMITS.maxSecret} characters.`, { field: 'secret' });
+  return v;
+}
+
+function validateStatus(v: unknown): WebhookStatus {
+  if (typeof v === 'string' && (WEBHOOK_STATUSES as readonly string[]).includes(v.toUpperCase())) return v.toUpperCase() as WebhookStatus;
+  throw invalid(`Invalid value ${JSON.stringify(v)?.slice(0, 40)} for parameter 'status': expected ACTIVE or DISABLED.`, { field: 'status' });
+}
+
+function validateDescription(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw invalid(`Invalid value for parameter 'description': expected a string.`, { field: 'description' });
+  if (v.length > WEBHOOK_LIMITS.maxDescription) throw invalid(`Invalid value for parameter 'description': longer than ${WEBHOOK_LIMITS.maxDescription} characters.`, { field: 'description' });
+  return v;
+}
