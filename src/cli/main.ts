@@ -7,6 +7,7 @@ import { KilnApiError } from '../sdk/http.js';
 import { isKilnError } from '../platform/errors.js';
 import { CliExit } from './exit.js';
 import { registerModelCommands } from '../registry/cli.js';
+import { registerLineageCommands, registerReproduceCommand } from '../lineage/cli.js';
 
 /** Exit codes: 0 ok, 1 error, 2 usage. */
 export function buildProgram(): Command {
@@ -21,6 +22,8 @@ export function buildProgram(): Command {
   registerExperimentCommands(program);
   registerRunCommands(program);
   registerModelCommands(program);
+  registerReproduceCommand(program.commands.find((c) => c.name() === 'models')!);
+  registerLineageCommands(program);
   program.commands.forEach(function applyExit(c: Command) {
     c.exitOverride();
     c.commands.forEach(applyExit);

@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
+import { printJson, printTable } from '../cli/output.js';
+import type { LineageEdge, LineageGraph, LineageNode } from './service.js';
+
+/** Renders a lineage graph as a tree from its root (upstream: what each node came from; downstream: what it fed). */
+export function renderTree(g: LineageGraph, dir: 'up' | 'down'): string {
+  const nodes = new Map(g.nodes.map((n) => [n.id, n]));
+  const next = (id: string): LineageEdge[] => g.edges.filter((e) => (dir === 'up' ? e.to === id : e.from === id));
+  const describe = (n: LineageNode | undefined, id: string) => {
+    if (!n) return id;
+    const a = n.attributes;
+    const extra = n.kind === 'run' ? ` (${String(a.status)})` : n.kind === 'model_version' ? ` (${String(a.status)})` : n.kind === 'dataset_version' ? ` sha256:${String(a.digest).slice(0, 12)}` : ` (not a Kiln dataset)`;
+    return `${id}  ${n.label}${extra}`;
+  };
+  const lines = [describe(nodes.get(g.root), g.root)];
+  const seen = new Set([g.root]);
+  const walk = (id: string, prefix: string) => {
+    const edges = next(id);
+    edges.forEach((e, i) => {
+      const last = i === edges.length - 1;
+      const other = dir === 'up' ? e.from : e.to;
+      const ctx = e.attributes?.context ? ` [${String(e.attributes.context)}]` : '';
+      const again = seen.has(other);
+      lines.push(`${prefix}${last ? '└─' : '├─'} ${e.relation}${ctx} ${describe(nodes.get(other), other)}${again ? ' (see above)' : ''}`);
+      if (!again) {
+        seen.add(other);
+        walk(other, prefix + (last ? '   ' : '│  '));
+      }
+    });
+  };
+  walk(g.root, '');
+  if (g.truncated) lines.push(`… stopped at ${g.nodes.length} nodes`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerLineageCommands(program: Command): void {
+  clientOptions(
+    program
+      .command('lineage')
+      .description('Show where a model version, run or dataset version came from (upstream) or what it fed (downstream)')
+      .argument('<node>', 'models:/weather/3, models:/weather@champion, runs:/<run id> or datasets:/weather/2'),
+  )
+    .option('--direction <dir>', 'up (default) or down', 'up')
+    .option('--depth <n>', 'hops to follow (1-10)', (v) => Number(v), 5)
+    .action(async (node: string, flags: ClientFlags & { direction: string; depth: number }) => {
+      if (flags.direction !== 'up' && flags.direction !== 'down') throw new Error('--direction must be up or down');
+      const client = clientFrom(flags);
+      const g = await client.http.json<LineageGraph>('GET', '/api/v1/lineage', undefined, { node, direction: flags.direction, depth: flags.depth });
+      if (flags.json) return printJson(g);
+      process.stdout.write(renderTree(g, flags.direction));
+    });
+}
+
+interface Recipe {
+  model: { name: string; version: number; status: string; source: string };
+  run: { run_id: string; run_name: string; experiment_id: string; user_id: string } | null;
+  code: Record<string, string | null>;
+  params: Record<string, string>;
+  datasets: { name: string; digest: string; source: string; context: string | null; kiln_version: { name: string; version: number; digest: string } | null }[];
+  environment: { runtime: Record<string, string>; python_version: string | null; requirements: string | null };
+  gaps: string[];
+  steps: string[];
+}
+
+export function registerReproduceCommand(models: Command): void {
+  clientOptions(models.command('reproduce').description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment').argument('<name>').argument('<version>')).action(
+    async (name: string, version: string, flags: ClientFlags) => {
+      const client = clientFrom(flags);
+      const r = await client.http.json<Recipe>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/reproduce`);
+      if (flags.json) return printJson(r);
+      const out = (s: string) => process.stdout.write(s);
+      out(`${r.model.name} version ${r.model.version} (${r.model.status}) from ${r.model.source}\n\n`);
+      out('Code\n');
+      printTable(['FIELD', 'VALUE'], [
+        ['run', r.run ? `${r.run.run_id} (${r.run.run_name}, experiment ${r.run.experiment_id}, by ${r.run.user_id})` : '—'],
+        ['git commit', r.code.git_commit ?? '—'],
+        ['repository', r.code.git_repo ?? '—'],
+        ['branch', r.code.git_branch ?? '—'],
+        ['entry point', r.code.entry_point ?? r.code.project_entry_point ?? '—'],
+        ['source type', r.code.source_type ?? '—'],
+      ]);
+      out('\nParams\n');
+      printTable(['KEY', 'VALUE'], Object.entries(r.params));
+      out('\nData\n');
+      printTable(['DATASET', 'CONTEXT', 'DIGEST', 'KILN VERSION', 'SOURCE'], r.datasets.map((d) => [d.name, d.context ?? '', d.digest, d.kiln_version ? `${d.kiln_version.name}@v${d.kiln_version.version}` : '—', d.source]));
+      out('\nEnvironment\n');
+      printTable(['FIELD', 'VALUE'], [
+        ...Object.entries(r.environment.runtime),
+        ['python', r.environment.python_version ?? '—'],
+        ['requirements', r.environment.requirements ? r.environment.requirements.trim().split('\n').join(', ') : '—'],
+      ]);
+      if (r.steps.length) out(`\nSteps\n${r.steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
+      if (r.gaps.length) out(`\nGaps\n${r.gaps.map((g) => `  - ${g}`).join('\n')}\n`);
+    },
+  );
+}

@@ -1,0 +1,123 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { STORE_BACKENDS } from '../support/backends.js';
+import { call, startTestServer, type TestServer } from '../support/server.js';
+import { linearModel } from '../../src/registry/packaging/test-models.js';
+import { buildOnnxModelPackage } from '../../src/registry/packaging/write-package.js';
+
+const BIN = join(process.cwd(), 'bin', 'kiln.js');
+function kiln(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+/** Lineage: dataset inputs → runs (nested) → model versions, both ways; and reproduction recipes. */
+for (const backend of STORE_BACKENDS) {
+  describe(`lineage on ${backend}`, () => {
+    let ts: TestServer;
+    let parent = '';
+    let child = '';
+    const mlflow = (path: string, body?: unknown, method = 'POST') => call(ts.url, method, `/api/2.0/mlflow${path}`, body);
+    const v1 = (path: string) => call(ts.url, 'GET', `/api/v1${path}`);
+
+    before(async () => {
+      ts = await startTestServer({ store: backend });
+      parent = (await mlflow('/runs/create', { experiment_id: '0', run_name: 'sweep' })).body.run.info.run_id;
+      child = (
+        await mlflow('/runs/create', {
+          experiment_id: '0',
+          run_name: 'trial-1',
+          tags: [
+            { key: 'mlflow.parentRunId', value: parent },
+            { key: 'mlflow.source.git.commit', value: 'f'.repeat(40) },
+            { key: 'mlflow.source.name', value: 'train.py' },
+            { key: 'mlflow.source.git.repoURL', value: 'https://example.com/ml/weather.git' },
+          ],
+        })
+      ).body.run.info.run_id;
+      await mlflow('/runs/log-batch', { run_id: child, params: [{ key: 'lr', value: '0.01' }] });
+      await mlflow('/runs/log-inputs', {
+        run_id: child,
+        datasets: [{ dataset: { name: 'weather-train', digest: 'abc123', source_type: 'local', source: '/data/train.csv' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] }],
+      });
+      const files = await buildOnnxModelPackage({ onnx: linearModel() });
+      const info = (await mlflow(`/runs/get?run_id=${child}`, undefined, 'GET')).body.run.info;
+      for (const f of files) await fetch(`${ts.url}/api/2.0/mlflow-artifacts/artifacts/${info.artifact_uri.replace('mlflow-artifacts:/', '')}/model/${f.path}`, { method: 'PUT', body: f.bytes });
+      await mlflow('/registered-models/create', { name: 'weather' });
+      await mlflow('/model-versions/create', { name: 'weather', source: `runs:/${child}/model`, run_id: child });
+      await mlflow('/model-versions/create', { name: 'weather', source: `runs:/${child}/model`, run_id: child });
+      await ts.server.registry.whenSettled();
+    });
+    after(async () => {
+      await ts?.stop();
+    });
+
+    it('walks upstream from a model version to its run, the parent run and the data', async () => {
+      const r = await v1(`/lineage?node=${encodeURIComponent('models:/weather/1')}&direction=up&depth=3`);
+      assert.equal(r.status, 200, r.text);
+      const ids = r.body.nodes.map((n: any) => n.id).sort();
+      assert.deepEqual(ids, ['dataset-digest:abc123', 'models:/weather/1', `runs:/${child}`, `runs:/${parent}`].sort());
+      const edges = r.body.edges.map((e: any) => `${e.from} -${e.relation}-> ${e.to}`).sort();
+      assert.deepEqual(edges, [`dataset-digest:abc123 -used-by-> runs:/${child}`, `runs:/${child} -registered-from-> models:/weather/1`, `runs:/${parent} -parent-of-> runs:/${child}`].sort());
+      assert.equal(r.body.edges.find((e: any) => e.relation === 'used-by').attributes.context, 'training');
+      // depth limits the walk
+      const shallow = await v1(`/lineage?node=${encodeURIComponent('models:/weather/1')}&depth=1`);
+      assert.deepEqual(shallow.body.nodes.map((n: any) => n.kind).sort(), ['model_version', 'run']);
+    });
+
+    it('walks downstream from the data to every model it fed', async () => {
+      const r = await v1(`/lineage?node=${encodeURIComponent('dataset-digest:abc123')}&direction=down&depth=2`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.nodes.filter((n: any) => n.kind === 'model_version').map((n: any) => n.id).sort(), ['models:/weather/1', 'models:/weather/2']);
+      const fromParent = await v1(`/lineage?node=${encodeURIComponent(`runs:/${parent}`)}&direction=down&depth=2`);
+      assert.deepEqual(fromParent.body.nodes.map((n: any) => n.kind).sort(), ['model_version', 'model_version', 'run', 'run']);
+      const both = await v1(`/lineage?node=${encodeURIComponent(`runs:/${child}`)}&direction=both&depth=1`);
+      assert.equal(both.body.nodes.length, 5);
+    });
+
+    it('refuses bad nodes and depths', async () => {
+      for (const [q, status] of [
+        ['node=weather', 400],
+        ['node=models%3A%2Fweather%2F99', 404],
+        ['node=models%3A%2Fnope%2F1', 404],
+        [`node=runs%3A%2F${'0'.repeat(32)}`, 404],
+        ['node=models%3A%2Fweather%2F1&depth=0', 400],
+        ['node=models%3A%2Fweather%2F1&depth=11', 400],
+        ['node=models%3A%2Fweather%2F1&direction=sideways', 400],
+        ['', 400],
+      ] as const) {
+        const r = await v1(`/lineage?${q}`);
+        assert.equal(r.status, status, `${q}: ${r.text}`);
+      }
+    });
+
+    it('prints the tree and the reproduction recipe from the CLI', async () => {
+      const tree = await kiln(['lineage', 'models:/weather@latest', '--tracking-uri', ts.url]);
+      assert.equal(tree.code, 0, tree.err);
+      assert.match(tree.out, /^models:\/weather\/2 {2}weather v2 \(READY\)/);
+      assert.match(tree.out, /└─ registered-from runs:\/[0-9a-f]{32} {2}trial-1/);
+      assert.match(tree.out, /used-by \[training\] dataset-digest:abc123 {2}weather-train \(abc123\) \(not a Kiln dataset\)/);
+      const recipe = (await v1('/models/weather/versions/1/reproduce')).body;
+      assert.equal(recipe.code.git_commit, 'f'.repeat(40));
+      assert.equal(recipe.code.entry_point, 'train.py');
+      assert.deepEqual(recipe.params, { lr: '0.01' });
+      assert.equal(recipe.datasets[0].digest, 'abc123');
+      assert.equal(recipe.datasets[0].kiln_version, null);
+      assert.match(recipe.environment.requirements, /onnxruntime/);
+      assert.ok(recipe.gaps.some((g: string) => /not a Kiln dataset version/.test(g)));
+      const printed = await kiln(['models', 'reproduce', 'weather', '1', '--tracking-uri', ts.url]);
+      assert.equal(printed.code, 0, printed.err);
+      assert.match(printed.out, /git commit\s+f{40}/);
+      assert.match(printed.out, /git clone https:\/\/example.com\/ml\/weather.git && git checkout f{40}/);
+    });
+  });
+}
