@@ -4,48 +4,17 @@
 //   npm run bench:tracking                  # both backends
 //   KILN_BENCH_BACKENDS=sqlite npm run bench:tracking
 //   KILN_BENCH_RUNS=20000 npm run bench:tracking   # a smaller search corpus
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshStore, tempDir } from '../../test/support/backends.js';
 import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
 import { seedSearchCorpus } from './seed.js';
+import { machine, median, p95, round, rssMb, startServer, timed } from '../support.js';
 
 const BACKENDS = (process.env.KILN_BENCH_BACKENDS ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const SEARCH_RUNS = Number(process.env.KILN_BENCH_RUNS ?? 100_000);
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? NaN;
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-function startServer(store: string, artifacts: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -71,12 +40,6 @@ async function post(url: string, body: string): Promise<unknown> {
   const text = await r.text();
   if (r.status !== 200) throw new Error(`${url}: ${r.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : {};
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const v = await fn();
-  return [performance.now() - t0, v];
 }
 
 async function benchBackend(kind: 'sqlite' | 'postgres') {
@@ -202,7 +165,7 @@ process.stdout.write(
   JSON.stringify(
     {
       bench: 'tracking',
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: round(totalmem() / 2 ** 30, 1), node: process.version },
+      machine: machine(),
       targets,
       mlflow_2_17_reference: mlflowReference,
       results,

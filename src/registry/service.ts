@@ -361,9 +361,13 @@ export class RegistryService {
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    const model = await this.requireModel(name);
     if (typeof alias !== 'string' || alias === '') throw invalid(`Missing value for required parameter 'alias'.`);
-    const v = alias.toLowerCase() === 'latest' ? await this.latestVersionNumber(Number(model.model_pk)) : await this.store.aliasVersion(Number(model.model_pk), alias);
+    if (alias.toLowerCase() !== 'latest' && typeof name === 'string') {
+      const row = await this.store.versionByAlias(name, alias);
+      if (row) return (await this.store.loadVersions([row]))[0]!;
+    }
+    const model = await this.requireModel(name);
+    const v = alias.toLowerCase() === 'latest' ? await this.latestVersionNumber(Number(model.model_pk)) : undefined;
     if (v === undefined) throw notFound(`Registered model alias ${alias} not found on '${model.name}'.`);
     return this.getVersion(model.name, v);
   }

@@ -177,6 +177,19 @@ export class RegistryStore {
       .executeTakeFirst()) as VersionRow | undefined;
   }
 
+  /** The version an alias points to, in one indexed query (name → model → alias → version). */
+  async versionByAlias(name: string, alias: string): Promise<VersionRow | undefined> {
+    return (await this.db
+      .selectFrom('registered_models as m')
+      .innerJoin('model_aliases as a', 'a.model_pk', 'm.model_pk')
+      .innerJoin('model_versions as v', (j) => j.onRef('v.model_pk', '=', 'a.model_pk').onRef('v.version', '=', 'a.version'))
+      .selectAll('v')
+      .select('m.name')
+      .where('m.name', '=', name)
+      .where('a.alias', '=', alias)
+      .executeTakeFirst()) as VersionRow | undefined;
+  }
+
   async updateVersion(db: Db, modelPk: number, version: number, set: Partial<Selectable<ModelVersionsTable>>): Promise<void> {
     await db.updateTable('model_versions').set(set).where('model_pk', '=', modelPk).where('version', '=', version).execute();
   }
