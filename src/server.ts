@@ -15,6 +15,9 @@ import { RegistryService } from './registry/service.js';
 import { ArtifactVersionInspector } from './registry/inspection.js';
 import { ModelFiles } from './registry/files.js';
 import { registryRoutes } from './registry/routes.js';
+import { DataService } from './data/service.js';
+import { workerProfiler } from './data/profiler.js';
+import { dataRoutes } from './data/routes.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -26,6 +29,7 @@ export interface KilnServer {
   readonly artifacts: ArtifactStore;
   readonly tracking: TrackingService;
   readonly registry: RegistryService;
+  readonly data: DataService;
   readonly logger: Logger;
   /** The listening URL, once `listen()` has resolved. */
   url?: string;
@@ -54,6 +58,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   const registry = new RegistryService(store, tracking, loggedModels, new ArtifactVersionInspector(readyArtifacts), Date.now, (e, what) =>
     logger.error({ err: e }, `registry: ${what}`),
   );
+  const data = new DataService(store, readyArtifacts, { profiler: workerProfiler({ artifactsUri: config.artifactsUri }) });
   const resumed = await registry.resumePending();
   if (resumed > 0) logger.info({ versions: resumed }, 'registry: inspecting versions left pending');
 
@@ -70,6 +75,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
   await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, registry, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
   await app.register(registryRoutes, { prefix: '/api/v1', registry, files: new ModelFiles(registry, readyArtifacts) });
+  await app.register(dataRoutes, { prefix: '/api/v1', data, uploadLimit: config.artifactUploadLimit });
 
   let closing: Promise<void> | undefined;
   let draining = false;
@@ -79,6 +85,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger }
     artifacts: readyArtifacts,
     tracking,
     registry,
+    data,
     logger,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
