@@ -6,6 +6,7 @@ import type { Tag } from '../tracking/types.js';
 
 export { KilnClient, type ArtifactFile } from './client.js';
 export { ActiveRun } from './run.js';
+export { DataClient, type AddOptions, type AddResult } from './data.js';
 export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
 export type * from '../tracking/types.js';
