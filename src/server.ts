@@ -22,6 +22,11 @@ import { webhookRoutes } from './registry/webhooks/routes.js';
 import { LineageService } from './lineage/service.js';
 import { lineageRoutes } from './lineage/routes.js';
 import { ReproduceService } from './registry/reproduce.js';
+import { DataService } from './data/service.js';
+import { workerProfiler } from './data/profiler.js';
+import { dataRoutes } from './data/routes.js';
+import { datasetLookup } from './data/lineage.js';
+import { trainingDataGate } from './registry/data-gate.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -34,6 +39,7 @@ export interface KilnServer {
   readonly tracking: TrackingService;
   readonly registry: RegistryService;
   readonly webhooks: WebhookService;
+  readonly data: DataService;
   readonly logger: Logger;
   /** The listening URL, once `listen()` has resolved. */
   url?: string;
@@ -62,7 +68,8 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger; 
   const registry = new RegistryService(store, tracking, loggedModels, new ArtifactVersionInspector(readyArtifacts), Date.now, (e, what) =>
     logger.error({ err: e }, `registry: ${what}`),
   );
-  const promotions = new PromotionService(registry, tracking, undefined);
+  const data = new DataService(store, readyArtifacts, { profiler: workerProfiler({ artifactsUri: config.artifactsUri }) });
+  const promotions = new PromotionService(registry, tracking, trainingDataGate(tracking, data));
   const webhooks = new WebhookService(store, opts.webhooks, Date.now, (e, what) => logger.error({ err: e }, `webhooks: ${what}`));
   webhooks.subscribe(registry);
   const dispatcher = new WebhookDispatcher(webhooks.store, webhooks.options, Date.now, (e, what) => logger.error({ err: e }, `webhooks: ${what}`));
@@ -84,10 +91,12 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger; 
   await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
   const files = new ModelFiles(registry, readyArtifacts);
   await app.register(registryRoutes, { prefix: '/api/v1', registry, promotions, files });
-  const lineage = new LineageService(tracking, registry, undefined);
-  await app.register(lineageRoutes, { prefix: '/api/v1', lineage, reproduce: new ReproduceService(registry, tracking, files, undefined) });
+  const datasets = datasetLookup(data);
+  const lineage = new LineageService(tracking, registry, datasets);
+  await app.register(lineageRoutes, { prefix: '/api/v1', lineage, reproduce: new ReproduceService(registry, tracking, files, datasets) });
   await app.register(webhookRoutes, { prefix: '/api/v1', webhooks });
   dispatcher.start();
+  await app.register(dataRoutes, { prefix: '/api/v1', data, uploadLimit: config.artifactUploadLimit });
 
   let closing: Promise<void> | undefined;
   let draining = false;
@@ -98,6 +107,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger; 
     tracking,
     registry,
     webhooks,
+    data,
     logger,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerServerCommands } from './server.js';
 import { registerExperimentCommands } from './experiments.js';
 import { registerRunCommands } from './runs.js';
+import { registerDataCommands } from '../data/cli.js';
 import { VERSION } from '../version.js';
 import { KilnApiError } from '../sdk/http.js';
 import { isKilnError } from '../platform/errors.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerReproduceCommand(program.commands.find((c) => c.name() === 'models')!);
   registerLineageCommands(program);
+  registerDataCommands(program);
   program.commands.forEach(function applyExit(c: Command) {
     c.exitOverride();
     c.commands.forEach(applyExit);

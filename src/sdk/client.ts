@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
+import { DataClient } from './data.js';
 import { fromJsonDouble, jsonDouble, mapToTags, tagsToMap } from '../tracking/json.js';
 import type {
   CreateExperimentInput,
@@ -81,6 +82,7 @@ export interface ArtifactFile {
 export class KilnClient implements TrackingApi {
   readonly http: HttpClient;
   readonly registry: RegistryClient;
+  readonly data: DataClient;
 
   /** `user` names who acts (recorded in registry histories); default $KILN_USER, then the OS user. */
   constructor(opts: Partial<HttpOptions> & { trackingUri?: string; user?: string } = {}) {
@@ -89,6 +91,7 @@ export class KilnClient implements TrackingApi {
     const headers = { ...(user ? { 'x-kiln-user': encodeURIComponent(user) } : {}), ...opts.headers };
     this.http = new HttpClient({ ...opts, baseUrl, headers });
     this.registry = new RegistryClient(this.http);
+    this.data = new DataClient(this.http, headers);
   }
 
   get trackingUri(): string {

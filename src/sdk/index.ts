@@ -7,6 +7,7 @@ import type { Tag } from '../tracking/types.js';
 
 export { KilnClient, type ArtifactFile } from './client.js';
 export { ActiveRun } from './run.js';
+export { DataClient, type AddOptions, type AddResult } from './data.js';
 export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
 export { RegistryClient, type RegisterVersionOptions, type PromotionOutcomeJson, type PromotionPolicyJson, type PromotionRequestJson, type GateJson } from './registry.js';

@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { KilnClient } from './client.js';
 import { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
+import { mlflowDatasetOf } from './data.js';
 import type { Dataset, Run, RunStatus } from '../tracking/types.js';
 import type { ModelVersion } from '../registry/types.js';
 import type { Signature } from '../registry/packaging/mlmodel.js';
@@ -59,6 +60,11 @@ export class ActiveRun {
   /** Records a dataset the run used, with a context such as 'training' or 'evaluation'. */
   async logInput(dataset: Dataset, context?: string): Promise<void> {
     await this.client.logInputs(this.id, [{ dataset, tags: context ? [{ key: 'mlflow.data.context', value: context }] : [] }]);
+  }
+
+  /** Records a Kiln dataset version (`weather@v3`, `weather@latest`) as an input, linked to it by its digest. */
+  async logDatasetInput(ref: string, context?: string): Promise<void> {
+    await this.logInput(mlflowDatasetOf(await this.client.data.get(ref)), context);
   }
 
   /** Uploads a local file under `artifactPath` (a folder inside the run's artifacts; default the root). */

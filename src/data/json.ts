@@ -1,0 +1,60 @@
+/** The native API's JSON shapes for datasets (snake_case), shared by the routes, the CLI's --json output and the SDK. */
+import type { Dataset, DatasetVersion, DatasetVersionDetail, ValidationRecord, VersionDiff } from './types.js';
+
+export function datasetJson(d: Dataset) {
+  return {
+    name: d.name,
+    description: d.description,
+    user_id: d.userId,
+    creation_time: d.creationTime,
+    last_update_time: d.lastUpdateTime,
+    latest_version: d.latestVersion,
+    version_count: d.versionCount,
+  };
+}
+
+export function versionJson(v: DatasetVersion) {
+  return {
+    name: v.name,
+    version: v.version,
+    ref: `${v.name}@v${v.version}`,
+    digest: v.digest,
+    mlflow_digest: v.mlflowDigest,
+    format: v.format,
+    rows: v.rows,
+    bytes: v.bytes,
+    files: v.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
+    source: v.source,
+    description: v.description,
+    user_id: v.userId,
+    creation_time: v.creationTime,
+  };
+}
+
+export function versionDetailJson(v: DatasetVersionDetail) {
+  return { ...versionJson(v), schema: v.schema, profile: v.profile };
+}
+
+export function validationJson(r: ValidationRecord) {
+  return {
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    ref: `${r.name}@v${r.version}`,
+    schema_ref: r.schemaRef,
+    baseline: r.baseline,
+    js_threshold: r.jsThreshold,
+    ok: r.ok,
+    errors: r.errors,
+    warnings: r.warnings,
+    anomalies: r.report.anomalies,
+    statistics: r.report.statistics,
+    schema: r.schema,
+    user_id: r.userId,
+    creation_time: r.creationTime,
+  };
+}
+
+export function diffJson(d: VersionDiff) {
+  return { a: versionJson(d.a), b: versionJson(d.b), ...d.diff };
+}

@@ -1,0 +1,392 @@
+/** Datasets: content-addressed versions with profiles and schemas, validation reports, diffs. No HTTP here. */
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import type { MetadataStore } from '../platform/db/types.js';
+import type { ArtifactObject, ArtifactStore } from '../platform/artifacts/types.js';
+import { normalizeArtifactPath } from '../platform/artifacts/path.js';
+import { ANONYMOUS, type Actor } from '../platform/actor.js';
+import { invalid, isKilnError, notFound } from '../platform/errors.js';
+import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
+import { diffProfiles, inferSchema, parseSchema, validateProfile, type DatasetProfile, type DatasetSchema, type DataFormat } from './profile/index.js';
+import { blobPath, canonicalManifest, manifestDigest, mlflowDigest, validateManifest, validateSha256, type ManifestEntry } from './manifest.js';
+import { formatDatasetRef, parseDatasetRef, parseVersionSelector, validateDatasetName, type VersionSelector } from './refs.js';
+import { DataStore, type DatasetRow, type ValidationRow, type VersionRow } from './store.js';
+import { inProcessProfiler, type Profiler } from './profiler.js';
+import type { AddVersionInput, AddVersionResult, Dataset, DatasetVersion, DatasetVersionDetail, Page, ValidateInput, ValidationRecord, VersionDiff } from './types.js';
+
+export interface DataServiceOptions {
+  /** How blobs are profiled; default on the calling thread (the server passes a worker-thread profiler). */
+  readonly profiler?: Profiler;
+  readonly now?: () => number;
+}
+
+const MAX_PAGE = 1000;
+const MAX_TEXT = 5000;
+
+function pageSize(v: unknown, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_PAGE) throw invalid(`max_results must be an integer between 1 and ${MAX_PAGE}`);
+  return v;
+}
+
+function optionalText(field: string, v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.length > MAX_TEXT) throw invalid(`${field} must be a string of at most ${MAX_TEXT} characters`, { field });
+  return v;
+}
+
+const toDataset = (r: DatasetRow): Dataset => ({
+  name: r.name,
+  description: r.description,
+  userId: r.user_id,
+  creationTime: Number(r.creation_time),
+  lastUpdateTime: Number(r.last_update_time),
+  latestVersion: r.latest_version === null ? null : Number(r.latest_version),
+  versionCount: Number(r.version_count),
+});
+
+const toVersion = (r: VersionRow): DatasetVersion => ({
+  name: r.name,
+  version: Number(r.version),
+  digest: r.digest,
+  mlflowDigest: r.mlflow_digest,
+  format: r.format as DataFormat,
+  rows: Number(r.rows),
+  bytes: Number(r.bytes),
+  files: JSON.parse(r.manifest) as ManifestEntry[],
+  source: r.source,
+  description: r.description,
+  userId: r.user_id,
+  creationTime: Number(r.creation_time),
+});
+
+const toDetail = (r: VersionRow): DatasetVersionDetail => ({ ...toVersion(r), schema: JSON.parse(r.schema) as DatasetSchema, profile: JSON.parse(r.profile) as DatasetProfile });
+
+function toValidation(r: ValidationRow): ValidationRecord {
+  const stored = JSON.parse(r.report) as ValidationRecord['report'] & { baseline?: string | null; js_threshold?: number };
+  const { baseline, js_threshold, ...report } = stored;
+  return {
+    id: Number(r.validation_pk),
+    name: r.name,
+    version: Number(r.version),
+    schemaRef: r.schema_ref,
+    baseline: baseline ?? null,
+    jsThreshold: js_threshold ?? 0.1,
+    ok: Number(r.ok) === 1,
+    errors: Number(r.errors),
+    warnings: Number(r.warnings),
+    report,
+    schema: JSON.parse(r.schema) as DatasetSchema,
+    userId: r.user_id,
+    creationTime: Number(r.creation_time),
+  };
+}
+
+/** Thrown inside the version transaction when a concurrent add stored the same digest first. */
+class SameDigest extends Error {
+  constructor(readonly row: VersionRow) {
+    super('same digest');
+  }
+}
+
+export class DataService {
+  readonly store: DataStore;
+  private readonly profiler: Profiler;
+  private readonly now: () => number;
+
+  constructor(
+    meta: MetadataStore,
+    private readonly artifacts: ArtifactStore,
+    opts: DataServiceOptions = {},
+  ) {
+    this.store = new DataStore(meta.db, meta.adapter);
+    this.profiler = opts.profiler ?? inProcessProfiler(artifacts);
+    this.now = opts.now ?? Date.now;
+  }
+
+  // ------------------------------------------------------------------ blobs
+
+  /** Which of these blobs the store lacks (in the order given, without duplicates). */
+  async missingBlobs(sha256s: readonly string[]): Promise<string[]> {
+    if (!Array.isArray(sha256s) || sha256s.length > 10_000) throw invalid('sha256 must be a list of at most 10000 digests', { field: 'sha256' });
+    const unique = [...new Set(sha256s.map((s, i) => validateSha256(s, `sha256[${i}]`)))];
+    const present = await Promise.all(unique.map((s) => this.artifacts.exists(blobPath(s))));
+    return unique.filter((_, i) => !present[i]);
+  }
+
+  /**
+   * Stores a blob from a stream while hashing it. When the bytes do not hash to `sha256` (or their length differs
+   * from `declaredLength`), nothing is kept and INVALID_PARAMETER_VALUE is thrown. A blob already present is not
+   * rewritten (the body is drained).
+   */
+  async putBlob(sha256: string, body: Readable, declaredLength?: number): Promise<{ created: boolean; bytes: number }> {
+    validateSha256(sha256);
+    const path = blobPath(sha256);
+    if (await this.artifacts.exists(path)) {
+      body.resume();
+      return { created: false, bytes: declaredLength ?? 0 };
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const verify = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+      flush(cb) {
+        const got = hash.digest('hex');
+        if (got !== sha256) cb(invalid(`Uploaded content does not match its digest: expected sha256 ${sha256}, got ${got} (${bytes} bytes); nothing was stored`, { expected: sha256, actual: got }));
+        else if (declaredLength !== undefined && bytes !== declaredLength) cb(invalid(`Upload ended after ${bytes} bytes; ${declaredLength} were announced; nothing was stored`));
+        else cb();
+      },
+    });
+    // The store may start reading only after it has prepared the target: keep an early failure for it to see.
+    verify.on('error', () => {});
+    body.on('error', (e) => verify.destroy(e));
+    body.pipe(verify);
+    await this.artifacts.put(path, verify);
+    return { created: true, bytes };
+  }
+
+  // ------------------------------------------------------------------ versions
+
+  /**
+   * Adds a version from blobs already uploaded. The dataset is created with its first version. When a version of the
+   * dataset already has this digest it is returned (`created: false`) and nothing is written. Otherwise the blobs are
+   * profiled and the version (with its schema and profile) is inserted in one transaction; when profiling fails
+   * nothing is written, and blobs that no version references are removed.
+   */
+  async addVersion(name: string, input: AddVersionInput, actor: Actor = ANONYMOUS): Promise<AddVersionResult> {
+    validateDatasetName(name);
+    const { files, format } = validateManifest(input.files);
+    const source = optionalText('source', input.source);
+    const description = optionalText('description', input.description);
+    const digest = manifestDigest(files);
+
+    const existing = await this.existingDigest(name, digest);
+    if (existing) return { created: false, version: toDetail(existing) };
+
+    const missing = await this.missingBlobs(files.map((f) => f.sha256));
+    if (missing.length > 0) {
+      throw invalid(`${missing.length} blob${missing.length === 1 ? ' is' : 's are'} not uploaded (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): PUT /api/v1/data/blobs/{sha256} first`, { missing });
+    }
+    const declared = new Map(files.map((f) => [f.sha256, f.bytes]));
+    let profile: DatasetProfile;
+    try {
+      profile = await this.profiler(files);
+      for (const s of profile.sources) {
+        const f = files.find((x) => x.path === s.name);
+        if (f && s.bytes !== declared.get(f.sha256)) throw invalid(`files: '${f.path}' has ${s.bytes} bytes, not the ${f.bytes} declared`, { field: 'files' });
+      }
+    } catch (e) {
+      await this.removeUnreferencedBlobs(files);
+      throw e;
+    }
+    const schema = inferSchema(profile);
+    const now = this.now();
+    try {
+      const row = await this.store.transaction(async (trx) => {
+        const pk = await this.store.ensureDataset(trx, name, description, actor.user, now);
+        const version = await this.store.takeVersionNumber(trx, pk, now);
+        const same = await this.store.versionByDatasetDigest(pk, digest, trx);
+        if (same) throw new SameDigest(same);
+        const v = {
+          dataset_pk: pk,
+          version,
+          digest,
+          mlflow_digest: mlflowDigest(digest),
+          format,
+          rows: profile.rows,
+          bytes: files.reduce((a, f) => a + f.bytes, 0),
+          files: files.length,
+          manifest: canonicalManifest(files),
+          source,
+          schema: JSON.stringify(schema),
+          profile: JSON.stringify(profile),
+          description,
+          user_id: actor.user,
+          creation_time: now,
+        };
+        await this.store.insertVersion(trx, v);
+        return { ...v, name };
+      });
+      return { created: true, version: toDetail(row) };
+    } catch (e) {
+      if (e instanceof SameDigest) return { created: false, version: toDetail(e.row) };
+      throw e;
+    }
+  }
+
+  private async existingDigest(name: string, digest: string): Promise<VersionRow | undefined> {
+    const ds = await this.store.datasetRow(name);
+    return ds ? this.store.versionByDatasetDigest(Number(ds.dataset_pk), digest) : undefined;
+  }
+
+  /** Deletes the blobs of `files` that no version references (after a failed add, or a dataset deletion). */
+  private async removeUnreferencedBlobs(files: readonly ManifestEntry[]): Promise<void> {
+    for (const sha of new Set(files.map((f) => f.sha256))) {
+      if (!(await this.store.blobReferenced(sha))) await this.artifacts.delete(blobPath(sha)).catch(() => {});
+    }
+  }
+
+  async listDatasets(input: { nameLike?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<Dataset>> {
+    const limit = pageSize(input.maxResults, 100);
+    const offset = offsetFromPageToken(input.pageToken);
+    if (input.nameLike !== undefined && (typeof input.nameLike !== 'string' || input.nameLike.length > 256)) throw invalid('name_like must be a string of at most 256 characters');
+    const rows = await this.store.searchDatasets(input.nameLike, offset, limit + 1);
+    return offsetPage(rows, limit, offset, async (r) => r.map(toDataset));
+  }
+
+  async getDataset(name: string): Promise<Dataset> {
+    return toDataset(await this.requireDataset(name));
+  }
+
+  /** Deletes a dataset, its versions and validations, and the blobs no other dataset references. */
+  async deleteDataset(name: string): Promise<void> {
+    const ds = await this.requireDataset(name);
+    const pk = Number(ds.dataset_pk);
+    const shas = new Set((await this.store.manifestsOf(pk)).flatMap((m) => (JSON.parse(m) as ManifestEntry[]).map((f) => f.sha256)));
+    await this.store.deleteDataset(pk);
+    for (const sha of shas) if (!(await this.store.blobReferenced(sha))) await this.artifacts.delete(blobPath(sha)).catch(() => {});
+  }
+
+  /** Versions of a dataset, newest first, without schema and profile. */
+  async listVersions(name: string, input: { maxResults?: number; pageToken?: string } = {}): Promise<Page<DatasetVersion>> {
+    const ds = await this.requireDataset(name);
+    const limit = pageSize(input.maxResults, 100);
+    const offset = offsetFromPageToken(input.pageToken);
+    const rows = await this.store.listVersions(Number(ds.dataset_pk), offset, limit + 1);
+    return offsetPage(rows, limit, offset, async (r) => r.map(toVersion));
+  }
+
+  /** A version with schema and profile; `version` is 3, "v3", "3" or "latest". */
+  async getVersion(name: string, version: VersionSelector | string): Promise<DatasetVersionDetail> {
+    return toDetail(await this.requireVersion(name, version));
+  }
+
+  /** A version from a reference such as weather@v3 (a bare name means latest). */
+  async resolve(ref: string): Promise<DatasetVersionDetail> {
+    const r = parseDatasetRef(ref);
+    return this.getVersion(r.name, r.version);
+  }
+
+  /** The version whose digest or MLflow digest (first 36 characters) equals `digest`; the oldest when several do. */
+  async versionByDigest(digest: string): Promise<DatasetVersionDetail> {
+    if (typeof digest !== 'string' || !/^[0-9a-f]{1,64}$/.test(digest)) throw invalid(`Invalid digest ${JSON.stringify(digest)}: expected lowercase hexadecimal`, { field: 'digest' });
+    const rows = await this.store.versionsByDigest(digest);
+    if (rows.length === 0) throw notFound(`No dataset version has digest ${digest}`);
+    return toDetail(rows[0]!);
+  }
+
+  /** Summaries of every version whose digest or MLflow digest is one of `digests` (for lineage; one query). */
+  async versionsByDigests(digests: readonly string[]): Promise<DatasetVersion[]> {
+    const valid = digests.filter((d) => typeof d === 'string' && /^[0-9a-f]{1,64}$/.test(d));
+    return (await this.store.versionsByDigests(valid)).map(toVersion);
+  }
+
+  async schemaOf(name: string, version: VersionSelector | string): Promise<DatasetSchema> {
+    return JSON.parse((await this.requireVersion(name, version)).schema) as DatasetSchema;
+  }
+
+  /** Opens one file of a version for download. */
+  async openFile(name: string, version: VersionSelector | string, path: string): Promise<{ entry: ManifestEntry; object: ArtifactObject }> {
+    const v = toVersion(await this.requireVersion(name, version, false));
+    let p: string;
+    try {
+      p = normalizeArtifactPath(path);
+    } catch (e) {
+      throw invalid(isKilnError(e) ? e.message : String(e), { field: 'path' });
+    }
+    const entry = v.files.find((f) => f.path === p);
+    if (!entry) throw notFound(`${formatDatasetRef(v.name, v.version)} has no file '${p}'`);
+    return { entry, object: await this.artifacts.get(blobPath(entry.sha256)) };
+  }
+
+  async diff(refA: string, refB: string): Promise<VersionDiff> {
+    const [a, b] = await Promise.all([this.resolve(refA), this.resolve(refB)]);
+    return { a: stripDetail(a), b: stripDetail(b), diff: diffProfiles(a.profile, b.profile) };
+  }
+
+  // ------------------------------------------------------------------ validation
+
+  /** Validates a version against a schema (inline or another version's), stores the report and returns it. */
+  async validate(name: string, version: VersionSelector | string, input: ValidateInput, actor: Actor = ANONYMOUS): Promise<ValidationRecord> {
+    const target = await this.requireVersion(name, version);
+    if ((input.schema === undefined) === (input.schemaRef === undefined)) throw invalid('Give exactly one of schema (a schema JSON object) or schema_ref (e.g. weather@v1)', { field: 'schema' });
+    const jsThreshold = input.jsThreshold ?? 0.1;
+    if (typeof jsThreshold !== 'number' || !(jsThreshold >= 0 && jsThreshold <= 1)) throw invalid('js_threshold must be a number between 0 and 1', { field: 'js_threshold' });
+    let schema: DatasetSchema;
+    let schemaRef: string;
+    let baselineRef = input.baseline;
+    if (input.schemaRef !== undefined) {
+      const ref = parseDatasetRef(input.schemaRef);
+      const sv = await this.getVersion(ref.name, ref.version);
+      schema = sv.schema;
+      schemaRef = formatDatasetRef(sv.name, sv.version);
+      baselineRef ??= schemaRef;
+    } else {
+      schema = parseSchema(input.schema);
+      schemaRef = optionalText('schema_label', input.schemaLabel) ?? 'inline';
+    }
+    let baseline: DatasetProfile | undefined;
+    let baselineName: string | null = null;
+    if (baselineRef !== undefined) {
+      const bv = await this.resolve(baselineRef);
+      baseline = bv.profile;
+      baselineName = formatDatasetRef(bv.name, bv.version);
+    }
+    const report = validateProfile(JSON.parse(target.profile) as DatasetProfile, schema, { baseline, jsThreshold });
+    const now = this.now();
+    const row = {
+      dataset_pk: Number(target.dataset_pk),
+      version: Number(target.version),
+      schema_ref: schemaRef,
+      schema: JSON.stringify(schema),
+      ok: report.ok ? 1 : 0,
+      errors: report.statistics.errors,
+      warnings: report.statistics.warnings,
+      report: JSON.stringify({ ...report, baseline: baselineName, js_threshold: jsThreshold }),
+      user_id: actor.user,
+      creation_time: now,
+    };
+    const id = await this.store.insertValidation(row);
+    return toValidation({ ...row, validation_pk: id, name: target.name });
+  }
+
+  /** The validation history of a version, latest first. */
+  async validations(name: string, version: VersionSelector | string, maxResults?: number): Promise<ValidationRecord[]> {
+    const v = await this.requireVersion(name, version, false);
+    return (await this.store.validations(Number(v.dataset_pk), Number(v.version), pageSize(maxResults, 100))).map(toValidation);
+  }
+
+  /** The latest validation report of a version, or null when it was never validated (promotion gates read this). */
+  async validationsOf(name: string, version: VersionSelector | string): Promise<ValidationRecord | null> {
+    return (await this.validations(name, version, 1))[0] ?? null;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private async requireDataset(name: string): Promise<DatasetRow> {
+    validateDatasetName(name);
+    const ds = await this.store.datasetRow(name);
+    if (!ds) throw notFound(`Dataset '${name}' does not exist`);
+    return ds;
+  }
+
+  private async requireVersion(name: string, version: VersionSelector | string, full = true): Promise<VersionRow> {
+    validateDatasetName(name);
+    const sel = typeof version === 'number' && version >= 1 ? version : parseVersionSelector(version);
+    const row = await this.store.versionRow(name, sel, full);
+    if (row) return row;
+    await this.requireDataset(name);
+    throw notFound(sel === 'latest' ? `Dataset '${name}' has no version` : `Dataset '${name}' has no version v${sel}`);
+  }
+}
+
+function stripDetail(v: DatasetVersionDetail): DatasetVersion {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { schema, profile, ...rest } = v;
+  return rest;
+}
+

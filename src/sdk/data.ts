@@ -1,0 +1,263 @@
+/** Datasets over the native API: add from a local file or folder (content-addressed upload), read, diff, validate, download. */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HttpClient, KilnApiError } from './http.js';
+import { formatFromName, type DatasetSchema, type ProfileDiff } from '../data/profile/index.js';
+import type { DataFormat, DatasetProfile, ValidationReport } from '../data/profile/index.js';
+import { parseDatasetRef } from '../data/refs.js';
+import type { Dataset, DatasetVersion, DatasetVersionDetail, ManifestEntry, Page, ValidationRecord } from '../data/types.js';
+
+type Json = Record<string, unknown>;
+const enc = encodeURIComponent;
+
+export type { Dataset, DatasetVersion, DatasetVersionDetail, ManifestEntry, ValidationRecord } from '../data/types.js';
+
+function dataset(j: Json): Dataset {
+  return {
+    name: j.name as string,
+    description: (j.description as string | null) ?? null,
+    userId: (j.user_id as string | null) ?? null,
+    creationTime: j.creation_time as number,
+    lastUpdateTime: j.last_update_time as number,
+    latestVersion: (j.latest_version as number | null) ?? null,
+    versionCount: j.version_count as number,
+  };
+}
+
+function version(j: Json): DatasetVersion {
+  return {
+    name: j.name as string,
+    version: j.version as number,
+    digest: j.digest as string,
+    mlflowDigest: j.mlflow_digest as string,
+    format: j.format as DataFormat,
+    rows: j.rows as number,
+    bytes: j.bytes as number,
+    files: j.files as ManifestEntry[],
+    source: (j.source as string | null) ?? null,
+    description: (j.description as string | null) ?? null,
+    userId: (j.user_id as string | null) ?? null,
+    creationTime: j.creation_time as number,
+  };
+}
+
+const detail = (j: Json): DatasetVersionDetail => ({ ...version(j), schema: j.schema as DatasetSchema, profile: j.profile as DatasetProfile });
+
+function validation(j: Json): ValidationRecord {
+  return {
+    id: j.id as number,
+    name: j.name as string,
+    version: j.version as number,
+    schemaRef: j.schema_ref as string,
+    baseline: (j.baseline as string | null) ?? null,
+    jsThreshold: j.js_threshold as number,
+    ok: j.ok as boolean,
+    errors: j.errors as number,
+    warnings: j.warnings as number,
+    report: { ok: j.ok as boolean, anomalies: j.anomalies as ValidationReport['anomalies'], statistics: j.statistics as ValidationReport['statistics'] },
+    schema: j.schema as DatasetSchema,
+    userId: (j.user_id as string | null) ?? null,
+    creationTime: j.creation_time as number,
+  };
+}
+
+/** The URL path of a version from a reference (`weather@v3`, `weather@latest`, `weather`). */
+function versionPath(ref: string): string {
+  const r = parseDatasetRef(ref);
+  return `/datasets/${enc(r.name)}/versions/${r.version === 'latest' ? 'latest' : `v${r.version}`}`;
+}
+
+export interface AddOptions {
+  readonly name: string;
+  readonly description?: string;
+  /** Recorded with the version; default the absolute local path. */
+  readonly source?: string;
+}
+
+export interface AddResult {
+  /** False when this content already was a version of the dataset (nothing was uploaded or stored). */
+  readonly created: boolean;
+  readonly version: DatasetVersionDetail;
+  /** Blobs sent to the server (the others were already there). */
+  readonly uploadedBlobs: number;
+  readonly uploadedBytes: number;
+}
+
+export interface LocalFile {
+  readonly path: string;
+  readonly abs: string;
+  readonly bytes: number;
+}
+
+/**
+ * The data files of a local path: a file is itself; a folder gives every data file below it (.csv, .tsv, .jsonl,
+ * .ndjson, .json, .parquet) with its '/'-separated relative path; hidden files and names starting with '_'
+ * (such as _SUCCESS) are skipped.
+ */
+export async function localDataFiles(path: string): Promise<LocalFile[]> {
+  const abs = resolve(path);
+  const st = await stat(abs);
+  if (st.isFile()) return [{ path: basename(abs), abs, bytes: st.size }];
+  if (!st.isDirectory()) throw new Error(`${path} is neither a file nor a folder`);
+  const out: LocalFile[] = [];
+  const walk = async (dir: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && formatFromName(e.name)) out.push({ path: relative(abs, p).split(sep).join('/'), abs: p, bytes: (await stat(p)).size });
+    }
+  };
+  await walk(abs);
+  if (out.length === 0) throw new Error(`${path} holds no data file (.csv, .tsv, .jsonl, .ndjson, .json, .parquet)`);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** SHA-256 (hex) of a local file, streamed. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class DataClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  private api<T = Json>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
+    return this.http.json<T>(method, `/api/v1${path}`, body, query);
+  }
+
+  /** Adds a version from a local file or folder: hashes locally, uploads only the blobs the server lacks, then creates the version. */
+  async add(path: string, opts: AddOptions): Promise<AddResult> {
+    const local = await localDataFiles(path);
+    const files: ManifestEntry[] = [];
+    for (const f of local) files.push({ path: f.path, sha256: await sha256File(f.abs), bytes: f.bytes });
+    const { missing } = await this.api<{ missing: string[] }>('POST', '/data/blobs/missing', { sha256: files.map((f) => f.sha256) });
+    let uploadedBytes = 0;
+    for (const sha of missing) {
+      const i = files.findIndex((f) => f.sha256 === sha);
+      await this.uploadBlob(sha, local[i]!.abs, local[i]!.bytes);
+      uploadedBytes += local[i]!.bytes;
+    }
+    const r = await this.api<{ created: boolean; version: Json }>('POST', `/datasets/${enc(opts.name)}/versions`, {
+      files,
+      source: opts.source ?? resolve(path),
+      description: opts.description,
+    });
+    return { created: r.created, version: detail(r.version), uploadedBlobs: missing.length, uploadedBytes };
+  }
+
+  /** Streams a local file to PUT /api/v1/data/blobs/{sha256} with its length (node:http, so the body is never held in memory). */
+  uploadBlob(sha256: string, file: string, bytes: number): Promise<void> {
+    const url = new URL(`${this.http.baseUrl}/api/v1/data/blobs/${sha256}`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolveUpload, reject) => {
+      const req = send(url, { method: 'PUT', headers: { ...this.headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolveUpload();
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            const b = JSON.parse(text) as { error_code?: string; message?: string; details?: Record<string, unknown> };
+            reject(new KilnApiError(status, b.error_code ?? `HTTP_${status}`, b.message ?? text, b.details));
+          } catch {
+            reject(new KilnApiError(status, `HTTP_${status}`, text.slice(0, 500)));
+          }
+        });
+      });
+      req.on('error', reject);
+      const body = createReadStream(file, { highWaterMark: 1 << 20 });
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
+    });
+  }
+
+  async list(input: { nameLike?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<Dataset>> {
+    const r = await this.api<{ datasets: Json[]; next_page_token?: string }>('GET', '/datasets', undefined, { name_like: input.nameLike, max_results: input.maxResults, page_token: input.pageToken });
+    return { items: r.datasets.map(dataset), nextPageToken: r.next_page_token };
+  }
+  async getDataset(name: string): Promise<Dataset> {
+    return dataset((await this.api<{ dataset: Json }>('GET', `/datasets/${enc(name)}`)).dataset);
+  }
+  async deleteDataset(name: string): Promise<void> {
+    await this.api('DELETE', `/datasets/${enc(name)}`);
+  }
+  async versions(name: string, input: { maxResults?: number; pageToken?: string } = {}): Promise<Page<DatasetVersion>> {
+    const r = await this.api<{ versions: Json[]; next_page_token?: string }>('GET', `/datasets/${enc(name)}/versions`, undefined, { max_results: input.maxResults, page_token: input.pageToken });
+    return { items: r.versions.map(version), nextPageToken: r.next_page_token };
+  }
+  /** A version with schema and profile: `weather@v3`, `weather@latest` or `weather` (latest). */
+  async get(ref: string): Promise<DatasetVersionDetail> {
+    return detail((await this.api<{ version: Json }>('GET', versionPath(ref))).version);
+  }
+  async byDigest(digest: string): Promise<DatasetVersionDetail> {
+    return detail((await this.api<{ version: Json }>('GET', `/datasets/by-digest/${enc(digest)}`)).version);
+  }
+  async schema(ref: string): Promise<DatasetSchema> {
+    return this.api<DatasetSchema>('GET', `${versionPath(ref)}/schema`);
+  }
+  async diff(a: string, b: string): Promise<{ a: DatasetVersion; b: DatasetVersion; diff: ProfileDiff }> {
+    const r = await this.api<Json & ProfileDiff>('GET', '/datasets/diff', undefined, { a, b });
+    const { a: va, b: vb, ...diff } = r;
+    return { a: version(va as Json), b: version(vb as Json), diff: diff as unknown as ProfileDiff };
+  }
+  /** Validates against a schema object or another version's schema (`schemaRef`); the report is stored on the server. */
+  async validate(ref: string, input: { schema?: DatasetSchema | unknown; schemaRef?: string; schemaLabel?: string; baseline?: string; jsThreshold?: number }): Promise<ValidationRecord> {
+    const r = await this.api<{ validation: Json }>('POST', `${versionPath(ref)}/validations`, {
+      schema: input.schema,
+      schema_ref: input.schemaRef,
+      schema_label: input.schemaLabel,
+      baseline: input.baseline,
+      js_threshold: input.jsThreshold,
+    });
+    return validation(r.validation);
+  }
+  /** Validation reports of a version, latest first. */
+  async validations(ref: string): Promise<ValidationRecord[]> {
+    return (await this.api<{ validations: Json[] }>('GET', `${versionPath(ref)}/validations`)).validations.map(validation);
+  }
+  /** Downloads every file of a version into `dir` (keeping the folder layout); returns the local paths. */
+  async download(ref: string, dir: string): Promise<string[]> {
+    const v = await this.get(ref);
+    const root = resolve(dir);
+    const out: string[] = [];
+    for (const f of v.files) {
+      const target = resolve(root, ...f.path.split('/'));
+      if (target !== root && !target.startsWith(root + sep)) throw new Error(`Refusing to write outside ${root}: ${f.path}`);
+      await mkdir(dirname(target), { recursive: true });
+      const res = await this.http.send('GET', `/api/v1${versionPath(`${v.name}@v${v.version}`)}/files/${f.path.split('/').map(enc).join('/')}`);
+      const tmp = `${target}.kiln-partial`;
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(tmp));
+      await rename(tmp, target);
+      out.push(target);
+    }
+    return out;
+  }
+}
+
+/** MLflow's column types for Kiln's (the `mlflow_colspec` schema of a dataset input). */
+const MLFLOW_TYPES: Record<string, string> = { integer: 'long', float: 'double', boolean: 'boolean', datetime: 'datetime', categorical: 'string', string: 'string' };
+
+/** A version as an MLflow dataset input: digest = mlflow_digest, source_type kiln, schema as mlflow_colspec, profile {num_rows}. */
+export function mlflowDatasetOf(v: DatasetVersionDetail): { name: string; digest: string; sourceType: string; source: string; schema: string; profile: string } {
+  return {
+    name: v.name,
+    digest: v.mlflowDigest,
+    sourceType: 'kiln',
+    source: `kiln://datasets/${v.name}/v${v.version}`,
+    schema: JSON.stringify({ mlflow_colspec: v.schema.columns.map((c) => ({ type: MLFLOW_TYPES[c.type] ?? 'string', name: c.name, required: !c.nullable })) }),
+    profile: JSON.stringify({ num_rows: v.rows }),
+  };
+}
