@@ -38,8 +38,10 @@ function printVersions(list: readonly ModelVersion[]): void {
   );
 }
 
+/** One line per gate, never truncated: the message is why a promotion failed. */
 function printGates(gates: readonly GateJson[]): void {
-  printTable(['', 'GATE', 'RESULT'], gates.map((g) => [g.passed ? 'PASS' : 'FAIL', g.gate, g.message]));
+  const width = Math.max(...gates.map((g) => g.gate.length));
+  for (const g of gates) process.stdout.write(`${g.passed ? 'PASS' : 'FAIL'}  ${g.gate.padEnd(width)}  ${g.message}\n`);
 }
 
 function printOutcome(o: PromotionOutcomeJson): void {

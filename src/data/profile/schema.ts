@@ -2,14 +2,24 @@
 import { invalid } from '../../platform/errors.js';
 import { COLUMN_TYPES, type ColumnType, type DatasetProfile, type DatasetSchema, type SchemaColumn } from './types.js';
 
-/** The schema a profile satisfies: types, nullability, categories and observed min/max as bounds. */
+/** How far inferred numeric bounds reach beyond the observed range, as a fraction of that range on each side. */
+export const INFERRED_BOUND_MARGIN = 0.1;
+
+/**
+ * The schema a profile satisfies: types, nullability, categories, and numeric bounds: the observed range widened
+ * by 10% of its width on each side, so another sample of the same data passes while a shifted one does not.
+ * Datetime columns get no inferred bounds (new data is newer by nature); edit the schema to add any bound.
+ */
 export function inferSchema(profile: DatasetProfile): DatasetSchema {
   const columns = profile.columns.map((c): SchemaColumn => {
     const col: SchemaColumn = { name: c.name, type: c.type, nullable: c.missing > 0 || c.count === 0 };
     if (c.type === 'categorical' && c.categories) col.categories = c.categories.map((v) => v.value);
-    if ((c.type === 'integer' || c.type === 'float' || c.type === 'datetime') && c.min !== null && c.min !== undefined && c.max !== null && c.max !== undefined) {
-      col.min = c.min;
-      col.max = c.max;
+    if ((c.type === 'integer' || c.type === 'float') && typeof c.min === 'number' && typeof c.max === 'number' && Number.isFinite(c.min) && Number.isFinite(c.max)) {
+      const pad = (c.max - c.min) * INFERRED_BOUND_MARGIN;
+      const lo = c.min - pad;
+      const hi = c.max + pad;
+      col.min = c.type === 'integer' ? Math.floor(lo) : Number(lo.toPrecision(12));
+      col.max = c.type === 'integer' ? Math.ceil(hi) : Number(hi.toPrecision(12));
     }
     return col;
   });
