@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['dist/src', 'dist/test'];
+const roots = ['dist/src', 'dist/test', 'dist/web'];
 const only = process.argv.slice(2);
 const files = [];
 const walk = (dir) => {

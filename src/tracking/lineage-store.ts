@@ -72,6 +72,28 @@ export class TrackingLineageStore {
     return rows.map((r) => ({ parentRunId: r.value, runId: r.run_id }));
   }
 
+  /** Per experiment: active runs, runs still RUNNING, and the latest run start or end (for lists of experiments). */
+  async experimentStats(experimentIds: readonly number[]): Promise<{ experimentId: string; runs: number; running: number; lastActivity: number | null }[]> {
+    if (experimentIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('runs')
+      .select((eb) => [
+        'experiment_id',
+        eb.fn.countAll<number>().as('runs'),
+        eb.fn.sum<number>(eb.case().when('status', '=', 'RUNNING').then(1).else(0).end()).as('running'),
+        eb.fn.max('start_time').as('last_start'),
+        eb.fn.max('end_time').as('last_end'),
+      ])
+      .where('experiment_id', 'in', [...experimentIds])
+      .where('lifecycle_stage', '=', 'active')
+      .groupBy('experiment_id')
+      .execute();
+    return rows.map((r) => {
+      const last = Math.max(Number(r.last_start ?? 0), Number(r.last_end ?? 0));
+      return { experimentId: String(r.experiment_id), runs: Number(r.runs), running: Number(r.running ?? 0), lastActivity: last > 0 ? last : null };
+    });
+  }
+
   /** The parents of these runs. */
   async parentRuns(runIds: readonly string[]): Promise<{ parentRunId: string; runId: string }[]> {
     if (runIds.length === 0) return [];

@@ -32,6 +32,20 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
     const page = await t.searchExperiments({ filter: q.filter, orderBy: q.order_by, viewType: q.view_type, maxResults: q.max_results, pageToken: q.page_token });
     return { experiments: page.items.map(experimentJson), next_page_token: page.nextPageToken };
   });
+  app.get(
+    '/experiments/stats',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'Run counts and last activity of experiments',
+        querystring: Type.Object({ experiment_id: Type.Array(Type.String({ pattern: '^[0-9]{1,18}$' }), { minItems: 1, maxItems: 1000 }) }),
+        response: { 200: Type.Object({ stats: Type.Array(Type.Object({ experiment_id: Type.String(), runs: Type.Integer(), running: Type.Integer(), last_activity: Type.Union([Type.Integer(), Type.Null()]) })) }), ...err },
+      },
+    },
+    async (req) => ({
+      stats: (await t.lineage.experimentStats(req.query.experiment_id.map(Number))).map((x) => ({ experiment_id: x.experimentId, runs: x.runs, running: x.running, last_activity: x.lastActivity })),
+    }),
+  );
   app.get('/experiments/by-name/:name', { schema: { tags: ['experiments'], summary: 'Get an experiment by name', params: Type.Object({ name: Type.String() }), response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
     experiment: experimentJson(await t.getExperimentByName(req.params.name)),
   }));

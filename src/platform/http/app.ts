@@ -6,6 +6,7 @@ import { KilnError } from '../errors.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
 import { validatorController } from './validators.js';
+import { findWebRoot, serveWebUi } from './web.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -14,6 +15,8 @@ export interface HttpAppOptions {
   readonly version: string;
   /** Answers whether the server can serve (database reachable, artifact store ready). */
   readonly healthCheck: () => Promise<void>;
+  /** The built web UI to serve at / (default: web/dist when it was built; false: none). */
+  readonly webRoot?: string | false;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -40,7 +43,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });
+  const webRoot = opts.webRoot === false ? undefined : (opts.webRoot ?? findWebRoot());
+  const spa = webRoot ? await serveWebUi(app, webRoot) : undefined;
   app.setNotFoundHandler((req, reply) => {
+    if (spa?.(req, reply)) return;
     const mlflow = /^\/(ajax-)?api\/[23]\.0\//.test(req.url);
     const err = new KilnError('ENDPOINT_NOT_FOUND', `No endpoint ${req.method} ${req.url.split('?')[0]}`);
     void reply.status(404).send(errorBody(err, mlflow));

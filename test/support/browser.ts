@@ -1,0 +1,48 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
+/** UI tests need Debian's chromium; `.ci/run` installs it and sets KILN_TEST_UI=required so they cannot be skipped there. */
+export const UI_SKIP: string | false = existsSync(CHROMIUM)
+  ? false
+  : process.env.KILN_TEST_UI === 'required'
+    ? false
+    : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set KILN_CHROMIUM)`;
+
+export const SCREENSHOTS = join(process.cwd(), 'test-output', 'ui');
+
+export interface UiSession {
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Console errors and uncaught page errors seen so far. */
+  readonly errors: string[];
+  shot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A headless Chromium page at 1280×800 that records console errors; screenshots go to test-output/ui/. */
+export async function openUi(baseURL: string, opts: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {}): Promise<UiSession> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const context = await browser.newContext({ baseURL, viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 }, colorScheme: opts.colorScheme ?? 'light' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    browser,
+    context,
+    page,
+    errors,
+    async shot(name) {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+    },
+    async close() {
+      await browser.close();
+    },
+  };
+}
