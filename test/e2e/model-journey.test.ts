@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { kiln } from '../support/cli.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/backends.js';
@@ -8,18 +8,6 @@ import { call, startTestServer, type TestServer } from '../support/server.js';
 import { Kiln } from '../../src/sdk/index.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
-function kiln(args: string[], user = 'ana'): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, KILN_USER: user }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 /** Weather rows: temperature, humidity, city (categorical), rain; `drift` shifts temperatures and adds nulls and a city. */
 function weatherCsv(rows: number, seed: number, drift = false): string {
@@ -40,7 +28,7 @@ function weatherCsv(rows: number, seed: number, drift = false): string {
 describe('journey: version data, train, gate a promotion on validated data, trace it back', () => {
   let ts: TestServer;
   const dir = tempDir('kiln-journey-');
-  const cli = (args: string[], user = 'ana') => kiln([...args, '--tracking-uri', ts.url], user);
+  const cli = (args: string[], user = 'ana') => kiln([...args, '--tracking-uri', ts.url], { KILN_USER: user });
   const train = async (dataRef: string, accuracy: number) => {
     const k = new Kiln({ trackingUri: ts.url, user: 'ana' });
     return k.withRun({ experiment: 'rain', params: { lr: 0.01 } }, async (run) => {

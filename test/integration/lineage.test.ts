@@ -1,24 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { kiln } from '../support/cli.js';
 import { STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 import { buildOnnxModelPackage } from '../../src/registry/packaging/write-package.js';
 
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
-function kiln(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 /** Lineage: dataset inputs → runs (nested) → model versions, both ways; and reproduction recipes. */
 for (const backend of STORE_BACKENDS) {

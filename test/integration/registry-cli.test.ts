@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { kiln } from '../support/cli.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -10,23 +10,7 @@ import { Kiln } from '../../src/sdk/index.js';
 import { linearExpected, linearModel } from '../../src/registry/packaging/test-models.js';
 import { parseMLmodel } from '../../src/registry/packaging/mlmodel.js';
 
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
 
-function kiln(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 /** The registry from the TypeScript SDK and the kiln CLI: log an ONNX model, register, download, gate, promote. */
 describe('registry through the SDK and the CLI', () => {
