@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { edgePath, fitTransform, layoutLineage, lineageHref, nodeHref, nodeWidth, parseNodeId, truncateLabel, zoomAt, type LineageEdge, type LineageNode } from './lineage-layout.js';
+import { edgeLabel, edgePath, fitTransform, layoutLineage, lineageHref, nodeHref, nodeWidth, parseNodeId, truncateLabel, zoomAt, type LineageEdge, type LineageNode } from './lineage-layout.js';
 
 const nodes: LineageNode[] = [
   { id: 'datasets:/weather/2', kind: 'dataset_version', label: 'weather@v2', attributes: { name: 'weather', version: 2 } },
@@ -62,7 +62,9 @@ test('fit and zoom transforms', () => {
 });
 
 test('labels and widths', () => {
-  assert.equal(nodeWidth('x'), 120);
+  assert.equal(nodeWidth('x'), 160);
+  assert.equal(edgeLabel({ from: 'a', to: 'b', relation: 'used-by', attributes: { context: 'training' } }), 'used-by [training]');
+  assert.equal(edgeLabel({ from: 'a', to: 'b', relation: 'parent-of' }), 'parent-of');
   assert.equal(nodeWidth('x'.repeat(200)), 280);
   assert.equal(truncateLabel('short'), 'short');
   assert.ok(truncateLabel('y'.repeat(100)).endsWith('…'));

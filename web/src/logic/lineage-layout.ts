@@ -56,7 +56,7 @@ export interface LineageLayout {
 
 export const NODE_HEIGHT = 46;
 const CHAR_WIDTH = 7.2;
-const MIN_WIDTH = 120;
+const MIN_WIDTH = 160;
 const MAX_WIDTH = 280;
 
 /** Box width for a label (an estimate: monospace-ish glyph width, clamped). */
@@ -76,6 +76,12 @@ export const KIND_LABEL: Record<LineageKind, string> = {
   model_version: 'model version',
 };
 
+/** The text on an edge: its relation, with the dataset input's context when there is one. */
+export function edgeLabel(e: LineageEdge): string {
+  const ctx = e.attributes?.context;
+  return typeof ctx === 'string' && ctx ? `${e.relation} [${ctx}]` : e.relation;
+}
+
 /** Lays the graph out left to right with dagre; edges to nodes that are not in the graph are dropped. */
 export function layoutLineage(nodes: readonly LineageNode[], edges: readonly LineageEdge[]): LineageLayout {
   const g = new Graph({ multigraph: true });
@@ -84,7 +90,7 @@ export function layoutLineage(nodes: readonly LineageNode[], edges: readonly Lin
   for (const n of nodes) g.setNode(n.id, { width: nodeWidth(n.label), height: NODE_HEIGHT });
   const ids = new Set(nodes.map((n) => n.id));
   const kept = edges.filter((e) => ids.has(e.from) && ids.has(e.to) && e.from !== e.to);
-  kept.forEach((e, i) => g.setEdge(e.from, e.to, { width: e.relation.length * 6.5, height: 14, labelpos: 'c' }, `e${i}`));
+  kept.forEach((e, i) => g.setEdge(e.from, e.to, { width: edgeLabel(e).length * 6.5 + 8, height: 14, labelpos: 'c' }, `e${i}`));
   layout(g);
   const placed = nodes.map((n) => {
     const p = g.node(n.id) as { x: number; y: number; width: number; height: number };

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import {
+  edgeLabel,
   edgePath,
   fitTransform,
   KIND_LABEL,
@@ -187,8 +188,7 @@ export function LineageGraph({ nodes, edges, root, fill, height = 320, depth = 3
             <g key={i} className="lin-edge" data-relation={e.relation}>
               <path d={edgePath(e.points)} markerEnd="url(#lin-arrow)" />
               <text x={e.label.x} y={e.label.y + 4} textAnchor="middle">
-                {e.relation}
-                {typeof e.attributes?.context === 'string' && e.attributes.context ? ` [${e.attributes.context}]` : ''}
+                {edgeLabel(e)}
               </text>
             </g>
           ))}
@@ -199,7 +199,7 @@ export function LineageGraph({ nodes, edges, root, fill, height = 320, depth = 3
               transform={`translate(${n.x},${n.y})`}
               role="link"
               tabIndex={0}
-              aria-label={`${KIND_LABEL[n.kind]} ${n.label}`}
+              aria-label={`${KIND_LABEL[n.kind]} ${n.label}${n.id === root ? ' (root)' : ''}`}
               data-node-id={n.id}
               onClick={() => {
                 if (suppressClick.current) {
@@ -219,7 +219,6 @@ export function LineageGraph({ nodes, edges, root, fill, height = 320, depth = 3
               <rect className="bar" width={5} height={n.height} rx={2} />
               <text className="kind" x={14} y={17}>
                 {KIND_LABEL[n.kind]}
-                {n.id === root ? ' · root' : ''}
               </text>
               <text x={14} y={35}>
                 {truncateLabel(n.label)}
