@@ -1,0 +1,9 @@
+import { useMemo } from 'react';
+import { marked } from 'marked';
+import DOMPurify from 'dompurify';
+
+/** Markdown rendered with marked, then sanitised by DOMPurify (scripts, event handlers and javascript: URLs removed). */
+export function Markdown({ source, label }: { source: string; label?: string }) {
+  const html = useMemo(() => DOMPurify.sanitize(marked.parse(source, { async: false, gfm: true }), { USE_PROFILES: { html: true } }), [source]);
+  return <div className="markdown" aria-label={label} dangerouslySetInnerHTML={{ __html: html }} />;
+}

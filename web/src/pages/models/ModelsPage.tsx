@@ -1,0 +1,108 @@
+import { Link, useSearchParams } from 'react-router-dom';
+import { enc, get } from '../../lib/api';
+import { formatAgo, formatTime } from '../../lib/format';
+import type { RegisteredModel } from '../../lib/types';
+import { useApi } from '../../lib/useApi';
+import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
+import { versionHref } from './links';
+import './registry.css';
+
+const REGISTER = `import mlflow
+
+mlflow.set_tracking_uri("${window.location.origin}")
+with mlflow.start_run():
+    mlflow.onnx.log_model(onnx_model, "model", registered_model_name="my-model")`;
+
+/** Registered models with their aliases and latest version; search by name (kept in the URL). */
+export default function ModelsPage() {
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const list = useApi(
+    (signal) => {
+      const filter = q ? `name ILIKE '%${q.replace(/'/g, "''").replace(/[%_\\]/g, (c) => `\\${c}`)}%'` : undefined;
+      return get<{ models: RegisteredModel[] }>('/models', { filter, max_results: 500, order_by: ['last_updated_timestamp DESC'] }, signal);
+    },
+    [q],
+  );
+  return (
+    <div>
+      <div className="row" style={{ marginBottom: 12 }}>
+        <h1 className="grow" style={{ margin: 0 }}>
+          Models
+        </h1>
+        <input
+          type="search"
+          placeholder="Search by name"
+          aria-label="Search models"
+          defaultValue={q}
+          onChange={(ev) => {
+            const v = ev.target.value;
+            setParams(
+              (p) => {
+                if (v) p.set('q', v);
+                else p.delete('q');
+                return p;
+              },
+              { replace: true },
+            );
+          }}
+        />
+      </div>
+      {list.error ? (
+        <ErrorState error={list.error} retry={list.reload} />
+      ) : !list.data ? (
+        <Loading what="Loading models" />
+      ) : list.data.models.length === 0 ? (
+        q ? (
+          <Empty>No models match.</Empty>
+        ) : (
+          <div>
+            <Empty>No registered models yet. Register one when logging it:</Empty>
+            <Snippet code={REGISTER} label="Register snippet" />
+          </div>
+        )
+      ) : (
+        <table className="data-table" style={{ width: '100%' }}>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Aliases</th>
+              <th>Latest version</th>
+              <th>Description</th>
+              <th>Last updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.models.map((m) => {
+              const latest = m.latest_versions.reduce<number | null>((n, v) => (n === null || v.version > n ? v.version : n), null);
+              const aliases = Object.entries(m.aliases).sort(([a], [b]) => a.localeCompare(b));
+              return (
+                <tr key={m.name}>
+                  <td>
+                    <Link to={`/models/${enc(m.name)}`}>{m.name}</Link>
+                  </td>
+                  <td>
+                    {aliases.length === 0 ? (
+                      <span className="muted">—</span>
+                    ) : (
+                      aliases.map(([a, v]) => (
+                        <Link key={a} to={versionHref(m.name, v)} className="badge alias" style={{ marginRight: 4 }} title={`@${a} → version ${v}`}>
+                          @{a} → v{v}
+                        </Link>
+                      ))
+                    )}
+                  </td>
+                  <td>{latest === null ? <span className="muted">—</span> : <Link to={versionHref(m.name, latest)}>v{latest}</Link>}</td>
+                  <td className="muted" style={{ maxWidth: 380, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
+                    {(m.description ?? '').split('\n')[0]?.replace(/[#*_`]/g, '') || '—'}
+                  </td>
+                  <td title={formatTime(m.last_update_time)}>{formatAgo(m.last_update_time)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
