@@ -103,7 +103,7 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     const before = await draws(page, 'loss');
     await page.getByRole('button', { name: 'Relative time' }).click();
     await page.waitForURL(/x=relative/);
-    await page.getByLabel('Log scale').check();
+    await page.getByLabel('Log scale').click();
     await page.waitForURL(/log=1/);
     await page.getByLabel('Smoothing').fill('0.6');
     await page.waitForURL(/smooth=0\.6/);
@@ -177,7 +177,7 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     const diff = page.getByRole('table', { name: 'Diff table' });
     assert.equal(await diff.getByRole('row', { name: /optimizer/ }).getAttribute('data-differs'), 'true');
     assert.equal(await diff.getByRole('row', { name: /layers/ }).getAttribute('data-differs'), 'false');
-    await page.getByLabel('Only differences').check();
+    await page.getByLabel('Only differences').click();
     await page.waitForURL(/diff=1/);
     assert.equal(await diff.getByRole('row', { name: /layers/ }).count(), 0);
     const pc = page.getByRole('img', { name: /Parallel coordinates/ });
