@@ -5,6 +5,8 @@ import { Empty, Loading } from './components/States';
 import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
 
 // Heavy views load on demand so the first page stays small (React.lazy per page).
+const RunPage = lazy(() => import('./pages/run/RunPage'));
+const ComparePage = lazy(() => import('./pages/compare/ComparePage'));
 const ModelsPage = lazy(() => import('./pages/models/ModelsPage'));
 const ModelPage = lazy(() => import('./pages/models/ModelPage'));
 const ModelVersionPage = lazy(() => import('./pages/models/ModelVersionPage'));
@@ -28,6 +30,8 @@ const router = createBrowserRouter([
       { path: '/datasets/:name', element: s(<DatasetPage />) },
       { path: '/datasets/:name/versions/:version', element: s(<DatasetVersionPage />) },
       { path: '/lineage', element: s(<LineagePage />) },
+      { path: '/runs/:runId', element: s(<RunPage />) },
+      { path: '/compare', element: s(<ComparePage />) },
       { path: '*', element: <Empty>Nothing here. Go to <a href="/experiments">experiments</a>.</Empty> },
     ],
   },
