@@ -150,7 +150,8 @@ describe('web UI: runs table', { skip: UI_SKIP }, () => {
     const { page } = ui;
     await page.goto(`/experiments/${exp}`);
     await page.locator('.run-row .attr-name').first().waitFor();
-    await page.locator('.run-row input[type=checkbox]').first().check();
+    await page.locator('.run-row input[type=checkbox]').first().click();
+    await page.locator('.run-row.selected').first().waitFor();
     const grid = page.getByRole('grid', { name: 'Runs' });
     await grid.focus();
     await page.keyboard.press('Home');
