@@ -27,7 +27,7 @@ interface AttrColumn {
 const ATTRS: AttrColumn[] = [
   { id: 'name', label: 'Run', width: 220, sort: 'run_name', cell: (r) => <Link to={`/runs/${enc(r.run_id)}`} tabIndex={-1}>{r.run_name || r.run_id.slice(0, 8)}</Link> },
   { id: 'status', label: 'Status', width: 104, sort: 'status', cell: (r) => <span className={`badge status-${r.status}`}>{r.status}</span> },
-  { id: 'start', label: 'Started', width: 156, sort: 'start_time', cell: (r) => formatTime(r.start_time) },
+  { id: 'start', label: 'Started', width: 176, sort: 'start_time', cell: (r) => formatTime(r.start_time) },
   { id: 'duration', label: 'Duration', width: 84, cell: (r) => formatDuration(r.start_time, r.end_time) },
   { id: 'user', label: 'User', width: 100, sort: 'user_id', cell: (r) => r.user_id },
 ];
