@@ -46,6 +46,11 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
       stats: (await t.lineage.experimentStats(req.query.experiment_id.map(Number))).map((x) => ({ experiment_id: x.experimentId, runs: x.runs, running: x.running, last_activity: x.lastActivity })),
     }),
   );
+  app.get(
+    '/experiments/:experiment_id/keys',
+    { schema: { tags: ['experiments'], summary: "Metric, param and tag keys of an experiment's active runs", params: S.ExperimentIdParams, response: { 200: S.ExperimentKeys, ...err } } },
+    async (req) => t.experimentKeys(req.params.experiment_id),
+  );
   app.get('/experiments/by-name/:name', { schema: { tags: ['experiments'], summary: 'Get an experiment by name', params: Type.Object({ name: Type.String() }), response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
     experiment: experimentJson(await t.getExperimentByName(req.params.name)),
   }));
@@ -81,8 +86,12 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   });
   app.post('/runs/search', { schema: { tags: ['runs'], summary: 'Search runs with the filter grammar', body: S.SearchRunsBody, response: { 200: Type.Object({ runs: Type.Array(S.Run), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
     const b = req.body;
-    const page = await t.searchRuns({ experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by, viewType: b.view_type, maxResults: b.max_results, pageToken: b.page_token });
+    const page = await t.searchRuns({ experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by, viewType: b.view_type, maxResults: b.max_results, pageToken: b.page_token, offset: b.offset });
     return { runs: page.items.map(runJson), next_page_token: page.nextPageToken };
+  });
+  app.post('/runs/count', { schema: { tags: ['runs'], summary: 'Count runs matching a filter, optionally per value of a param or tag', body: S.CountRunsBody, response: { 200: S.RunCounts, ...err } } }, async (req) => {
+    const b = req.body;
+    return t.countRuns({ experimentIds: b.experiment_ids, filter: b.filter, viewType: b.view_type, groupBy: b.group_by, maxGroups: b.max_groups });
   });
   app.get('/runs/:run_id', { schema: { tags: ['runs'], summary: 'Get a run', params: S.RunIdParams, response: { 200: Type.Object({ run: S.Run }), ...err } } }, async (req) => ({ run: runJson(await t.getRun(req.params.run_id)) }));
   app.patch('/runs/:run_id', { schema: { tags: ['runs'], summary: 'Update status, end time or name', params: S.RunIdParams, body: S.UpdateRunBody, response: { 200: Type.Object({ run: S.Run }), ...err } } }, async (req) => {

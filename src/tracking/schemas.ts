@@ -99,9 +99,31 @@ export const SearchRunsBody = Type.Object(
     view_type: Type.Optional(ViewType),
     max_results: Type.Optional(Type.Integer({ minimum: 1 })),
     page_token: Type.Optional(Type.String()),
+    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Skip this many runs (random access for tables); instead of page_token' })),
   },
   { additionalProperties: false },
 );
+export const CountRunsBody = Type.Object(
+  {
+    experiment_ids: Type.Array(Type.String(), { minItems: 1 }),
+    filter: Type.Optional(Type.String()),
+    view_type: Type.Optional(ViewType),
+    group_by: Type.Optional(Type.String({ description: 'A param or tag (params.<key>, tags.<key>): also count runs per value' })),
+    max_groups: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export const RunCounts = Type.Object({
+  count: Type.Integer(),
+  groups: Type.Optional(
+    Type.Object({
+      entity: Type.Union([Type.Literal('param'), Type.Literal('tag')]),
+      key: Type.String(),
+      values: Type.Array(Type.Object({ value: Type.Union([Type.String(), Type.Null()]), count: Type.Integer() })),
+    }),
+  ),
+});
+export const ExperimentKeys = Type.Object({ metrics: Type.Array(Type.String()), params: Type.Array(Type.String()), tags: Type.Array(Type.String()) });
 export const MetricPoint = Type.Object(
   { key: Type.String(), value: Double, timestamp: Type.Optional(Type.Integer({ minimum: 0 })), step: Type.Optional(Type.Integer()) },
   { additionalProperties: false },

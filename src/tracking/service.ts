@@ -7,7 +7,8 @@ import { ExperimentStore } from './experiment-store.js';
 import { MetricHistoryReader } from './metric-history.js';
 import { randomRunName } from './run-names.js';
 import { RUN_NAME_TAG, RunStore, toRunInfo, type DatasetSummary, type RunRow } from './run-store.js';
-import { searchExperimentRows, searchRunRows } from './search/index.js';
+import { countRunRows, searchExperimentRows, searchRunRows, type RunCounts } from './search/index.js';
+import { RunKeysStore, type ExperimentKeys } from './keys-store.js';
 import type {
   CreateExperimentInput,
   CreateRunInput,
@@ -56,6 +57,7 @@ export class TrackingService implements TrackingApi {
   private readonly history: MetricHistoryReader;
   /** Batched reads for the lineage graph (runs, their dataset inputs, parent and child runs). */
   readonly lineage: TrackingLineageStore;
+  private readonly keys: RunKeysStore;
   private readonly now: () => number;
   private readonly defaultArtifactRoot: string;
 
@@ -66,6 +68,7 @@ export class TrackingService implements TrackingApi {
     this.experiments = new ExperimentStore(store.db, store.adapter);
     this.runs = new RunStore(store.db, store.adapter);
     this.lineage = new TrackingLineageStore(store.db);
+    this.keys = new RunKeysStore(store.db);
     this.history = new MetricHistoryReader(store);
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
@@ -273,7 +276,8 @@ export class TrackingService implements TrackingApi {
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
     const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.searchMaxResults);
-    const offset = offsetFromPageToken(input.pageToken);
+    const offset = input.offset ?? offsetFromPageToken(input.pageToken);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw invalid('offset must be a non-negative integer');
     const ids = parseExperimentIds(input.experimentIds);
     const rows = await searchRunRows(this.store.db, {
       experimentIds: ids,
@@ -284,6 +288,23 @@ export class TrackingService implements TrackingApi {
       limit: limit + 1,
     });
     return offsetPage(rows, limit, offset, (r) => this.runs.loadRuns(r));
+  }
+
+  /** The distinct metric, param and tag keys of an experiment's active runs (for column pickers and filter suggestions). */
+  async experimentKeys(experimentId: string): Promise<ExperimentKeys> {
+    const exp = await this.getExperiment(experimentId);
+    return this.keys.experimentKeys(Number(exp.experimentId));
+  }
+
+  /** How many runs match a filter, and with groupBy how many per value of a param or tag. */
+  async countRuns(input: { experimentIds: readonly string[]; filter?: string; viewType?: string; groupBy?: string; maxGroups?: number }): Promise<RunCounts> {
+    return countRunRows(this.store.db, {
+      experimentIds: parseExperimentIds(input.experimentIds),
+      filter: input.filter,
+      viewType: validateViewType(input.viewType),
+      groupBy: input.groupBy,
+      maxGroups: validateMaxResults(input.maxGroups, 1000, 10_000),
+    });
   }
 
   async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {

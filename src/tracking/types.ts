@@ -118,6 +118,8 @@ export interface SearchRunsInput {
   readonly viewType?: ViewType;
   readonly maxResults?: number;
   readonly pageToken?: string;
+  /** Native API only: skip this many runs (random access for tables), instead of a page token. */
+  readonly offset?: number;
 }
 
 export interface MetricHistoryInput {

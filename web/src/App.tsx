@@ -14,6 +14,7 @@ const DatasetsPage = lazy(() => import('./pages/datasets/DatasetsPage'));
 const DatasetPage = lazy(() => import('./pages/datasets/DatasetPage'));
 const DatasetVersionPage = lazy(() => import('./pages/datasets/DatasetVersionPage'));
 const LineagePage = lazy(() => import('./pages/lineage/LineagePage'));
+const RunsPage = lazy(() => import('./pages/runs/RunsPage'));
 
 export const s = (el: ReactElement) => <Suspense fallback={<Loading />}>{el}</Suspense>;
 
@@ -32,6 +33,7 @@ const router = createBrowserRouter([
       { path: '/lineage', element: s(<LineagePage />) },
       { path: '/runs/:runId', element: s(<RunPage />) },
       { path: '/compare', element: s(<ComparePage />) },
+      { path: '/experiments/:experimentId', element: s(<RunsPage />) },
       { path: '*', element: <Empty>Nothing here. Go to <a href="/experiments">experiments</a>.</Empty> },
     ],
   },

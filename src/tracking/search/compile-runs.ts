@@ -3,6 +3,7 @@ import type { Database, RunsTable } from '../../platform/db/schema.js';
 import type { Comparison, FilterNode, OrderTerm } from './ast.js';
 import { compileFilter, type AttributeSql, type FieldSql, type MemberStyle } from './compile.js';
 import { parseRunFilter, parseRunOrderBy } from './parser.js';
+import { invalid } from '../../platform/errors.js';
 
 export interface RunSearchOptions {
   readonly experimentIds: readonly number[];
@@ -78,7 +79,7 @@ interface Plan {
 
 const FILTER_FIRST: Plan = { style: 'in' };
 
-function scoped(q: RunSearchQuery, opts: RunSearchOptions): RunSearchQuery {
+function scoped(q: RunSearchQuery, opts: Pick<RunSearchOptions, 'experimentIds' | 'viewType'>): RunSearchQuery {
   q = opts.experimentIds.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('runs.experiment_id', 'in', [...opts.experimentIds]);
   if (opts.viewType === 'ACTIVE_ONLY') q = q.where('runs.lifecycle_stage', '=', 'active');
   if (opts.viewType === 'DELETED_ONLY') q = q.where('runs.lifecycle_stage', '=', 'deleted');
@@ -226,4 +227,49 @@ export async function searchRunRows(db: Kysely<Database>, opts: RunSearchOptions
   const fast = await orderFirst(db, opts, filter, order);
   if (fast) return fast;
   return runQuery(db, opts, filter, order, FILTER_FIRST).execute();
+}
+
+export interface RunCountOptions {
+  readonly experimentIds: readonly number[];
+  readonly filter?: string;
+  readonly viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+  /** A param or tag (`params.lr`, ``tags.`team name` ``): count per value of it as well. */
+  readonly groupBy?: string;
+  /** At most this many groups, the largest first. */
+  readonly maxGroups: number;
+}
+
+export interface RunCounts {
+  readonly count: number;
+  /** Per value of the group key, the largest first; `null` counts the runs without the key. */
+  readonly groups?: { entity: 'param' | 'tag'; key: string; values: { value: string | null; count: number }[] };
+}
+
+/** How many runs match a filter and, with groupBy, how many per value of a param or tag (one grouped query). */
+export async function countRunRows(db: Kysely<Database>, opts: RunCountOptions): Promise<RunCounts> {
+  const filter = parseRunFilter(opts.filter);
+  let group: OrderTerm | undefined;
+  if (opts.groupBy !== undefined && opts.groupBy !== '') {
+    group = parseRunOrderBy([opts.groupBy])[0];
+    if (!group || (group.entity !== 'param' && group.entity !== 'tag')) throw invalid(`group_by must name a param or a tag (params.<key> or tags.<key>), got '${opts.groupBy}'`);
+  }
+  let q = scoped(db.selectFrom('runs').selectAll('runs'), opts);
+  if (filter) q = q.where(compileFilter(filter, runFields, 'in'));
+  if (!group) {
+    const row = await q.clearSelect().select(sql<number>`COUNT(*)`.as('n')).executeTakeFirst();
+    return { count: Number(row?.n ?? 0) };
+  }
+  q = joinValue(q, db, group.entity as ValueEntity, 'g', group.key, false);
+  const rows = await q
+    .clearSelect()
+    .select([sql<string | null>`g.value`.as('value'), sql<number>`COUNT(*)`.as('n')])
+    .groupBy(sql`g.value`)
+    .orderBy(sql`COUNT(*)`, 'desc')
+    .orderBy(sql`g.value`, 'asc')
+    .execute();
+  const values = rows.map((r) => ({ value: r.value ?? null, count: Number(r.n) }));
+  return {
+    count: values.reduce((n, v) => n + v.count, 0),
+    groups: { entity: group.entity as 'param' | 'tag', key: group.key, values: values.slice(0, opts.maxGroups) },
+  };
 }

@@ -13,6 +13,6 @@ export {
   parseRunOrderBy,
 } from './parser.js';
 export { EXPERIMENT_GRAMMAR, RUN_GRAMMAR, type FieldRule, type Grammar } from './grammars.js';
-export { buildRunSearchQuery, searchRunRows, type DeferredRunQuery, type RunRow, type RunSearchOptions, type RunSearchQuery } from './compile-runs.js';
+export { buildRunSearchQuery, countRunRows, searchRunRows, type RunCountOptions, type RunCounts, type DeferredRunQuery, type RunRow, type RunSearchOptions, type RunSearchQuery } from './compile-runs.js';
 export { buildExperimentSearchQuery, searchExperimentRows, type ExperimentRow, type ExperimentSearchOptions, type ExperimentSearchQuery } from './compile-experiments.js';
 export { LOGGED_MODEL_GRAMMAR, compileLoggedModelFilter, compileLoggedModelOrder } from './compile-logged-models.js';
