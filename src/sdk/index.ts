@@ -70,9 +70,9 @@ export class Kiln {
     if (opts.parentRunId) tags.push({ key: 'mlflow.parentRunId', value: opts.parentRunId });
     if (!tags.some((t) => t.key === 'mlflow.source.type')) tags.push({ key: 'mlflow.source.type', value: 'LOCAL' });
     for (const [key, value] of Object.entries(sourceTags())) if (!tags.some((t) => t.key === key)) tags.push({ key, value });
-    const user = process.env.USER ?? process.env.USERNAME;
+    const user = this.opts.user ?? process.env.KILN_USER ?? process.env.USER ?? process.env.USERNAME;
     if (user && !tags.some((t) => t.key === 'mlflow.user')) tags.push({ key: 'mlflow.user', value: user });
-    const run = await this.client.createRun({ experimentId: await this.experimentId(opts.experiment), runName: opts.runName, tags });
+    const run = await this.client.createRun({ experimentId: await this.experimentId(opts.experiment), runName: opts.runName, userId: user, tags });
     const active = new ActiveRun(this.client, run, this.opts.buffer, (r) => this.active.delete(r));
     this.track(active);
     if (opts.params) await active.logParams(opts.params);
