@@ -89,6 +89,21 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
     const page = await t.searchRuns({ experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by, viewType: b.view_type, maxResults: b.max_results, pageToken: b.page_token, offset: b.offset });
     return { runs: page.items.map(runJson), next_page_token: page.nextPageToken };
   });
+  app.post(
+    '/runs/search/check',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Check a filter and order_by without searching: {valid} or {valid: false, message, details: {position, expected}}',
+        body: Type.Object({ filter: Type.Optional(Type.String()), order_by: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ valid: Type.Boolean(), message: Type.Optional(Type.String()), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }),
+          ...err,
+        },
+      },
+    },
+    async (req) => t.checkRunSearch(req.body.filter, req.body.order_by),
+  );
   app.post('/runs/count', { schema: { tags: ['runs'], summary: 'Count runs matching a filter, optionally per value of a param or tag', body: S.CountRunsBody, response: { 200: S.RunCounts, ...err } } }, async (req) => {
     const b = req.body;
     return t.countRuns({ experimentIds: b.experiment_ids, filter: b.filter, viewType: b.view_type, groupBy: b.group_by, maxGroups: b.max_groups });

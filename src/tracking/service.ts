@@ -1,13 +1,13 @@
 import { TrackingLineageStore } from './lineage-store.js';
 import type { MetadataStore } from '../platform/db/types.js';
-import { invalid, notFound } from '../platform/errors.js';
+import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
 import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
 import { ExperimentStore } from './experiment-store.js';
 import { MetricHistoryReader } from './metric-history.js';
 import { randomRunName } from './run-names.js';
 import { RUN_NAME_TAG, RunStore, toRunInfo, type DatasetSummary, type RunRow } from './run-store.js';
-import { countRunRows, searchExperimentRows, searchRunRows, type RunCounts } from './search/index.js';
+import { countRunRows, parseRunFilter, parseRunOrderBy, searchExperimentRows, searchRunRows, type RunCounts } from './search/index.js';
 import { RunKeysStore, type ExperimentKeys } from './keys-store.js';
 import type {
   CreateExperimentInput,
@@ -192,6 +192,21 @@ export class TrackingService implements TrackingApi {
   async getRun(runId: string): Promise<Run> {
     const row = await this.runs.requireRow(validateRunId(runId));
     return (await this.runs.loadRuns([row]))[0]!;
+  }
+
+  /**
+   * Checks a run filter and order_by without running a search: what a search would refuse, as data (the UI checks
+   * what a user types without provoking error responses).
+   */
+  checkRunSearch(filter: string | undefined, orderBy: readonly string[] | undefined): { valid: true } | { valid: false; message: string; details: Record<string, unknown> } {
+    try {
+      parseRunFilter(filter);
+      parseRunOrderBy(orderBy);
+      return { valid: true };
+    } catch (e) {
+      if (e instanceof KilnError && e.code === 'INVALID_PARAMETER_VALUE') return { valid: false, message: e.message, details: { ...(e.details ?? {}) } };
+      throw e;
+    }
   }
 
   async getRunInfo(runId: string): Promise<RunInfo> {

@@ -63,5 +63,18 @@ for (const backend of STORE_BACKENDS) {
       assert.ok(page.body.next_page_token);
       assert.equal((await v1('POST', '/runs/search', { experiment_ids: [exp], offset: -1 })).status, 400);
     });
+
+    it('checks a filter without searching', async () => {
+      let r = await v1('POST', '/runs/search/check', { filter: "metrics.loss > 0.5 AND params.lr = '0.1'", order_by: ['metrics.loss DESC'] });
+      assert.deepEqual(r.body, { valid: true });
+      r = await v1('POST', '/runs/search/check', { filter: 'metrics.loss > AND' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.valid, false);
+      assert.match(r.body.message, /position/);
+      assert.equal(typeof r.body.details.position, 'number');
+      r = await v1('POST', '/runs/search/check', { order_by: ['colour DESC'] });
+      assert.equal(r.body.valid, false);
+      assert.equal((await v1('POST', '/runs/search/check', { filter: 7 })).status, 400);
+    });
   });
 }

@@ -69,6 +69,11 @@ export class RunsData {
   private async init() {
     const base = { experiment_ids: [this.experimentId], filter: this.filter || undefined };
     try {
+      if (this.filter) {
+        // Checked first, so a mistake comes back as data: no failed request in the browser's console.
+        const check = await post<{ valid: boolean; message?: string; details?: Record<string, unknown> }>('/runs/search/check', { filter: this.filter });
+        if (!check.valid) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', check.message ?? 'Invalid filter', check.details);
+      }
       if (this.group) {
         const c = await post<Counts>('/runs/count', { ...base, group_by: columnField(this.group) });
         this.segments = (c.groups?.values ?? []).map((g) => ({ id: g.value === null ? 'null' : `v:${g.value}`, value: g.value, count: g.count, filter: groupFilter(this.filter, this.group!, g.value) }));
