@@ -179,7 +179,7 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     assert.equal(await diff.getByRole('row', { name: /layers/ }).getAttribute('data-differs'), 'false');
     await page.getByLabel('Only differences').click();
     await page.waitForURL(/diff=1/);
-    assert.equal(await diff.getByRole('row', { name: /layers/ }).count(), 0);
+    await diff.getByRole('row', { name: /layers/ }).waitFor({ state: 'detached' });
     const pc = page.getByRole('img', { name: /Parallel coordinates/ });
     assert.equal(await pc.locator('g[data-run] path').count() >= 2, true);
     await page.getByLabel('Scatter X').selectOption('param:lr');

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useMemo, useReducer, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { enc, get } from '../../lib/api';
@@ -33,6 +33,31 @@ const ATTRS: AttrColumn[] = [
 ];
 const VALUE_WIDTH = 120;
 const SHORT = { metrics: 'm', params: 'p', tags: 't' } as const;
+
+/** The cells of one loaded run; memoized: while scrolling only rows that come into view render. */
+const RunCells = memo(function RunCells({ run, checked, columns, onToggle }: { run: Run; checked: boolean; columns: readonly ColumnId[]; onToggle: (id: string) => void }) {
+  return (
+    <>
+      <div role="gridcell" className="check">
+        <input type="checkbox" tabIndex={-1} aria-label={`Select ${run.run_name}`} checked={checked} onChange={() => onToggle(run.run_id)} />
+      </div>
+      {ATTRS.map((a) => (
+        <div role="gridcell" key={a.id} className={`cell attr-${a.id}`}>
+          {a.cell(run)}
+        </div>
+      ))}
+      {columns.map((c) => {
+        const v = cellValue(run, c);
+        return (
+          <div role="gridcell" key={columnIdString(c)} className={c.entity === 'metrics' ? 'cell num mono' : 'cell mono'} title={v}>
+            {v}
+          </div>
+        );
+      })}
+      <div />
+    </>
+  );
+});
 
 function cellValue(r: Run, c: ColumnId): string {
   if (c.entity === 'metrics') return formatValue(r.metrics[c.key]?.value);
@@ -74,7 +99,7 @@ export default function RunsPage() {
   }, [data]);
 
   const scroller = useRef<HTMLDivElement>(null);
-  const virt = useVirtualizer({ count: data.total, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const virt = useVirtualizer({ count: data.total, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 4 });
   const items = virt.getVirtualItems();
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? 0;
@@ -99,6 +124,10 @@ export default function RunsPage() {
   const [focus, setFocus] = useState(0);
   const selected = useMemo(() => new Set(view.selected), [view.selected]);
   const toggleSelected = (id: string) => setView({ selected: selected.has(id) ? view.selected.filter((x) => x !== id) : [...view.selected, id] });
+  // A stable callback, so rows whose run and selection did not change are not rendered again while scrolling.
+  const toggleRef = useRef(toggleSelected);
+  toggleRef.current = toggleSelected;
+  const onToggle = useCallback((id: string) => toggleRef.current(id), []);
 
   const template = `36px ${ATTRS.map((a) => `${a.width}px`).join(' ')} ${columns.map(() => `${VALUE_WIDTH}px`).join(' ')} minmax(0, 1fr)`;
   const width = 36 + ATTRS.reduce((n, a) => n + a.width, 0) + columns.length * VALUE_WIDTH;
@@ -181,27 +210,7 @@ export default function RunsPage() {
           <span className="skeleton" /> <span className="muted">row {index + 1}</span>
         </div>
       );
-    return (
-      <>
-        <div role="gridcell" className="check">
-          <input type="checkbox" tabIndex={-1} aria-label={`Select ${run.run_name}`} checked={selected.has(run.run_id)} onChange={() => toggleSelected(run.run_id)} />
-        </div>
-        {ATTRS.map((a) => (
-          <div role="gridcell" key={a.id} className={`cell attr-${a.id}`}>
-            {a.cell(run)}
-          </div>
-        ))}
-        {columns.map((c) => {
-          const v = cellValue(run, c);
-          return (
-            <div role="gridcell" key={columnIdString(c)} className={c.entity === 'metrics' ? 'cell num mono' : 'cell mono'} title={v}>
-              {v}
-            </div>
-          );
-        })}
-        <div />
-      </>
-    );
+    return <RunCells run={run} checked={selected.has(run.run_id)} columns={columns} onToggle={onToggle} />;
   };
 
   return (
