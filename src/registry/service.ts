@@ -4,14 +4,15 @@ import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
 import type { Page } from '../tracking/types.js';
-import { validateMaxResults, validateRunId } from '../tracking/validation.js';
-import { storePrefixOf } from '../tracking/artifacts.js';
+import { validateMaxResults } from '../tracking/validation.js';
 import { RegistryStore, type ModelRow, type NewEvent, type VersionRow } from './store.js';
+import { RegistryEvents, type RegistryNotice } from './events.js';
+import { resolveVersionSource } from './sources.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
-import type { Transaction } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
-import { type Actor, type CreateModelInput, type ModelEventKind, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
+import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
 import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
+
+export type { RegistryNotice } from './events.js';
 
 /** What inspecting a version's files concluded (see registry/inspection.ts). */
 export interface InspectionOutcome {
@@ -34,21 +35,6 @@ class AliasMoved extends Error {
   }
 }
 
-/** A committed registry event, as listeners (webhooks) receive it. */
-export interface RegistryNotice {
-  /** The history entry's id: unique and increasing. */
-  readonly id: number;
-  readonly kind: ModelEventKind;
-  /** The registered model's name (null when the model is gone). */
-  readonly model: string | null;
-  readonly version: string | null;
-  readonly alias: string | null;
-  readonly actor: string;
-  readonly time: number;
-  readonly reason: string | null;
-  readonly details: Readonly<Record<string, unknown>> | null;
-}
-
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
  * stages, aliases and the history of every change. A new version is PENDING_REGISTRATION until its files have
@@ -57,7 +43,7 @@ export interface RegistryNotice {
 export class RegistryService {
   readonly store: RegistryStore;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly listeners = new Set<(e: RegistryNotice) => void>();
+  private readonly events: RegistryEvents;
 
   constructor(
     meta: MetadataStore,
@@ -68,48 +54,13 @@ export class RegistryService {
     private readonly onError: (e: unknown, what: string) => void = () => {},
   ) {
     this.store = new RegistryStore(meta.db, meta.adapter);
+    this.events = new RegistryEvents(this.store, onError);
   }
 
   // ------------------------------------------------------------------ events
   /** Subscribes to registry events once they are committed (webhooks listen here). Returns an unsubscribe function. */
   onEvent(listener: (e: RegistryNotice) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** A transaction whose recorded events are published after it commits. */
-  private async tx<T>(fn: (trx: Transaction<Database>, record: (e: NewEvent) => Promise<void>) => Promise<T>): Promise<T> {
-    const pending: { id: number; e: NewEvent }[] = [];
-    const result = await this.store.transaction((trx) => fn(trx, async (e) => void pending.push({ id: await this.store.addEvent(trx, e), e })));
-    for (const p of pending) await this.publish(p.id, p.e);
-    return result;
-  }
-
-  private async recordNow(e: NewEvent): Promise<void> {
-    await this.publish(await this.store.addEvent(this.store.db, e), e);
-  }
-
-  private async publish(id: number, e: NewEvent): Promise<void> {
-    if (this.listeners.size === 0) return;
-    const row = await this.store.db.selectFrom('registered_models').select('name').where('model_pk', '=', e.modelPk).executeTakeFirst();
-    const notice: RegistryNotice = {
-      id,
-      kind: e.kind,
-      model: row?.name ?? null,
-      version: e.version === undefined || e.version === null ? null : String(e.version),
-      alias: e.alias ?? null,
-      actor: e.actor,
-      time: e.time,
-      reason: e.reason ?? null,
-      details: e.details ?? null,
-    };
-    for (const l of this.listeners) {
-      try {
-        l(notice);
-      } catch (err) {
-        this.onError(err, `an event listener failed on ${e.kind}`);
-      }
-    }
+    return this.events.subscribe(listener);
   }
 
   // ------------------------------------------------------------------ registered models
@@ -119,7 +70,7 @@ export class RegistryService {
     const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
     const now = this.now();
     try {
-      await this.tx(async (trx, record) => {
+      await this.events.tx(async (trx, record) => {
         const pk = await this.store.insertModel(trx, { name, description: description ?? null, user_id: actor.user, creation_time: now, last_update_time: now }, tags);
         await record({ modelPk: pk, kind: 'model_created', actor: actor.user, time: now });
       });
@@ -140,7 +91,7 @@ export class RegistryService {
     if (to === row.name) return this.getModel(to);
     const now = this.now();
     try {
-      await this.tx(async (trx, record) => {
+      await this.events.tx(async (trx, record) => {
         await this.store.updateModel(trx, Number(row.model_pk), { name: to, last_update_time: now });
         await record({ modelPk: Number(row.model_pk), kind: 'model_renamed', actor: actor.user, time: now, details: { from: row.name, to } });
       });
@@ -201,10 +152,10 @@ export class RegistryService {
     if (input.source.length > REGISTRY_LIMITS.maxSourceLength) throw invalid(`The source is longer than ${REGISTRY_LIMITS.maxSourceLength} characters.`);
     const description = validateDescription(input.description);
     const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
-    const resolved = await this.resolveSource(input.source, input.runId, input.modelId);
+    const resolved = await resolveVersionSource({ tracking: this.tracking, loggedModels: this.loggedModels, resolveModelUri: (uri) => this.resolveModelUri(uri) }, input.source, input.runId, input.modelId);
     if (input.runLink !== undefined && typeof input.runLink !== 'string') throw invalid(`Invalid value for parameter 'run_link': expected a string.`);
     const now = this.now();
-    const version = await this.tx(async (trx, record) => {
+    const version = await this.events.tx(async (trx, record) => {
       const pk = Number(model.model_pk);
       const v = await this.store.takeVersionNumber(trx, pk);
       await this.store.insertVersion(
@@ -251,7 +202,7 @@ export class RegistryService {
   async deleteVersion(name: string, version: string | number, actor: Actor = SYSTEM): Promise<void> {
     const row = await this.requireVersion(name, version);
     await this.store.deleteVersion(Number(row.model_pk), Number(row.version));
-    await this.recordNow({ modelPk: Number(row.model_pk), version: Number(row.version), kind: 'version_deleted', actor: actor.user, time: this.now() });
+    await this.events.recordNow({ modelPk: Number(row.model_pk), version: Number(row.version), kind: 'version_deleted', actor: actor.user, time: this.now() });
   }
 
   async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
@@ -288,7 +239,7 @@ export class RegistryService {
     const to = parseStage(stage);
     const now = this.now();
     const pk = Number(row.model_pk);
-    await this.tx(async (trx, record) => {
+    await this.events.tx(async (trx, record) => {
       if (archiveExisting && (to === 'Staging' || to === 'Production')) {
         await trx
           .updateTable('model_versions')
@@ -329,7 +280,7 @@ export class RegistryService {
   ): Promise<{ ok: boolean; current: number | null }> {
     const now = this.now();
     try {
-      await this.tx(async (trx, record) => {
+      await this.events.tx(async (trx, record) => {
         await this.store.updateModel(trx, modelPk, { last_update_time: now }); // takes the row lock first
         const previous = await this.store.aliasVersion(modelPk, alias, trx);
         if (expected !== undefined && (previous ?? null) !== expected) throw new AliasMoved(previous ?? null);
@@ -350,7 +301,7 @@ export class RegistryService {
     const pk = Number(model.model_pk);
     await this.refuseGuarded(pk, model.name, a);
     const now = this.now();
-    const deleted = await this.tx(async (trx, record) => {
+    const deleted = await this.events.tx(async (trx, record) => {
       const previous = await this.store.aliasVersion(pk, a, trx);
       if (previous === undefined) return false;
       await this.store.deleteAlias(trx, pk, a);
@@ -410,7 +361,7 @@ export class RegistryService {
 
   async recordEvent(name: string, e: Omit<NewEvent, 'modelPk' | 'time'>): Promise<void> {
     const row = await this.requireModel(name);
-    await this.recordNow({ ...e, modelPk: Number(row.model_pk), time: this.now() });
+    await this.events.recordNow({ ...e, modelPk: Number(row.model_pk), time: this.now() });
   }
 
   // ------------------------------------------------------------------ inspection
@@ -443,7 +394,7 @@ export class RegistryService {
     }
     const now = this.now();
     await this.store.setStatus(modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now);
-    await this.recordNow({
+    await this.events.recordNow({
       modelPk,
       version,
       kind: outcome.status === 'READY' ? 'version_ready' : 'version_failed',
@@ -464,30 +415,6 @@ export class RegistryService {
         `Alias '${alias}' of '${name}' is guarded by a promotion policy: move it with \`kiln models promote ${name} <version> --alias ${alias}\` (POST /api/v1/models/{name}/versions/{version}/promote), which checks the policy's gates.`,
       );
     }
-  }
-
-  private async resolveSource(source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storageLocation: string; runId?: string; loggedModelId?: string }> {
-    if (runId !== undefined && runId !== null && runId !== '') validateRunId(runId);
-    const run = runId ? await this.tracking.getRunInfo(runId) : undefined;
-    if (source.startsWith('runs:/')) {
-      const m = /^runs:\/+([^/]+)(?:\/(.*))?$/.exec(source);
-      if (!m) throw invalid(`Invalid source '${source}': expected runs:/<run_id>/<path>.`);
-      const sourceRun = await this.tracking.getRunInfo(m[1]!);
-      if (run && run.runId !== sourceRun.runId) throw invalid(`The source names run ${sourceRun.runId} but run_id is ${run.runId}.`);
-      const path = (m[2] ?? '').replace(/\/+$/, '');
-      return { storageLocation: path ? `${sourceRun.artifactUri}/${path}` : sourceRun.artifactUri, runId: sourceRun.runId };
-    }
-    const lm = /^models:\/+(m-[0-9a-f]{32})\/?$/.exec(source) ?? (modelId ? [source, modelId] : null);
-    if (lm) {
-      const logged = await this.loggedModels.get(lm[1]!);
-      return { storageLocation: source.startsWith('models:/') ? logged.artifactUri : source, runId: run?.runId ?? logged.sourceRunId ?? undefined, loggedModelId: logged.modelId };
-    }
-    if (source.startsWith('models:/')) {
-      const other = await this.resolveModelUri(source);
-      return { storageLocation: other.storageLocation, runId: run?.runId ?? other.runId ?? undefined };
-    }
-    if (source.startsWith('mlflow-artifacts:')) storePrefixOf(source); // refuses '..' and other path tricks
-    return { storageLocation: source, ...(run ? { runId: run.runId } : {}) };
   }
 
   private async latestVersionNumber(modelPk: number): Promise<number | undefined> {

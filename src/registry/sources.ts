@@ -1,0 +1,41 @@
+import { invalid } from '../platform/errors.js';
+import type { TrackingService } from '../tracking/service.js';
+import type { LoggedModelService } from '../tracking/logged-model-service.js';
+import { storePrefixOf } from '../tracking/artifacts.js';
+import { validateRunId } from '../tracking/validation.js';
+import type { ModelVersion } from './types.js';
+
+export interface SourceDeps {
+  readonly tracking: TrackingService;
+  readonly loggedModels: LoggedModelService;
+  readonly resolveModelUri: (uri: string) => Promise<ModelVersion>;
+}
+
+/**
+ * Where a new version's files are, and which run and logged model it comes from: `runs:/<run>/<path>` (the run's
+ * artifacts), `models:/m-<id>` or a `model_id` (an MLflow 3 logged model), `models:/<name>/<version>` (another
+ * version's files), `mlflow-artifacts:/...` (checked for path tricks), or any other URI (kept as given).
+ */
+export async function resolveVersionSource(deps: SourceDeps, source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storageLocation: string; runId?: string; loggedModelId?: string }> {
+  if (runId !== undefined && runId !== null && runId !== '') validateRunId(runId);
+  const run = runId ? await deps.tracking.getRunInfo(runId) : undefined;
+  if (source.startsWith('runs:/')) {
+    const m = /^runs:\/+([^/]+)(?:\/(.*))?$/.exec(source);
+    if (!m) throw invalid(`Invalid source '${source}': expected runs:/<run_id>/<path>.`);
+    const sourceRun = await deps.tracking.getRunInfo(m[1]!);
+    if (run && run.runId !== sourceRun.runId) throw invalid(`The source names run ${sourceRun.runId} but run_id is ${run.runId}.`);
+    const path = (m[2] ?? '').replace(/\/+$/, '');
+    return { storageLocation: path ? `${sourceRun.artifactUri}/${path}` : sourceRun.artifactUri, runId: sourceRun.runId };
+  }
+  const lm = /^models:\/+(m-[0-9a-f]{32})\/?$/.exec(source) ?? (modelId ? [source, modelId] : null);
+  if (lm) {
+    const logged = await deps.loggedModels.get(lm[1]!);
+    return { storageLocation: source.startsWith('models:/') ? logged.artifactUri : source, runId: run?.runId ?? logged.sourceRunId ?? undefined, loggedModelId: logged.modelId };
+  }
+  if (source.startsWith('models:/')) {
+    const other = await deps.resolveModelUri(source);
+    return { storageLocation: other.storageLocation, runId: run?.runId ?? other.runId ?? undefined };
+  }
+  if (source.startsWith('mlflow-artifacts:')) storePrefixOf(source); // refuses '..' and other path tricks
+  return { storageLocation: source, ...(run ? { runId: run.runId } : {}) };
+}
