@@ -92,7 +92,8 @@ function buildOptions(p: UPlotChartProps, width: number, onDraw: () => void): uP
                 stroke: s.faint ? withAlpha(s.color, 0.3) : s.color,
                 width: s.width ?? 1.5,
                 spanGaps: s.spanGaps ?? false,
-                points: { show: false },
+                // Short series show their points: a metric logged once is a dot, not nothing.
+                points: { show: (u: uPlot) => (u.data[0]?.length ?? 0) <= 20, size: 5 },
                 value: (_u, v) => (v == null ? '—' : String(Number(v.toPrecision(6)))),
               },
       ),
