@@ -97,8 +97,8 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger; 
   const lineage = new LineageService(tracking, registry, datasets);
   await app.register(lineageRoutes, { prefix: '/api/v1', lineage, reproduce: new ReproduceService(registry, tracking, files, datasets) });
   await app.register(webhookRoutes, { prefix: '/api/v1', webhooks });
-  dispatcher.start();
   await app.register(dataRoutes, { prefix: '/api/v1', data, uploadLimit: config.artifactUploadLimit });
+  dispatcher.start();
 
   let closing: Promise<void> | undefined;
   let draining = false;
