@@ -3,6 +3,7 @@ import { enc, get } from '../../lib/api';
 import { formatAgo, formatBytes, formatTime, formatValue } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
+import { Tabs, useUrlTab } from '../../components/UrlState';
 import { lineageHref } from '../../logic/lineage-layout';
 import { Histogram } from './Histogram';
 import type { ColumnProfile, DatasetSchema, DatasetValidation, DatasetVersion, DatasetVersionDetail, NumberDelta, VersionDiff } from './types';
@@ -14,13 +15,11 @@ const TABS = [
   ['validations', 'Validations'],
   ['diff', 'Compare'],
 ] as const;
-type Tab = (typeof TABS)[number][0];
 
 /** A dataset version: schema, per-column statistics with histograms, validation reports and a diff against another version (tab and compared version in the URL). */
 export default function DatasetVersionPage() {
   const { name = '', version = '' } = useParams();
-  const [params, setParams] = useSearchParams();
-  const tab = (TABS.some(([t]) => t === params.get('tab')) ? params.get('tab') : 'stats') as Tab;
+  const [tab, setTab] = useUrlTab(TABS);
   const dv = useApi((signal) => get<{ version: DatasetVersionDetail }>(`/datasets/${enc(name)}/versions/${enc(version)}`, undefined, signal).then((r) => r.version), [name, version]);
   if (dv.error) return <ErrorState error={dv.error} retry={dv.reload} />;
   if (!dv.data) return <Loading what="Loading dataset version" />;
@@ -62,25 +61,7 @@ export default function DatasetVersionPage() {
           </>
         )}
       </dl>
-      <div className="tabs" role="tablist" aria-label="Dataset version sections">
-        {TABS.map(([t, label]) => (
-          <button
-            key={t}
-            role="tab"
-            aria-selected={tab === t}
-            className={tab === t ? 'active' : undefined}
-            onClick={() =>
-              setParams((p) => {
-                if (t === 'stats') p.delete('tab');
-                else p.set('tab', t);
-                return p;
-              })
-            }
-          >
-            {label}
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={TABS} current={tab} onSelect={setTab} label="Dataset version sections" />
       <div role="tabpanel">
         {tab === 'stats' && <Statistics columns={v.profile?.columns ?? []} rows={v.rows} />}
         {tab === 'schema' && <Schema schema={v.schema} />}
@@ -170,7 +151,7 @@ function Statistics({ columns, rows }: { columns: ColumnProfile[]; rows: number 
                 <>
                   <dt>Quantiles</dt>
                   <dd className="mono" style={{ fontSize: 12 }}>
-                    {['0.05', '0.25', '0.5', '0.75', '0.95']
+                    {(['0.05', '0.25', '0.5', '0.75', '0.95'] as const)
                       .filter((k) => c.quantiles![k] !== undefined)
                       .map((k) => `p${Math.round(Number(k) * 100)} ${formatValue(c.quantiles![k])}`)
                       .join(' · ')}

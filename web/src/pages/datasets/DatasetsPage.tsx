@@ -1,8 +1,9 @@
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 import { enc, get } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
+import { SearchBox, useUrlQuery } from '../../components/UrlState';
 import type { Dataset } from './types';
 import '../models/registry.css';
 
@@ -10,8 +11,7 @@ const ADD = `kiln data add weather.csv --name weather --tracking-uri ${window.lo
 
 /** Versioned datasets: name, versions, latest version, last update; search by name (kept in the URL). */
 export default function DatasetsPage() {
-  const [params, setParams] = useSearchParams();
-  const q = params.get('q') ?? '';
+  const [q, setQ] = useUrlQuery();
   const list = useApi((signal) => get<{ datasets: Dataset[] }>('/datasets', { name_like: q ? `%${q}%` : undefined, max_results: 500 }, signal), [q]);
   return (
     <div>
@@ -19,23 +19,7 @@ export default function DatasetsPage() {
         <h1 className="grow" style={{ margin: 0 }}>
           Datasets
         </h1>
-        <input
-          type="search"
-          placeholder="Search by name"
-          aria-label="Search datasets"
-          defaultValue={q}
-          onChange={(ev) => {
-            const v = ev.target.value;
-            setParams(
-              (p) => {
-                if (v) p.set('q', v);
-                else p.delete('q');
-                return p;
-              },
-              { replace: true },
-            );
-          }}
-        />
+        <SearchBox value={q} onChange={setQ} label="Search datasets" />
       </div>
       {list.error ? (
         <ErrorState error={list.error} retry={list.reload} />

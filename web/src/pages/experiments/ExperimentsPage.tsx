@@ -5,6 +5,8 @@ import { formatAgo, formatTime } from '../../lib/format';
 import type { Experiment } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
+import { SearchBox, useUrlQuery } from '../../components/UrlState';
+import { nameContains } from '../../lib/filters';
 
 interface Stats {
   experiment_id: string;
@@ -32,13 +34,13 @@ await kiln.withRun({ experiment: 'quickstart', params: { lr: 0.01 } }, async (ru
 /** Experiments: search, run counts, last activity; create, rename, delete, restore. */
 export function ExperimentsPage() {
   const [params, setParams] = useSearchParams();
-  const q = params.get('q') ?? '';
+  const [q, setQ] = useUrlQuery();
   const view = params.get('view') === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY';
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const list = useApi(
     async (signal) => {
-      const filter = q ? `name ILIKE '%${q.replace(/'/g, "''").replace(/[%_\\]/g, (c) => `\\${c}`)}%'` : undefined;
+      const filter = q ? nameContains(q) : undefined;
       const r = await get<{ experiments: Experiment[] }>('/experiments', { filter, view_type: view, max_results: 1000, order_by: ['last_update_time DESC'] }, signal);
       const ids = r.experiments.map((e) => e.experiment_id);
       const stats = ids.length ? (await get<{ stats: Stats[] }>('/experiments/stats', { experiment_id: ids }, signal)).stats : [];
@@ -79,20 +81,7 @@ export function ExperimentsPage() {
         <h1 className="grow" style={{ margin: 0 }}>
           Experiments
         </h1>
-        <input
-          type="search"
-          placeholder="Search by name"
-          aria-label="Search experiments"
-          defaultValue={q}
-          onChange={(ev) => {
-            const v = ev.target.value;
-            setParams((p) => {
-              if (v) p.set('q', v);
-              else p.delete('q');
-              return p;
-            }, { replace: true });
-          }}
-        />
+        <SearchBox value={q} onChange={setQ} label="Search experiments" />
         <select
           aria-label="Which experiments"
           value={view === 'DELETED_ONLY' ? 'deleted' : 'active'}

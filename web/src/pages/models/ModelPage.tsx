@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { ApiError, enc, get, patch, post } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
 import type { ModelVersion, RegisteredModel } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
+import { Tabs, useUrlTab } from '../../components/UrlState';
 import { Markdown } from './Markdown';
 import { Gates, STATUS_CLASS } from './Gates';
 import { runHref, versionHref } from './links';
@@ -17,13 +18,11 @@ const TABS = [
   ['history', 'History'],
   ['promotions', 'Promotions'],
 ] as const;
-type Tab = (typeof TABS)[number][0];
 
 /** A registered model: description (Markdown, editable), tags, aliases; tabs for versions, policy, history and promotions (tab in the URL). */
 export default function ModelPage() {
   const { name = '' } = useParams();
-  const [params, setParams] = useSearchParams();
-  const tab = (TABS.some(([t]) => t === params.get('tab')) ? params.get('tab') : 'versions') as Tab;
+  const [tab, setTab] = useUrlTab(TABS);
   const model = useApi((signal) => get<{ model: RegisteredModel }>(`/models/${enc(name)}`, undefined, signal).then((r) => r.model), [name]);
 
   if (model.error) return <ErrorState error={model.error} retry={model.reload} />;
@@ -67,25 +66,7 @@ export default function ModelPage() {
           )}
         </section>
       </div>
-      <div className="tabs" role="tablist" aria-label="Model sections">
-        {TABS.map(([t, label]) => (
-          <button
-            key={t}
-            role="tab"
-            aria-selected={tab === t}
-            className={tab === t ? 'active' : undefined}
-            onClick={() =>
-              setParams((p) => {
-                if (t === 'versions') p.delete('tab');
-                else p.set('tab', t);
-                return p;
-              })
-            }
-          >
-            {label}
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={TABS} current={tab} onSelect={setTab} label="Model sections" />
       <div role="tabpanel">
         {tab === 'versions' && <Versions name={m.name} />}
         {tab === 'policy' && <Policies name={m.name} />}

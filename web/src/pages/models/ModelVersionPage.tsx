@@ -5,6 +5,7 @@ import { formatAgo, formatBytes, formatTime } from '../../lib/format';
 import type { ModelVersion } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
+import { Tabs, useUrlTab } from '../../components/UrlState';
 import { LineageGraph } from '../../components/lineage/LineageGraph';
 import { lineageHref, type LineageGraph as Graph } from '../../logic/lineage-layout';
 import { Markdown } from './Markdown';
@@ -18,13 +19,11 @@ const TABS = [
   ['reproduce', 'Reproduce'],
   ['promote', 'Promote'],
 ] as const;
-type Tab = (typeof TABS)[number][0];
 
 /** A model version: status, servability, source run, signature, ONNX details, upstream lineage, reproduction recipe and gated promotion. */
 export default function ModelVersionPage() {
   const { name = '', version = '' } = useParams();
-  const [params, setParams] = useSearchParams();
-  const tab = (TABS.some(([t]) => t === params.get('tab')) ? params.get('tab') : 'overview') as Tab;
+  const [tab, setTab] = useUrlTab(TABS);
   const mv = useApi((signal) => get<{ version: ModelVersion }>(`/models/${enc(name)}/versions/${enc(version)}`, undefined, signal).then((r) => r.version), [name, version]);
 
   if (mv.error) return <ErrorState error={mv.error} retry={mv.reload} />;
@@ -69,25 +68,7 @@ export default function ModelVersionPage() {
           <strong>Not servable:</strong> {pkg.not_servable_reason ?? 'Kiln serves ONNX models whose signature matches.'}
         </div>
       )}
-      <div className="tabs" role="tablist" aria-label="Version sections">
-        {TABS.map(([t, label]) => (
-          <button
-            key={t}
-            role="tab"
-            aria-selected={tab === t}
-            className={tab === t ? 'active' : undefined}
-            onClick={() =>
-              setParams((p) => {
-                if (t === 'overview') p.delete('tab');
-                else p.set('tab', t);
-                return p;
-              })
-            }
-          >
-            {label}
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={TABS} current={tab} onSelect={setTab} label="Version sections" />
       <div role="tabpanel">
         {tab === 'overview' && (
           <>

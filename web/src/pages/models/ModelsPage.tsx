@@ -1,9 +1,11 @@
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 import { enc, get } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
 import type { RegisteredModel } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
+import { SearchBox, useUrlQuery } from '../../components/UrlState';
+import { nameContains } from '../../lib/filters';
 import { versionHref } from './links';
 import './registry.css';
 
@@ -15,11 +17,10 @@ with mlflow.start_run():
 
 /** Registered models with their aliases and latest version; search by name (kept in the URL). */
 export default function ModelsPage() {
-  const [params, setParams] = useSearchParams();
-  const q = params.get('q') ?? '';
+  const [q, setQ] = useUrlQuery();
   const list = useApi(
     (signal) => {
-      const filter = q ? `name ILIKE '%${q.replace(/'/g, "''").replace(/[%_\\]/g, (c) => `\\${c}`)}%'` : undefined;
+      const filter = q ? nameContains(q) : undefined;
       return get<{ models: RegisteredModel[] }>('/models', { filter, max_results: 500, order_by: ['last_updated_timestamp DESC'] }, signal);
     },
     [q],
@@ -30,23 +31,7 @@ export default function ModelsPage() {
         <h1 className="grow" style={{ margin: 0 }}>
           Models
         </h1>
-        <input
-          type="search"
-          placeholder="Search by name"
-          aria-label="Search models"
-          defaultValue={q}
-          onChange={(ev) => {
-            const v = ev.target.value;
-            setParams(
-              (p) => {
-                if (v) p.set('q', v);
-                else p.delete('q');
-                return p;
-              },
-              { replace: true },
-            );
-          }}
-        />
+        <SearchBox value={q} onChange={setQ} label="Search models" />
       </div>
       {list.error ? (
         <ErrorState error={list.error} retry={list.reload} />

@@ -1,16 +1,21 @@
 import { useEffect, useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { ApiError, enc, get, post } from '../../lib/api';
 import { formatDuration, formatTime, formatValue } from '../../lib/format';
 import type { Experiment, Run } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
+import { Tabs, useUrlTab } from '../../components/UrlState';
 import { ChartControls, useChartSettings } from '../../charts/settings';
 import { RunMetricChart } from '../../charts/MetricChart';
 import { ArtifactsTab } from './ArtifactsTab';
 
-const TABS = ['metrics', 'params', 'tags', 'artifacts'] as const;
-type Tab = (typeof TABS)[number];
+const TABS = [
+  ['metrics', 'Metrics'],
+  ['params', 'Params'],
+  ['tags', 'Tags'],
+  ['artifacts', 'Artifacts'],
+] as const;
 const POLL_MS = 3000;
 
 interface DatasetLink {
@@ -22,14 +27,7 @@ interface DatasetLink {
 /** A run: overview, metric charts (live while it runs), params, tags, artifacts with previews. */
 export default function RunPage() {
   const { runId = '' } = useParams();
-  const [params, setParams] = useSearchParams();
-  const tab: Tab = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as Tab) : 'metrics';
-  const setTab = (t: Tab) =>
-    setParams((p) => {
-      if (t === 'metrics') p.delete('tab');
-      else p.set('tab', t);
-      return p;
-    });
+  const [tab, setTab] = useUrlTab(TABS);
   const [refresh, setRefresh] = useState(0);
   const run = useApi((signal) => get<{ run: Run }>(`/runs/${enc(runId)}`, undefined, signal).then((r) => r.run), [runId, refresh]);
   const running = run.data?.status === 'RUNNING';
@@ -160,14 +158,12 @@ export default function RunPage() {
         </dl>
       </section>
 
-      <div className="tabs" role="tablist" aria-label="Run sections">
-        {TABS.map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => setTab(t)}>
-            {t[0]!.toUpperCase() + t.slice(1)}
-            <span className="muted"> {t === 'metrics' ? metricKeys.length : t === 'params' ? Object.keys(r.params).length : t === 'tags' ? Object.keys(r.tags).length : ''}</span>
-          </button>
-        ))}
-      </div>
+      <Tabs
+        tabs={TABS.map(([t, title]) => [t, <>{title}<span className="muted"> {t === 'metrics' ? metricKeys.length : t === 'params' ? Object.keys(r.params).length : t === 'tags' ? Object.keys(r.tags).length : ''}</span></>] as const)}
+        current={tab}
+        onSelect={setTab}
+        label="Run sections"
+      />
       {tab === 'metrics' && <MetricsTab run={r} keys={metricKeys} refresh={refresh} />}
       {tab === 'params' && <KeyValueTable label="Params" entries={Object.entries(r.params)} empty="No params logged." />}
       {tab === 'tags' && <TagsTab tags={r.tags} />}
