@@ -3,40 +3,15 @@
 //
 //   npm run bench:data
 //   KILN_BENCH_ROWS=200000 npm run bench:data
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../../test/support/backends.js';
 import { KilnClient } from '../../src/sdk/client.js';
 import { writeBenchCsv } from './generate.js';
+import { machine, round, rssMb, startServer, timed } from '../support.js';
 
 const ROWS = Number(process.env.KILN_BENCH_ROWS ?? 1_000_000);
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-function startServer(store: string, artifacts: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 function countFiles(dir: string): number {
   let n = 0;
@@ -46,12 +21,6 @@ function countFiles(dir: string): number {
     // absent: no files
   }
   return n;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const v = await fn();
-  return [(performance.now() - t0) / 1000, v];
 }
 
 const dir = tempDir('kiln-data-bench-');
@@ -78,13 +47,13 @@ try {
       JSON.stringify(
         {
           bench: 'data-add',
-          machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gb: round(totalmem() / 2 ** 30, 1), node: process.version },
+          machine: machine(),
           targets: { first_add_seconds: 10, readd_seconds: 3, server_peak_rss_mb: 400 },
           rows: ROWS,
           columns: r1.version.profile.columns.length,
           bytes,
-          first_add_seconds: round(first),
-          readd_seconds: round(readd),
+          first_add_seconds: round(first / 1000),
+          readd_seconds: round(readd / 1000),
           server_idle_rss_mb: round(idle, 1),
           server_peak_rss_mb: round(peak, 1),
           uploaded_bytes_first: r1.uploadedBytes,

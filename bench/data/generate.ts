@@ -2,18 +2,7 @@
 // generated from a seeded PRNG so every run profiles the same bytes.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-
-/** Small seeded PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/data/profile/sketch.js';
 
 export const BENCH_HEADER = [
   'id', 'age', 'income', 'score', 'ratio', 'count', 'temperature', 'category', 'country', 'status',
@@ -27,7 +16,7 @@ const WORDS = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'consectetur', 'adipisc
 
 /** Writes `rows` rows of the benchmark table to `path`; resolves with the byte count. */
 export async function writeBenchCsv(path: string, rows: number, seed = 42): Promise<number> {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const out = createWriteStream(path);
   let bytes = 0;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;

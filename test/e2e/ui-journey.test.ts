@@ -2,24 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { tempDir } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { openUi, UI_SKIP, type UiSession } from '../support/browser.js';
+import { chartColours, openUi, UI_SKIP, type UiSession } from '../support/browser.js';
 import { Kiln } from '../../src/sdk/index.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
-
-/** Distinct colours in a chart's canvas (a blank canvas has one or zero). */
-async function canvasColours(page: Page, metric: string): Promise<number> {
-  return page.evaluate(`(() => {
-    const c = document.querySelector('[data-metric="${metric}"] canvas');
-    if (!c) return 0;
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]);
-    return seen.size;
-  })()`) as Promise<number>;
-}
 
 /**
  * A data scientist's afternoon in the UI, one screenshot per step (test-output/ui/journey-*.png): experiments →
@@ -95,7 +82,7 @@ describe('web UI: the whole journey', { skip: UI_SKIP }, () => {
     await page.getByRole('link', { name: 'Compare (2)' }).click();
     await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
     await page.locator('[data-metric="loss"] .uplot-wrap[data-drawn="true"]').waitFor();
-    assert.ok((await canvasColours(page, 'loss')) > 3, 'the compare chart is drawn');
+    assert.ok((await chartColours(page, 'loss')) > 3, 'the compare chart is drawn');
     const diff = page.getByRole('table', { name: 'Diff table' });
     const lrRow = diff.locator('tr', { has: page.getByRole('cell', { name: 'lr', exact: true }) });
     assert.equal(await lrRow.first().getAttribute('data-differs'), 'true');
@@ -108,7 +95,7 @@ describe('web UI: the whole journey', { skip: UI_SKIP }, () => {
     await page.goto(`/runs/${best.id}`);
     await page.getByRole('heading', { name: 'lr-0.01' }).waitFor();
     await page.locator('[data-metric="loss"] .uplot-wrap[data-drawn="true"]').waitFor();
-    assert.ok((await canvasColours(page, 'loss')) > 3, 'the run chart is not blank');
+    assert.ok((await chartColours(page, 'loss')) > 3, 'the run chart is not blank');
     await ui.shot('journey-06-run-chart');
 
     // 6. an artifact preview

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { weatherCsv } from '../support/fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/backends.js';
@@ -7,21 +8,6 @@ import { call, startTestServer, type TestServer } from '../support/server.js';
 import { openUi, UI_SKIP, type UiSession } from '../support/browser.js';
 import { Kiln } from '../../src/sdk/index.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
-
-/** Weather rows; `drift` shifts temperatures, adds missing humidity and an unseen city. */
-function weatherCsv(rows: number, seed: number, drift = false): string {
-  let s = seed;
-  const rand = () => (s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296;
-  const cities = ['oslo', 'lima', 'pune', 'kyiv'];
-  const lines = ['temp,humidity,city,rain'];
-  for (let i = 0; i < rows; i++) {
-    const temp = drift ? 25 + rand() * 10 : 5 + rand() * 20;
-    const humidity = drift && i % 5 === 0 ? '' : (0.2 + rand() * 0.7).toFixed(3);
-    const city = drift && i % 7 === 0 ? 'atlantis' : cities[Math.floor(rand() * cities.length)]!;
-    lines.push(`${temp.toFixed(2)},${humidity},${city},${rand() < 0.3}`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 const DESCRIPTION = `# Rain predictor
 

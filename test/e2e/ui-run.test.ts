@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { openUi, UI_SKIP, type UiSession } from '../support/browser.js';
+import { chartColours, openUi, UI_SKIP, type UiSession } from '../support/browser.js';
 import { linearModel, ONNX_MLMODEL } from '../../src/registry/packaging/test-models.js';
 
 /** A w×h solid-colour RGB PNG. */
@@ -34,19 +34,6 @@ function png(w: number, h: number, rgb: [number, number, number]): Buffer {
   const raw = Buffer.alloc((w * 3 + 1) * h);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set(rgb, y * (w * 3 + 1) + 1 + x * 3);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/** How many distinct colours the first chart canvas on the page holds (a blank canvas has one or zero). */
-async function canvasColours(page: Page, metric: string): Promise<number> {
-  // Runs in the page (a string, so this file needs no DOM types).
-  return page.evaluate(`(() => {
-    const c = document.querySelector('[data-metric="${metric}"] canvas');
-    if (!c) return 0;
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]);
-    return seen.size;
-  })()`) as Promise<number>;
 }
 
 const draws = (page: Page, metric: string) => page.locator(`[data-metric="${metric}"] .uplot-wrap`).getAttribute('data-draws').then(Number);
@@ -97,7 +84,7 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     await overview.getByRole('link', { name: 'fold-1' }).waitFor();
     await page.locator('[data-metric="loss"] .uplot-wrap[data-drawn="true"]').waitFor();
     await page.getByText('1 NaN/∞ not drawn').waitFor();
-    assert.ok((await canvasColours(page, 'loss')) > 3, 'the loss chart is not blank');
+    assert.ok((await chartColours(page, 'loss')) > 3, 'the loss chart is not blank');
     await ui.shot('run-01-metrics');
 
     const before = await draws(page, 'loss');
@@ -108,7 +95,7 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     await page.getByLabel('Smoothing').fill('0.6');
     await page.waitForURL(/smooth=0\.6/);
     await page.locator('[data-metric="loss"] .uplot-wrap[data-drawn="true"]').waitFor();
-    assert.ok((await canvasColours(page, 'loss')) > 3);
+    assert.ok((await chartColours(page, 'loss')) > 3);
     assert.ok((await draws(page, 'loss')) >= 1 && before >= 1);
     await ui.shot('run-02-relative-log-smooth');
 
@@ -170,7 +157,7 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     await page.goto(`/compare?runs=${runA},${runB}`);
     await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
     await page.locator('[data-metric="loss"] .uplot-wrap[data-drawn="true"]').waitFor();
-    assert.ok((await canvasColours(page, 'loss')) > 3);
+    assert.ok((await chartColours(page, 'loss')) > 3);
     const legend = page.locator('[data-metric="loss"] .u-legend');
     await legend.getByText('baseline').waitFor();
     await legend.getByText('wider').waitFor();

@@ -2,30 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACT_BACKENDS, STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { linearModel, notOnnxBytes, truncated } from '../../src/registry/packaging/test-models.js';
+import { SKLEARN_MLMODEL, linearModel, notOnnxBytes, truncated } from '../../src/registry/packaging/test-models.js';
 import { buildOnnxModelPackage } from '../../src/registry/packaging/write-package.js';
-
-const SKLEARN_MLMODEL = `artifact_path: model
-flavors:
-  python_function:
-    env:
-      conda: conda.yaml
-      virtualenv: python_env.yaml
-    loader_module: mlflow.sklearn
-    model_path: model.pkl
-    predict_fn: predict
-    python_version: 3.11.7
-  sklearn:
-    code: null
-    pickled_model: model.pkl
-    serialization_format: cloudpickle
-    sklearn_version: 1.5.2
-mlflow_version: 2.17.2
-model_size_bytes: 1234
-model_uuid: 3c5f3a54a7f64a5c9d0b3f9f1d2e4a6b
-run_id: 0123456789abcdef0123456789abcdef
-utc_time_created: '2024-11-02 10:00:00.000000'
-`;
 
 /** The model registry through MLflow's REST API (model_registry.proto), as the Python client calls it. */
 for (const backend of STORE_BACKENDS) {

@@ -46,3 +46,16 @@ export async function openUi(baseURL: string, opts: { colorScheme?: 'light' | 'd
     },
   };
 }
+
+/** How many distinct colours the canvas of the chart `[data-metric=<metric>]` holds (a blank canvas has one or zero). */
+export async function chartColours(page: Page, metric: string): Promise<number> {
+  // Runs in the page (a string, so the tests need no DOM types).
+  return page.evaluate(`(() => {
+    const c = document.querySelector('[data-metric="${metric}"] canvas');
+    if (!c) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 24) | (d[i + 1] << 16) | (d[i + 2] << 8) | d[i + 3]);
+    return seen.size;
+  })()`) as Promise<number>;
+}
