@@ -140,11 +140,7 @@ export class RegistryStore {
   /** The highest version in each stage of each model. */
   async latestVersionRows(modelPks: readonly number[], stages?: readonly Stage[]): Promise<VersionRow[]> {
     if (modelPks.length === 0) return [];
-    let q = this.db
-      .selectFrom('model_versions as v')
-      .innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk')
-      .selectAll('v')
-      .select('m.name')
+    let q = this.versions(this.db)
       .where('v.model_pk', 'in', [...modelPks])
       .where(({ eb, selectFrom }) =>
         eb(
@@ -166,12 +162,13 @@ export class RegistryStore {
     if (tags.length) await db.insertInto('model_version_tags').values(tags.map((t) => ({ model_pk: row.model_pk, version: row.version, key: t.key, value: t.value }))).execute();
   }
 
+  /** Versions joined with their model's name (the shape of VersionRow). */
+  private versions(db: Db) {
+    return db.selectFrom('model_versions as v').innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk').selectAll('v').select('m.name');
+  }
+
   async versionRow(modelPk: number, version: number, db: Db = this.db): Promise<VersionRow | undefined> {
-    return (await db
-      .selectFrom('model_versions as v')
-      .innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk')
-      .selectAll('v')
-      .select('m.name')
+    return (await this.versions(db)
       .where('v.model_pk', '=', modelPk)
       .where('v.version', '=', version)
       .executeTakeFirst()) as VersionRow | undefined;
@@ -203,11 +200,7 @@ export class RegistryStore {
   }
 
   async pendingVersions(): Promise<VersionRow[]> {
-    return (await this.db
-      .selectFrom('model_versions as v')
-      .innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk')
-      .selectAll('v')
-      .select('m.name')
+    return (await this.versions(this.db)
       .where('v.status', '=', 'PENDING_REGISTRATION')
       .execute()) as VersionRow[];
   }
