@@ -1,4 +1,4 @@
-import { invalid } from '../platform/errors.js';
+import { invalid, notFound } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { RunDatasetLink } from '../tracking/lineage-store.js';
 import type { RegistryService } from '../registry/service.js';
@@ -143,7 +143,7 @@ export class LineageService {
       case 'dataset_version': {
         if (!this.data) throw invalid('Datasets are not available on this server.');
         const d = await this.data.get(p.name, p.version);
-        if (!d) throw invalid(`No dataset version ${p.name}@v${p.version}.`);
+        if (!d) throw notFound(`No dataset version ${p.name}@v${p.version}.`);
         this.addDataset(w, d);
         return nodeId.dataset(d.name, d.version);
       }

@@ -16,7 +16,20 @@ export interface SourceDeps {
  * artifacts), `models:/m-<id>` or a `model_id` (an MLflow 3 logged model), `models:/<name>/<version>` (another
  * version's files), `mlflow-artifacts:/...` (checked for path tricks), or any other URI (kept as given).
  */
-export async function resolveVersionSource(deps: SourceDeps, source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storageLocation: string; runId?: string; loggedModelId?: string }> {
+export async function resolveVersionSource(deps: SourceDeps, source: string, runId: string | undefined, modelId: string | undefined): Promise<ResolvedSource> {
+  const resolved = await resolve(deps, source, runId, modelId);
+  // A location in the server's store must be a clean path ('..' and other tricks are refused), however it was named.
+  if (resolved.storageLocation.startsWith('mlflow-artifacts:')) storePrefixOf(resolved.storageLocation);
+  return resolved;
+}
+
+interface ResolvedSource {
+  readonly storageLocation: string;
+  readonly runId?: string;
+  readonly loggedModelId?: string;
+}
+
+async function resolve(deps: SourceDeps, source: string, runId: string | undefined, modelId: string | undefined): Promise<ResolvedSource> {
   if (runId !== undefined && runId !== null && runId !== '') validateRunId(runId);
   const run = runId ? await deps.tracking.getRunInfo(runId) : undefined;
   if (source.startsWith('runs:/')) {
@@ -36,6 +49,5 @@ export async function resolveVersionSource(deps: SourceDeps, source: string, run
     const other = await deps.resolveModelUri(source);
     return { storageLocation: other.storageLocation, runId: run?.runId ?? other.runId ?? undefined };
   }
-  if (source.startsWith('mlflow-artifacts:')) storePrefixOf(source); // refuses '..' and other path tricks
   return { storageLocation: source, ...(run ? { runId: run.runId } : {}) };
 }

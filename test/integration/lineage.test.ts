@@ -76,6 +76,7 @@ for (const backend of STORE_BACKENDS) {
         ['node=weather', 400],
         ['node=models%3A%2Fweather%2F99', 404],
         ['node=models%3A%2Fnope%2F1', 404],
+        ['node=datasets%3A%2Fnope%2F1', 404],
         [`node=runs%3A%2F${'0'.repeat(32)}`, 404],
         ['node=models%3A%2Fweather%2F1&depth=0', 400],
         ['node=models%3A%2Fweather%2F1&depth=11', 400],

@@ -196,6 +196,7 @@ for (const backend of STORE_BACKENDS) {
 
       it('refuses bad input with clear 4xx answers', async () => {
         await api('POST', '/registered-models/create', { name: 'strict' });
+        const anyRun = (await api('POST', '/runs/create', { experiment_id: '0' })).body.run.info.run_id;
         const cases: [string, string, unknown, number][] = [
           ['POST', '/registered-models/create', {}, 400],
           ['POST', '/registered-models/create', { name: 'a/b' }, 400],
@@ -207,6 +208,7 @@ for (const backend of STORE_BACKENDS) {
           ['POST', '/model-versions/create', { name: 'nope', source: 'runs:/abc/model' }, 404],
           ['POST', '/model-versions/create', { name: 'strict', source: `runs:/${'0'.repeat(32)}/model` }, 404],
           ['POST', '/model-versions/create', { name: 'strict', source: 'mlflow-artifacts:/../../etc/passwd' }, 400],
+          ['POST', '/model-versions/create', { name: 'strict', source: `runs:/${anyRun}/../../../etc` }, 400],
           ['POST', '/model-versions/create', { name: 'strict', source: 'models:/m-00000000000000000000000000000000' }, 404],
           ['GET', '/model-versions/get?name=strict&version=abc', undefined, 400],
           ['GET', '/model-versions/get?name=strict&version=0', undefined, 400],
