@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { actorFromHeaders } from '../platform/actor.js';
 import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
-import { ErrorBody } from '../tracking/schemas.js';
+import { ErrorBody } from '../platform/http/schemas.js';
 import type { DataService } from './service.js';
 import { datasetJson, diffJson, validationJson, versionDetailJson, versionJson } from './json.js';
 import * as S from './schemas.js';

@@ -6,7 +6,7 @@ import type { ArtifactObject, ArtifactStore } from '../platform/artifacts/types.
 import { normalizeArtifactPath } from '../platform/artifacts/path.js';
 import { ANONYMOUS, type Actor } from '../platform/actor.js';
 import { invalid, isKilnError, notFound } from '../platform/errors.js';
-import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
+import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { diffProfiles, inferSchema, parseSchema, validateProfile, type DatasetProfile, type DatasetSchema, type DataFormat } from './profile/index.js';
 import { blobPath, canonicalManifest, manifestDigest, mlflowDigest, validateManifest, validateSha256, type ManifestEntry } from './manifest.js';
 import { formatDatasetRef, parseDatasetRef, parseVersionSelector, validateDatasetName, type VersionSelector } from './refs.js';
@@ -23,11 +23,7 @@ export interface DataServiceOptions {
 const MAX_PAGE = 1000;
 const MAX_TEXT = 5000;
 
-function pageSize(v: unknown, dflt: number): number {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_PAGE) throw invalid(`max_results must be an integer between 1 and ${MAX_PAGE}`);
-  return v;
-}
+const pageSize = (v: unknown, dflt: number): number => validateMaxResults(v, dflt, MAX_PAGE);
 
 function optionalText(field: string, v: unknown): string | null {
   if (v === undefined || v === null) return null;

@@ -1,3 +1,6 @@
+import type { Page } from '../platform/pagination.js';
+
+export type { Page };
 /** What the data capability offers other capabilities and clients: plain shapes, no HTTP. */
 import type { DataFormat, DatasetProfile, DatasetSchema, ProfileDiff, ValidationReport } from './profile/index.js';
 import type { ManifestEntry } from './manifest.js';
@@ -86,7 +89,3 @@ export interface VersionDiff {
   readonly diff: ProfileDiff;
 }
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextPageToken?: string;
-}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ErrorBody } from '../tracking/schemas.js';
+import { ErrorBody } from '../platform/http/schemas.js';
 import type { LineageService } from './service.js';
 import type { ReproduceService } from '../registry/reproduce.js';
 import { MAX_DEPTH } from './service.js';

@@ -1,6 +1,6 @@
 import { invalid, notFound } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
-import type { RunDatasetLink } from '../tracking/lineage-store.js';
+import type { RunDatasetLink } from '../tracking/types.js';
 import type { RegistryService } from '../registry/service.js';
 
 /**
@@ -148,7 +148,7 @@ export class LineageService {
         return nodeId.dataset(d.name, d.version);
       }
       case 'external_dataset': {
-        const runs = await this.tracking.lineage.runsUsingDigests([p.digest]);
+        const runs = await this.tracking.runsUsingDigests([p.digest]);
         const first = runs[0];
         w.addNode({ id: nodeId.external(p.digest), kind: 'external_dataset', label: first ? `${first.name} (${p.digest})` : p.digest, attributes: { digest: p.digest, ...(first ? { name: first.name, source_type: first.sourceType, source: first.source } : {}) } });
         return nodeId.external(p.digest);
@@ -172,11 +172,11 @@ export class LineageService {
         for (const x of fromModels) w.addEdge({ from: nodeId.run(x.runId), to: x.id, relation: 'registered-from' });
         next.push(...added);
         // run ← parent run
-        const parents = await this.tracking.lineage.parentRuns(runIds);
+        const parents = await this.tracking.parentRuns(runIds);
         next.push(...(await this.addRuns(w, parents.map((p) => p.parentRunId))));
         for (const p of parents) w.addEdge({ from: nodeId.run(p.parentRunId), to: nodeId.run(p.runId), relation: 'parent-of' });
         // run ← dataset versions
-        const inputs = await this.tracking.lineage.datasetInputs(runIds);
+        const inputs = await this.tracking.datasetInputsOf(runIds);
         next.push(...(await this.addInputs(w, inputs)));
       } else {
         // dataset version → runs
@@ -184,11 +184,11 @@ export class LineageService {
           const d = w.datasets.get(id);
           return d ? [d.digest, d.mlflowDigest] : [];
         }), ...kinds('external_dataset').map((id) => id.slice('dataset-digest:'.length))];
-        const users = await this.tracking.lineage.runsUsingDigests([...new Set(digests)]);
+        const users = await this.tracking.runsUsingDigests([...new Set(digests)]);
         next.push(...(await this.addRuns(w, users.map((u) => u.runId))));
         next.push(...(await this.addInputs(w, users)));
         // run → child runs
-        const children = await this.tracking.lineage.childRuns(runIds);
+        const children = await this.tracking.childRuns(runIds);
         next.push(...(await this.addRuns(w, children.map((c) => c.runId))));
         for (const c of children) w.addEdge({ from: nodeId.run(c.parentRunId), to: nodeId.run(c.runId), relation: 'parent-of' });
         // run → model versions
@@ -230,7 +230,7 @@ export class LineageService {
   private async addRuns(w: Walk, runIds: readonly string[]): Promise<string[]> {
     const fresh = [...new Set(runIds)].filter((id) => !w.nodes.has(nodeId.run(id)));
     const added: string[] = [];
-    for (const r of await this.tracking.lineage.runSummaries(fresh)) {
+    for (const r of await this.tracking.runSummaries(fresh)) {
       const id = nodeId.run(r.runId);
       if (w.addNode({ id, kind: 'run', label: r.runName, attributes: { run_id: r.runId, experiment_id: r.experimentId, status: r.status, lifecycle_stage: r.lifecycleStage, start_time: r.startTime, end_time: r.endTime } })) {
         w.runs.add(r.runId);

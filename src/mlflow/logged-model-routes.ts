@@ -5,7 +5,7 @@ import type { RunArtifactService } from '../tracking/artifacts.js';
 import type { ArtifactStore } from '../platform/artifacts/types.js';
 import { normalizeArtifactPath, joinArtifactPath } from '../platform/artifacts/path.js';
 import { KilnError, invalid } from '../platform/errors.js';
-import { storePrefixOf } from '../tracking/artifacts.js';
+import { storePrefixOf } from '../platform/artifacts/path.js';
 import { Fields, badType, parseInt64 } from './fields.js';
 import { mlflowMetric, readKeyValues } from './convert.js';
 import { download } from './artifact-routes.js';

@@ -1,4 +1,19 @@
 import { invalid } from './errors.js';
+import { describeValue } from './validation.js';
+
+/** One page of a list, and the token of the next page when there is one. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextPageToken?: string;
+}
+
+/** The page size a caller asked for (`max_results`), or `def` when it asked for none; at most `max`. */
+export function validateMaxResults(v: unknown, def: number, max: number): number {
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalid(`Invalid value ${describeValue(v)} for parameter 'max_results' supplied. It must be a positive integer.`);
+  if (v > max) throw invalid(`Invalid value ${v} for parameter 'max_results' supplied. It must be at most ${max}.`);
+  return v;
+}
 
 /** Opaque page tokens: base64url JSON. Clients must treat them as opaque. */
 export function encodePageToken(payload: Record<string, unknown>): string {
@@ -31,7 +46,7 @@ export function offsetFromPageToken(token: string | undefined): number {
  * The page answered from `rows`, fetched with limit + 1 so that one extra row tells whether another page
  * follows; `load` turns the kept rows into entities.
  */
-export async function offsetPage<R, T>(rows: readonly R[], limit: number, offset: number, load: (rows: R[]) => Promise<T[]>): Promise<{ items: T[]; nextPageToken?: string }> {
+export async function offsetPage<R, T>(rows: readonly R[], limit: number, offset: number, load: (rows: R[]) => Promise<T[]>): Promise<Page<T>> {
   const items = await load(rows.slice(0, limit));
   return { items, nextPageToken: rows.length > limit ? encodePageToken({ offset: offset + limit }) : undefined };
 }

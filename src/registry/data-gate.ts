@@ -9,7 +9,7 @@ import type { DataValidationGate } from './promotions.js';
 export function trainingDataGate(tracking: TrackingService, data: DataService): DataValidationGate {
   return {
     async check(runId) {
-      const inputs = await tracking.lineage.datasetInputs([runId]);
+      const inputs = await tracking.datasetInputsOf([runId]);
       const training = inputs.some((i) => i.context === 'training') ? inputs.filter((i) => i.context === 'training') : inputs;
       if (training.length === 0) return { passed: false, message: `failed: run ${runId} logged no dataset inputs, so its training data cannot be checked` };
       const versions = await data.versionsByDigests(training.map((i) => i.digest));

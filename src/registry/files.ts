@@ -1,7 +1,7 @@
 import type { ArtifactEntry, ArtifactObject, ArtifactStore } from '../platform/artifacts/types.js';
 import { joinArtifactPath, normalizeArtifactPath } from '../platform/artifacts/path.js';
 import { KilnError, notFound } from '../platform/errors.js';
-import { storePrefixOf } from '../tracking/artifacts.js';
+import { storePrefixOf } from '../platform/artifacts/path.js';
 import type { RegistryService } from './service.js';
 
 /** A model version's files, read from the server's artifact store (the storage location must live there). */

@@ -1,5 +1,5 @@
 import type { ArtifactStore } from '../platform/artifacts/types.js';
-import { storePrefixOf } from '../tracking/artifacts.js';
+import { storePrefixOf } from '../platform/artifacts/path.js';
 import { artifactStoreReader, inspectModelPackage } from './packaging/inspect-package.js';
 import type { InspectionOutcome, VersionInspector } from './service.js';
 

@@ -1,4 +1,4 @@
-import { tagsToMap } from '../tracking/json.js';
+import { tagsToMap } from '../platform/tags.js';
 import type { ModelEvent, ModelVersion, RegisteredModel } from './types.js';
 import type { PromotionOutcome, PromotionRequest } from './promotions.js';
 

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { RunArtifactService } from '../tracking/artifacts.js';
 import { invalid } from '../platform/errors.js';
 import { inspectOnnx } from './packaging/onnx-inspect.js';
+import { ErrorBody } from '../platform/http/schemas.js';
 import * as S from '../tracking/schemas.js';
 
 export interface OnnxRouteDeps {
@@ -46,7 +47,7 @@ export const onnxRoutes: FastifyPluginAsync<OnnxRouteDeps> = async (root, deps) 
         summary: "Inspect an ONNX file among a run's artifacts: inputs, outputs, opsets, metadata",
         params: S.RunIdParams,
         querystring: Type.Object({ path: Type.String({ minLength: 1 }) }),
-        response: { 200: OnnxInfoSchema, 400: S.ErrorBody, 404: S.ErrorBody },
+        response: { 200: OnnxInfoSchema, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req) => {

@@ -63,7 +63,7 @@ export class ReproduceService {
     };
     if (run && !code.git_commit) gaps.push('no git commit was recorded (mlflow.source.git.commit)');
 
-    const inputs = run ? await this.tracking.lineage.datasetInputs([run.info.runId]) : [];
+    const inputs = run ? await this.tracking.datasetInputsOf([run.info.runId]) : [];
     const known = this.data && inputs.length ? await this.data.byDigests(inputs.map((i) => i.digest)) : [];
     const datasets = inputs.map((i) => {
       const k = known.find((d) => d.digest === i.digest || d.mlflowDigest === i.digest);

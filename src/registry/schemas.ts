@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { KeyValueMap } from '../tracking/schemas.js';
+import { KeyValueMap } from '../platform/http/schemas.js';
 
 /** Native registry API shapes. The same schemas validate requests, serialize responses and make the OpenAPI document. */
 

@@ -1,7 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { compileFilter, type FieldSql } from '../tracking/search/compile.js';
-import { numberField, stringField, type Grammar } from '../tracking/search/grammars.js';
-import { parseFilter, parseOrderBy } from '../tracking/search/parser.js';
+import { compileFilter, numberField, parseFilter, parseOrderBy, stringField, type FieldSql, type Grammar } from '../platform/search/index.js';
 
 /**
  * The registry's search languages: MLflow's registered-model and model-version filters (`name LIKE '%x%'`,

@@ -1,10 +1,8 @@
 import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
-import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
+import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
-import type { Page } from '../tracking/types.js';
-import { validateMaxResults } from '../tracking/validation.js';
 import { RegistryStore, type ModelRow, type NewEvent, type VersionRow } from './store.js';
 import { RegistryEvents, type RegistryNotice } from './events.js';
 import { resolveVersionSource } from './sources.js';

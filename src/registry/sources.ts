@@ -1,8 +1,7 @@
 import { invalid } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
-import { storePrefixOf } from '../tracking/artifacts.js';
-import { validateRunId } from '../tracking/validation.js';
+import { storePrefixOf } from '../platform/artifacts/path.js';
 import type { ModelVersion } from './types.js';
 
 export interface SourceDeps {
@@ -30,7 +29,7 @@ interface ResolvedSource {
 }
 
 async function resolve(deps: SourceDeps, source: string, runId: string | undefined, modelId: string | undefined): Promise<ResolvedSource> {
-  if (runId !== undefined && runId !== null && runId !== '') validateRunId(runId);
+  // getRunInfo checks the id's form (400) before looking it up (404).
   const run = runId ? await deps.tracking.getRunInfo(runId) : undefined;
   if (source.startsWith('runs:/')) {
     const m = /^runs:\/+([^/]+)(?:\/(.*))?$/.exec(source);

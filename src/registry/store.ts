@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Database, ModelVersionsTable, RegisteredModelsTable } from '../platform/db/schema.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
-import type { Tag } from '../tracking/types.js';
+import type { Tag } from '../platform/tags.js';
 import type { ModelEvent, ModelEventKind, ModelVersion, ModelVersionStatus, RegisteredModel, Stage } from './types.js';
 
 export type ModelRow = Selectable<RegisteredModelsTable>;

@@ -1,4 +1,4 @@
-import type { Tag } from '../tracking/types.js';
+import type { Tag } from '../platform/tags.js';
 
 export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];

@@ -1,6 +1,6 @@
 import { invalid } from '../platform/errors.js';
-import type { Tag } from '../tracking/types.js';
-import { describe, hasControlChars, validateKey, validateValue } from '../tracking/validation.js';
+import type { Tag } from '../platform/tags.js';
+import { describeValue as describe, hasControlChars, validateKey, validateValue } from '../platform/validation.js';
 import { STAGES, type Stage } from './types.js';
 
 export const REGISTRY_LIMITS = {

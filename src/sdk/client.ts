@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
-import { fromJsonDouble, jsonDouble, mapToTags, tagsToMap } from '../tracking/json.js';
+import { fromJsonDouble, jsonDouble } from '../tracking/json.js';
+import { mapToTags, tagsToMap } from '../platform/tags.js';
 import type {
   CreateExperimentInput,
   CreateRunInput,

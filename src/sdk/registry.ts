@@ -1,5 +1,5 @@
 import type { HttpClient } from './http.js';
-import { mapToTags } from '../tracking/json.js';
+import { mapToTags } from '../platform/tags.js';
 import type { Page } from '../tracking/types.js';
 import type { ModelEvent, ModelEventKind, ModelVersion, ModelVersionStatus, RegisteredModel, SearchInput, Stage } from '../registry/types.js';
 

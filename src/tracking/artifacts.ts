@@ -1,17 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactEntry, ArtifactObject, ArtifactStore } from '../platform/artifacts/types.js';
-import { joinArtifactPath, normalizeArtifactPath } from '../platform/artifacts/path.js';
+import { joinArtifactPath, normalizeArtifactPath, storePrefixOf } from '../platform/artifacts/path.js';
 import { KilnError, notFound } from '../platform/errors.js';
 import type { TrackingService } from './service.js';
 
-export const PROXY_SCHEME = 'mlflow-artifacts:';
-
-/** Where a run's artifacts live in the server's artifact store; only proxied (mlflow-artifacts:) locations are served. */
-export function storePrefixOf(artifactUri: string): string | undefined {
-  if (!artifactUri.startsWith(PROXY_SCHEME)) return undefined;
-  const rest = artifactUri.slice(PROXY_SCHEME.length).replace(/^\/+/, '');
-  return normalizeArtifactPath(rest, { allowEmpty: true });
-}
 
 export interface RunArtifactListing {
   readonly rootUri: string;

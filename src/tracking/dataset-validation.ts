@@ -1,6 +1,7 @@
 import { invalid } from '../platform/errors.js';
 import type { DatasetInput } from './types.js';
-import { LIMITS, describe } from './validation.js';
+import { describeValue as describe } from '../platform/validation.js';
+import { LIMITS } from './validation.js';
 
 function str(field: string, v: unknown, max: number, required = true): string | undefined {
   if (v === undefined || v === null || v === '') {

@@ -1,4 +1,5 @@
-import type { Experiment, Metric, Run, Tag } from './types.js';
+import { tagsToMap } from '../platform/tags.js';
+import type { Experiment, Metric, Run } from './types.js';
 
 /** The native API's JSON shapes (snake_case), shared by the HTTP routes, the CLI's --json output and the SDK. */
 
@@ -18,8 +19,6 @@ export function fromJsonDouble(v: unknown): number {
   return NaN;
 }
 
-export const tagsToMap = (tags: readonly Tag[] | undefined): Record<string, string> => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
-export const mapToTags = (m: unknown): Tag[] => Object.entries((m ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value }));
 
 export function experimentJson(e: Experiment) {
   return {

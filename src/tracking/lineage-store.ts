@@ -1,24 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
+import type { RunDatasetLink, RunSummary } from './types.js';
 
-export interface RunSummary {
-  readonly runId: string;
-  readonly runName: string;
-  readonly experimentId: string;
-  readonly status: string;
-  readonly lifecycleStage: string;
-  readonly startTime: number;
-  readonly endTime: number | null;
-}
-
-export interface RunDatasetLink {
-  readonly runId: string;
-  readonly name: string;
-  readonly digest: string;
-  readonly sourceType: string;
-  readonly source: string;
-  readonly context: string | null;
-}
 
 /** Batched reads the lineage graph needs from the tracking tables: one indexed query per hop, whatever the frontier. */
 export class TrackingLineageStore {

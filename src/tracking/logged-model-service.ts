@@ -7,7 +7,9 @@ import { LOGGED_MODEL_STATUSES, type CreateLoggedModelInput, type LoggedModel, t
 import { compileLoggedModelFilter, compileLoggedModelOrder } from './search/index.js';
 import type { TrackingService } from './service.js';
 import type { Page, Param, Tag } from './types.js';
-import { parseExperimentIds, validateMaxResults, validateParam, validateRunTag, validateKey } from './validation.js';
+import { validateMaxResults } from '../platform/pagination.js';
+import { validateKey } from '../platform/validation.js';
+import { parseExperimentIds, validateParam, validateRunTag } from './validation.js';
 
 const MODEL_ID = /^m-[0-9a-f]{32}$/;
 

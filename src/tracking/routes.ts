@@ -4,7 +4,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
 import type { TrackingService } from './service.js';
 import type { RunArtifactService } from './artifacts.js';
-import { experimentJson, fromJsonDouble, jsonDouble, mapToTags, runJson } from './json.js';
+import { mapToTags } from '../platform/tags.js';
+import { experimentJson, fromJsonDouble, jsonDouble, runJson } from './json.js';
+import { ArtifactListing, ArtifactListQuery, ErrorBody } from '../platform/http/schemas.js';
 import * as S from './schemas.js';
 
 export interface TrackingRouteDeps {
@@ -13,17 +15,17 @@ export interface TrackingRouteDeps {
   readonly uploadLimit: number;
 }
 
-const err = { 400: S.ErrorBody, 404: S.ErrorBody };
+const err = { 400: ErrorBody, 404: ErrorBody };
 const noContent = { 204: Type.Null(), ...err };
 
 /** The native tracking API under /api/v1. */
 export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root, deps) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const t = deps.tracking;
-  app.addSchema(S.ErrorBody);
+  app.addSchema(ErrorBody);
 
   // ------------------------------------------------------------------ experiments
-  app.post('/experiments', { schema: { tags: ['experiments'], summary: 'Create an experiment', body: S.CreateExperimentBody, response: { 201: Type.Object({ experiment: S.Experiment }), 409: S.ErrorBody, ...err } } }, async (req, reply) => {
+  app.post('/experiments', { schema: { tags: ['experiments'], summary: 'Create an experiment', body: S.CreateExperimentBody, response: { 201: Type.Object({ experiment: S.Experiment }), 409: ErrorBody, ...err } } }, async (req, reply) => {
     const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: mapToTags(req.body.tags) });
     return reply.status(201).send({ experiment: experimentJson(await t.getExperiment(id)) });
   });
@@ -43,7 +45,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
       },
     },
     async (req) => ({
-      stats: (await t.lineage.experimentStats(req.query.experiment_id.map(Number))).map((x) => ({ experiment_id: x.experimentId, runs: x.runs, running: x.running, last_activity: x.lastActivity })),
+      stats: (await t.experimentStats(req.query.experiment_id.map(Number))).map((x) => ({ experiment_id: x.experimentId, runs: x.runs, running: x.running, last_activity: x.lastActivity })),
     }),
   );
   app.get(
@@ -57,7 +59,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   app.get('/experiments/:experiment_id', { schema: { tags: ['experiments'], summary: 'Get an experiment', params: S.ExperimentIdParams, response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
     experiment: experimentJson(await t.getExperiment(req.params.experiment_id)),
   }));
-  app.patch('/experiments/:experiment_id', { schema: { tags: ['experiments'], summary: 'Rename an experiment', params: S.ExperimentIdParams, body: S.UpdateExperimentBody, response: { 200: Type.Object({ experiment: S.Experiment }), 409: S.ErrorBody, ...err } } }, async (req) => {
+  app.patch('/experiments/:experiment_id', { schema: { tags: ['experiments'], summary: 'Rename an experiment', params: S.ExperimentIdParams, body: S.UpdateExperimentBody, response: { 200: Type.Object({ experiment: S.Experiment }), 409: ErrorBody, ...err } } }, async (req) => {
     await t.renameExperiment(req.params.experiment_id, req.body.name);
     return { experiment: experimentJson(await t.getExperiment(req.params.experiment_id)) };
   });
@@ -165,7 +167,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   });
 
   // ------------------------------------------------------------------ run artifacts
-  app.get('/runs/:run_id/artifacts', { schema: { tags: ['artifacts'], summary: "List a folder of a run's artifacts", params: S.RunIdParams, querystring: S.ArtifactListQuery, response: { 200: S.ArtifactListing, ...err } } }, async (req) => {
+  app.get('/runs/:run_id/artifacts', { schema: { tags: ['artifacts'], summary: "List a folder of a run's artifacts", params: S.RunIdParams, querystring: ArtifactListQuery, response: { 200: ArtifactListing, ...err } } }, async (req) => {
     const l = await deps.runArtifacts.list(req.params.run_id, req.query.path ?? '');
     return { root_uri: l.rootUri, files: l.files.map((f) => ({ path: f.path, is_dir: f.isDir, size: f.size })) };
   });

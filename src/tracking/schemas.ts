@@ -1,18 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { KeyValueMap } from '../platform/http/schemas.js';
 
 /** Native API shapes (snake_case JSON). The same schemas validate requests, serialize responses and make the OpenAPI document. */
 
-export const KeyValueMap = Type.Record(Type.String(), Type.String(), { description: 'key → value' });
 /** A double that JSON cannot hold is sent as "NaN", "Infinity" or "-Infinity". */
 export const Double = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
 export const ViewType = Type.Union([Type.Literal('ACTIVE_ONLY'), Type.Literal('DELETED_ONLY'), Type.Literal('ALL')]);
 export const RunStatus = Type.Union([Type.Literal('RUNNING'), Type.Literal('SCHEDULED'), Type.Literal('FINISHED'), Type.Literal('FAILED'), Type.Literal('KILLED')]);
 export const Lifecycle = Type.Union([Type.Literal('active'), Type.Literal('deleted')]);
-
-export const ErrorBody = Type.Object(
-  { error_code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
-  { $id: 'Error', description: 'Every error response' },
-);
 
 export const Experiment = Type.Object(
   {
@@ -158,12 +153,6 @@ export const MetricHistory = Type.Object(
   },
   { $id: 'MetricHistory' },
 );
-
-export const ArtifactListQuery = Type.Object({ path: Type.Optional(Type.String()) });
-export const ArtifactListing = Type.Object({
-  root_uri: Type.String(),
-  files: Type.Array(Type.Object({ path: Type.String(), is_dir: Type.Boolean(), size: Type.Optional(Type.Integer()) })),
-});
 
 export type CreateExperimentBody = Static<typeof CreateExperimentBody>;
 export type ListQuery = Static<typeof ListQuery>;

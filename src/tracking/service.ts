@@ -2,7 +2,8 @@ import { TrackingLineageStore } from './lineage-store.js';
 import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
-import { offsetFromPageToken, offsetPage } from '../platform/pagination.js';
+import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
+import { validateKey } from '../platform/validation.js';
 import { ExperimentStore } from './experiment-store.js';
 import { MetricHistoryReader } from './metric-history.js';
 import { randomRunName } from './run-names.js';
@@ -19,6 +20,8 @@ import type {
   MetricHistoryInput,
   Page,
   Run,
+  RunDatasetLink,
+  RunSummary,
   RunInfo,
   SearchExperimentsInput,
   SearchRunsInput,
@@ -31,8 +34,6 @@ import {
   parseExperimentIds,
   validateExperimentName,
   validateExperimentTag,
-  validateKey,
-  validateMaxResults,
   validateMetric,
   validateParam,
   validateRunId,
@@ -55,8 +56,7 @@ export class TrackingService implements TrackingApi {
   private readonly experiments: ExperimentStore;
   private readonly runs: RunStore;
   private readonly history: MetricHistoryReader;
-  /** Batched reads for the lineage graph (runs, their dataset inputs, parent and child runs). */
-  readonly lineage: TrackingLineageStore;
+  private readonly lineage: TrackingLineageStore;
   private readonly keys: RunKeysStore;
   private readonly now: () => number;
   private readonly defaultArtifactRoot: string;
@@ -72,6 +72,36 @@ export class TrackingService implements TrackingApi {
     this.history = new MetricHistoryReader(store);
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
+  }
+
+  // ---------------------------------------------------------------- lineage
+  // Batched reads for the lineage graph and the promotion gates: one indexed query per hop, whatever the frontier.
+
+  runSummaries(runIds: readonly string[]): Promise<RunSummary[]> {
+    return this.lineage.runSummaries(runIds);
+  }
+
+  /** The dataset inputs of these runs. */
+  datasetInputsOf(runIds: readonly string[]): Promise<RunDatasetLink[]> {
+    return this.lineage.datasetInputs(runIds);
+  }
+
+  /** The runs that used a dataset with one of these digests. */
+  runsUsingDigests(digests: readonly string[]): Promise<RunDatasetLink[]> {
+    return this.lineage.runsUsingDigests(digests);
+  }
+
+  childRuns(parentRunIds: readonly string[]): Promise<{ parentRunId: string; runId: string }[]> {
+    return this.lineage.childRuns(parentRunIds);
+  }
+
+  parentRuns(runIds: readonly string[]): Promise<{ parentRunId: string; runId: string }[]> {
+    return this.lineage.parentRuns(runIds);
+  }
+
+  /** Run counts and last activity of experiments. */
+  experimentStats(experimentIds: readonly number[]): Promise<{ experimentId: string; runs: number; running: number; lastActivity: number | null }[]> {
+    return this.lineage.experimentStats(experimentIds);
   }
 
   // ---------------------------------------------------------------- experiments

@@ -1,3 +1,7 @@
+import type { Page } from '../platform/pagination.js';
+import type { Tag } from '../platform/tags.js';
+
+export type { Page };
 /** Domain entities of experiment tracking (camelCase; API shapes are converted at the edges). */
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
@@ -6,10 +10,7 @@ export type LifecycleStage = 'active' | 'deleted';
 export const VIEW_TYPES = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] as const;
 export type ViewType = (typeof VIEW_TYPES)[number];
 
-export interface Tag {
-  readonly key: string;
-  readonly value: string;
-}
+export type { Tag };
 
 export interface Experiment {
   readonly experimentId: string;
@@ -70,10 +71,6 @@ export interface Run {
   readonly inputs: { readonly datasetInputs: readonly DatasetInput[] };
 }
 
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly nextPageToken?: string;
-}
 
 export interface CreateExperimentInput {
   readonly name: string;
@@ -168,4 +165,25 @@ export interface TrackingApi {
   logInputs(runId: string, datasets: readonly DatasetInput[]): Promise<void>;
   searchRuns(input: SearchRunsInput): Promise<Page<Run>>;
   getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory>;
+}
+
+/** A run as the lineage graph shows it. */
+export interface RunSummary {
+  readonly runId: string;
+  readonly runName: string;
+  readonly experimentId: string;
+  readonly status: string;
+  readonly lifecycleStage: string;
+  readonly startTime: number;
+  readonly endTime: number | null;
+}
+
+/** A run's dataset input, as lineage follows it (the context is the input's mlflow.data.context tag). */
+export interface RunDatasetLink {
+  readonly runId: string;
+  readonly name: string;
+  readonly digest: string;
+  readonly sourceType: string;
+  readonly source: string;
+  readonly context: string | null;
 }

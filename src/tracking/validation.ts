@@ -1,10 +1,11 @@
-import { posix } from 'node:path';
 import { invalid } from '../platform/errors.js';
+import { MAX_KEY_LENGTH, describeValue as describe, hasControlChars, validateKey, validateValue } from '../platform/validation.js';
+
 import { RUN_STATUSES, VIEW_TYPES, type Metric, type RunStatus, type Tag, type ViewType } from './types.js';
 
 /** Limits follow MLflow's mlflow/utils/validation.py so MLflow clients see the same behaviour. */
 export const LIMITS = {
-  maxEntityKeyLength: 250,
+  maxEntityKeyLength: MAX_KEY_LENGTH,
   maxParamValueLength: 6000,
   maxRunTagValueLength: 8000,
   maxExperimentTagValueLength: 5000,
@@ -30,34 +31,8 @@ export const LIMITS = {
   maxExperimentIdsPerSearch: 1000,
 } as const;
 
-// MLflow: ^[/\w.\- :]*$ where \w is Unicode-aware.
-const KEY_CHARS = /^[\p{L}\p{N}\p{M}_/.\- :]*$/u;
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 const EXPERIMENT_ID = /^[0-9]{1,18}$/;
-
-export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0) throw invalid(`Invalid ${kind} name: a non-empty string is required`);
-  if (key.length > LIMITS.maxEntityKeyLength) {
-    throw invalid(`${capitalize(kind)} name '${key.slice(0, 40)}…' had length ${key.length}, which exceeded length limit of ${LIMITS.maxEntityKeyLength}`);
-  }
-  if (!KEY_CHARS.test(key)) {
-    throw invalid(
-      `Invalid ${kind} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).`,
-    );
-  }
-  if (posix.normalize(key) !== key || key === '.' || key.startsWith('..') || key.startsWith('/')) {
-    throw invalid(`Invalid ${kind} name: '${key}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.`);
-  }
-  return key;
-}
-
-export function validateValue(kind: 'param' | 'tag' | 'experiment tag', key: string, value: unknown, max: number): string {
-  if (typeof value !== 'string') throw invalid(`Invalid value for ${kind} '${key}': a string is required, got ${describe(value)}`);
-  if (value.length > max) {
-    throw invalid(`${capitalize(kind)} value '${value.slice(0, 40)}…' had length ${value.length}, which exceeded length limit of ${max}`);
-  }
-  return value;
-}
 
 export function validateParam(key: unknown, value: unknown): { key: string; value: string } {
   const k = validateKey('param', key);
@@ -148,26 +123,3 @@ export function validateTime(name: string, t: unknown): number {
   return t;
 }
 
-export function validateMaxResults(v: unknown, def: number, max: number): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalid(`Invalid value ${describe(v)} for parameter 'max_results' supplied. It must be a positive integer.`);
-  if (v > max) throw invalid(`Invalid value ${v} for parameter 'max_results' supplied. It must be at most ${max}.`);
-  return v;
-}
-
-export function hasControlChars(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f]/.test(s);
-}
-
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'an object';
-  return `${String(v)} (${typeof v})`;
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}

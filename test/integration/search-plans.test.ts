@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, migrateToLatest, type MetadataStore } from '../../src/platform/db/index.js';
-import { RUN_GRAMMAR, buildRunSearchQuery, parseFilter, parseOrderBy, searchRunRows } from '../../src/tracking/search/index.js';
+import { parseFilter, parseOrderBy } from '../../src/platform/search/index.js';
+import { RUN_GRAMMAR, buildRunSearchQuery, searchRunRows } from '../../src/tracking/search/index.js';
 import { seedSearchCorpus } from '../../bench/tracking/seed.js';
 import { STORE_BACKENDS, freshStore, type TestStore } from '../support/backends.js';
 

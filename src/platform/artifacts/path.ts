@@ -77,3 +77,13 @@ export function joinArtifactPath(...parts: string[]): string {
   if (nonEmpty.length === 0) return '';
   return normalizeArtifactPath(nonEmpty.join('/'), { allowEmpty: true });
 }
+
+/** The URI scheme of files served through the server's artifact proxy (MLflow's name for it). */
+export const PROXY_SCHEME = 'mlflow-artifacts:';
+
+/** Where an artifact URI's files live in the server's artifact store; only proxied (mlflow-artifacts:) locations are served. */
+export function storePrefixOf(artifactUri: string): string | undefined {
+  if (!artifactUri.startsWith(PROXY_SCHEME)) return undefined;
+  const rest = artifactUri.slice(PROXY_SCHEME.length).replace(/^\/+/, '');
+  return normalizeArtifactPath(rest, { allowEmpty: true });
+}

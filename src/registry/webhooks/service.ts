@@ -1,9 +1,7 @@
 import type { MetadataStore } from '../../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import { offsetFromPageToken, offsetPage } from '../../platform/pagination.js';
-import { validateMaxResults } from '../../tracking/validation.js';
-import type { Page } from '../../tracking/types.js';
+import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../../platform/pagination.js';
 import type { RegistryNotice, RegistryService } from '../service.js';
 import { MODEL_EVENT_KINDS, type ModelEventKind } from '../types.js';
 import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, ExperimentsTable } from '../../platform/db/schema.js';
-import { compileFilter, type FieldSql } from './compile.js';
-import { parseExperimentFilter, parseExperimentOrderBy } from './parser.js';
+import { compileFilter, type FieldSql } from '../../platform/search/index.js';
+import { parseExperimentFilter, parseExperimentOrderBy } from './grammars.js';
 
 export interface ExperimentSearchOptions {
   readonly filter?: string;

@@ -1,8 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { KilnError } from '../../platform/errors.js';
-import { compileFilter, type FieldSql } from './compile.js';
-import { numberField, stringField, type Grammar } from './grammars.js';
-import { parseFilter } from './parser.js';
+import { compileFilter, numberField, parseFilter, stringField, type FieldSql, type Grammar } from '../../platform/search/index.js';
 
 const str = stringField();
 const num = numberField();

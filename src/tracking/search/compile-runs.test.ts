@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import { KilnError } from '../../platform/errors.js';
 import { buildRunSearchQuery, searchRunRows, type RunSearchOptions } from './compile-runs.js';
-import { parseRunFilter, parseRunOrderBy } from './parser.js';
+import { parseRunFilter, parseRunOrderBy } from './grammars.js';
 import { TEST_BACKENDS, addExperiments, openTestDb, type TestDb } from './search-test-db.js';
 
 // run_id, experiment, name, user, status, start, end, lifecycle stage

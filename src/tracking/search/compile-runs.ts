@@ -1,8 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, RunsTable } from '../../platform/db/schema.js';
-import type { Comparison, FilterNode, OrderTerm } from './ast.js';
-import { compileFilter, type AttributeSql, type FieldSql, type MemberStyle } from './compile.js';
-import { parseRunFilter, parseRunOrderBy } from './parser.js';
+import { compileFilter, type AttributeSql, type Comparison, type FieldSql, type FilterNode, type MemberStyle, type OrderTerm } from '../../platform/search/index.js';
+import { parseRunFilter, parseRunOrderBy } from './grammars.js';
 import { invalid } from '../../platform/errors.js';
 
 export interface RunSearchOptions {

@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KilnError } from '../../platform/errors.js';
-import { show, showOrder } from './ast.js';
-import { MAX_FILTER_LENGTH } from './lexer.js';
-import { MAX_ORDER_TERMS, parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './parser.js';
+import { MAX_FILTER_LENGTH, MAX_ORDER_TERMS, show, showOrder } from '../../platform/search/index.js';
+import { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './grammars.js';
 
 const p = (f: string): string | undefined => {
   const n = parseRunFilter(f);

@@ -1,4 +1,4 @@
-import { KilnError } from '../../platform/errors.js';
+import { KilnError } from '../errors.js';
 
 export type TokenKind = 'ident' | 'string' | 'dquote' | 'backtick' | 'number' | 'op' | 'lparen' | 'rparen' | 'comma' | 'dot' | 'eof';
 

@@ -1,9 +1,8 @@
-import { KilnError } from '../../platform/errors.js';
+import { KilnError } from '../errors.js';
 import type { Comparison, Entity, FilterNode, Operator, OrderTerm } from './ast.js';
-import { EXPERIMENT_GRAMMAR, RUN_GRAMMAR, type FieldRule, type Grammar } from './grammars.js';
+import type { FieldRule, Grammar } from './grammar.js';
 import { SearchSyntaxError, describeToken, tokenize, type Token } from './lexer.js';
 
-export type { FieldRule, Grammar } from './grammars.js';
 
 /** Deepest parenthesis nesting a filter may use. */
 export const MAX_FILTER_DEPTH = 100;
@@ -248,7 +247,3 @@ export function parseOrderBy(items: readonly string[] | undefined, g: Grammar): 
   });
 }
 
-export const parseRunFilter = (filter: string | undefined): FilterNode | undefined => parseFilter(filter, RUN_GRAMMAR);
-export const parseRunOrderBy = (items: readonly string[] | undefined): OrderTerm[] => parseOrderBy(items, RUN_GRAMMAR);
-export const parseExperimentFilter = (filter: string | undefined): FilterNode | undefined => parseFilter(filter, EXPERIMENT_GRAMMAR);
-export const parseExperimentOrderBy = (items: readonly string[] | undefined): OrderTerm[] => parseOrderBy(items, EXPERIMENT_GRAMMAR);

@@ -1,0 +1,15 @@
+import { Type } from '@sinclair/typebox';
+
+/** Shapes every capability's API shares. */
+
+export const KeyValueMap = Type.Record(Type.String(), Type.String(), { description: 'key → value' });
+
+export const ErrorBody = Type.Object(
+  { error_code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+  { $id: 'Error', description: 'Every error response' },
+);
+export const ArtifactListQuery = Type.Object({ path: Type.Optional(Type.String()) });
+export const ArtifactListing = Type.Object({
+  root_uri: Type.String(),
+  files: Type.Array(Type.Object({ path: Type.String(), is_dir: Type.Boolean(), size: Type.Optional(Type.Integer()) })),
+});
