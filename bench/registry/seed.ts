@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
-import type { Database } from '../../src/platform/db/schema.js';
+import type { RegistryTables } from '../../src/registry/tables.js';
+import type { TrackingTables } from '../../src/tracking/tables.js';
 import type { MetadataStore } from '../../src/platform/db/types.js';
 import { newRunId } from '../../src/platform/ids.js';
 
@@ -20,7 +21,7 @@ export interface RegistryCorpus {
  * `datasets` dataset digests for training. Lineage nodes: versions + runs + datasets.
  */
 export async function seedRegistryCorpus(store: MetadataStore, opts: { models: number; versionsPerModel: number; parents: number; datasets: number }): Promise<RegistryCorpus> {
-  const db = store.db;
+  const db = store.db.withTables<RegistryTables & TrackingTables>();
   const now = Date.now();
   const exp = await db.insertInto('experiments').values({ name: `bench-registry-${now}`, artifact_location: 'mlflow-artifacts:/bench', lifecycle_stage: 'active', creation_time: now, last_update_time: now }).returning('experiment_id').executeTakeFirstOrThrow();
   const experimentId = Number(exp.experiment_id);
@@ -28,7 +29,7 @@ export async function seedRegistryCorpus(store: MetadataStore, opts: { models: n
 
   // datasets (the tracking table of logged dataset identities)
   for (let start = 0; start < opts.datasets; start += 1000) {
-    const rows: Insertable<Database['datasets']>[] = [];
+    const rows: Insertable<(RegistryTables & TrackingTables)['datasets']>[] = [];
     for (let i = start; i < Math.min(opts.datasets, start + 1000); i++) rows.push({ dataset_id: `ds-${i}`, experiment_id: experimentId, name: `data-${i}`, digest: digest(i), source_type: 'local', source: `/data/${i}.csv`, schema: null, profile: null, created_time: now });
     await db.insertInto('datasets').values(rows).execute();
   }
@@ -36,10 +37,10 @@ export async function seedRegistryCorpus(store: MetadataStore, opts: { models: n
   const children: string[] = [];
   for (let start = 0; start < opts.parents; start += 100) {
     await db.transaction().execute(async (trx) => {
-      const runs: Insertable<Database['runs']>[] = [];
-      const tags: Insertable<Database['tags']>[] = [];
-      const inputs: Insertable<Database['run_inputs']>[] = [];
-      const inputTags: Insertable<Database['input_tags']>[] = [];
+      const runs: Insertable<(RegistryTables & TrackingTables)['runs']>[] = [];
+      const tags: Insertable<(RegistryTables & TrackingTables)['tags']>[] = [];
+      const inputs: Insertable<(RegistryTables & TrackingTables)['run_inputs']>[] = [];
+      const inputTags: Insertable<(RegistryTables & TrackingTables)['input_tags']>[] = [];
       for (let p = start; p < Math.min(opts.parents, start + 100); p++) {
         const parent = newRunId();
         runs.push({ run_id: parent, experiment_id: experimentId, name: `sweep-${p}`, user_id: 'bench', status: 'FINISHED', start_time: now, end_time: now, artifact_uri: `mlflow-artifacts:/bench/${parent}`, lifecycle_stage: 'active', deleted_time: null });
@@ -63,14 +64,14 @@ export async function seedRegistryCorpus(store: MetadataStore, opts: { models: n
   // registered models and versions
   for (let start = 0; start < opts.models; start += 200) {
     await db.transaction().execute(async (trx) => {
-      const models: Insertable<Database['registered_models']>[] = [];
+      const models: Insertable<(RegistryTables & TrackingTables)['registered_models']>[] = [];
       for (let m = start; m < Math.min(opts.models, start + 200); m++) {
         models.push({ name: `model-${String(m).padStart(5, '0')}`, description: null, user_id: 'bench', creation_time: now + m, last_update_time: now + m, next_version: opts.versionsPerModel + 1 });
       }
       const pks = await trx.insertInto('registered_models').values(models).returning(['model_pk', 'name']).execute();
-      const versions: Insertable<Database['model_versions']>[] = [];
-      const aliases: Insertable<Database['model_aliases']>[] = [];
-      const tags: Insertable<Database['registered_model_tags']>[] = [];
+      const versions: Insertable<(RegistryTables & TrackingTables)['model_versions']>[] = [];
+      const aliases: Insertable<(RegistryTables & TrackingTables)['model_aliases']>[] = [];
+      const tags: Insertable<(RegistryTables & TrackingTables)['registered_model_tags']>[] = [];
       for (const { model_pk, name } of pks) {
         const m = Number(name.slice(6));
         for (let v = 1; v <= opts.versionsPerModel; v++) {

@@ -1,5 +1,5 @@
 import { sql, type Insertable } from 'kysely';
-import type { LatestMetricsTable, MetricsTable, ParamsTable, RunsTable, TagsTable } from '../../src/platform/db/schema.js';
+import type { LatestMetricsTable, MetricsTable, ParamsTable, RunsTable, TagsTable, TrackingTables } from '../../src/tracking/tables.js';
 import type { MetadataStore } from '../../src/platform/db/types.js';
 import { newRunId } from '../../src/platform/ids.js';
 
@@ -8,7 +8,7 @@ import { newRunId } from '../../src/platform/ids.js';
  * 3 tags each into a new experiment, in large transactions. Deterministic (seeded PRNG).
  */
 export async function seedSearchCorpus(store: MetadataStore, n: number): Promise<{ experimentId: string }> {
-  const db = store.db;
+  const db = store.db.withTables<TrackingTables>();
   let seed = 42;
   const rand = () => {
     seed = (seed * 1664525 + 1013904223) % 4294967296;

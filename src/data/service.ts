@@ -1,3 +1,4 @@
+import type { DataTables } from './tables.js';
 /** Datasets: content-addressed versions with profiles and schemas, validation reports, diffs. No HTTP here. */
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
@@ -95,7 +96,7 @@ export class DataService {
     private readonly artifacts: ArtifactStore,
     opts: DataServiceOptions = {},
   ) {
-    this.store = new DataStore(meta.db, meta.adapter);
+    this.store = new DataStore(meta.db.withTables<DataTables>(), meta.adapter);
     this.profiler = opts.profiler ?? inProcessProfiler(artifacts);
     this.now = opts.now ?? Date.now;
   }

@@ -1,23 +1,23 @@
 /** The data tables: datasets, versions, validations. Only the data capability reads or writes them. */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, DataDatasetsTable, DataValidationsTable, DataVersionsTable } from '../platform/db/schema.js';
+import type { DataTables, DataDatasetsTable, DataValidationsTable, DataVersionsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 
 export type DatasetRow = Selectable<DataDatasetsTable> & { latest_version: number | null; version_count: number };
 export type VersionRow = Selectable<DataVersionsTable> & { name: string };
 export type ValidationRow = Selectable<DataValidationsTable> & { name: string };
-type Db = Kysely<Database> | Transaction<Database>;
+type Db = Kysely<DataTables> | Transaction<DataTables>;
 
 /** Columns of a version without its schema and profile (which can be large). */
 const SUMMARY = ['v.dataset_pk', 'v.version', 'v.digest', 'v.mlflow_digest', 'v.format', 'v.rows', 'v.bytes', 'v.files', 'v.manifest', 'v.source', 'v.description', 'v.user_id', 'v.creation_time'] as const;
 
 export class DataStore {
   constructor(
-    readonly db: Kysely<Database>,
+    readonly db: Kysely<DataTables>,
     readonly adapter: StoreAdapter,
   ) {}
 
-  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (trx: Transaction<DataTables>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
   }
 

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { RegistryTables } from './tables.js';
 import type { RegistryStore, NewEvent } from './store.js';
 import type { ModelEventKind } from './types.js';
 
@@ -35,7 +35,7 @@ export class RegistryEvents {
     return () => this.listeners.delete(listener);
   }
   /** A transaction whose recorded events are published after it commits. */
-  async tx<T>(fn: (trx: Transaction<Database>, record: (e: NewEvent) => Promise<void>) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (trx: Transaction<RegistryTables>, record: (e: NewEvent) => Promise<void>) => Promise<T>): Promise<T> {
     const pending: { id: number; e: NewEvent }[] = [];
     const result = await this.store.transaction((trx) => fn(trx, async (e) => void pending.push({ id: await this.store.addEvent(trx, e), e })));
     for (const p of pending) await this.publish(p.id, p.e);

@@ -1,3 +1,4 @@
+import type { RegistryTables } from './tables.js';
 import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
@@ -51,7 +52,7 @@ export class RegistryService {
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
   ) {
-    this.store = new RegistryStore(meta.db, meta.adapter);
+    this.store = new RegistryStore(meta.db.withTables<RegistryTables>(), meta.adapter);
     this.events = new RegistryEvents(this.store, onError);
   }
 

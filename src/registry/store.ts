@@ -1,12 +1,12 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
-import type { Database, ModelVersionsTable, RegisteredModelsTable } from '../platform/db/schema.js';
+import type { RegistryTables, ModelVersionsTable, RegisteredModelsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import type { Tag } from '../platform/tags.js';
 import type { ModelEvent, ModelEventKind, ModelVersion, ModelVersionStatus, RegisteredModel, Stage } from './types.js';
 
 export type ModelRow = Selectable<RegisteredModelsTable>;
 export type VersionRow = Selectable<ModelVersionsTable> & { name: string };
-type Db = Kysely<Database> | Transaction<Database>;
+type Db = Kysely<RegistryTables> | Transaction<RegistryTables>;
 
 export interface NewEvent {
   readonly modelPk: number;
@@ -22,7 +22,7 @@ export interface NewEvent {
 /** The registry tables: registered models, versions, tags, aliases and the history. */
 export class RegistryStore {
   constructor(
-    readonly db: Kysely<Database>,
+    readonly db: Kysely<RegistryTables>,
     private readonly adapter: StoreAdapter,
   ) {}
 
@@ -30,7 +30,7 @@ export class RegistryStore {
     return this.adapter.isUniqueViolation(e);
   }
 
-  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (trx: Transaction<RegistryTables>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
   }
 

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, ExperimentsTable } from '../platform/db/schema.js';
+import type { TrackingTables, ExperimentsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { alreadyExists, notFound } from '../platform/errors.js';
 import type { Experiment, LifecycleStage, Tag } from './types.js';
@@ -9,7 +9,7 @@ type ExperimentRow = Selectable<ExperimentsTable>;
 /** The experiments and experiment_tags tables. */
 export class ExperimentStore {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly db: Kysely<TrackingTables>,
     private readonly adapter: StoreAdapter,
   ) {}
 

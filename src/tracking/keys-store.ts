@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { TrackingTables } from './tables.js';
 
 export interface ExperimentKeys {
   readonly metrics: string[];
@@ -23,7 +23,7 @@ const TABLES = { metrics: 'latest_metrics', params: 'params', tags: 'tags' } as 
  * a scan of that key's rows.
  */
 export class RunKeysStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<TrackingTables>) {}
 
   async experimentKeys(experimentId: number): Promise<ExperimentKeys> {
     const [metrics, params, tags] = await Promise.all((['metrics', 'params', 'tags'] as const).map((k) => this.keysOf(TABLES[k], experimentId)));

@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
+import type { TrackingTables } from './tables.js';
 import type { RunDatasetLink, RunSummary } from './types.js';
 
 
 /** Batched reads the lineage graph needs from the tracking tables: one indexed query per hop, whatever the frontier. */
 export class TrackingLineageStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<TrackingTables>) {}
 
   async runSummaries(runIds: readonly string[]): Promise<RunSummary[]> {
     if (runIds.length === 0) return [];

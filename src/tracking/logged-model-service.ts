@@ -1,3 +1,4 @@
+import type { TrackingTables } from './tables.js';
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../platform/db/types.js';
 import { invalid, notFound } from '../platform/errors.js';
@@ -22,7 +23,7 @@ export class LoggedModelService {
     private readonly tracking: TrackingService,
     private readonly now: () => number = Date.now,
   ) {
-    this.store = new LoggedModelStore(meta.db);
+    this.store = new LoggedModelStore(meta.db.withTables<TrackingTables>());
   }
 
   async create(input: CreateLoggedModelInput): Promise<LoggedModel> {

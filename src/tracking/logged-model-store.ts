@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Database, LoggedModelsTable } from '../platform/db/schema.js';
+import type { TrackingTables, LoggedModelsTable } from './tables.js';
 import type { LoggedModel, LoggedModelMetric, LoggedModelStatus, ModelOutput } from './logged-model-types.js';
 import type { Param, Tag } from './types.js';
 
@@ -7,7 +7,7 @@ type Row = Selectable<LoggedModelsTable>;
 
 /** The logged_models tables and the run → model output links. */
 export class LoggedModelStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<TrackingTables>) {}
 
   async insert(row: Row, params: readonly Param[], tags: readonly Tag[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

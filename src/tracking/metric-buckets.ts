@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, MetricBucketsTable } from '../platform/db/schema.js';
+import type { TrackingTables, MetricBucketsTable } from './tables.js';
 
 /**
  * Steps per stored bucket, fine and coarse. A 1,000,000-step history keeps ~15,600 fine and ~980 coarse
@@ -69,7 +69,7 @@ export function summarize(points: readonly StoredPoint[], width: number): Map<st
 }
 
 /** Folds newly stored points into the stored summaries, in the caller's transaction. */
-export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database>, runPk: number, points: readonly StoredPoint[], rowsPerStatement: number): Promise<void> {
+export async function upsertBuckets(trx: Kysely<TrackingTables> | Transaction<TrackingTables>, runPk: number, points: readonly StoredPoint[], rowsPerStatement: number): Promise<void> {
   const rows: Insertable<MetricBucketsTable>[] = [];
   for (const width of METRIC_BUCKET_WIDTHS) {
     for (const [key, buckets] of summarize(points, width)) for (const s of buckets.values()) rows.push({ run_pk: runPk, key, width, ...s });
@@ -99,7 +99,7 @@ export async function upsertBuckets(trx: Kysely<Database> | Transaction<Database
  * Rebuilds the summaries of the buckets these points fall in from the stored points themselves: used when
  * a batch repeated points already stored, so that counts only count stored points.
  */
-export async function recomputeBuckets(trx: Kysely<Database> | Transaction<Database>, runPk: number, points: readonly StoredPoint[]): Promise<void> {
+export async function recomputeBuckets(trx: Kysely<TrackingTables> | Transaction<TrackingTables>, runPk: number, points: readonly StoredPoint[]): Promise<void> {
   for (const width of METRIC_BUCKET_WIDTHS) {
     const touched = new Map<string, Set<number>>();
     for (const p of points) {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { MetadataStore } from '../platform/db/types.js';
-import type { Database } from '../platform/db/schema.js';
+import type { TrackingTables } from './tables.js';
 import { METRIC_BUCKET_WIDTHS, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
 import { decodePageToken, encodePageToken } from '../platform/pagination.js';
 import { invalid } from '../platform/errors.js';
@@ -18,9 +18,9 @@ export interface HistoryQuery {
 
 /** Reads metric histories: full (keyset-paginated by step, timestamp, id) or downsampled. */
 export class MetricHistoryReader {
-  private readonly db: Kysely<Database>;
+  private readonly db: Kysely<TrackingTables>;
   constructor(private readonly store: MetadataStore) {
-    this.db = store.db;
+    this.db = store.db.withTables<TrackingTables>();
   }
 
   async page(q: HistoryQuery): Promise<MetricHistory> {

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database, RunsTable } from '../platform/db/schema.js';
+import type { TrackingTables, RunsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
@@ -7,7 +7,7 @@ import { recomputeBuckets, upsertBuckets } from './metric-buckets.js';
 import type { DatasetInput, LifecycleStage, Metric, Param, Run, RunInfo, RunStatus, Tag } from './types.js';
 
 export type RunRow = Selectable<RunsTable>;
-type Db = Kysely<Database> | Transaction<Database>;
+type Db = Kysely<TrackingTables> | Transaction<TrackingTables>;
 
 export const RUN_NAME_TAG = 'mlflow.runName';
 const LOG_MODEL_HISTORY_TAG = 'mlflow.log-model.history';
@@ -22,7 +22,7 @@ export interface DatasetSummary {
 /** The runs table and the per-run tables (params, tags, metrics, latest_metrics, inputs). */
 export class RunStore {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly db: Kysely<TrackingTables>,
     private readonly adapter: StoreAdapter,
   ) {}
 

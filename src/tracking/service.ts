@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { TrackingLineageStore } from './lineage-store.js';
+import type { TrackingTables } from './tables.js';
 import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
@@ -58,6 +60,7 @@ export class TrackingService implements TrackingApi {
   private readonly history: MetricHistoryReader;
   private readonly lineage: TrackingLineageStore;
   private readonly keys: RunKeysStore;
+  private readonly db: Kysely<TrackingTables>;
   private readonly now: () => number;
   private readonly defaultArtifactRoot: string;
 
@@ -65,10 +68,11 @@ export class TrackingService implements TrackingApi {
     private readonly store: MetadataStore,
     opts: TrackingServiceOptions = {},
   ) {
-    this.experiments = new ExperimentStore(store.db, store.adapter);
-    this.runs = new RunStore(store.db, store.adapter);
-    this.lineage = new TrackingLineageStore(store.db);
-    this.keys = new RunKeysStore(store.db);
+    this.db = store.db.withTables<TrackingTables>();
+    this.experiments = new ExperimentStore(this.db, store.adapter);
+    this.runs = new RunStore(this.db, store.adapter);
+    this.lineage = new TrackingLineageStore(this.db);
+    this.keys = new RunKeysStore(this.db);
     this.history = new MetricHistoryReader(store);
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
@@ -133,7 +137,7 @@ export class TrackingService implements TrackingApi {
   async searchExperiments(input: SearchExperimentsInput): Promise<Page<Experiment>> {
     const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.experimentsMaxResults);
     const offset = offsetFromPageToken(input.pageToken);
-    const rows = await searchExperimentRows(this.store.db, {
+    const rows = await searchExperimentRows(this.db, {
       filter: input.filter,
       orderBy: input.orderBy,
       viewType: validateViewType(input.viewType),
@@ -324,7 +328,7 @@ export class TrackingService implements TrackingApi {
     const offset = input.offset ?? offsetFromPageToken(input.pageToken);
     if (!Number.isSafeInteger(offset) || offset < 0) throw invalid('offset must be a non-negative integer');
     const ids = parseExperimentIds(input.experimentIds);
-    const rows = await searchRunRows(this.store.db, {
+    const rows = await searchRunRows(this.db, {
       experimentIds: ids,
       filter: input.filter,
       orderBy: input.orderBy,
@@ -343,7 +347,7 @@ export class TrackingService implements TrackingApi {
 
   /** How many runs match a filter, and with groupBy how many per value of a param or tag. */
   async countRuns(input: { experimentIds: readonly string[]; filter?: string; viewType?: string; groupBy?: string; maxGroups?: number }): Promise<RunCounts> {
-    return countRunRows(this.store.db, {
+    return countRunRows(this.db, {
       experimentIds: parseExperimentIds(input.experimentIds),
       filter: input.filter,
       viewType: validateViewType(input.viewType),

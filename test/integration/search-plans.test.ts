@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, migrateToLatest, type MetadataStore } from '../../src/platform/db/index.js';
+import type { TrackingTables } from '../../src/tracking/tables.js';
 import { parseFilter, parseOrderBy } from '../../src/platform/search/index.js';
 import { RUN_GRAMMAR, buildRunSearchQuery, searchRunRows } from '../../src/tracking/search/index.js';
 import { seedSearchCorpus } from '../../bench/tracking/seed.js';
@@ -18,9 +19,9 @@ for (const backend of STORE_BACKENDS) {
       await migrateToLatest(store);
       exp = Number((await seedSearchCorpus(store, 6000)).experimentId);
       // Ties and missing values around the candidate threshold.
-      await store.db.updateTable('latest_metrics').set({ value: 0.5 }).where('key', '=', 'm1').where('value', '>', 0.49).where('value', '<', 0.51).execute();
-      await store.db.deleteFrom('latest_metrics').where('key', '=', 'm2').where('value', '<', 0.05).execute();
-      await store.db.updateTable('runs').set({ start_time: 1 }).where('name', 'like', 'run-1%').execute();
+      await store.db.withTables<TrackingTables>().updateTable('latest_metrics').set({ value: 0.5 }).where('key', '=', 'm1').where('value', '>', 0.49).where('value', '<', 0.51).execute();
+      await store.db.withTables<TrackingTables>().deleteFrom('latest_metrics').where('key', '=', 'm2').where('value', '<', 0.05).execute();
+      await store.db.withTables<TrackingTables>().updateTable('runs').set({ start_time: 1 }).where('name', 'like', 'run-1%').execute();
     });
     after(async () => {
       await store?.close();
@@ -45,8 +46,8 @@ for (const backend of STORE_BACKENDS) {
     for (const [filter, orderBy, offset, limit] of cases) {
       it(`${filter ?? '(no filter)'} ORDER BY ${orderBy.join(', ') || 'default'} OFFSET ${offset}`, async () => {
         const opts = { experimentIds: [exp], filter, orderBy, viewType: 'ACTIVE_ONLY' as const, offset, limit };
-        const got = (await searchRunRows(store.db, opts)).map((r) => r.run_id);
-        const want = (await buildRunSearchQuery(opts, parseFilter(filter, RUN_GRAMMAR), parseOrderBy(orderBy, RUN_GRAMMAR)).execute(store.db)).rows.map((r) => r.run_id);
+        const got = (await searchRunRows(store.db.withTables<TrackingTables>(), opts)).map((r) => r.run_id);
+        const want = (await buildRunSearchQuery(opts, parseFilter(filter, RUN_GRAMMAR), parseOrderBy(orderBy, RUN_GRAMMAR)).execute(store.db.withTables<TrackingTables>())).rows.map((r) => r.run_id);
         assert.ok(want.length > 0 || filter?.includes('0.9999'), 'the case selects something');
         assert.deepEqual(got, want);
       });

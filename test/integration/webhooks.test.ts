@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
 import { openStore } from '../../src/platform/db/index.js';
+import type { WebhookTables } from '../../src/registry/webhooks/tables.js';
 import { createServer, type KilnServer } from '../../src/server.js';
 import { STORE_BACKENDS, freshStore, tempDir, type TestStore } from '../support/backends.js';
 import { call } from '../support/server.js';
@@ -358,7 +359,7 @@ for (const backend of STORE_BACKENDS) {
         await other.close();
         const meta = await openStore(own.uri);
         try {
-          const rows = await meta.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', h.id).execute();
+          const rows = await meta.db.withTables<WebhookTables>().selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', h.id).execute();
           assert.deepEqual(rows.map((d) => [Number(d.attempts), d.status, d.response_status]), [[1, 'SUCCEEDED', 200]], 'recorded before close() resolved');
           assert.ok(Number(rows[0]!.duration_ms) >= 350, String(rows[0]!.duration_ms));
         } finally {

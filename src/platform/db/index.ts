@@ -4,7 +4,6 @@ import { KilnError } from '../errors.js';
 import type { MetadataStore, QueryObserver } from './types.js';
 
 export type { MetadataStore } from './types.js';
-export type { Database } from './schema.js';
 export type { StoreAdapter } from './adapter.js';
 export { migrateToLatest } from './migrations.js';
 

@@ -1,10 +1,9 @@
 import type { Kysely, LogEvent } from 'kysely';
-import type { Database } from './schema.js';
 import type { StoreAdapter } from './adapter.js';
 
 /** An open metadata database: the Kysely handle, its capabilities and its lifecycle. */
 export interface MetadataStore {
-  readonly db: Kysely<Database>;
+  readonly db: Kysely<object>;
   readonly adapter: StoreAdapter;
   /** The store URI with any password masked. */
   readonly uri: string;

@@ -1,3 +1,4 @@
+import type { WebhookTables } from './tables.js';
 import type { MetadataStore } from '../../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
@@ -103,7 +104,7 @@ export class WebhookService {
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
   ) {
-    this.store = new WebhookStore(meta.db);
+    this.store = new WebhookStore(meta.db.withTables<WebhookTables>());
     this.options = { ...DEFAULT_WEBHOOK_OPTIONS, ...options };
   }
 

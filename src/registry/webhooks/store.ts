@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { Database, WebhookDeliveriesTable, WebhooksTable } from '../../platform/db/schema.js';
+import type { WebhookTables, WebhookDeliveriesTable, WebhooksTable } from './tables.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -32,7 +32,7 @@ export interface AttemptOutcome {
  * row) or FAILED (failed, no more attempts).
  */
 export class WebhookStore {
-  constructor(readonly db: Kysely<Database>) {}
+  constructor(readonly db: Kysely<WebhookTables>) {}
 
   async insert(row: WebhookRow): Promise<void> {
     await this.db.insertInto('webhooks').values(row).execute();
@@ -63,7 +63,7 @@ export class WebhookStore {
     });
   }
 
-  async queue(d: NewDelivery, db: Kysely<Database> | Transaction<Database> = this.db): Promise<number> {
+  async queue(d: NewDelivery, db: Kysely<WebhookTables> | Transaction<WebhookTables> = this.db): Promise<number> {
     const row = await db
       .insertInto('webhook_deliveries')
       .values({

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
-import type { Database, ExperimentsTable } from '../../platform/db/schema.js';
+import type { TrackingTables, ExperimentsTable } from '../tables.js';
 import { compileFilter, type FieldSql } from '../../platform/search/index.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from './grammars.js';
 
@@ -13,7 +13,7 @@ export interface ExperimentSearchOptions {
 
 export type ExperimentRow = Selectable<ExperimentsTable>;
 /** One page of experiments (experiments.*), in order. */
-export type ExperimentSearchQuery = SelectQueryBuilder<Database, 'experiments', ExperimentRow>;
+export type ExperimentSearchQuery = SelectQueryBuilder<TrackingTables, 'experiments', ExperimentRow>;
 
 const COLUMNS = {
   name: 'experiments.name',
@@ -37,7 +37,7 @@ const experimentFields: FieldSql = {
  * One page of an experiment search; default order creation_time DESC, and experiment_id ASC breaks every tie.
  * The filter and order_by are parsed before any SQL is built, so a bad one throws INVALID_PARAMETER_VALUE here.
  */
-export function buildExperimentSearchQuery(db: Kysely<Database>, opts: ExperimentSearchOptions): ExperimentSearchQuery {
+export function buildExperimentSearchQuery(db: Kysely<TrackingTables>, opts: ExperimentSearchOptions): ExperimentSearchQuery {
   const filter = parseExperimentFilter(opts.filter);
   const order = parseExperimentOrderBy(opts.orderBy);
   let q: ExperimentSearchQuery = db.selectFrom('experiments').selectAll('experiments');
@@ -49,6 +49,6 @@ export function buildExperimentSearchQuery(db: Kysely<Database>, opts: Experimen
   return q.orderBy('experiments.experiment_id', 'asc').limit(opts.limit).offset(opts.offset);
 }
 
-export async function searchExperimentRows(db: Kysely<Database>, opts: ExperimentSearchOptions): Promise<ExperimentRow[]> {
+export async function searchExperimentRows(db: Kysely<TrackingTables>, opts: ExperimentSearchOptions): Promise<ExperimentRow[]> {
   return buildExperimentSearchQuery(db, opts).execute();
 }

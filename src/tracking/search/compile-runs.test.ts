@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../platform/db/schema.js';
+import type { TrackingTables } from '../tables.js';
 import { KilnError } from '../../platform/errors.js';
 import { buildRunSearchQuery, searchRunRows, type RunSearchOptions } from './compile-runs.js';
 import { parseRunFilter, parseRunOrderBy } from './grammars.js';
@@ -58,7 +58,7 @@ const TAGS: [string, string, string][] = [
   ['r06', 'team', 'nlp'],
 ];
 
-async function seed(db: Kysely<Database>): Promise<void> {
+async function seed(db: Kysely<TrackingTables>): Promise<void> {
   await addExperiments(db, [...new Set(RUNS.map((r) => r[1]))]);
   await db
     .insertInto('runs')

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
-import type { Database, RunsTable } from '../../platform/db/schema.js';
+import type { TrackingTables, RunsTable } from '../tables.js';
 import { compileFilter, type AttributeSql, type Comparison, type FieldSql, type FilterNode, type MemberStyle, type OrderTerm } from '../../platform/search/index.js';
 import { parseRunFilter, parseRunOrderBy } from './grammars.js';
 import { invalid } from '../../platform/errors.js';
@@ -15,7 +15,7 @@ export interface RunSearchOptions {
 
 export type RunRow = Selectable<RunsTable>;
 /** One page of runs (runs.*), in order. */
-export type RunSearchQuery = SelectQueryBuilder<Database, 'runs', RunRow>;
+export type RunSearchQuery = SelectQueryBuilder<TrackingTables, 'runs', RunRow>;
 
 const RUN_COLUMNS: Readonly<Record<string, string>> = {
   run_id: 'runs.run_id',
@@ -86,7 +86,7 @@ function scoped(q: RunSearchQuery, opts: Pick<RunSearchOptions, 'experimentIds' 
 }
 
 /** `LEFT JOIN <table> AS <alias> ON <alias>.run_id = runs.run_id AND <alias>.key = ?` (inner join for the order-first plan). */
-function joinValue(q: RunSearchQuery, db: Kysely<Database>, entity: ValueEntity, alias: string, key: string, inner: boolean): RunSearchQuery {
+function joinValue(q: RunSearchQuery, db: Kysely<TrackingTables>, entity: ValueEntity, alias: string, key: string, inner: boolean): RunSearchQuery {
   const table = db.dynamic.table(VALUE_TABLES[entity]).as(alias);
   const on = sql<boolean>`${sql.ref(`${alias}.run_id`)} = runs.run_id AND ${sql.ref(`${alias}.key`)} = ${key}`;
   // The alias is only known at run time, so the builder's type cannot name the joined table; runs.* is unchanged.
@@ -95,7 +95,7 @@ function joinValue(q: RunSearchQuery, db: Kysely<Database>, entity: ValueEntity,
 }
 
 /** ORDER BY terms (missing and NaN values last in both directions), then start_time DESC, run_id ASC. */
-function ordered(q: RunSearchQuery, db: Kysely<Database>, order: readonly OrderTerm[], plan: Plan): RunSearchQuery {
+function ordered(q: RunSearchQuery, db: Kysely<TrackingTables>, order: readonly OrderTerm[], plan: Plan): RunSearchQuery {
   order.forEach((term, i) => {
     const dir = term.ascending ? 'asc' : 'desc';
     let col: RawBuilder<unknown>;
@@ -114,7 +114,7 @@ function ordered(q: RunSearchQuery, db: Kysely<Database>, order: readonly OrderT
   return q.orderBy('runs.start_time', 'desc').orderBy('runs.run_id', 'asc');
 }
 
-function runQuery(db: Kysely<Database>, opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[], plan: Plan): RunSearchQuery {
+function runQuery(db: Kysely<TrackingTables>, opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[], plan: Plan): RunSearchQuery {
   let q = scoped(db.selectFrom('runs').selectAll('runs'), opts);
   if (plan.threshold !== undefined) {
     const first = order[0] ?? DEFAULT_FIRST;
@@ -127,21 +127,21 @@ function runQuery(db: Kysely<Database>, opts: RunSearchOptions, filter: FilterNo
 
 /** A filter-first query from already parsed parts, bound to a database when executed. */
 export interface DeferredRunQuery {
-  execute(db: Kysely<Database>): Promise<{ rows: RunRow[] }>;
+  execute(db: Kysely<TrackingTables>): Promise<{ rows: RunRow[] }>;
 }
 
-const isDb = (x: unknown): x is Kysely<Database> => typeof (x as Kysely<Database>).selectFrom === 'function';
+const isDb = (x: unknown): x is Kysely<TrackingTables> => typeof (x as Kysely<TrackingTables>).selectFrom === 'function';
 
 /**
  * The filter-first plan for one page of a run search: the filter as indexed membership tests, then a sort of
  * every match (right for selective filters; always correct). The filter and order_by are parsed before any SQL
  * is built, so a bad one throws INVALID_PARAMETER_VALUE here.
  */
-export function buildRunSearchQuery(db: Kysely<Database>, opts: RunSearchOptions): RunSearchQuery;
+export function buildRunSearchQuery(db: Kysely<TrackingTables>, opts: RunSearchOptions): RunSearchQuery;
 /** The same plan from an already parsed filter and order (used to cross-check the plans of searchRunRows). */
 export function buildRunSearchQuery(opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[]): DeferredRunQuery;
 export function buildRunSearchQuery(
-  a: Kysely<Database> | RunSearchOptions,
+  a: Kysely<TrackingTables> | RunSearchOptions,
   b?: RunSearchOptions | FilterNode,
   c?: readonly OrderTerm[],
 ): RunSearchQuery | DeferredRunQuery {
@@ -168,7 +168,7 @@ const MAX_ORDER_FIRST_SCAN = 50_000;
  * full page of matches, those are exactly the first matches overall (every value tied with the last
  * candidate is a candidate too); otherwise the caller falls back to the filter-first plan.
  */
-async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[]): Promise<RunRow[] | undefined> {
+async function orderFirst(db: Kysely<TrackingTables>, opts: RunSearchOptions, filter: FilterNode | undefined, order: readonly OrderTerm[]): Promise<RunRow[] | undefined> {
   const first = order[0] ?? DEFAULT_FIRST;
   const byValue = isValueEntity(first.entity);
   if (!byValue && !(first.entity === 'attribute' && first.key === 'start_time')) return undefined;
@@ -190,7 +190,7 @@ async function orderFirst(db: Kysely<Database>, opts: RunSearchOptions, filter: 
 }
 
 /** The `scan`-th value in the first term's order, or undefined when there are fewer values. */
-async function candidateBound(db: Kysely<Database>, opts: RunSearchOptions, first: OrderTerm, scan: number): Promise<string | number | undefined> {
+async function candidateBound(db: Kysely<TrackingTables>, opts: RunSearchOptions, first: OrderTerm, scan: number): Promise<string | number | undefined> {
   const dir = first.ascending ? 'asc' : 'desc';
   let row: { value: string | number | null } | undefined;
   if (isValueEntity(first.entity)) {
@@ -220,7 +220,7 @@ async function candidateBound(db: Kysely<Database>, opts: RunSearchOptions, firs
  * One page of a run search. The filter and order_by are parsed first, so a syntax error never reaches the
  * database; then the order-first plan is tried when it applies, and the filter-first plan answers otherwise.
  */
-export async function searchRunRows(db: Kysely<Database>, opts: RunSearchOptions): Promise<RunRow[]> {
+export async function searchRunRows(db: Kysely<TrackingTables>, opts: RunSearchOptions): Promise<RunRow[]> {
   const filter = parseRunFilter(opts.filter);
   const order = parseRunOrderBy(opts.orderBy);
   const fast = await orderFirst(db, opts, filter, order);
@@ -245,7 +245,7 @@ export interface RunCounts {
 }
 
 /** How many runs match a filter and, with groupBy, how many per value of a param or tag (one grouped query). */
-export async function countRunRows(db: Kysely<Database>, opts: RunCountOptions): Promise<RunCounts> {
+export async function countRunRows(db: Kysely<TrackingTables>, opts: RunCountOptions): Promise<RunCounts> {
   const filter = parseRunFilter(opts.filter);
   let group: OrderTerm | undefined;
   if (opts.groupBy !== undefined && opts.groupBy !== '') {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../../platform/db/schema.js';
+import type { TrackingTables } from '../tables.js';
 import type { StoreAdapter } from '../../platform/db/adapter.js';
 import type { MetadataStore } from '../../platform/db/types.js';
 import { migrateToLatest } from '../../platform/db/migrations.js';
@@ -24,18 +24,18 @@ export const TEST_BACKENDS: Backend[] = (process.env.KILN_TEST_BACKENDS ?? 'sqli
 const PG_ADMIN_URI = process.env.KILN_TEST_PG_URI ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 export interface TestDb {
-  readonly db: Kysely<Database>;
+  readonly db: Kysely<TrackingTables>;
   close(): Promise<void>;
 }
 
 /** The real schema, through the store's own migrations, then emptied of the Default experiment. */
-async function createTables(db: Kysely<Database>, adapter: StoreAdapter): Promise<void> {
+async function createTables(db: Kysely<TrackingTables>, adapter: StoreAdapter): Promise<void> {
   await migrateToLatest({ db, adapter } as MetadataStore);
   await db.deleteFrom('experiments').execute();
 }
 
 /** Experiments that run fixtures point at (PostgreSQL enforces the runs → experiments key). */
-export async function addExperiments(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+export async function addExperiments(db: Kysely<TrackingTables>, ids: readonly number[]): Promise<void> {
   await db
     .insertInto('experiments')
     .values(ids.map((experiment_id) => ({ experiment_id, name: `e${experiment_id}`, artifact_location: `a/${experiment_id}`, lifecycle_stage: 'active', creation_time: 0, last_update_time: 0 })))
@@ -47,7 +47,7 @@ export async function openTestDb(backend: Backend): Promise<TestDb> {
   if (backend === 'sqlite') {
     const conn = new BetterSqlite3(':memory:');
     conn.pragma('case_sensitive_like = ON'); // as the store's connections do
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+    const db = new Kysely<TrackingTables>({ dialect: new SqliteDialect({ database: conn }) });
     await createTables(db, sqliteAdapter);
     return { db, close: () => db.destroy() };
   }
@@ -68,7 +68,7 @@ export async function openTestDb(backend: Backend): Promise<TestDb> {
   // connection, which must not surface as an uncaught error (from the client or, through its idle listener, the pool).
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<TrackingTables>({ dialect: new PostgresDialect({ pool }) });
   const drop = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: PG_ADMIN_URI });
     await c.connect();

@@ -1,5 +1,4 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import type { Database } from '../schema.js';
 import { baseAdapter, type StoreAdapter } from '../adapter.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
 
@@ -39,7 +38,7 @@ export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryOb
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries report their own errors.
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: kyselyLog(onQuery) });
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }), log: kyselyLog(onQuery) });
   let closed = false;
   return {
     db,

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from '../schema.js';
 import { baseAdapter, type StoreAdapter } from '../adapter.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
 
@@ -64,7 +63,7 @@ export async function openSqlite(file: string, onQuery?: QueryObserver): Promise
   conn.pragma('temp_store = MEMORY');
   // Checkpoint the WAL every ~64 MB rather than every 4 MB: fewer, larger copies under sustained ingestion.
   conn.pragma('wal_autocheckpoint = 16384');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: kyselyLog(onQuery) });
+  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: kyselyLog(onQuery) });
   // Kept apart from the statements Kysely uses: raw mode is a property of the statement.
   const arrayStatements = new Map<string, ReturnType<Connection['prepare']>>();
   let closed = false;
