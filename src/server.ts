@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { KilnConfig } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logging.js';
 import { openStore, migrateToLatest, type MetadataStore } from './platform/db/index.js';
@@ -6,28 +7,10 @@ import { createArtifactStore } from './platform/artifacts/index.js';
 import type { ArtifactStore } from './platform/artifacts/types.js';
 import { createHttpApp } from './platform/http/app.js';
 import { ServerMetrics } from './platform/http/metrics.js';
-import { TrackingService } from './tracking/service.js';
-import { RunArtifactService } from './tracking/artifacts.js';
-import { LoggedModelService } from './tracking/logged-model-service.js';
-import { trackingRoutes } from './tracking/routes.js';
-import { mlflowPlugin } from './mlflow/plugin.js';
-import { RegistryService } from './registry/service.js';
-import { ArtifactVersionInspector } from './registry/inspection.js';
-import { ModelFiles } from './registry/files.js';
-import { registryRoutes } from './registry/routes.js';
-import { onnxRoutes } from './registry/onnx-routes.js';
-import { PromotionService } from './registry/promotions.js';
-import { WebhookService } from './registry/webhooks/service.js';
-import { WebhookDispatcher, type WebhookOptions } from './registry/webhooks/dispatcher.js';
-import { webhookRoutes } from './registry/webhooks/routes.js';
-import { LineageService } from './lineage/service.js';
-import { lineageRoutes } from './lineage/routes.js';
-import { ReproduceService } from './registry/reproduce.js';
-import { DataService } from './data/service.js';
-import { workerProfiler } from './data/profiler.js';
-import { dataRoutes } from './data/routes.js';
-import { datasetLookup } from './data/lineage.js';
-import { trainingDataGate } from './registry/data-gate.js';
+import { EventLog } from './platform/events/log.js';
+import type { EventLogOptions } from './platform/events/types.js';
+import { orderByDependencies, type Capability, type CapabilityInstance, type CapabilityOptions, type CapabilityServices, type Platform } from './platform/capability.js';
+import { MODULES } from './modules.js';
 import { VERSION } from './version.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -37,84 +20,100 @@ export interface KilnServer {
   readonly app: FastifyInstance;
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
-  readonly tracking: TrackingService;
-  readonly registry: RegistryService;
-  readonly webhooks: WebhookService;
-  readonly data: DataService;
+  readonly events: EventLog;
+  /** Every capability's service, by capability name. */
+  readonly services: CapabilityServices;
   readonly logger: Logger;
   /** The listening URL, once `listen()` has resolved. */
   url?: string;
   listen(): Promise<string>;
-  /** Stops accepting requests, finishes in-flight ones, closes the stores. Safe to call twice. */
+  /** Stops accepting requests, finishes in-flight ones, stops the capabilities, closes the stores. Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** Opens the stores, migrates, and assembles the HTTP app. Does not listen yet. */
-export async function createServer(config: KilnConfig, opts: { logger?: Logger; webhooks?: Partial<WebhookOptions> } = {}): Promise<KilnServer> {
+export interface CreateServerOptions {
+  readonly logger?: Logger;
+  readonly events?: Partial<EventLogOptions>;
+  /** Options of each capability, by name (tests shorten timers with them). */
+  readonly capabilities?: { readonly [N in keyof CapabilityOptions]?: Partial<CapabilityOptions[N]> };
+  /** The capabilities to run (default: all of them, src/modules.ts). */
+  readonly modules?: readonly Capability[];
+}
+
+/**
+ * Opens the stores, migrates, creates every capability in dependency order, registers each one's routes as its own
+ * encapsulated plugin, and starts them. Does not listen yet. Knows no capability by name: they come from the module list.
+ */
+export async function createServer(config: KilnConfig, opts: CreateServerOptions = {}): Promise<KilnServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new ServerMetrics();
+  const reporter = (component: string) => (e: unknown, what: string) => logger.error({ err: e }, `${component}: ${what}`);
   const store = await openStore(config.storeUri, { poolSize: config.dbPoolSize, onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
-  let readyArtifacts: ArtifactStore;
+  const cleanups: (() => Promise<void>)[] = [() => store.close()];
+  const undo = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  const modules = orderByDependencies(opts.modules ?? MODULES);
+  const running: { readonly module: Capability; readonly instance: CapabilityInstance<unknown> }[] = [];
+  let artifacts: ArtifactStore;
+  let events: EventLog;
+  let app: FastifyInstance;
+  const services: Record<string, unknown> = {};
+  let draining = false;
   try {
     const migration = await migrateToLatest(store);
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
-    readyArtifacts = await openArtifacts(config.artifactsUri);
+    artifacts = await openArtifacts(config.artifactsUri);
+    cleanups.push(() => artifacts.close());
+    events = new EventLog(store, opts.events, Date.now, reporter('events'));
+    cleanups.push(() => events.close());
+    const platform: Platform = { config, logger, store, artifacts, events, now: Date.now, reporter };
+    for (const m of modules) {
+      const deps = Object.fromEntries(m.dependsOn.map((d) => [d, services[d]]));
+      const options = (opts.capabilities as Record<string, unknown> | undefined)?.[m.name];
+      const instance = await m.create(platform, deps as never, options as never);
+      services[m.name] = instance.service;
+      running.push({ module: m, instance });
+      if (instance.close) cleanups.push(() => instance.close!());
+    }
+
+    app = await createHttpApp({
+      logger,
+      bodyLimit: config.bodyLimit,
+      metrics,
+      version: VERSION,
+      healthCheck: async () => {
+        if (draining) throw new Error('shutting down');
+        await store.ping();
+      },
+    });
+    cleanups.push(() => app.close());
+    const routed = new Set(running.filter((r) => r.instance.routes).map((r) => r.module.name));
+    for (const { module: m, instance } of running) {
+      if (!instance.routes) continue;
+      // One encapsulated plugin per capability, named, declaring the capabilities it calls: Fastify refuses to
+      // register it before them, so the order the module list implies is checked, not assumed.
+      const plugin = fp(instance.routes, { name: `kiln-${m.name}`, dependencies: m.dependsOn.filter((d) => routed.has(d)).map((d) => `kiln-${d}`), encapsulate: true });
+      await app.register(plugin, { prefix: m.prefix ?? '/api/v1' });
+    }
+    for (const { instance } of running) await instance.start?.();
   } catch (e) {
-    await store.close();
+    await undo();
     throw e;
   }
-  const tracking = new TrackingService(store);
-  const runArtifacts = new RunArtifactService(tracking, readyArtifacts);
-  const loggedModels = new LoggedModelService(store, tracking);
-  const registry = new RegistryService(store, tracking, loggedModels, new ArtifactVersionInspector(readyArtifacts), Date.now, (e, what) =>
-    logger.error({ err: e }, `registry: ${what}`),
-  );
-  const data = new DataService(store, readyArtifacts, { profiler: workerProfiler({ artifactsUri: config.artifactsUri }) });
-  const promotions = new PromotionService(registry, tracking, trainingDataGate(tracking, data));
-  const webhooks = new WebhookService(store, opts.webhooks, Date.now, (e, what) => logger.error({ err: e }, `webhooks: ${what}`));
-  webhooks.subscribe(registry);
-  const dispatcher = new WebhookDispatcher(webhooks.store, webhooks.options, Date.now, (e, what) => logger.error({ err: e }, `webhooks: ${what}`));
-  webhooks.onQueued(() => dispatcher.wake());
-  const resumed = await registry.resumePending();
-  if (resumed > 0) logger.info({ versions: resumed }, 'registry: inspecting versions left pending');
-
-  const app = await createHttpApp({
-    logger,
-    bodyLimit: config.bodyLimit,
-    metrics,
-    version: VERSION,
-    healthCheck: async () => {
-      if (draining) throw new Error('shutting down');
-      await store.ping();
-    },
-  });
-  await app.register(mlflowPlugin, { tracking, runArtifacts, loggedModels, registry, webhooks, artifacts: readyArtifacts, uploadLimit: config.artifactUploadLimit });
-  await app.register(trackingRoutes, { prefix: '/api/v1', tracking, runArtifacts, uploadLimit: config.artifactUploadLimit });
-  const files = new ModelFiles(registry, readyArtifacts);
-  await app.register(registryRoutes, { prefix: '/api/v1', registry, promotions, files });
-  await app.register(onnxRoutes, { prefix: '/api/v1', runArtifacts });
-  const datasets = datasetLookup(data);
-  const lineage = new LineageService(tracking, registry, datasets);
-  await app.register(lineageRoutes, { prefix: '/api/v1', lineage, reproduce: new ReproduceService(registry, tracking, files, datasets) });
-  await app.register(webhookRoutes, { prefix: '/api/v1', webhooks });
-  await app.register(dataRoutes, { prefix: '/api/v1', data, uploadLimit: config.artifactUploadLimit });
-  dispatcher.start();
 
   let closing: Promise<void> | undefined;
-  let draining = false;
   const server: KilnServer = {
     app,
     store,
-    artifacts: readyArtifacts,
-    tracking,
-    registry,
-    webhooks,
-    data,
+    artifacts,
+    events,
+    services: services as unknown as CapabilityServices,
     logger,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       server.url = address.replace('[::1]', '127.0.0.1');
-      logger.info({ url: server.url, store: store.uri, artifacts: readyArtifacts.rootUri }, 'kiln server listening');
+      logger.info({ url: server.url, store: store.uri, artifacts: artifacts.rootUri }, 'kiln server listening');
       return server.url;
     },
     close() {
@@ -135,7 +134,9 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger; 
             clearTimeout(force);
           }
         };
-        for (const step of [closeHttp, () => registry.whenSettled(), () => webhooks.whenSettled(), () => dispatcher.close(), () => store.close(), () => readyArtifacts.close()]) {
+        // HTTP first (no new work), then the capabilities in reverse dependency order, then the platform.
+        const steps = [closeHttp, ...running.map(({ instance }) => instance.close?.bind(instance)).filter((c) => c !== undefined).reverse(), () => events.close(), () => store.close(), () => artifacts.close()];
+        for (const step of steps) {
           try {
             await step();
           } catch (e) {

@@ -1,14 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerServerCommands } from './server.js';
-import { registerExperimentCommands } from './experiments.js';
-import { registerRunCommands } from './runs.js';
-import { registerDataCommands } from '../data/cli.js';
+import { MODULES } from '../modules.js';
 import { VERSION } from '../version.js';
 import { KilnApiError } from '../sdk/http.js';
 import { isKilnError } from '../platform/errors.js';
 import { CliExit } from './exit.js';
-import { registerModelCommands } from '../registry/cli.js';
-import { registerLineageCommands, registerReproduceCommand } from '../lineage/cli.js';
 
 /** Exit codes: 0 ok, 1 error, 2 usage. */
 export function buildProgram(): Command {
@@ -20,12 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   registerServerCommands(program);
-  registerExperimentCommands(program);
-  registerRunCommands(program);
-  registerModelCommands(program);
-  registerReproduceCommand(program.commands.find((c) => c.name() === 'models')!);
-  registerLineageCommands(program);
-  registerDataCommands(program);
+  // Each capability contributes its command groups.
+  for (const m of MODULES) m.cli?.(program);
   program.commands.forEach(function applyExit(c: Command) {
     c.exitOverride();
     c.commands.forEach(applyExit);

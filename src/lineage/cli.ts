@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
-import { printJson, printTable } from '../cli/output.js';
+import { printJson } from '../cli/output.js';
 import type { LineageEdge, LineageGraph, LineageNode } from './service.js';
 
 /** Renders a lineage graph as a tree from its root (upstream: what each node came from; downstream: what it fed). */
@@ -50,48 +50,4 @@ export function registerLineageCommands(program: Command): void {
       if (flags.json) return printJson(g);
       process.stdout.write(renderTree(g, flags.direction));
     });
-}
-
-interface Recipe {
-  model: { name: string; version: number; status: string; source: string };
-  run: { run_id: string; run_name: string; experiment_id: string; user_id: string } | null;
-  code: Record<string, string | null>;
-  params: Record<string, string>;
-  datasets: { name: string; digest: string; source: string; context: string | null; kiln_version: { name: string; version: number; digest: string } | null }[];
-  environment: { runtime: Record<string, string>; python_version: string | null; requirements: string | null };
-  gaps: string[];
-  steps: string[];
-}
-
-export function registerReproduceCommand(models: Command): void {
-  clientOptions(models.command('reproduce').description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment').argument('<name>').argument('<version>')).action(
-    async (name: string, version: string, flags: ClientFlags) => {
-      const client = clientFrom(flags);
-      const r = await client.http.json<Recipe>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/reproduce`);
-      if (flags.json) return printJson(r);
-      const out = (s: string) => process.stdout.write(s);
-      out(`${r.model.name} version ${r.model.version} (${r.model.status}) from ${r.model.source}\n\n`);
-      out('Code\n');
-      printTable(['FIELD', 'VALUE'], [
-        ['run', r.run ? `${r.run.run_id} (${r.run.run_name}, experiment ${r.run.experiment_id}, by ${r.run.user_id})` : '—'],
-        ['git commit', r.code.git_commit ?? '—'],
-        ['repository', r.code.git_repo ?? '—'],
-        ['branch', r.code.git_branch ?? '—'],
-        ['entry point', r.code.entry_point ?? r.code.project_entry_point ?? '—'],
-        ['source type', r.code.source_type ?? '—'],
-      ]);
-      out('\nParams\n');
-      printTable(['KEY', 'VALUE'], Object.entries(r.params));
-      out('\nData\n');
-      printTable(['DATASET', 'CONTEXT', 'DIGEST', 'KILN VERSION', 'SOURCE'], r.datasets.map((d) => [d.name, d.context ?? '', d.digest, d.kiln_version ? `${d.kiln_version.name}@v${d.kiln_version.version}` : '—', d.source]));
-      out('\nEnvironment\n');
-      printTable(['FIELD', 'VALUE'], [
-        ...Object.entries(r.environment.runtime),
-        ['python', r.environment.python_version ?? '—'],
-        ['requirements', r.environment.requirements ? r.environment.requirements.trim().split('\n').join(', ') : '—'],
-      ]);
-      if (r.steps.length) out(`\nSteps\n${r.steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
-      if (r.gaps.length) out(`\nGaps\n${r.gaps.map((g) => `  - ${g}`).join('\n')}\n`);
-    },
-  );
 }

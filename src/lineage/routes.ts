@@ -3,12 +3,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorBody } from '../platform/http/schemas.js';
 import type { LineageService } from './service.js';
-import type { ReproduceService } from '../registry/reproduce.js';
 import { MAX_DEPTH } from './service.js';
 
 export interface LineageRouteDeps {
   readonly lineage: LineageService;
-  readonly reproduce: ReproduceService;
 }
 
 const Node = Type.Object(
@@ -34,7 +32,7 @@ const Graph = Type.Object(
   { $id: 'LineageGraph' },
 );
 
-/** The lineage graph and reproduction recipes under /api/v1. */
+/** The lineage graph under /api/v1. */
 export const lineageRoutes: FastifyPluginAsync<LineageRouteDeps> = async (root, deps) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
@@ -55,17 +53,5 @@ export const lineageRoutes: FastifyPluginAsync<LineageRouteDeps> = async (root, 
       const g = await deps.lineage.graph(req.query.node, { direction: req.query.direction, depth: req.query.depth });
       return { ...g, nodes: [...g.nodes], edges: [...g.edges] };
     },
-  );
-  app.get(
-    '/models/:name/versions/:version/reproduce',
-    {
-      schema: {
-        tags: ['lineage'],
-        summary: 'Everything needed to reproduce a version: code commit and entry point, params, dataset versions with digests, environment',
-        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), version: Type.String({ maxLength: 12 }) }),
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), 400: ErrorBody, 404: ErrorBody },
-      },
-    },
-    async (req) => deps.reproduce.recipe(req.params.name, req.params.version) as unknown as Record<string, unknown>,
   );
 };

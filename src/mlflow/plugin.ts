@@ -3,7 +3,7 @@ import { mlflowTrackingRoutes, type MlflowTrackingDeps } from './tracking-routes
 import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes, type MlflowLoggedModelDeps } from './logged-model-routes.js';
 import { mlflowRegistryRoutes, type MlflowRegistryDeps } from './registry-routes.js';
-import { mlflowWebhookRoutes, type MlflowWebhookDeps } from '../registry/webhooks/mlflow-routes.js';
+import { mlflowWebhookRoutes, type MlflowWebhookDeps } from './webhook-routes.js';
 
 export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps & MlflowRegistryDeps & MlflowWebhookDeps;
 

@@ -74,7 +74,8 @@ export async function mlflowRegistryRoutes(app: FastifyInstance, deps: MlflowReg
   route('POST', '/registered-models/rename', async (f, req) => ({
     registered_model: mlflowRegisteredModel(await r.renameModel(f.requiredString('name'), f.requiredString('new_name'), actor(req))),
   }));
-  route('PATCH', '/registered-models/update', async (f) => ({ registered_model: mlflowRegisteredModel(await r.updateModel(f.requiredString('name'), f.optionalString('description'))) }));
+  // MLflow's update sets the description to what is sent (an absent one clears it).
+  route('PATCH', '/registered-models/update', async (f, req) => ({ registered_model: mlflowRegisteredModel(await r.updateModel(f.requiredString('name'), { description: f.optionalString('description') ?? null }, actor(req))) }));
   route('DELETE', '/registered-models/delete', async (f) => r.deleteModel(f.requiredString('name')));
   route(['GET', 'POST'], '/registered-models/search', async (f) => {
     const page = await r.searchModels({ filter: f.optionalString('filter'), orderBy: f.stringList('order_by'), maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
@@ -110,7 +111,7 @@ export async function mlflowRegistryRoutes(app: FastifyInstance, deps: MlflowReg
     ),
   }));
   route('GET', '/model-versions/get', async (f) => ({ model_version: mlflowModelVersion(await r.getVersion(f.requiredString('name'), version(f))) }));
-  route('PATCH', '/model-versions/update', async (f) => ({ model_version: mlflowModelVersion(await r.updateVersion(f.requiredString('name'), version(f), f.optionalString('description'))) }));
+  route('PATCH', '/model-versions/update', async (f, req) => ({ model_version: mlflowModelVersion(await r.updateVersion(f.requiredString('name'), version(f), { description: f.optionalString('description') ?? null }, actor(req))) }));
   route('DELETE', '/model-versions/delete', async (f, req) => r.deleteVersion(f.requiredString('name'), version(f), actor(req)));
   route(['GET', 'POST'], '/model-versions/search', async (f) => {
     const page = await r.searchVersions({ filter: f.optionalString('filter'), orderBy: f.stringList('order_by'), maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });

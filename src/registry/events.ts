@@ -1,71 +1,45 @@
 import type { Transaction } from 'kysely';
-import type { RegistryTables } from './tables.js';
+import type { EventLog } from '../platform/events/log.js';
 import type { RegistryStore, NewEvent } from './store.js';
-import type { ModelEventKind } from './types.js';
+import type { RegistryTables } from './tables.js';
+import { REGISTRY_EVENT_PREFIX, type RegistryNotice } from './types.js';
 
-/** A committed registry event, as listeners (webhooks) receive it. */
-export interface RegistryNotice {
-  /** The history entry's id: unique and increasing. */
-  readonly id: number;
-  readonly kind: ModelEventKind;
-  /** The registered model's name (null when the model is gone). */
-  readonly model: string | null;
-  readonly version: string | null;
-  readonly alias: string | null;
-  readonly actor: string;
-  readonly time: number;
-  readonly reason: string | null;
-  readonly details: Readonly<Record<string, unknown>> | null;
-}
+
+/** Records history entries inside a transaction, each with its event in the event log (written in the same transaction). */
+export type RecordEvent = (e: NewEvent) => Promise<number>;
 
 /**
- * The registry's history as it is written: events recorded inside a transaction are published to listeners only
- * after it commits (a rolled-back change notifies nobody); a listener that throws is reported, never propagated.
+ * The registry's history as it is written: every change and its history entries commit together, and each entry is
+ * also appended to the platform's event log in that transaction, so consumers (webhooks, later deployments and
+ * triggers) see exactly the committed history, even across a crash right after the commit.
  */
 export class RegistryEvents {
-  private readonly listeners = new Set<(e: RegistryNotice) => void>();
-
   constructor(
     private readonly store: RegistryStore,
-    private readonly onError: (e: unknown, what: string) => void,
+    private readonly log: EventLog,
   ) {}
 
-  subscribe(listener: (e: RegistryNotice) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  /** A transaction whose recorded events are published after it commits. */
-  async tx<T>(fn: (trx: Transaction<RegistryTables>, record: (e: NewEvent) => Promise<void>) => Promise<T>): Promise<T> {
-    const pending: { id: number; e: NewEvent }[] = [];
-    const result = await this.store.transaction((trx) => fn(trx, async (e) => void pending.push({ id: await this.store.addEvent(trx, e), e })));
-    for (const p of pending) await this.publish(p.id, p.e);
-    return result;
-  }
-
-  async recordNow(e: NewEvent): Promise<void> {
-    await this.publish(await this.store.addEvent(this.store.db, e), e);
-  }
-
-  private async publish(id: number, e: NewEvent): Promise<void> {
-    if (this.listeners.size === 0) return;
-    const row = await this.store.db.selectFrom('registered_models').select('name').where('model_pk', '=', e.modelPk).executeTakeFirst();
-    const notice: RegistryNotice = {
-      id,
-      kind: e.kind,
-      model: row?.name ?? null,
-      version: e.version === undefined || e.version === null ? null : String(e.version),
-      alias: e.alias ?? null,
-      actor: e.actor,
-      time: e.time,
-      reason: e.reason ?? null,
-      details: e.details ?? null,
-    };
-    for (const l of this.listeners) {
-      try {
-        l(notice);
-      } catch (err) {
-        this.onError(err, `an event listener failed on ${e.kind}`);
-      }
-    }
+  /** A transaction whose recorded history entries go to the event log with it. */
+  tx<T>(fn: (trx: Transaction<RegistryTables>, record: RecordEvent) => Promise<T>): Promise<T> {
+    return this.log.transaction(this.store.db, async (trx, emit) =>
+      fn(trx, async (e) => {
+        const id = await this.store.addEvent(trx, e);
+        // The name as this transaction sees it (a rename in the same transaction included).
+        const model = (await this.store.modelRowByPk(e.modelPk, trx))?.name ?? null;
+        const notice: RegistryNotice = {
+          id,
+          kind: e.kind,
+          model,
+          version: e.version === undefined || e.version === null ? null : String(e.version),
+          alias: e.alias ?? null,
+          actor: e.actor,
+          time: e.time,
+          reason: e.reason ?? null,
+          details: e.details ?? null,
+        };
+        emit({ type: REGISTRY_EVENT_PREFIX + e.kind, actor: e.actor, time: e.time, subject: model, data: { ...notice } });
+        return id;
+      }),
+    );
   }
 }

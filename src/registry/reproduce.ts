@@ -1,6 +1,6 @@
 import { KilnError } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
-import type { DatasetLookup } from '../lineage/service.js';
+import type { DataService } from '../data/service.js';
 import type { ModelFiles } from './files.js';
 import type { RegistryService } from './service.js';
 
@@ -38,7 +38,7 @@ export class ReproduceService {
     private readonly registry: RegistryService,
     private readonly tracking: TrackingService,
     private readonly files: ModelFiles,
-    private readonly data: DatasetLookup | undefined,
+    private readonly data: Pick<DataService, 'versionsByDigests'> | undefined,
   ) {}
 
   async recipe(name: string, version: string | number): Promise<ReproductionRecipe> {
@@ -64,7 +64,7 @@ export class ReproduceService {
     if (run && !code.git_commit) gaps.push('no git commit was recorded (mlflow.source.git.commit)');
 
     const inputs = run ? await this.tracking.datasetInputsOf([run.info.runId]) : [];
-    const known = this.data && inputs.length ? await this.data.byDigests(inputs.map((i) => i.digest)) : [];
+    const known = this.data && inputs.length ? await this.data.versionsByDigests(inputs.map((i) => i.digest)) : [];
     const datasets = inputs.map((i) => {
       const k = known.find((d) => d.digest === i.digest || d.mlflowDigest === i.digest);
       if (!k) gaps.push(`dataset ${i.name} (${i.digest}) is not a Kiln dataset version: its content is identified by digest only`);

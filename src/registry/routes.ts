@@ -10,12 +10,14 @@ import type { RegistryService } from './service.js';
 import type { ModelFiles } from './files.js';
 import { eventJson, modelJson, outcomeJson, requestJson, versionJson } from './json.js';
 import type { PromotionService } from './promotions.js';
+import type { ReproduceService } from './reproduce.js';
 import * as S from './schemas.js';
 
 export interface RegistryRouteDeps {
   readonly registry: RegistryService;
   readonly promotions: PromotionService;
   readonly files: ModelFiles;
+  readonly reproduce: ReproduceService;
 }
 
 const err = { 400: ErrorBody, 404: ErrorBody };
@@ -48,10 +50,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
   }));
   app.get('/models/:name', { schema: { tags, summary: 'Get a registered model', params: S.NameParams, response: { 200: Type.Object({ model: S.RegisteredModel }), ...err } } }, async (req) => ({ model: modelJson(await r.getModel(req.params.name)) }));
   app.patch('/models/:name', { schema: { tags, summary: 'Rename a model or change its description', params: S.NameParams, body: S.UpdateModelBody, response: { 200: Type.Object({ model: S.RegisteredModel }), 409: ErrorBody, ...err } } }, async (req) => {
-    let name = req.params.name;
-    if (req.body.name !== undefined) name = (await r.renameModel(name, req.body.name, actor(req))).name;
-    if (req.body.description !== undefined) await r.updateModel(name, req.body.description);
-    return { model: modelJson(await r.getModel(name)) };
+    return { model: modelJson(await r.updateModel(req.params.name, { newName: req.body.name, description: req.body.description }, actor(req))) };
   });
   app.delete('/models/:name', { schema: { tags, summary: 'Delete a registered model with all its versions', params: S.NameParams, response: noContent } }, async (req, reply) => {
     await r.deleteModel(req.params.name);
@@ -114,6 +113,20 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     requestJson(await deps.promotions.reject(req.params.name, req.params.request_id, actor(req), req.body.reason ?? '')),
   );
 
+  // ------------------------------------------------------------------ reproduction
+  app.get(
+    '/models/:name/versions/:version/reproduce',
+    {
+      schema: {
+        tags,
+        summary: 'Everything needed to reproduce a version: code commit and entry point, params, dataset versions with digests, environment',
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), version: Type.String({ maxLength: 12 }) }),
+        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...err },
+      },
+    },
+    async (req) => deps.reproduce.recipe(req.params.name, req.params.version) as unknown as Record<string, unknown>,
+  );
+
   // ------------------------------------------------------------------ versions
   app.post('/models/:name/versions', { schema: { tags, summary: 'Register a new version (inspected in the background: PENDING_REGISTRATION, then READY or FAILED_REGISTRATION)', params: S.NameParams, body: S.CreateVersionBody, response: { 201: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req, reply) => {
     const b = req.body;
@@ -131,10 +144,8 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     version: versionJson(await r.getVersion(req.params.name, req.params.version)),
   }));
   app.patch('/models/:name/versions/:version', { schema: { tags, summary: 'Change a version’s description or stage', params: S.VersionParams, body: S.UpdateVersionBody, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => {
-    const { name, version } = req.params;
-    if (req.body.description !== undefined) await r.updateVersion(name, version, req.body.description);
-    if (req.body.stage !== undefined) await r.transitionStage(name, version, req.body.stage, req.body.archive_existing_versions ?? false, actor(req));
-    return { version: versionJson(await r.getVersion(name, version)) };
+    const b = req.body;
+    return { version: versionJson(await r.updateVersion(req.params.name, req.params.version, { description: b.description, stage: b.stage, archiveExisting: b.archive_existing_versions }, actor(req))) };
   });
   app.delete('/models/:name/versions/:version', { schema: { tags, summary: 'Delete a version (its aliases go with it)', params: S.VersionParams, response: noContent } }, async (req, reply) => {
     await r.deleteVersion(req.params.name, req.params.version, actor(req));

@@ -1,17 +1,15 @@
-import type { RegistryTables } from './tables.js';
-import type { MetadataStore } from '../platform/db/types.js';
+import type { Transaction } from 'kysely';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
 import type { TrackingService } from '../tracking/service.js';
-import type { LoggedModelService } from '../tracking/logged-model-service.js';
-import { RegistryStore, type ModelRow, type NewEvent, type VersionRow } from './store.js';
-import { RegistryEvents, type RegistryNotice } from './events.js';
+import type { RegistryStore, ModelRow, VersionRow } from './store.js';
+import type { RegistryEvents } from './events.js';
+import type { RegistryTables } from './tables.js';
 import { resolveVersionSource } from './sources.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
 import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
 import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
 
-export type { RegistryNotice } from './events.js';
 
 /** What inspecting a version's files concluded (see registry/inspection.ts). */
 export interface InspectionOutcome {
@@ -28,39 +26,22 @@ export interface VersionInspector {
 
 const SYSTEM: Actor = { user: 'kiln' };
 
-class AliasMoved extends Error {
-  constructor(readonly current: number | null) {
-    super('alias moved');
-  }
-}
-
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
  * stages, aliases and the history of every change. A new version is PENDING_REGISTRATION until its files have
  * been inspected in the background, then READY or FAILED_REGISTRATION with a message.
  */
 export class RegistryService {
-  readonly store: RegistryStore;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly events: RegistryEvents;
 
   constructor(
-    meta: MetadataStore,
+    private readonly store: RegistryStore,
+    private readonly events: RegistryEvents,
     private readonly tracking: TrackingService,
-    private readonly loggedModels: LoggedModelService,
     private readonly inspector: VersionInspector,
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
-  ) {
-    this.store = new RegistryStore(meta.db.withTables<RegistryTables>(), meta.adapter);
-    this.events = new RegistryEvents(this.store, onError);
-  }
-
-  // ------------------------------------------------------------------ events
-  /** Subscribes to registry events once they are committed (webhooks listen here). Returns an unsubscribe function. */
-  onEvent(listener: (e: RegistryNotice) => void): () => void {
-    return this.events.subscribe(listener);
-  }
+  ) {}
 
   // ------------------------------------------------------------------ registered models
   async createModel(input: CreateModelInput, actor: Actor = SYSTEM): Promise<RegisteredModel> {
@@ -85,27 +66,31 @@ export class RegistryService {
   }
 
   async renameModel(name: string, newName: string, actor: Actor = SYSTEM): Promise<RegisteredModel> {
+    return this.updateModel(name, { newName }, actor);
+  }
+
+  /** Renames a model and/or changes its description (null clears it), in one transaction (both or neither). */
+  async updateModel(name: string, patch: { newName?: string; description?: string | null }, actor: Actor = SYSTEM): Promise<RegisteredModel> {
     const row = await this.requireModel(name);
-    const to = validateModelName(newName, 'new_name');
-    if (to === row.name) return this.getModel(to);
+    const to = patch.newName === undefined ? undefined : validateModelName(patch.newName, 'new_name');
+    const description = patch.description === undefined ? undefined : (validateDescription(patch.description) ?? null);
+    const pk = Number(row.model_pk);
     const now = this.now();
     try {
       await this.events.tx(async (trx, record) => {
-        await this.store.updateModel(trx, Number(row.model_pk), { name: to, last_update_time: now });
-        await record({ modelPk: Number(row.model_pk), kind: 'model_renamed', actor: actor.user, time: now, details: { from: row.name, to } });
+        if (!(await this.store.lockModel(trx, pk, now))) throw notFound(`Registered Model with name=${name} not found`);
+        const current = (await this.store.modelRowByPk(pk, trx))!;
+        if (to !== undefined && to !== current.name) {
+          await this.store.updateModel(trx, pk, { name: to });
+          await record({ modelPk: pk, kind: 'model_renamed', actor: actor.user, time: now, details: { from: current.name, to } });
+        }
+        if (description !== undefined) await this.store.updateModel(trx, pk, { description });
       });
     } catch (e) {
       if (this.store.isUniqueViolation(e)) throw alreadyExists(`Registered Model (name=${to}) already exists.`);
       throw e;
     }
-    return this.getModel(to);
-  }
-
-  async updateModel(name: string, description: string | undefined): Promise<RegisteredModel> {
-    const row = await this.requireModel(name);
-    const d = validateDescription(description);
-    await this.store.updateModel(this.store.db, Number(row.model_pk), { description: d ?? null, last_update_time: this.now() });
-    return this.getModel(row.name);
+    return this.getModel(to ?? row.name);
   }
 
   async deleteModel(name: string): Promise<void> {
@@ -151,7 +136,7 @@ export class RegistryService {
     if (input.source.length > REGISTRY_LIMITS.maxSourceLength) throw invalid(`The source is longer than ${REGISTRY_LIMITS.maxSourceLength} characters.`);
     const description = validateDescription(input.description);
     const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
-    const resolved = await resolveVersionSource({ tracking: this.tracking, loggedModels: this.loggedModels, resolveModelUri: (uri) => this.resolveModelUri(uri) }, input.source, input.runId, input.modelId);
+    const resolved = await resolveVersionSource({ tracking: this.tracking, loggedModels: this.tracking.loggedModels, resolveModelUri: (uri) => this.resolveModelUri(uri) }, input.source, input.runId, input.modelId);
     if (input.runLink !== undefined && typeof input.runLink !== 'string') throw invalid(`Invalid value for parameter 'run_link': expected a string.`);
     const now = this.now();
     const version = await this.events.tx(async (trx, record) => {
@@ -191,17 +176,55 @@ export class RegistryService {
     return (await this.store.loadVersions([await this.requireVersion(name, version)]))[0]!;
   }
 
-  async updateVersion(name: string, version: string | number, description: string | undefined): Promise<ModelVersion> {
+  /**
+   * Changes a version's description and/or MLflow stage in one transaction (`archiveExisting` archives the other
+   * versions in that stage, as MLflow does).
+   */
+  async updateVersion(
+    name: string,
+    version: string | number,
+    patch: { description?: string | null; stage?: string; archiveExisting?: boolean },
+    actor: Actor = SYSTEM,
+  ): Promise<ModelVersion> {
     const row = await this.requireVersion(name, version);
-    const d = validateDescription(description);
-    await this.store.updateVersion(this.store.db, Number(row.model_pk), Number(row.version), { description: d ?? null, last_update_time: this.now() });
-    return this.getVersion(row.name, row.version);
+    const description = patch.description === undefined ? undefined : (validateDescription(patch.description) ?? null);
+    const stage = patch.stage === undefined ? undefined : parseStage(patch.stage);
+    const pk = Number(row.model_pk);
+    const v = Number(row.version);
+    const now = this.now();
+    await this.events.tx(async (trx, record) => {
+      await this.store.lockModel(trx, pk, now);
+      const current = await this.store.versionRow(pk, v, trx);
+      if (!current) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
+      if (description !== undefined) await this.store.updateVersion(trx, pk, v, { description, last_update_time: now });
+      if (stage !== undefined) {
+        if (patch.archiveExisting && (stage === 'Staging' || stage === 'Production')) {
+          await trx
+            .updateTable('model_versions')
+            .set({ current_stage: 'Archived', last_update_time: now })
+            .where('model_pk', '=', pk)
+            .where('current_stage', '=', stage)
+            .where('version', '!=', v)
+            .execute();
+        }
+        await this.store.updateVersion(trx, pk, v, { current_stage: stage, last_update_time: now });
+        await record({ modelPk: pk, version: v, kind: 'stage_transitioned', actor: actor.user, time: now, details: { from: current.current_stage, to: stage, archive_existing_versions: patch.archiveExisting === true } });
+      }
+    });
+    return this.getVersion(row.name, v);
   }
 
+  /** Deletes a version (its aliases and tags go with it) and records it in the history, in one transaction. */
   async deleteVersion(name: string, version: string | number, actor: Actor = SYSTEM): Promise<void> {
     const row = await this.requireVersion(name, version);
-    await this.store.deleteVersion(Number(row.model_pk), Number(row.version));
-    await this.events.recordNow({ modelPk: Number(row.model_pk), version: Number(row.version), kind: 'version_deleted', actor: actor.user, time: this.now() });
+    const pk = Number(row.model_pk);
+    const v = Number(row.version);
+    const now = this.now();
+    await this.events.tx(async (trx, record) => {
+      await this.store.lockModel(trx, pk, now);
+      if (!(await this.store.deleteVersion(trx, pk, v))) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
+      await record({ modelPk: pk, version: v, kind: 'version_deleted', actor: actor.user, time: now });
+    });
   }
 
   async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
@@ -234,73 +257,36 @@ export class RegistryService {
 
   /** MLflow stages (deprecated there, kept for older clients); `archiveExisting` archives the others in that stage. */
   async transitionStage(name: string, version: string | number, stage: string, archiveExisting: boolean, actor: Actor = SYSTEM): Promise<ModelVersion> {
-    const row = await this.requireVersion(name, version);
-    const to = parseStage(stage);
-    const now = this.now();
-    const pk = Number(row.model_pk);
-    await this.events.tx(async (trx, record) => {
-      if (archiveExisting && (to === 'Staging' || to === 'Production')) {
-        await trx
-          .updateTable('model_versions')
-          .set({ current_stage: 'Archived', last_update_time: now })
-          .where('model_pk', '=', pk)
-          .where('current_stage', '=', to)
-          .where('version', '!=', Number(row.version))
-          .execute();
-      }
-      await this.store.updateVersion(trx, pk, Number(row.version), { current_stage: to, last_update_time: now });
-      await record({ modelPk: pk, version: Number(row.version), kind: 'stage_transitioned', actor: actor.user, time: now, details: { from: row.current_stage, to, archive_existing_versions: archiveExisting } });
-    });
-    return this.getVersion(row.name, row.version);
+    return this.updateVersion(name, version, { stage, archiveExisting }, actor);
   }
 
   // ------------------------------------------------------------------ aliases
+  /** Points an alias at a version; refused when a promotion policy guards the alias (it moves through promotions). */
   async setAlias(name: string, alias: string, version: string | number, actor: Actor = SYSTEM, reason?: string): Promise<void> {
     const a = validateAlias(alias);
     const row = await this.requireVersion(name, version);
-    await this.refuseGuarded(Number(row.model_pk), row.name, a);
-    await this.moveAlias(Number(row.model_pk), a, Number(row.version), actor, reason);
-  }
-
-  /**
-   * Points an alias at a version and records the move, in one transaction. With `expected` (a version, or null for
-   * "no holder"), the move happens only if the alias still points there: the model row is locked first, so of two
-   * concurrent promotions evaluated against the same champion exactly one moves the alias.
-   */
-  async moveAlias(
-    modelPk: number,
-    alias: string,
-    version: number,
-    actor: Actor,
-    reason?: string,
-    details?: Record<string, unknown>,
-    extra: NewEvent[] = [],
-    expected?: number | null,
-  ): Promise<{ ok: boolean; current: number | null }> {
+    const pk = Number(row.model_pk);
+    const v = Number(row.version);
     const now = this.now();
-    try {
-      await this.events.tx(async (trx, record) => {
-        await this.store.updateModel(trx, modelPk, { last_update_time: now }); // takes the row lock first
-        const previous = await this.store.aliasVersion(modelPk, alias, trx);
-        if (expected !== undefined && (previous ?? null) !== expected) throw new AliasMoved(previous ?? null);
-        await this.store.setAlias(trx, modelPk, alias, version);
-        for (const e of extra) await record(e);
-        await record({ modelPk, version, kind: 'alias_set', alias, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null, ...details } });
-      });
-    } catch (e) {
-      if (e instanceof AliasMoved) return { ok: false, current: e.current };
-      throw e;
-    }
-    return { ok: true, current: version };
+    await this.events.tx(async (trx, record) => {
+      await this.store.lockModel(trx, pk, now);
+      // Checked under the model's lock: a policy set concurrently either comes first (and refuses this) or after.
+      await this.refuseGuarded(trx, pk, row.name, a);
+      if (!(await this.store.versionRow(pk, v, trx))) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
+      const previous = await this.store.aliasVersion(pk, a, trx);
+      await this.store.setAlias(trx, pk, a, v);
+      await record({ modelPk: pk, version: v, kind: 'alias_set', alias: a, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null } });
+    });
   }
 
   async deleteAlias(name: string, alias: string, actor: Actor = SYSTEM, reason?: string): Promise<void> {
     const model = await this.requireModel(name);
     const a = typeof alias === 'string' ? alias : validateAlias(alias);
     const pk = Number(model.model_pk);
-    await this.refuseGuarded(pk, model.name, a);
     const now = this.now();
     const deleted = await this.events.tx(async (trx, record) => {
+      await this.store.lockModel(trx, pk, now);
+      await this.refuseGuarded(trx, pk, model.name, a);
       const previous = await this.store.aliasVersion(pk, a, trx);
       if (previous === undefined) return false;
       await this.store.deleteAlias(trx, pk, a);
@@ -341,14 +327,7 @@ export class RegistryService {
 
   /** The versions registered from these runs (lineage: run → model version). */
   async versionsOfRuns(runIds: readonly string[]): Promise<{ name: string; version: string; runId: string; status: string; stage: string; servable: boolean }[]> {
-    if (runIds.length === 0) return [];
-    const rows = await this.store.db
-      .selectFrom('model_versions as v')
-      .innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk')
-      .select(['m.name', 'v.version', 'v.run_id', 'v.status', 'v.current_stage', 'v.servable'])
-      .where('v.run_id', 'in', [...runIds])
-      .execute();
-    return rows.map((r) => ({ name: r.name, version: String(r.version), runId: r.run_id!, status: r.status, stage: r.current_stage, servable: Number(r.servable) === 1 }));
+    return this.store.versionsOfRuns(runIds);
   }
 
   // ------------------------------------------------------------------ history
@@ -358,10 +337,6 @@ export class RegistryService {
     return this.store.events(Number(row.model_pk), row.name, opts.afterId ?? 0, limit);
   }
 
-  async recordEvent(name: string, e: Omit<NewEvent, 'modelPk' | 'time'>): Promise<void> {
-    const row = await this.requireModel(name);
-    await this.events.recordNow({ ...e, modelPk: Number(row.model_pk), time: this.now() });
-  }
 
   // ------------------------------------------------------------------ inspection
   /** Resolves when every inspection started so far has finished (tests, shutdown). */
@@ -392,23 +367,25 @@ export class RegistryService {
       outcome = { status: 'FAILED_REGISTRATION', statusMessage: message, servable: false, package: {} };
     }
     const now = this.now();
-    await this.store.setStatus(modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now);
-    await this.events.recordNow({
-      modelPk,
-      version,
-      kind: outcome.status === 'READY' ? 'version_ready' : 'version_failed',
-      actor: SYSTEM.user,
-      time: now,
-      reason: outcome.statusMessage ?? null,
-      details: { servable: outcome.servable },
+    await this.events.tx(async (trx, record) => {
+      // Only the first outcome counts (a version resumed by two replicas after a restart is inspected twice).
+      if (!(await this.store.setStatus(trx, modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now))) return;
+      await record({
+        modelPk,
+        version,
+        kind: outcome.status === 'READY' ? 'version_ready' : 'version_failed',
+        actor: SYSTEM.user,
+        time: now,
+        reason: outcome.statusMessage ?? null,
+        details: { servable: outcome.servable },
+      });
     });
   }
 
   // ------------------------------------------------------------------ helpers
   /** An alias with a promotion policy moves only through a promotion (registry/promotions.ts). */
-  private async refuseGuarded(modelPk: number, name: string, alias: string): Promise<void> {
-    const guarded = await this.store.db.selectFrom('promotion_policies').select('alias').where('model_pk', '=', modelPk).where('alias', '=', alias).executeTakeFirst();
-    if (guarded) {
+  private async refuseGuarded(trx: Transaction<RegistryTables>, modelPk: number, name: string, alias: string): Promise<void> {
+    if (await this.store.isGuarded(trx, modelPk, alias)) {
       throw new KilnError(
         'PERMISSION_DENIED',
         `Alias '${alias}' of '${name}' is guarded by a promotion policy: move it with \`kiln models promote ${name} <version> --alias ${alias}\` (POST /api/v1/models/{name}/versions/{version}/promote), which checks the policy's gates.`,
@@ -416,9 +393,8 @@ export class RegistryService {
     }
   }
 
-  private async latestVersionNumber(modelPk: number): Promise<number | undefined> {
-    const row = await this.store.db.selectFrom('model_versions').select((e) => e.fn.max('version').as('v')).where('model_pk', '=', modelPk).executeTakeFirst();
-    return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
+  private latestVersionNumber(modelPk: number): Promise<number | undefined> {
+    return this.store.latestVersionNumber(modelPk);
   }
 
   async requireModel(name: string): Promise<ModelRow> {

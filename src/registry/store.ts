@@ -39,6 +39,20 @@ export class RegistryStore {
     return db.selectFrom('registered_models').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
+  async modelRowByPk(modelPk: number, db: Db = this.db): Promise<ModelRow | undefined> {
+    return db.selectFrom('registered_models').selectAll().where('model_pk', '=', modelPk).executeTakeFirst();
+  }
+
+  /**
+   * Locks a model's row until the transaction ends (an UPDATE takes the row lock on PostgreSQL; SQLite has one
+   * writer), so changes of one model's versions, aliases, policies and promotions checked and written in that
+   * transaction cannot interleave with another's. Returns false when the model is gone.
+   */
+  async lockModel(db: Transaction<RegistryTables>, modelPk: number, now: number): Promise<boolean> {
+    const r = await db.updateTable('registered_models').set({ last_update_time: now }).where('model_pk', '=', modelPk).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async insertModel(db: Db, row: Omit<ModelRow, 'model_pk' | 'next_version'>, tags: readonly Tag[]): Promise<number> {
     const { model_pk } = await db.insertInto('registered_models').values(row).returning('model_pk').executeTakeFirstOrThrow();
     const pk = Number(model_pk);
@@ -191,12 +205,13 @@ export class RegistryStore {
     await db.updateTable('model_versions').set(set).where('model_pk', '=', modelPk).where('version', '=', version).execute();
   }
 
-  async deleteVersion(modelPk: number, version: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('model_aliases').where('model_pk', '=', modelPk).where('version', '=', version).execute();
-      await trx.deleteFrom('model_version_tags').where('model_pk', '=', modelPk).where('version', '=', version).execute();
-      await trx.deleteFrom('model_versions').where('model_pk', '=', modelPk).where('version', '=', version).execute();
-    });
+  /** Deletes a version with its aliases and tags (inside the caller's transaction); false when it was already gone. */
+  async deleteVersion(trx: Transaction<RegistryTables>, modelPk: number, version: number): Promise<boolean> {
+    // Children first: PostgreSQL checks the composite foreign keys of tags and aliases row by row.
+    await trx.deleteFrom('model_aliases').where('model_pk', '=', modelPk).where('version', '=', version).execute();
+    await trx.deleteFrom('model_version_tags').where('model_pk', '=', modelPk).where('version', '=', version).execute();
+    const r = await trx.deleteFrom('model_versions').where('model_pk', '=', modelPk).where('version', '=', version).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
   async pendingVersions(): Promise<VersionRow[]> {
@@ -205,13 +220,19 @@ export class RegistryStore {
       .execute()) as VersionRow[];
   }
 
-  async setStatus(modelPk: number, version: number, status: ModelVersionStatus, message: string | null, servable: boolean, pkg: string | null, now: number): Promise<void> {
-    await this.db
+  /**
+   * Records the outcome of a PENDING_REGISTRATION version's inspection; false when it was no longer pending (another
+   * replica finished first, or the version is gone), so exactly one outcome is recorded.
+   */
+  async setStatus(db: Db, modelPk: number, version: number, status: ModelVersionStatus, message: string | null, servable: boolean, pkg: string | null, now: number): Promise<boolean> {
+    const r = await db
       .updateTable('model_versions')
       .set({ status, status_message: message, servable: servable ? 1 : 0, package: pkg, last_update_time: now })
       .where('model_pk', '=', modelPk)
       .where('version', '=', version)
-      .execute();
+      .where('status', '=', 'PENDING_REGISTRATION')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async searchVersions(where: RawBuilder<boolean> | undefined, order: RawBuilder<unknown>[], offset: number, limit: number): Promise<VersionRow[]> {
@@ -274,6 +295,28 @@ export class RegistryStore {
   async deleteAlias(db: Db, modelPk: number, alias: string): Promise<boolean> {
     const r = await db.deleteFrom('model_aliases').where('model_pk', '=', modelPk).where('alias', '=', alias).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Whether a promotion policy guards this alias (it then moves only through promotions). */
+  async isGuarded(db: Db, modelPk: number, alias: string): Promise<boolean> {
+    return (await db.selectFrom('promotion_policies').select('alias').where('model_pk', '=', modelPk).where('alias', '=', alias).executeTakeFirst()) !== undefined;
+  }
+
+  async latestVersionNumber(modelPk: number): Promise<number | undefined> {
+    const row = await this.db.selectFrom('model_versions').select((e) => e.fn.max('version').as('v')).where('model_pk', '=', modelPk).executeTakeFirst();
+    return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
+  }
+
+  /** The versions registered from these runs (lineage: run → model version). */
+  async versionsOfRuns(runIds: readonly string[]): Promise<{ name: string; version: string; runId: string; status: string; stage: string; servable: boolean }[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('model_versions as v')
+      .innerJoin('registered_models as m', 'm.model_pk', 'v.model_pk')
+      .select(['m.name', 'v.version', 'v.run_id', 'v.status', 'v.current_stage', 'v.servable'])
+      .where('v.run_id', 'in', [...runIds])
+      .execute();
+    return rows.map((r) => ({ name: r.name, version: String(r.version), runId: r.run_id!, status: r.status, stage: r.current_stage, servable: Number(r.servable) === 1 }));
   }
 
   // ------------------------------------------------------------------ history

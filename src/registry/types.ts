@@ -1,3 +1,4 @@
+import type { KilnEvent } from '../platform/events/types.js';
 import type { Tag } from '../platform/tags.js';
 
 export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
@@ -107,3 +108,31 @@ export interface SearchInput {
 }
 
 export type { Actor } from '../platform/actor.js';
+
+/**
+ * A registry event as the event log carries it (type `registry.<kind>`) and as webhooks send it: one line of a
+ * model's history.
+ */
+export interface RegistryNotice {
+  /** The history entry's id: unique and increasing. */
+  readonly id: number;
+  readonly kind: ModelEventKind;
+  /** The registered model's name at the time of the event. */
+  readonly model: string | null;
+  readonly version: string | null;
+  readonly alias: string | null;
+  readonly actor: string;
+  readonly time: number;
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
+export const REGISTRY_EVENT_PREFIX = 'registry.';
+
+/** The registry notice an event of the log carries, or undefined when the event is not a registry event. */
+export function registryNoticeOf(e: KilnEvent): RegistryNotice | undefined {
+  if (!e.type.startsWith(REGISTRY_EVENT_PREFIX)) return undefined;
+  const kind = e.type.slice(REGISTRY_EVENT_PREFIX.length);
+  if (!(MODEL_EVENT_KINDS as readonly string[]).includes(kind)) return undefined;
+  return e.data as unknown as RegistryNotice;
+}

@@ -1,4 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { ArtifactStore } from '../platform/artifacts/types.js';
+import { RunArtifactService } from './artifacts.js';
+import { LoggedModelService } from './logged-model-service.js';
 import { TrackingLineageStore } from './lineage-store.js';
 import type { TrackingTables } from './tables.js';
 import type { MetadataStore } from '../platform/db/types.js';
@@ -64,11 +67,19 @@ export class TrackingService implements TrackingApi {
   private readonly now: () => number;
   private readonly defaultArtifactRoot: string;
 
+  /** A run's artifact files (through the server's artifact store). */
+  readonly artifacts: RunArtifactService;
+  /** MLflow 3 logged models. */
+  readonly loggedModels: LoggedModelService;
+
   constructor(
     private readonly store: MetadataStore,
+    artifactStore: ArtifactStore,
     opts: TrackingServiceOptions = {},
   ) {
     this.db = store.db.withTables<TrackingTables>();
+    this.artifacts = new RunArtifactService(this, artifactStore);
+    this.loggedModels = new LoggedModelService(store, this, opts.now);
     this.experiments = new ExperimentStore(this.db, store.adapter);
     this.runs = new RunStore(this.db, store.adapter);
     this.lineage = new TrackingLineageStore(this.db);

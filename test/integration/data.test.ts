@@ -183,7 +183,7 @@ for (const backend of STORE_BACKENDS) {
         r = await v1('GET', '/datasets/weather/versions/v2/validations');
         assert.equal(r.body.validations.length, 2);
         assert.equal(r.body.validations[0].ok, true, 'latest first');
-        assert.equal(ts.server.data ? (await ts.server.data.validationsOf('weather', 2))?.ok : undefined, true);
+        assert.equal(ts.server.services.data ? (await ts.server.services.data.validationsOf('weather', 2))?.ok : undefined, true);
       });
 
       it('finds a version by digest or MLflow digest, and links MLflow dataset inputs to it', async () => {

@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, migrateToLatest, type MetadataStore } from '../../src/platform/db/index.js';
+import { pathToFileURL } from 'node:url';
+import { createArtifactStore } from '../../src/platform/artifacts/index.js';
 import { TrackingService } from '../../src/tracking/service.js';
 import type { Metric } from '../../src/tracking/types.js';
-import { STORE_BACKENDS, freshStore, type TestStore } from '../support/backends.js';
+import { STORE_BACKENDS, freshStore, tempDir, type TestStore } from '../support/backends.js';
 
 function rng(seed: number) {
   return () => {
@@ -21,7 +23,7 @@ for (const backend of STORE_BACKENDS) {
       test = await freshStore(backend);
       store = await openStore(test.uri);
       await migrateToLatest(store);
-      svc = new TrackingService(store);
+      svc = new TrackingService(store, await createArtifactStore(pathToFileURL(tempDir('kiln-art-')).href));
     });
     after(async () => {
       await store?.close();

@@ -42,7 +42,7 @@ for (const backend of STORE_BACKENDS) {
       await mlflow('/registered-models/create', { name: 'weather' });
       await mlflow('/model-versions/create', { name: 'weather', source: `runs:/${child}/model`, run_id: child });
       await mlflow('/model-versions/create', { name: 'weather', source: `runs:/${child}/model`, run_id: child });
-      await ts.server.registry.whenSettled();
+      await ts.server.services.registry.whenSettled();
     });
     after(async () => {
       await ts?.stop();

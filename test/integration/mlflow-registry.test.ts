@@ -23,7 +23,7 @@ for (const backend of STORE_BACKENDS) {
         return run.run_id as string;
       };
       const settled = async (name: string, version: string) => {
-        await ts.server.registry.whenSettled();
+        await ts.server.services.registry.whenSettled();
         return (await api('GET', `/model-versions/get?name=${encodeURIComponent(name)}&version=${version}`)).body.model_version;
       };
 
@@ -105,7 +105,7 @@ for (const backend of STORE_BACKENDS) {
         await api('POST', '/registered-models/create', { name: 'churn' });
         const runId = await runWithModel({ 'model.onnx': linearModel() });
         for (let i = 0; i < 3; i++) await api('POST', '/model-versions/create', { name: 'churn', source: `runs:/${runId}/model`, run_id: runId });
-        await ts.server.registry.whenSettled();
+        await ts.server.services.registry.whenSettled();
 
         let r = await api('POST', '/registered-models/alias', { name: 'churn', alias: 'champion', version: '2' });
         assert.equal(r.status, 200, r.text);
@@ -162,7 +162,7 @@ for (const backend of STORE_BACKENDS) {
         const runId = await runWithModel({ 'model.onnx': linearModel() });
         await api('POST', '/model-versions/create', { name: 'fraud-a', source: `runs:/${runId}/model`, run_id: runId });
         await api('POST', '/model-versions/create', { name: 'fraud-b', source: `runs:/${runId}/model`, run_id: runId });
-        await ts.server.registry.whenSettled();
+        await ts.server.services.registry.whenSettled();
         r = await api('GET', `/model-versions/search?filter=${encodeURIComponent(`run_id = '${runId}'`)}&order_by=name`);
         assert.deepEqual(r.body.model_versions.map((v: any) => v.name), ['fraud-a', 'fraud-b']);
         r = await api('GET', `/model-versions/search?filter=${encodeURIComponent(`name = 'fraud-a' AND version_number >= 1`)}`);
@@ -191,7 +191,7 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(r.body.model_version.version, '2');
         assert.equal((await api('DELETE', '/registered-models/delete', { name: 'fraud-main' })).status, 200);
         assert.equal((await api('GET', '/registered-models/get?name=fraud-main')).status, 404);
-        await ts.server.registry.whenSettled();
+        await ts.server.services.registry.whenSettled();
       });
 
       it('refuses bad input with clear 4xx answers', async () => {

@@ -64,7 +64,7 @@ describe('operations', () => {
     const statuses = await Promise.all(reqs.map((r) => r.done));
     await closing;
     assert.deepEqual(statuses, [200, 200, 200, 200, 200], 'every request that reached the server before shutdown is answered');
-    const h = await ts.server.tracking.getMetricHistory({ runId, key: 'm' }).catch(() => undefined);
+    const h = await ts.server.services.tracking.getMetricHistory({ runId, key: 'm' }).catch(() => undefined);
     assert.equal(h, undefined, 'the store is closed after shutdown');
     await ts.stop();
   });

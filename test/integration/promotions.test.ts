@@ -17,7 +17,7 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(up.status, 204);
       const r = await v1('POST', `/models/${name}/versions`, { source: `runs:/${run.run_id}/model`, run_id: run.run_id });
       assert.equal(r.status, 201, r.text);
-      await ts.server.registry.whenSettled();
+      await ts.server.services.registry.whenSettled();
       return r.body.version.version;
     };
 

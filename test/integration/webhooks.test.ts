@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
 import { openStore } from '../../src/platform/db/index.js';
-import type { WebhookTables } from '../../src/registry/webhooks/tables.js';
+import type { WebhookTables } from '../../src/webhooks/tables.js';
 import { createServer, type KilnServer } from '../../src/server.js';
 import { STORE_BACKENDS, freshStore, tempDir, type TestStore } from '../support/backends.js';
 import { call } from '../support/server.js';
@@ -94,7 +94,7 @@ for (const backend of STORE_BACKENDS) {
       store = await freshStore(backend);
       dir = tempDir('kiln-hooks-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', home: dir }, {});
-      server = await createServer(config, { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 100 } });
+      server = await createServer(config, { capabilities: { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 100 } } });
       url = await server.listen();
     });
     after(async () => {
@@ -118,7 +118,7 @@ for (const backend of STORE_BACKENDS) {
       assert.equal((await v1('PUT', '/models/weather/aliases/champion', { version: 1, reason: 'best so far' })).status, 200);
 
       const got = await until('three deliveries', () => rx.at('/signed').length >= 3 && rx.at('/signed'));
-      await server.registry.whenSettled();
+      await server.services.registry.whenSettled();
       assert.deepEqual(got.map((g) => g.json.kind), ['model_created', 'version_created', 'alias_set']);
       for (const g of got) {
         assert.equal(g.headers['content-type'], 'application/json');
@@ -228,7 +228,7 @@ for (const backend of STORE_BACKENDS) {
       await v1('PUT', '/models/filtered/aliases/prod', { version: 1 });
       await v1('DELETE', '/models/filtered/aliases/prod');
       const got = await until('two alias events', () => rx.at('/alias-only').length >= 2 && rx.at('/alias-only'));
-      await server.webhooks.whenSettled();
+      await server.services.webhooks.whenSettled();
       assert.deepEqual(got.map((g) => g.json.kind), ['alias_set', 'alias_deleted']);
       assert.equal(rx.at('/other-model').length, 0);
       assert.equal(rx.at('/disabled').length, 0);
@@ -245,8 +245,8 @@ for (const backend of STORE_BACKENDS) {
       r = await v1('PATCH', `/webhooks/${disabled.id}`, { status: 'DISABLED' });
       assert.equal(r.body.webhook.status, 'DISABLED');
       await v1('POST', '/models/filtered/versions', { source: 'file:///nowhere/h' });
-      await server.registry.whenSettled();
-      await server.webhooks.whenSettled();
+      await server.services.registry.whenSettled();
+      await server.services.webhooks.whenSettled();
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(rx.at('/disabled').length, 1);
       for (const h of [aliasOnly, otherModel, disabled]) assert.equal((await v1('DELETE', `/webhooks/${h.id}`)).status, 204);
@@ -329,10 +329,10 @@ for (const backend of STORE_BACKENDS) {
     it('sends each attempt once when two server replicas share the store', async () => {
       const dir2 = tempDir('kiln-hooks-2-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
-      const replica = await createServer(config, { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 10 } });
+      const replica = await createServer(config, { capabilities: { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 10 } } });
       try {
         const h = await hook({ name: 'replicas', url: `${rx.base}/replicas`, events: ['model_created'] });
-        // events committed by this server are queued here; both servers' dispatchers poll the same table
+        // whichever server holds the event log's webhook consumer queues the deliveries; both servers' dispatchers poll them
         for (let i = 0; i < 20; i++) assert.equal((await v1('POST', '/models', { name: `replica-${i}` })).status, 201);
         await until('twenty deliveries', async () => (await log(h.id)).filter((d) => d.status === 'SUCCEEDED').length === 20);
         await new Promise((r) => setTimeout(r, 150));
@@ -351,10 +351,10 @@ for (const backend of STORE_BACKENDS) {
       const own = await freshStore(backend);
       const dir2 = tempDir('kiln-hooks-3-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
-      const other = await createServer(config, { webhooks: { pollIntervalMs: 60_000 } });
+      const other = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000 } } });
       try {
-        const h = await other.webhooks.create({ name: 'slow', url: `${rx.base}/slow`, events: ['model_created'] });
-        await other.registry.createModel({ name: 'slow-model' });
+        const h = await other.services.webhooks.create({ name: 'slow', url: `${rx.base}/slow`, events: ['model_created'] });
+        await other.services.registry.createModel({ name: 'slow-model' });
         await until('the slow request to arrive', () => rx.at('/slow').length === 1);
         await other.close();
         const meta = await openStore(own.uri);

@@ -2,6 +2,7 @@ import { Migrator, type ColumnDefinitionBuilder, type Kysely, type Migration, ty
 import type { StoreAdapter } from './adapter.js';
 import type { MetadataStore } from './types.js';
 import { KilnError } from '../errors.js';
+import { m0007EventLog } from '../events/migrations/0007_event_log.js';
 
 // Migrations are typed against an open schema on purpose: they describe history, not today's types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -446,6 +447,7 @@ export function migrations(adapter: StoreAdapter): Record<string, Migration> {
     '0004_registry': registry(adapter),
     '0005_data': data(adapter),
     '0006_promotions_and_webhooks': promotionsAndWebhooks(adapter),
+    '0007_event_log': { up: (db: AnyDb) => m0007EventLog.up(db) },
   };
 }
 

@@ -4,11 +4,11 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { clientFrom, clientOptions, type ClientFlags } from './client.js';
-import { formatBytes, formatDuration, formatTime, printJson, printTable } from './output.js';
-import { resolveExperiment } from './experiments.js';
+import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
+import { formatBytes, formatDuration, formatTime, printJson, printTable } from '../cli/output.js';
+import { resolveExperiment } from './cli-experiments.js';
 import type { KilnClient } from '../sdk/client.js';
-import { runJson } from '../tracking/json.js';
+import { runJson } from './json.js';
 
 const VIEW = ['active', 'deleted', 'all'] as const;
 const viewType = (v: string | undefined) => (v === 'deleted' ? 'DELETED_ONLY' : v === 'all' ? 'ALL' : 'ACTIVE_ONLY');

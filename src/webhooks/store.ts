@@ -46,8 +46,8 @@ export class WebhookStore {
     return this.db.selectFrom('webhooks').selectAll().orderBy('creation_time', 'desc').orderBy('webhook_id').offset(offset).limit(limit).execute();
   }
 
-  async active(): Promise<WebhookRow[]> {
-    return this.db.selectFrom('webhooks').selectAll().where('status', '=', 'ACTIVE').execute();
+  async active(db: Kysely<WebhookTables> | Transaction<WebhookTables> = this.db): Promise<WebhookRow[]> {
+    return db.selectFrom('webhooks').selectAll().where('status', '=', 'ACTIVE').execute();
   }
 
   async update(id: string, patch: Partial<Omit<WebhookRow, 'webhook_id' | 'creation_time'>>): Promise<boolean> {

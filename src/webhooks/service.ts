@@ -1,12 +1,13 @@
-import type { WebhookTables } from './tables.js';
-import type { MetadataStore } from '../../platform/db/types.js';
-import { KilnError, invalid, notFound } from '../../platform/errors.js';
-import { newId } from '../../platform/ids.js';
-import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../../platform/pagination.js';
-import type { RegistryNotice, RegistryService } from '../service.js';
-import { MODEL_EVENT_KINDS, type ModelEventKind } from '../types.js';
+import type { Transaction } from 'kysely';
+import { KilnError, invalid, notFound } from '../platform/errors.js';
+import type { EventLog } from '../platform/events/log.js';
+import type { EventConsumerSpec, KilnEvent } from '../platform/events/types.js';
+import { newId } from '../platform/ids.js';
+import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
+import { MODEL_EVENT_KINDS, REGISTRY_EVENT_PREFIX, registryNoticeOf, type ModelEventKind, type RegistryNotice } from '../registry/types.js';
 import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';
-import { WebhookStore, type DeliveryRow, type WebhookRow } from './store.js';
+import type { DeliveryRow, WebhookRow, WebhookStore } from './store.js';
+import type { WebhookTables } from './tables.js';
 
 export const WEBHOOK_STATUSES = ['ACTIVE', 'DISABLED'] as const;
 export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
@@ -87,24 +88,26 @@ export interface WebhookPayload {
   readonly details: Readonly<Record<string, unknown>> | null;
 }
 
+/** The name under which the webhooks keep their position in the event log. */
+export const WEBHOOK_CONSUMER = 'webhooks';
+
 /**
- * Webhooks on registry events: their definitions, the queue of deliveries (written in the process that committed the
- * event) and the delivery log. Sending is the WebhookDispatcher's job.
+ * Webhooks on registry events: their definitions, the queue of deliveries and the delivery log. Deliveries are queued
+ * by the webhooks' consumer of the platform's event log, in the transaction that moves its position (so each event
+ * is queued exactly once, whichever replica committed it and whatever crashed meanwhile). Sending is the
+ * WebhookDispatcher's job.
  */
 export class WebhookService {
-  readonly store: WebhookStore;
   readonly options: WebhookOptions;
   private readonly queuedListeners = new Set<() => void>();
-  private readonly inflight = new Set<Promise<void>>();
-  private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    meta: MetadataStore,
+    private readonly store: WebhookStore,
+    private readonly events: EventLog,
     options: Partial<WebhookOptions> = {},
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
   ) {
-    this.store = new WebhookStore(meta.db.withTables<WebhookTables>());
     this.options = { ...DEFAULT_WEBHOOK_OPTIONS, ...options };
   }
 
@@ -159,19 +162,15 @@ export class WebhookService {
   }
 
   // ------------------------------------------------------------------ events → deliveries
-  /** Queues deliveries for every committed registry event. Returns the unsubscribe function. */
-  subscribe(registry: RegistryService): () => void {
-    return registry.onEvent((notice) => {
-      // Queued one after another so that a webhook's deliveries are numbered in event order.
-      const p = (this.chain = this.chain.then(() =>
-        this.enqueue(notice).then(
-          () => undefined,
-          (e) => this.onError(e, `queuing webhook deliveries for event ${notice.id} (${notice.kind})`),
-        ),
-      ));
-      this.inflight.add(p);
-      void p.finally(() => this.inflight.delete(p));
-    });
+  /** How the webhooks read the event log: registry events, from the beginning (none existed before webhooks could). */
+  consumer(): EventConsumerSpec {
+    return {
+      name: WEBHOOK_CONSUMER,
+      startAt: 'beginning',
+      accepts: (type) => type.startsWith(REGISTRY_EVENT_PREFIX),
+      handle: (events, trx) => this.enqueue(events, trx as unknown as Transaction<WebhookTables>),
+      afterCommit: () => this.notifyQueued(),
+    };
   }
 
   /** Calls `listener` whenever deliveries were queued (the dispatcher wakes up). */
@@ -180,20 +179,24 @@ export class WebhookService {
     return () => this.queuedListeners.delete(listener);
   }
 
-  /** Queues one delivery per matching ACTIVE webhook; returns how many. */
-  async enqueue(notice: RegistryNotice): Promise<number> {
-    const hooks = (await this.store.active()).filter((h) => matches(h, notice));
-    if (hooks.length === 0) return 0;
-    const payload = JSON.stringify(payloadOf(notice));
+  /** Queues, inside the consumer's transaction, one delivery per matching ACTIVE webhook of each event. */
+  private async enqueue(events: readonly KilnEvent[], trx: Transaction<WebhookTables>): Promise<void> {
+    const hooks = await this.store.active(trx);
+    if (hooks.length === 0) return;
     const now = this.now();
-    for (const h of hooks) await this.store.queue({ webhookId: h.webhook_id, eventId: `evt_${notice.id}`, eventKind: notice.kind, payload, attempt: 1, dueTime: now, now });
-    this.notifyQueued();
-    return hooks.length;
+    for (const e of events) {
+      const notice = registryNoticeOf(e);
+      if (!notice) continue;
+      const payload = JSON.stringify(payloadOf(notice));
+      for (const h of hooks.filter((x) => matches(x, notice))) {
+        await this.store.queue({ webhookId: h.webhook_id, eventId: `evt_${notice.id}`, eventKind: notice.kind, payload, attempt: 1, dueTime: now, now }, trx);
+      }
+    }
   }
 
-  /** Resolves once the deliveries of every event published so far are queued (tests, shutdown). */
-  async whenSettled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  /** Resolves once the deliveries of every event committed so far are queued (tests, orderly shutdown). */
+  async whenSettled(timeoutMs?: number): Promise<void> {
+    await this.events.whenConsumed(WEBHOOK_CONSUMER, timeoutMs);
   }
 
   // ------------------------------------------------------------------ delivery log

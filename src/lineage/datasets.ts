@@ -1,7 +1,7 @@
 import { KilnError } from '../platform/errors.js';
-import type { DatasetLookup, DatasetVersionRef } from '../lineage/service.js';
-import type { DataService } from './service.js';
-import type { DatasetVersion } from './types.js';
+import type { DatasetLookup, DatasetVersionRef } from './service.js';
+import type { DataService } from '../data/service.js';
+import type { DatasetVersion } from '../data/types.js';
 
 const ref = (v: DatasetVersion): DatasetVersionRef => ({ name: v.name, version: v.version, digest: v.digest, mlflowDigest: v.mlflowDigest, rows: v.rows });
 

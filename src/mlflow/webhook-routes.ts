@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { invalid } from '../../platform/errors.js';
-import { Fields, badType } from '../../mlflow/fields.js';
-import type { ModelEventKind } from '../types.js';
-import type { Webhook, WebhookEventKind, WebhookService } from './service.js';
+import { invalid } from '../platform/errors.js';
+import { Fields, badType } from './fields.js';
+import type { ModelEventKind } from '../registry/types.js';
+import type { Webhook, WebhookEventKind, WebhookService } from '../webhooks/service.js';
 
 export interface MlflowWebhookDeps {
   readonly webhooks: WebhookService;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../version.js';
 import { backoffDelay, signatureOf } from './signing.js';
 import type { AttemptOutcome, DeliveryRow, WebhookStore } from './store.js';
 
@@ -18,6 +18,11 @@ export interface WebhookOptions {
   readonly pollIntervalMs: number;
   /** Attempts sent concurrently by one process (default 8). */
   readonly concurrency: number;
+  /**
+   * How much longer than the timeout a claimed attempt stays reserved for the process that claimed it (default 30 s):
+   * an attempt whose process died mid-send is due again after timeout + margin.
+   */
+  readonly leaseMarginMs: number;
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
@@ -28,10 +33,9 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   timeoutMs: 10_000,
   pollIntervalMs: 2000,
   concurrency: 8,
+  leaseMarginMs: 30_000,
 };
 
-/** How much longer than the timeout a claimed attempt stays reserved for its claimer. */
-const LEASE_MARGIN_MS = 30_000;
 /** Bytes of a response body kept in the delivery log. */
 export const RESPONSE_BODY_LIMIT = 2048;
 
@@ -186,7 +190,7 @@ export class WebhookDispatcher {
   private async attempt(row: DeliveryRow): Promise<void> {
     if (this.stopped) return;
     const claimedAt = this.now();
-    const leaseUntil = claimedAt + this.opts.timeoutMs + LEASE_MARGIN_MS;
+    const leaseUntil = claimedAt + this.opts.timeoutMs + this.opts.leaseMarginMs;
     if (!(await this.store.claim(Number(row.delivery_pk), Number(row.next_attempt_time), claimedAt, leaseUntil))) return;
     const hook = await this.store.get(row.webhook_id);
     if (!hook) return; // deleted meanwhile, with its deliveries

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ErrorBody } from '../../platform/http/schemas.js';
+import { ErrorBody } from '../platform/http/schemas.js';
 import type { Webhook, WebhookDelivery, WebhookService, WebhookTestResult } from './service.js';
 
 export interface WebhookRouteDeps {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { clientFrom, clientOptions, type ClientFlags } from './client.js';
-import { formatTime, printJson, printTable } from './output.js';
-import type { Experiment } from '../tracking/types.js';
-import { experimentJson } from '../tracking/json.js';
+import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
+import { formatTime, printJson, printTable } from '../cli/output.js';
+import type { Experiment } from './types.js';
+import { experimentJson } from './json.js';
 import type { KilnClient } from '../sdk/client.js';
 
 const VIEW = ['active', 'deleted', 'all'] as const;

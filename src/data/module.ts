@@ -1,0 +1,24 @@
+import { defineCapability } from '../platform/capability.js';
+import { registerDataCommands } from './cli.js';
+import type { DataService } from './service.js';
+
+declare module '../platform/capability.js' {
+  interface CapabilityServices {
+    data: DataService;
+  }
+}
+
+/** Content-addressed dataset versions with schemas, statistics, validation and diffs. */
+export const dataCapability = defineCapability({
+  name: 'data',
+  dependsOn: [],
+  cli: registerDataCommands,
+  async create(platform) {
+    const [{ DataService }, { workerProfiler }, { dataRoutes }] = await Promise.all([import('./service.js'), import('./profiler.js'), import('./routes.js')]);
+    const data = new DataService(platform.store, platform.artifacts, { profiler: workerProfiler({ artifactsUri: platform.config.artifactsUri }), now: platform.now });
+    return {
+      service: data,
+      routes: (app) => dataRoutes(app, { data, uploadLimit: platform.config.artifactUploadLimit }),
+    };
+  },
+});

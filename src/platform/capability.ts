@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ArtifactStore } from './artifacts/types.js';
+import type { KilnConfig } from './config.js';
+import type { MetadataStore } from './db/types.js';
+import type { EventLog } from './events/log.js';
+import type { Logger } from './logging.js';
+
+/**
+ * Every capability's service, by capability name. Each capability adds its own entry from its module.ts
+ * (`declare module '../platform/capability.js' { interface CapabilityServices { registry: RegistryService } }`),
+ * so the platform knows no capability and the server's map of services is still fully typed.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface CapabilityServices {}
+
+/** Options a capability takes besides KilnConfig (tests shorten its timers with them), by capability name. Added like services. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface CapabilityOptions {}
+
+export type CapabilityName = keyof CapabilityServices & string;
+
+type OptionsOf<N> = N extends keyof CapabilityOptions ? Partial<CapabilityOptions[N]> : undefined;
+
+/** What the platform hands every capability: shared configuration, stores and the event log. */
+export interface Platform {
+  readonly config: KilnConfig;
+  readonly logger: Logger;
+  readonly store: MetadataStore;
+  readonly artifacts: ArtifactStore;
+  readonly events: EventLog;
+  readonly now: () => number;
+  /** Reports an error of background work (an inspection, a delivery) under the capability's name. */
+  reporter(capability: string): (e: unknown, what: string) => void;
+}
+
+/** A capability as the server runs it. */
+export interface CapabilityInstance<S> {
+  readonly service: S;
+  /** Its HTTP routes, registered as one encapsulated Fastify plugin under the capability's prefix. */
+  readonly routes?: FastifyPluginAsync;
+  /** Starts background work, once every capability's routes are registered (before the server listens). */
+  start?(): void | Promise<void>;
+  /** Finishes background work; called after the HTTP server stopped, in reverse dependency order. */
+  close?(): Promise<void>;
+}
+
+/**
+ * The one place a capability plugs into the server and the CLI. module.ts files stay light (the CLI loads every
+ * one of them): `create` imports the capability's server code when it runs.
+ */
+export interface Capability<N extends CapabilityName = CapabilityName, D extends CapabilityName = CapabilityName> {
+  readonly name: N;
+  /** Capabilities whose services this one calls; they are created, started and routed before it. */
+  readonly dependsOn: readonly D[];
+  /** Where its routes are mounted (default `/api/v1`; protocol adapters mount at the root). */
+  readonly prefix?: string;
+  /** Adds its command group(s) to the `kiln` CLI. Must not load server code. */
+  readonly cli?: (program: Command) => void;
+  create(platform: Platform, deps: { readonly [K in D]: CapabilityServices[K] }, options: OptionsOf<N>): Promise<CapabilityInstance<CapabilityServices[N]>>;
+}
+
+/** Declares a capability (a typed identity: it fixes the name and dependency types). */
+export function defineCapability<N extends CapabilityName, D extends CapabilityName = never>(c: Capability<N, D>): Capability<N, D> {
+  return Object.freeze({ ...c, dependsOn: Object.freeze([...c.dependsOn]) });
+}
+
+/**
+ * The capabilities in an order where each comes after what it depends on (stable: otherwise the listed order).
+ * Refuses an unknown dependency, a duplicate name or a cycle.
+ */
+export function orderByDependencies<C extends { readonly name: string; readonly dependsOn: readonly string[] }>(list: readonly C[]): C[] {
+  const byName = new Map<string, C>();
+  for (const c of list) {
+    if (byName.has(c.name)) throw new Error(`capability '${c.name}' is listed twice`);
+    byName.set(c.name, c);
+  }
+  const out: C[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (c: C, path: string[]) => {
+    const s = state.get(c.name);
+    if (s === 'done') return;
+    if (s === 'visiting') throw new Error(`capabilities depend on each other in a cycle: ${[...path, c.name].join(' → ')}`);
+    state.set(c.name, 'visiting');
+    for (const d of c.dependsOn) {
+      const dep = byName.get(d);
+      if (!dep) throw new Error(`capability '${c.name}' depends on '${d}', which is not in the module list`);
+      visit(dep, [...path, c.name]);
+    }
+    state.set(c.name, 'done');
+    out.push(c);
+  };
+  for (const c of list) visit(c, []);
+  return out;
+}

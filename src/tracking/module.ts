@@ -1,0 +1,24 @@
+import { defineCapability } from '../platform/capability.js';
+import { registerTrackingCommands } from './cli.js';
+import type { TrackingService } from './service.js';
+
+declare module '../platform/capability.js' {
+  interface CapabilityServices {
+    tracking: TrackingService;
+  }
+}
+
+/** Experiments, runs, params, metrics, tags, dataset inputs, run artifacts and MLflow 3 logged models. */
+export const trackingCapability = defineCapability({
+  name: 'tracking',
+  dependsOn: [],
+  cli: registerTrackingCommands,
+  async create(platform) {
+    const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
+    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now });
+    return {
+      service: tracking,
+      routes: (app) => trackingRoutes(app, { tracking, runArtifacts: tracking.artifacts, uploadLimit: platform.config.artifactUploadLimit }),
+    };
+  },
+});

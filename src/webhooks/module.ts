@@ -1,0 +1,48 @@
+import { defineCapability } from '../platform/capability.js';
+import type { WebhookOptions } from './dispatcher.js';
+import type { WebhookService } from './service.js';
+import type { WebhookTables } from './tables.js';
+
+declare module '../platform/capability.js' {
+  interface CapabilityServices {
+    webhooks: WebhookService;
+  }
+  interface CapabilityOptions {
+    webhooks: WebhookOptions;
+  }
+}
+
+/**
+ * Webhooks on registry events: definitions, a delivery queue filled from the event log, signed deliveries with
+ * retries, and the delivery log. Reads registry events from the log, so it calls no other capability.
+ */
+export const webhooksCapability = defineCapability({
+  name: 'webhooks',
+  dependsOn: [],
+  async create(platform, _deps, options) {
+    const [{ WebhookStore }, { WebhookService }, { WebhookDispatcher }, { webhookRoutes }] = await Promise.all([
+      import('./store.js'),
+      import('./service.js'),
+      import('./dispatcher.js'),
+      import('./routes.js'),
+    ]);
+    const report = platform.reporter('webhooks');
+    const store = new WebhookStore(platform.store.db.withTables<WebhookTables>());
+    const webhooks = new WebhookService(store, platform.events, options, platform.now, report);
+    const dispatcher = new WebhookDispatcher(store, webhooks.options, platform.now, report);
+    webhooks.onQueued(() => dispatcher.wake());
+    let consumer: { close(): Promise<void> } | undefined;
+    return {
+      service: webhooks,
+      routes: (app) => webhookRoutes(app, { webhooks }),
+      async start() {
+        consumer = await platform.events.consume(webhooks.consumer());
+        dispatcher.start();
+      },
+      async close() {
+        await consumer?.close();
+        await dispatcher.close();
+      },
+    };
+  },
+});
