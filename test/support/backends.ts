@@ -7,6 +7,8 @@ import { pathToFileURL } from 'node:url';
 /**
  * The metadata backends the behavioural suites run against, narrowed by KILN_TEST_BACKENDS
  * (default "sqlite,postgres"). A backend that is asked for but unreachable fails the suite: it is never skipped silently.
+ * scripts/run-tests.mjs settles PostgreSQL before the suites start (services.ts): the server at KILN_TEST_PG_URI, else
+ * an embedded one whose URI it passes down in KILN_TEST_PG_URI, else it narrows KILN_TEST_BACKENDS and says so.
  */
 export const STORE_BACKENDS = (process.env.KILN_TEST_BACKENDS ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean) as ('sqlite' | 'postgres')[];
 export const ARTIFACT_BACKENDS = (process.env.KILN_TEST_ARTIFACTS ?? 'local,s3').split(',').map((s) => s.trim()).filter(Boolean) as ('local' | 's3')[];

@@ -1,14 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM } from './services.js';
 
-export const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
-/** UI tests need Debian's chromium; `.ci/run` installs it and sets KILN_TEST_UI=required so they cannot be skipped there. */
-export const UI_SKIP: string | false = existsSync(CHROMIUM)
-  ? false
-  : process.env.KILN_TEST_UI === 'required'
-    ? false
-    : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set KILN_CHROMIUM)`;
+// Whether the UI tests run is settled in services.ts, which the test runner's orchestrator reads without loading playwright.
+export { CHROMIUM, UI_SKIP } from './services.js';
 
 export const SCREENSHOTS = join(process.cwd(), 'test-output', 'ui');
 
