@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KilnConfig } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logging.js';
 import { openStore, migrateToLatest, type MetadataStore } from './platform/db/index.js';
+import { MIGRATIONS } from './migrations.js';
 import { createArtifactStore } from './platform/artifacts/index.js';
 import type { ArtifactStore } from './platform/artifacts/types.js';
 import { createHttpApp } from './platform/http/app.js';
@@ -56,7 +57,7 @@ export async function createServer(config: KilnConfig, opts: { logger?: Logger; 
   const store = await openStore(config.storeUri, { poolSize: config.dbPoolSize, onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
   let readyArtifacts: ArtifactStore;
   try {
-    const migration = await migrateToLatest(store);
+    const migration = await migrateToLatest(store, MIGRATIONS);
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     readyArtifacts = await openArtifacts(config.artifactsUri);
   } catch (e) {
