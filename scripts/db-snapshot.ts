@@ -8,6 +8,7 @@
  * SQL is fixed. It stops, writing nothing, when one has changed or disappeared.
  */
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { openStore, migrateToLatest } from '../src/platform/db/index.js';
 import { MIGRATIONS } from '../src/migrations.js';
 import { freshStore } from '../test/support/backends.js';
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
     for (const c of check.changed) {
       console.error(`${c.name} now emits different SQL (${c.dialects.join(', ')}) than when it was locked: a shipped migration is never edited. Restore it and add a new migration for the change.`);
     }
-    console.error(`Nothing written. ${LOCK_PATH} keeps its entries.`);
+    console.error(`Nothing written: ${relative(process.cwd(), LOCK_PATH)} keeps its entries.`);
     return 1;
   }
   if (check.unlocked.length > 0) {
@@ -43,7 +44,7 @@ async function main(): Promise<number> {
         const snapshot = await introspect(store);
         const before = readIfExists(snapshotPath(dialect));
         writeSnapshot(snapshot);
-        console.log(`${snapshotPath(dialect)}: ${before === formatSnapshot(snapshot) ? 'unchanged' : 'written'}`);
+        console.log(`${relative(process.cwd(), snapshotPath(dialect))}: ${before === formatSnapshot(snapshot) ? 'unchanged' : 'written'}`);
       } finally {
         await store.close();
       }
