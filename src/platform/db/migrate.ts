@@ -58,8 +58,10 @@ export async function migrateToLatest(store: MetadataStore, migrations: readonly
   // A malformed list is a programming error: fail at once rather than after the retries below.
   const ordered = orderedMigrations(migrations);
   // Processes starting together can collide (SQLite has no lock around the migrator's read of applied
-  // migrations, so a loser may try to create what the winner just created). Each attempt runs in one
-  // transaction, so a failed attempt leaves nothing behind; the retry then finds the work done.
+  // migrations, so a loser may try to create what the winner just created); the retry then finds the work
+  // done. On PostgreSQL each attempt is one transaction, so a failed attempt leaves nothing behind. On
+  // SQLite Kysely runs migrations outside a transaction: a migration that fails halfway keeps its first
+  // statements, and the last attempt reports what the retries then tripped over ("already exists").
   for (let attempt = 1; ; attempt++) {
     try {
       return await migrateOnce(store, ordered);
