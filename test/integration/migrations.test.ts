@@ -75,7 +75,7 @@ describe('migration lock', () => {
 });
 
 describe('migration runner', () => {
-  it('refuses malformed and duplicate names before touching the database', async () => {
+  it('refuses malformed names, duplicates and reused numbers before touching the database', async () => {
     const store = await freshStore('sqlite');
     const meta = await openStore(store.uri);
     try {
@@ -83,6 +83,10 @@ describe('migration runner', () => {
       await assert.rejects(migrateToLatest(meta, [...MIGRATIONS, { name: '7_events', up: noop }]), /Migration name '7_events' does not match NNNN_snake_case/);
       await assert.rejects(migrateToLatest(meta, [...MIGRATIONS, { name: '0007_Events', up: noop }]), /'0007_Events' does not match/);
       await assert.rejects(migrateToLatest(meta, [...MIGRATIONS, MIGRATIONS[0]!]), /Migration '0001_tracking' is listed twice/);
+      await assert.rejects(
+        migrateToLatest(meta, [...MIGRATIONS, { name: '0004_events', up: noop }]),
+        /Migrations '0004_registry' and '0004_events' have the same number: renumber the one not shipped yet/,
+      );
       assert.deepEqual(await meta.db.introspection.getTables(), [], 'nothing was created');
     } finally {
       await meta.close();

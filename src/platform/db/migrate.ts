@@ -26,13 +26,18 @@ const NAME = /^\d{4}_[a-z0-9_]+$/;
 
 /** The migrations sorted by name, after checking that names are well formed and unique. */
 export function orderedMigrations(migrations: readonly KilnMigration[]): KilnMigration[] {
-  const seen = new Set<string>();
+  const byNumber = new Map<string, string>();
   for (const m of migrations) {
     if (!NAME.test(m.name)) {
       throw new KilnError('INTERNAL_ERROR', `Migration name '${m.name}' does not match NNNN_snake_case (${NAME.source})`);
     }
-    if (seen.has(m.name)) throw new KilnError('INTERNAL_ERROR', `Migration '${m.name}' is listed twice`);
-    seen.add(m.name);
+    const number = m.name.slice(0, 4);
+    const other = byNumber.get(number);
+    if (other === m.name) throw new KilnError('INTERNAL_ERROR', `Migration '${m.name}' is listed twice`);
+    // Capabilities add migrations in parallel: two taking the same number would merge cleanly, then run in
+    // an order that depends on the rest of their names, and differently on databases that have one already.
+    if (other !== undefined) throw new KilnError('INTERNAL_ERROR', `Migrations '${other}' and '${m.name}' have the same number: renumber the one not shipped yet`);
+    byNumber.set(number, m.name);
   }
   // Kysely orders by name too; sorting here makes the order explicit and independent of how lists were joined.
   return [...migrations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
