@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { KilnConfig } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logging.js';
 import { openStore, migrateToLatest, type MetadataStore } from './platform/db/index.js';
+import { migrationsOf } from './migrations.js';
 import { createArtifactStore } from './platform/artifacts/index.js';
 import type { ArtifactStore } from './platform/artifacts/types.js';
 import { createHttpApp } from './platform/http/app.js';
@@ -61,7 +62,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
   const services: Record<string, unknown> = {};
   let draining = false;
   try {
-    const migration = await migrateToLatest(store);
+    const migration = await migrateToLatest(store, migrationsOf(modules));
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     artifacts = await openArtifacts(config.artifactsUri);
     cleanups.push(() => artifacts.close());

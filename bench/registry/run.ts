@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshStore, tempDir } from '../../test/support/backends.js';
 import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import { machine, median, p95, round, rssMb, startServer, timed } from '../support.js';
 import { seedRegistryCorpus } from './seed.js';
 
@@ -35,7 +36,7 @@ async function benchBackend(kind: 'sqlite' | 'postgres') {
   const out: Record<string, unknown> = { backend: kind };
   try {
     const meta = await openStore(store.uri);
-    await migrateToLatest(meta);
+    await migrateToLatest(meta, MIGRATIONS);
     const [seedMs, corpus] = await timed(() => seedRegistryCorpus(meta, { models: MODELS, versionsPerModel: 10, parents: Math.round(MODELS / 4), datasets: Math.round(MODELS / 2) }));
     await meta.close();
     out.corpus = { ...corpus, seed_seconds: round(seedMs / 1000) };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshStore, tempDir } from '../../test/support/backends.js';
 import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import { seedSearchCorpus } from './seed.js';
 import { machine, median, p95, round, rssMb, startServer, timed } from '../support.js';
 
@@ -50,7 +51,7 @@ async function benchBackend(kind: 'sqlite' | 'postgres') {
   try {
     // Seed the search corpus straight into the store (100,000 runs through HTTP would take minutes).
     const meta = await openStore(store.uri);
-    await migrateToLatest(meta);
+    await migrateToLatest(meta, MIGRATIONS);
     const [seedMs, corpus] = await timed(() => seedSearchCorpus(meta, SEARCH_RUNS));
     await meta.close();
     out.seed = { runs: SEARCH_RUNS, seconds: round(seedMs / 1000) };

@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { freshStore, tempDir } from '../../test/support/backends.js';
 import { CHROMIUM } from '../../test/support/browser.js';
 import { migrateToLatest, openStore } from '../../src/platform/db/index.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import { seedSearchCorpus } from '../tracking/seed.js';
 import { machine, median, p95, round, startServer, timed } from '../support.js';
 
@@ -42,7 +43,7 @@ async function main() {
   const store = await freshStore('sqlite');
   const dir = tempDir('kiln-bench-ui-');
   const meta = await openStore(store.uri);
-  await migrateToLatest(meta);
+  await migrateToLatest(meta, MIGRATIONS);
   const [seedMs, { experimentId }] = await timed(() => seedSearchCorpus(meta, RUNS));
   await meta.close();
   const { child, url } = await startServer(store.uri, pathToFileURL(join(dir, 'artifacts')).href);

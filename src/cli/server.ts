@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { createServer } from '../server.js';
 import { openStore, migrateToLatest } from '../platform/db/index.js';
+import { MIGRATIONS } from '../migrations.js';
 
 interface ServerFlags {
   host?: string;
@@ -50,7 +51,7 @@ export function registerServerCommands(program: Command): void {
       const config = loadConfig({ storeUri: flags.store });
       const store = await openStore(config.storeUri);
       try {
-        const report = await migrateToLatest(store);
+        const report = await migrateToLatest(store, MIGRATIONS);
         process.stdout.write(
           report.applied.length ? `Applied ${report.applied.join(', ')} to ${store.uri}\n` : `${store.uri} is up to date (${report.current.at(-1) ?? 'empty'})\n`,
         );

@@ -1,5 +1,6 @@
 import { defineCapability } from '../platform/capability.js';
 import { registerDataCommands } from './cli.js';
+import { DATA_MIGRATIONS } from './migrations/index.js';
 import type { DataService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -12,6 +13,7 @@ declare module '../platform/capability.js' {
 export const dataCapability = defineCapability({
   name: 'data',
   dependsOn: [],
+  migrations: DATA_MIGRATIONS,
   cli: registerDataCommands,
   async create(platform) {
     const [{ DataService }, { workerProfiler }, { dataRoutes }] = await Promise.all([import('./service.js'), import('./profiler.js'), import('./routes.js')]);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArtifactStore } from './artifacts/types.js';
 import type { KilnConfig } from './config.js';
+import type { KilnMigration } from './db/migrate.js';
 import type { MetadataStore } from './db/types.js';
 import type { EventLog } from './events/log.js';
 import type { Logger } from './logging.js';
@@ -53,6 +54,8 @@ export interface Capability<N extends CapabilityName = CapabilityName, D extends
   readonly name: N;
   /** Capabilities whose services this one calls; they are created, started and routed before it. */
   readonly dependsOn: readonly D[];
+  /** Its schema changes, one file each (the runner orders every capability's migrations by their global number). */
+  readonly migrations?: readonly KilnMigration[];
   /** Where its routes are mounted (default `/api/v1`; protocol adapters mount at the root). */
   readonly prefix?: string;
   /** Adds its command group(s) to the `kiln` CLI. Must not load server code. */

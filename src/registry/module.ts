@@ -1,5 +1,6 @@
 import { defineCapability } from '../platform/capability.js';
 import { registerModelCommands } from './cli.js';
+import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import type { RegistryService } from './service.js';
 import type { RegistryTables } from './tables.js';
 
@@ -13,6 +14,8 @@ declare module '../platform/capability.js' {
 export const registryCapability = defineCapability({
   name: 'registry',
   dependsOn: ['tracking', 'data'],
+  // 0006 also created the webhooks' tables: webhooks were part of the registry when it shipped.
+  migrations: REGISTRY_MIGRATIONS,
   cli: registerModelCommands,
   async create(platform, { tracking, data }) {
     const [{ RegistryStore }, { RegistryEvents }, { RegistryService }, { PromotionService }, { trainingDataGate }, { ArtifactVersionInspector }, { ModelFiles }, { ReproduceService }, { registryRoutes }, { onnxRoutes }] =

@@ -1,5 +1,6 @@
 import { defineCapability } from '../platform/capability.js';
 import { registerTrackingCommands } from './cli.js';
+import { TRACKING_MIGRATIONS } from './migrations/index.js';
 import type { TrackingService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -12,6 +13,7 @@ declare module '../platform/capability.js' {
 export const trackingCapability = defineCapability({
   name: 'tracking',
   dependsOn: [],
+  migrations: TRACKING_MIGRATIONS,
   cli: registerTrackingCommands,
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);

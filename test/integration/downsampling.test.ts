@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, migrateToLatest, type MetadataStore } from '../../src/platform/db/index.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import { pathToFileURL } from 'node:url';
 import { createArtifactStore } from '../../src/platform/artifacts/index.js';
 import { TrackingService } from '../../src/tracking/service.js';
@@ -22,7 +23,7 @@ for (const backend of STORE_BACKENDS) {
     before(async () => {
       test = await freshStore(backend);
       store = await openStore(test.uri);
-      await migrateToLatest(store);
+      await migrateToLatest(store, MIGRATIONS);
       svc = new TrackingService(store, await createArtifactStore(pathToFileURL(tempDir('kiln-art-')).href));
     });
     after(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { loadConfig } from '../../src/platform/config.js';
 import { openStore, migrateToLatest } from '../../src/platform/db/index.js';
-import { migrations } from '../../src/platform/db/migrations.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import { STORE_BACKENDS, freshStore } from '../support/backends.js';
 import { call, startTestServer } from '../support/server.js';
 
@@ -87,9 +87,9 @@ describe('operations', () => {
       const store = await freshStore(backend);
       try {
         const stores = await Promise.all([0, 1, 2, 3].map(() => openStore(store.uri)));
-        const reports = await Promise.all(stores.map((s) => migrateToLatest(s)));
+        const reports = await Promise.all(stores.map((s) => migrateToLatest(s, MIGRATIONS)));
         assert.equal(reports.filter((r) => r.applied.length > 0).length, 1, 'exactly one process applied the migrations');
-        const all = Object.keys(migrations(stores[0]!.adapter)).sort();
+        const all = MIGRATIONS.map((m) => m.name).sort();
         assert.deepEqual(all.slice(0, 3), ['0001_tracking', '0002_logged_models', '0003_logged_model_metrics_and_inputs']);
         for (const r of reports) assert.deepEqual(r.current, all);
         await Promise.all(stores.map((s) => s.close()));

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, migrateToLatest, type MetadataStore } from '../../src/platform/db/index.js';
+import { MIGRATIONS } from '../../src/migrations.js';
 import type { TrackingTables } from '../../src/tracking/tables.js';
 import { parseFilter, parseOrderBy } from '../../src/platform/search/index.js';
 import { RUN_GRAMMAR, buildRunSearchQuery, searchRunRows } from '../../src/tracking/search/index.js';
@@ -16,7 +17,7 @@ for (const backend of STORE_BACKENDS) {
     before(async () => {
       test = await freshStore(backend);
       store = await openStore(test.uri);
-      await migrateToLatest(store);
+      await migrateToLatest(store, MIGRATIONS);
       exp = Number((await seedSearchCorpus(store, 6000)).experimentId);
       // Ties and missing values around the candidate threshold.
       await store.db.withTables<TrackingTables>().updateTable('latest_metrics').set({ value: 0.5 }).where('key', '=', 'm1').where('value', '>', 0.49).where('value', '<', 0.51).execute();

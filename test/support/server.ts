@@ -18,11 +18,13 @@ export interface TestServerOptions {
   readonly store: 'sqlite' | 'postgres';
   readonly artifacts?: 'local' | 's3';
   readonly bodyLimit?: number;
+  /** Serve this existing store (of kind `store`) instead of a fresh one; `stop()` leaves it to its owner. */
+  readonly storeUri?: string;
 }
 
-/** A real Kiln server on a random loopback port over a fresh store. */
+/** A real Kiln server on a random loopback port over a fresh store (or the given one). */
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
-  const store: TestStore = await freshStore(opts.store);
+  const store: TestStore = opts.storeUri !== undefined ? { uri: opts.storeUri, drop: async () => undefined } : await freshStore(opts.store);
   const dir = tempDir('kiln-art-');
   let s3: Awaited<ReturnType<typeof startS3Server>> | undefined;
   let artifactsUri = pathToFileURL(join(dir, 'artifacts')).href;

@@ -5,7 +5,7 @@ import type { MetadataStore, QueryObserver } from './types.js';
 
 export type { MetadataStore } from './types.js';
 export type { StoreAdapter } from './adapter.js';
-export { migrateToLatest } from './migrations.js';
+export { migrateToLatest, type KilnMigration, type MigrationReport } from './migrate.js';
 
 /** Parses `sqlite:///abs/path.db`, `sqlite://:memory:` or `postgresql://...` and opens the store. */
 export interface OpenStoreOptions {

@@ -9,7 +9,8 @@ import pg from 'pg';
 import type { TrackingTables } from '../tables.js';
 import type { StoreAdapter } from '../../platform/db/adapter.js';
 import type { MetadataStore } from '../../platform/db/types.js';
-import { migrateToLatest } from '../../platform/db/migrations.js';
+import { migrateToLatest } from '../../platform/db/migrate.js';
+import { MIGRATIONS } from '../../migrations.js';
 import { sqliteAdapter } from '../../platform/db/sqlite/connect.js';
 import { postgresAdapter } from '../../platform/db/postgres/connect.js';
 
@@ -30,7 +31,7 @@ export interface TestDb {
 
 /** The real schema, through the store's own migrations, then emptied of the Default experiment. */
 async function createTables(db: Kysely<TrackingTables>, adapter: StoreAdapter): Promise<void> {
-  await migrateToLatest({ db, adapter } as MetadataStore);
+  await migrateToLatest({ db, adapter } as MetadataStore, MIGRATIONS);
   await db.deleteFrom('experiments').execute();
 }
 

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { KilnMigration } from '../../db/migrate.js';
 
 /** The event log (see platform/events/log.ts): the events, the sequence that numbers them, and consumers' positions. */
-export const m0007EventLog = {
+export const m0007EventLog: KilnMigration = {
   name: '0007_event_log',
   // Migrations describe history, not today's types.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,12 @@
+import type { Capability } from './platform/capability.js';
+import type { KilnMigration } from './platform/db/index.js';
+import { PLATFORM_MIGRATIONS } from './platform/migrations.js';
+import { MODULES } from './modules.js';
+
+/** The platform's migrations and those of the given capabilities (the runner orders them by name). */
+export function migrationsOf(modules: readonly Capability[]): KilnMigration[] {
+  return [...PLATFORM_MIGRATIONS, ...modules.flatMap((m) => m.migrations ?? [])];
+}
+
+/** Every migration of the server: a static list (no directory scan), so it works from dist/. */
+export const MIGRATIONS: readonly KilnMigration[] = migrationsOf(MODULES);
