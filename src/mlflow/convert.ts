@@ -2,7 +2,7 @@ import type { Experiment, Metric, Run, RunInfo, Tag } from '../tracking/types.js
 import type { ModelOutput } from '../tracking/logged-model-types.js';
 import { parseDouble, parseInt64 } from './fields.js';
 import { invalid } from '../platform/errors.js';
-import { jsonDouble } from '../tracking/json.js';
+import { jsonDouble } from '../tracking/types.js';
 
 /** Entities → MLflow's JSON shapes (proto field names; doubles that JSON cannot hold become "NaN"/"Infinity"). */
 

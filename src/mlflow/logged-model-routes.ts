@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
 import type { LoggedModel } from '../tracking/logged-model-types.js';
-import type { RunArtifactService } from '../tracking/artifacts.js';
+import type { RunArtifactService } from '../tracking/artifact-service.js';
 import type { ArtifactStore } from '../platform/artifacts/types.js';
 import { normalizeArtifactPath, joinArtifactPath } from '../platform/artifacts/path.js';
 import { KilnError, invalid } from '../platform/errors.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrackingService } from '../tracking/service.js';
-import type { RunArtifactService } from '../tracking/artifacts.js';
+import type { RunArtifactService } from '../tracking/artifact-service.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
 import { RUN_STATUSES, type DatasetInput, type RunStatus, type Tag } from '../tracking/types.js';
 import { invalid } from '../platform/errors.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { RunArtifactService } from '../tracking/artifacts.js';
+import type { RunArtifactService } from '../tracking/artifact-service.js';
 import { invalid } from '../platform/errors.js';
 import { inspectOnnx } from './packaging/onnx-inspect.js';
 import { ErrorBody } from '../platform/http/schemas.js';

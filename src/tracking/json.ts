@@ -1,23 +1,10 @@
 import { tagsToMap } from '../platform/tags.js';
-import type { Experiment, Metric, Run } from './types.js';
+import { jsonDouble, type Experiment, type Metric, type Run } from './types.js';
+
+export { jsonDouble, fromJsonDouble } from './types.js';
 
 /** The native API's JSON shapes (snake_case), shared by the HTTP routes, the CLI's --json output and the SDK. */
 
-/** A double as JSON carries it: NaN and ±Infinity become "NaN", "Infinity", "-Infinity". */
-export function jsonDouble(v: number): number | string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return v;
-}
-
-/** The inverse of jsonDouble; anything else that is not a number reads as NaN. */
-export function fromJsonDouble(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  return NaN;
-}
 
 
 export function experimentJson(e: Experiment) {

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
 import type { TrackingService } from './service.js';
-import type { RunArtifactService } from './artifacts.js';
+import type { RunArtifactService } from './artifact-service.js';
 import { mapToTags } from '../platform/tags.js';
 import { experimentJson, fromJsonDouble, jsonDouble, runJson } from './json.js';
 import { ArtifactListing, ArtifactListQuery, ErrorBody } from '../platform/http/schemas.js';

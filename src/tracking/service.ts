@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ArtifactStore } from '../platform/artifacts/types.js';
-import { RunArtifactService } from './artifacts.js';
+import { RunArtifactService } from './artifact-service.js';
 import { LoggedModelService } from './logged-model-service.js';
 import { TrackingLineageStore } from './lineage-store.js';
 import type { TrackingTables } from './tables.js';

@@ -187,3 +187,19 @@ export interface RunDatasetLink {
   readonly source: string;
   readonly context: string | null;
 }
+
+/** A double as JSON carries it: NaN and ±Infinity become "NaN", "Infinity", "-Infinity". */
+export function jsonDouble(v: number): number | string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return v;
+}
+
+/** The inverse of jsonDouble; anything else that is not a number reads as NaN. */
+export function fromJsonDouble(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  return NaN;
+}
