@@ -45,6 +45,8 @@ export interface SendRequest {
   readonly body: string;
   readonly kind: string;
   readonly deliveryId: string;
+  /** The event's id: the same for every attempt and redelivery of one event (the receiver's idempotency key). */
+  readonly eventId: string;
   readonly timeoutMs: number;
 }
 
@@ -64,6 +66,7 @@ export async function sendWebhook(req: SendRequest): Promise<SendResult> {
     'user-agent': `Kiln-Webhooks/${VERSION}`,
     'x-kiln-event': req.kind,
     'x-kiln-delivery': req.deliveryId,
+    'x-kiln-event-id': req.eventId,
     'x-kiln-timestamp': String(timestamp),
   };
   if (req.secret) headers['x-kiln-signature'] = signatureOf(req.secret, timestamp, req.body);
@@ -199,7 +202,7 @@ export class WebhookDispatcher {
     if (hook.status !== 'ACTIVE') {
       outcome = { status: 'FAILED', responseStatus: null, responseBody: null, error: 'The webhook was disabled before this attempt was sent.', durationMs: 0, retryTime: null };
     } else {
-      const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), timeoutMs: this.opts.timeoutMs });
+      const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), eventId: row.event_id, timeoutMs: this.opts.timeoutMs });
       const retry = !r.success && attempt < this.opts.maxAttempts;
       outcome = {
         status: r.success ? 'SUCCEEDED' : retry ? 'RETRIED' : 'FAILED',

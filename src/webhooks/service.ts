@@ -237,7 +237,7 @@ export class WebhookService {
       reason: null,
       details: { webhook_id: hook.webhook_id, webhook_name: hook.name },
     };
-    const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, timeoutMs: this.options.timeoutMs });
+    const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, eventId: payload.id, timeoutMs: this.options.timeoutMs });
     return { success: r.success, responseStatus: r.responseStatus, responseBody: r.responseBody, errorMessage: r.error, responseTimeMs: Math.round(r.durationMs) };
   }
 

@@ -124,6 +124,7 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(g.headers['content-type'], 'application/json');
         assert.equal(g.headers['x-kiln-event'], g.json.kind);
         assert.match(String(g.headers['x-kiln-delivery']), /^\d+$/);
+        assert.equal(g.headers['x-kiln-event-id'], g.json.id, 'the idempotency key is the event id');
         const ts = String(g.headers['x-kiln-timestamp']);
         assert.ok(Math.abs(Number(ts) - Date.now() / 1000) < 60, ts);
         assert.equal(g.headers['x-kiln-signature'], hmac('topsecret', ts, g.body), 'signature over "<timestamp>.<body>"');
