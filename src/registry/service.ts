@@ -95,7 +95,7 @@ export class RegistryService {
 
   async deleteModel(name: string): Promise<void> {
     const row = await this.requireModel(name);
-    await this.store.deleteModel(Number(row.model_pk));
+    await this.store.deleteModel(Number(row.model_pk), this.now());
   }
 
   async searchModels(input: SearchInput): Promise<Page<RegisteredModel>> {

@@ -64,8 +64,12 @@ export class RegistryStore {
     await db.updateTable('registered_models').set(set).where('model_pk', '=', modelPk).execute();
   }
 
-  async deleteModel(modelPk: number): Promise<void> {
+  async deleteModel(modelPk: number, now: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // The model's row first, as every change of the model takes it: taking a version's row before it (by deleting
+      // the version) would be the opposite order of a promotion, which holds the model and then needs the version
+      // (the new alias's foreign key), and on PostgreSQL the two would deadlock.
+      await this.lockModel(trx, modelPk, now);
       // Children first: PostgreSQL checks the composite foreign keys of tags and aliases row by row.
       await trx.deleteFrom('model_aliases').where('model_pk', '=', modelPk).execute();
       await trx.deleteFrom('model_version_tags').where('model_pk', '=', modelPk).execute();
