@@ -372,6 +372,9 @@ export class RegistryService {
     }
     const now = this.now();
     await this.events.tx(async (trx, record) => {
+      // Under the model's lock like every change with a history entry: the entries of one model then take their ids
+      // in commit order, so a reader paging the history by id (or the event log) never sees a later one first.
+      if (!(await this.store.lockModel(trx, modelPk))) return;
       // Only the first outcome counts (a version resumed by two replicas after a restart is inspected twice).
       if (!(await this.store.setStatus(trx, modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now))) return;
       await record({

@@ -46,10 +46,15 @@ export class RegistryStore {
   /**
    * Locks a model's row until the transaction ends (an UPDATE takes the row lock on PostgreSQL; SQLite has one
    * writer), so changes of one model's versions, aliases, policies and promotions checked and written in that
-   * transaction cannot interleave with another's. Returns false when the model is gone.
+   * transaction cannot interleave with another's. Returns false when the model is gone. Without `now` the model's
+   * update time is left as it is (a change of a version's state, not of the model).
    */
-  async lockModel(db: Transaction<RegistryTables>, modelPk: number, now: number): Promise<boolean> {
-    const r = await db.updateTable('registered_models').set({ last_update_time: now }).where('model_pk', '=', modelPk).executeTakeFirst();
+  async lockModel(db: Transaction<RegistryTables>, modelPk: number, now?: number): Promise<boolean> {
+    const r = await db
+      .updateTable('registered_models')
+      .set((eb) => ({ last_update_time: now ?? eb.ref('last_update_time') }))
+      .where('model_pk', '=', modelPk)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
