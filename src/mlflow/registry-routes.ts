@@ -89,7 +89,9 @@ export async function mlflowRegistryRoutes(app: FastifyInstance, deps: MlflowReg
     await r.setModelTag(f.requiredString('name'), f.requiredString('key'), f.optionalString('value') ?? '');
   });
   route('DELETE', '/registered-models/delete-tag', async (f) => r.deleteModelTag(f.requiredString('name'), f.requiredString('key')));
-  route('POST', '/registered-models/alias', async (f, req) => r.setAlias(f.requiredString('name'), f.requiredString('alias'), version(f), actor(req)));
+  route('POST', '/registered-models/alias', async (f, req) => {
+    await r.setAlias(f.requiredString('name'), f.requiredString('alias'), version(f), actor(req));
+  });
   route('DELETE', '/registered-models/alias', async (f, req) => r.deleteAlias(f.requiredString('name'), f.requiredString('alias'), actor(req)));
   route('GET', '/registered-models/alias', async (f) => ({ model_version: mlflowModelVersion(await r.getVersionByAlias(f.requiredString('name'), f.requiredString('alias'))) }));
 

@@ -188,6 +188,8 @@ export class PromotionService {
     const now = this.now();
     return this.history.tx(async (trx, record) => {
       await this.lock(trx, pk, model.name, now);
+      // The version may have been deleted since it was evaluated: the alias cannot point to it.
+      if (!(await this.store.versionRow(pk, v, trx))) throw notFound(`Model Version (name=${model.name}, version=${v}) not found`);
       const stale = await this.staleness(trx, pk, req.alias, champion, policyRow);
       const rejectedWhy = stale ?? (failed.length ? `re-evaluated at approval: ${failed.map((g) => g.gate).join('; ')}` : undefined);
       const decided = await this.promotions.decide(trx, requestId, {

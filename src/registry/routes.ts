@@ -75,8 +75,9 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     version: versionJson(await r.getVersionByAlias(req.params.name, req.params.alias)),
   }));
   app.put('/models/:name/aliases/:alias', { schema: { tags, summary: 'Point an alias at a version', params: AliasParams, body: S.SetAliasBody, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => {
-    await r.setAlias(req.params.name, req.params.alias, req.body.version, actor(req), req.body.reason);
-    return { version: versionJson(await r.getVersionByAlias(req.params.name, req.params.alias)) };
+    // The version set, found by key: looking the alias up again by name could answer 404 (a rename meanwhile) or
+    // another version (a later move) for a change that was made.
+    return { version: versionJson(await r.setAlias(req.params.name, req.params.alias, req.body.version, actor(req), req.body.reason)) };
   });
   app.delete('/models/:name/aliases/:alias', { schema: { tags, summary: 'Remove an alias', params: AliasParams, response: noContent } }, async (req, reply) => {
     await r.deleteAlias(req.params.name, req.params.alias, actor(req));

@@ -90,12 +90,12 @@ export class RegistryService {
       if (this.store.isUniqueViolation(e)) throw alreadyExists(`Registered Model (name=${to}) already exists.`);
       throw e;
     }
-    return this.getModel(to ?? row.name);
+    return this.modelAfterChange(pk, to ?? row.name);
   }
 
   async deleteModel(name: string): Promise<void> {
     const row = await this.requireModel(name);
-    await this.store.deleteModel(Number(row.model_pk));
+    await this.store.deleteModel(Number(row.model_pk), this.now());
   }
 
   async searchModels(input: SearchInput): Promise<Page<RegisteredModel>> {
@@ -211,7 +211,7 @@ export class RegistryService {
         await record({ modelPk: pk, version: v, kind: 'stage_transitioned', actor: actor.user, time: now, details: { from: current.current_stage, to: stage, archive_existing_versions: patch.archiveExisting === true } });
       }
     });
-    return this.getVersion(row.name, v);
+    return this.versionAfterChange(pk, v, row.name);
   }
 
   /** Deletes a version (its aliases and tags go with it) and records it in the history, in one transaction. */
@@ -261,8 +261,11 @@ export class RegistryService {
   }
 
   // ------------------------------------------------------------------ aliases
-  /** Points an alias at a version; refused when a promotion policy guards the alias (it moves through promotions). */
-  async setAlias(name: string, alias: string, version: string | number, actor: Actor = SYSTEM, reason?: string): Promise<void> {
+  /**
+   * Points an alias at a version; refused when a promotion policy guards the alias (it moves through promotions).
+   * Returns the version as it is once the change is committed.
+   */
+  async setAlias(name: string, alias: string, version: string | number, actor: Actor = SYSTEM, reason?: string): Promise<ModelVersion> {
     const a = validateAlias(alias);
     const row = await this.requireVersion(name, version);
     const pk = Number(row.model_pk);
@@ -277,6 +280,7 @@ export class RegistryService {
       await this.store.setAlias(trx, pk, a, v);
       await record({ modelPk: pk, version: v, kind: 'alias_set', alias: a, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null } });
     });
+    return this.versionAfterChange(pk, v, row.name);
   }
 
   async deleteAlias(name: string, alias: string, actor: Actor = SYSTEM, reason?: string): Promise<void> {
@@ -368,6 +372,9 @@ export class RegistryService {
     }
     const now = this.now();
     await this.events.tx(async (trx, record) => {
+      // Under the model's lock like every change with a history entry: the entries of one model then take their ids
+      // in commit order, so a reader paging the history by id (or the event log) never sees a later one first.
+      if (!(await this.store.lockModel(trx, modelPk))) return;
       // Only the first outcome counts (a version resumed by two replicas after a restart is inspected twice).
       if (!(await this.store.setStatus(trx, modelPk, version, outcome.status, outcome.statusMessage ?? null, outcome.servable, JSON.stringify(outcome.package), now))) return;
       await record({
@@ -391,6 +398,23 @@ export class RegistryService {
         `Alias '${alias}' of '${name}' is guarded by a promotion policy: move it with \`kiln models promote ${name} <version> --alias ${alias}\` (POST /api/v1/models/{name}/versions/{version}/promote), which checks the policy's gates.`,
       );
     }
+  }
+
+  /**
+   * A model as it is after a change was committed, found by key: a rename committed meanwhile must not turn the
+   * answer to a change that was made into a 404 for the name the request used.
+   */
+  private async modelAfterChange(modelPk: number, name: string): Promise<RegisteredModel> {
+    const row = await this.store.modelRowByPk(modelPk);
+    if (!row) throw notFound(`Registered Model with name=${name} not found`);
+    return (await this.store.loadModels([row]))[0]!;
+  }
+
+  /** A version as it is after a change was committed, found by key (see modelAfterChange). */
+  private async versionAfterChange(modelPk: number, version: number, name: string): Promise<ModelVersion> {
+    const row = await this.store.versionRow(modelPk, version);
+    if (!row) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
+    return (await this.store.loadVersions([row]))[0]!;
   }
 
   private latestVersionNumber(modelPk: number): Promise<number | undefined> {

@@ -46,10 +46,15 @@ export class RegistryStore {
   /**
    * Locks a model's row until the transaction ends (an UPDATE takes the row lock on PostgreSQL; SQLite has one
    * writer), so changes of one model's versions, aliases, policies and promotions checked and written in that
-   * transaction cannot interleave with another's. Returns false when the model is gone.
+   * transaction cannot interleave with another's. Returns false when the model is gone. Without `now` the model's
+   * update time is left as it is (a change of a version's state, not of the model).
    */
-  async lockModel(db: Transaction<RegistryTables>, modelPk: number, now: number): Promise<boolean> {
-    const r = await db.updateTable('registered_models').set({ last_update_time: now }).where('model_pk', '=', modelPk).executeTakeFirst();
+  async lockModel(db: Transaction<RegistryTables>, modelPk: number, now?: number): Promise<boolean> {
+    const r = await db
+      .updateTable('registered_models')
+      .set((eb) => ({ last_update_time: now ?? eb.ref('last_update_time') }))
+      .where('model_pk', '=', modelPk)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
@@ -64,8 +69,12 @@ export class RegistryStore {
     await db.updateTable('registered_models').set(set).where('model_pk', '=', modelPk).execute();
   }
 
-  async deleteModel(modelPk: number): Promise<void> {
+  async deleteModel(modelPk: number, now: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // The model's row first, as every change of the model takes it: taking a version's row before it (by deleting
+      // the version) would be the opposite order of a promotion, which holds the model and then needs the version
+      // (the new alias's foreign key), and on PostgreSQL the two would deadlock.
+      await this.lockModel(trx, modelPk, now);
       // Children first: PostgreSQL checks the composite foreign keys of tags and aliases row by row.
       await trx.deleteFrom('model_aliases').where('model_pk', '=', modelPk).execute();
       await trx.deleteFrom('model_version_tags').where('model_pk', '=', modelPk).execute();
