@@ -214,15 +214,24 @@ export class RegistryService {
     return this.versionAfterChange(pk, v, row.name);
   }
 
-  /** Deletes a version (its aliases and tags go with it) and records it in the history, in one transaction. */
+  /**
+   * Deletes a version in one transaction: its aliases and tags go with it, its promotion requests still awaiting
+   * approval are rejected, and the history (so the event log) says all of it: each alias removed, each request
+   * rejected, then the deletion.
+   */
   async deleteVersion(name: string, version: string | number, actor: Actor = SYSTEM): Promise<void> {
     const row = await this.requireVersion(name, version);
     const pk = Number(row.model_pk);
     const v = Number(row.version);
     const now = this.now();
+    const why = `version ${v} was deleted`;
     await this.events.tx(async (trx, record) => {
       await this.store.lockModel(trx, pk, now);
+      const aliases = await this.store.aliasesOfVersion(trx, pk, v);
+      const rejected = await this.store.rejectPendingRequests(trx, pk, v, actor.user, now, why);
       if (!(await this.store.deleteVersion(trx, pk, v))) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
+      for (const alias of aliases) await record({ modelPk: pk, version: v, kind: 'alias_deleted', alias, actor: actor.user, time: now, reason: why });
+      for (const r of rejected) await record({ modelPk: pk, version: v, kind: 'promotion_rejected', alias: r.alias, actor: actor.user, time: now, reason: why, details: { request_id: r.id } });
       await record({ modelPk: pk, version: v, kind: 'version_deleted', actor: actor.user, time: now });
     });
   }
