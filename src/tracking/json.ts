@@ -1,9 +1,10 @@
 import type { Experiment, Metric, Run, Tag } from './types.js';
+import type * as S from './schemas.js';
 
-/** The native API's JSON shapes (snake_case), shared by the HTTP routes, the CLI's --json output and the SDK. */
+/** Domain entities as the native API's JSON (snake_case), shared by the HTTP routes and the CLI's --json output. */
 
 /** A double as JSON carries it: NaN and ±Infinity become "NaN", "Infinity", "-Infinity". */
-export function jsonDouble(v: number): number | string {
+export function jsonDouble(v: number): S.Double {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
@@ -19,9 +20,9 @@ export function fromJsonDouble(v: unknown): number {
 }
 
 export const tagsToMap = (tags: readonly Tag[] | undefined): Record<string, string> => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
-export const mapToTags = (m: unknown): Tag[] => Object.entries((m ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value }));
+export const mapToTags = (m: Readonly<S.KeyValueMap> | undefined): Tag[] => Object.entries(m ?? {}).map(([key, value]) => ({ key, value }));
 
-export function experimentJson(e: Experiment) {
+export function experimentJson(e: Experiment): S.Experiment {
   return {
     experiment_id: e.experimentId,
     name: e.name,
@@ -33,7 +34,7 @@ export function experimentJson(e: Experiment) {
   };
 }
 
-export function runJson(r: Run) {
+export function runJson(r: Run): S.Run {
   return {
     run_id: r.info.runId,
     run_name: r.info.runName,
