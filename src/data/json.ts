@@ -1,7 +1,8 @@
-/** The native API's JSON shapes for datasets (snake_case), shared by the routes, the CLI's --json output and the SDK. */
+/** Datasets as the native API's JSON (snake_case). */
 import type { Dataset, DatasetVersion, DatasetVersionDetail, ValidationRecord, VersionDiff } from './types.js';
+import type * as S from './schemas.js';
 
-export function datasetJson(d: Dataset) {
+export function datasetJson(d: Dataset): S.Dataset {
   return {
     name: d.name,
     description: d.description,
@@ -13,7 +14,7 @@ export function datasetJson(d: Dataset) {
   };
 }
 
-export function versionJson(v: DatasetVersion) {
+export function versionJson(v: DatasetVersion): S.DatasetVersion {
   return {
     name: v.name,
     version: v.version,
@@ -31,11 +32,11 @@ export function versionJson(v: DatasetVersion) {
   };
 }
 
-export function versionDetailJson(v: DatasetVersionDetail) {
+export function versionDetailJson(v: DatasetVersionDetail): S.DatasetVersionDetail {
   return { ...versionJson(v), schema: v.schema, profile: v.profile };
 }
 
-export function validationJson(r: ValidationRecord) {
+export function validationJson(r: ValidationRecord): S.Validation {
   return {
     id: r.id,
     name: r.name,
@@ -55,6 +56,6 @@ export function validationJson(r: ValidationRecord) {
   };
 }
 
-export function diffJson(d: VersionDiff) {
+export function diffJson(d: VersionDiff): S.DatasetDiff {
   return { a: versionJson(d.a), b: versionJson(d.b), ...d.diff };
 }

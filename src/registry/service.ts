@@ -9,7 +9,7 @@ import { RegistryStore, type ModelRow, type NewEvent, type VersionRow } from './
 import { RegistryEvents, type RegistryNotice } from './events.js';
 import { resolveVersionSource } from './sources.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
-import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
+import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelPackage, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
 import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
 
 export type { RegistryNotice } from './events.js';
@@ -19,7 +19,7 @@ export interface InspectionOutcome {
   readonly status: 'READY' | 'FAILED_REGISTRATION';
   readonly statusMessage?: string;
   readonly servable: boolean;
-  readonly package: Record<string, unknown>;
+  readonly package: ModelPackage;
 }
 
 /** Looks at the files behind a version's storage location. */

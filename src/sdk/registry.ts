@@ -24,7 +24,7 @@ function version(j: Json): ModelVersion {
     statusMessage: (j.status_message as string | null) ?? null,
     servable: j.servable === true,
     package: (j.package as Record<string, unknown> | null) ?? null,
-    tags: mapToTags(j.tags),
+    tags: mapToTags(j.tags as Record<string, string>),
     aliases: (j.aliases as string[]) ?? [],
   };
 }
@@ -36,7 +36,7 @@ function model(j: Json): RegisteredModel {
     lastUpdateTime: j.last_update_time as number,
     userId: (j.user_id as string | null) ?? null,
     description: (j.description as string | null) ?? null,
-    tags: mapToTags(j.tags),
+    tags: mapToTags(j.tags as Record<string, string>),
     aliases: Object.entries((j.aliases ?? {}) as Record<string, number>).map(([alias, v]) => ({ alias, version: String(v) })),
     latestVersions: ((j.latest_versions ?? []) as Json[]).map(version),
   };
