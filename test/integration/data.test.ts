@@ -5,6 +5,8 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ARTIFACT_BACKENDS, STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { KilnClient } from '../../src/sdk/client.js';
+import { diffJson, validationJson, versionDetailJson } from '../../src/data/json.js';
+import { ColumnDiff, ColumnProfile, DatasetVersionDetail } from '../../src/data/schemas.js';
 import { ActiveRun } from '../../src/sdk/run.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -184,6 +186,32 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(r.body.validations.length, 2);
         assert.equal(r.body.validations[0].ok, true, 'latest first');
         assert.equal(ts.server.data ? (await ts.server.data.validationsOf('weather', 2))?.ok : undefined, true);
+      });
+
+      it('sends every field the service returns: a version with its profile and schema, validations, a diff', async () => {
+        /** What a value holds once it went through JSON (undefined fields gone), to compare with what the server sent. */
+        const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+        // Every kind of column: the union of the profiles' fields is every field a column profile can have.
+        const rows = Array.from({ length: 60 }, (_, i) => [i, `2024-03-${String((i % 28) + 1).padStart(2, '0')}T08:00:00Z`, `text ${i} ${'x'.repeat(i % 5)}`, i % 9 === 0 ? 'NaN' : i % 17 === 0 ? 'inf' : i / 4, i % 3 === 0, ['a', 'b'][i % 2]]);
+        const r = await add('kinds', [{ path: 'kinds.csv', content: csv(['id', 'when', 'text', 'x', 'flag', 'cat'], rows) }]);
+        assert.equal(r.status, 201, r.text);
+        const detail = (await v1('GET', '/datasets/kinds/versions/v1')).body.version;
+        assert.deepEqual(detail, asJson(versionDetailJson(await ts.server.data.getVersion('kinds', 1))));
+        assert.deepEqual(r.body.version, detail);
+        assert.deepEqual(Object.keys(detail), Object.keys(DatasetVersionDetail.properties));
+        const profileFields = new Set(detail.profile.columns.flatMap((c: object) => Object.keys(c)));
+        assert.deepEqual([...profileFields].sort(), Object.keys(ColumnProfile.properties).sort());
+        assert.deepEqual(detail.profile.columns.map((c: { type: string }) => c.type), ['integer', 'datetime', 'string', 'float', 'boolean', 'categorical']);
+        assert.deepEqual((await v1('GET', '/datasets/kinds/versions/v1/schema')).body, asJson(await ts.server.data.schemaOf('kinds', 1)));
+
+        const validations = (await v1('GET', '/datasets/weather/versions/v2/validations')).body.validations;
+        assert.deepEqual(validations, asJson((await ts.server.data.validations('weather', 2)).map(validationJson)));
+        assert.ok(validations.some((v: { anomalies: unknown[] }) => v.anomalies.length >= 8), 'a validation with every kind of anomaly');
+
+        const diff = (await v1('GET', '/datasets/diff?a=weather@v1&b=weather@v2')).body;
+        assert.deepEqual(diff, asJson(diffJson(await ts.server.data.diff('weather@v1', 'weather@v2'))));
+        const diffFields = new Set(diff.columns.flatMap((c: object) => Object.keys(c)));
+        assert.deepEqual([...diffFields].sort(), Object.keys(ColumnDiff.properties).sort());
       });
 
       it('finds a version by digest or MLflow digest, and links MLflow dataset inputs to it', async () => {
