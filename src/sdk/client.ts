@@ -4,6 +4,7 @@ import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
 import { fromJsonDouble, jsonDouble, mapToTags, tagsToMap } from '../tracking/json.js';
 import type * as S from '../tracking/schemas.js';
+import type { OnnxInfo } from '../registry/schemas.js';
 import type {
   CreateExperimentInput,
   CreateRunInput,
@@ -214,6 +215,13 @@ export class KilnClient implements TrackingApi {
     await this.http.send('PUT', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`, body, undefined, {
       'content-type': 'application/octet-stream',
     });
+  }
+  async deleteArtifact(runId: string, artifactPath: string): Promise<void> {
+    await this.http.send('DELETE', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`);
+  }
+  /** What the server's inspection of an ONNX artifact found: inputs, outputs, opsets, metadata, size and sha256. */
+  async inspectOnnxArtifact(runId: string, artifactPath: string): Promise<OnnxInfo> {
+    return this.api<OnnxInfo>('GET', `/runs/${enc(runId)}/artifacts-onnx`, undefined, { path: artifactPath });
   }
   async downloadArtifact(runId: string, artifactPath: string): Promise<Buffer> {
     const res = await this.http.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`);
