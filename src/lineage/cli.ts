@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { printJson, printTable } from '../cli/output.js';
-import type { LineageEdge, LineageGraph, LineageNode } from './service.js';
+import type { LineageEdge, LineageGraph, LineageNode } from './schemas.js';
 
 /** Renders a lineage graph as a tree from its root (upstream: what each node came from; downstream: what it fed). */
 export function renderTree(g: LineageGraph, dir: 'up' | 'down'): string {
@@ -52,22 +52,10 @@ export function registerLineageCommands(program: Command): void {
     });
 }
 
-interface Recipe {
-  model: { name: string; version: number; status: string; source: string };
-  run: { run_id: string; run_name: string; experiment_id: string; user_id: string } | null;
-  code: Record<string, string | null>;
-  params: Record<string, string>;
-  datasets: { name: string; digest: string; source: string; context: string | null; kiln_version: { name: string; version: number; digest: string } | null }[];
-  environment: { runtime: Record<string, string>; python_version: string | null; requirements: string | null };
-  gaps: string[];
-  steps: string[];
-}
-
 export function registerReproduceCommand(models: Command): void {
   clientOptions(models.command('reproduce').description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment').argument('<name>').argument('<version>')).action(
     async (name: string, version: string, flags: ClientFlags) => {
-      const client = clientFrom(flags);
-      const r = await client.http.json<Recipe>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/reproduce`);
+      const r = await clientFrom(flags).registry.reproduce(name, version);
       if (flags.json) return printJson(r);
       const out = (s: string) => process.stdout.write(s);
       out(`${r.model.name} version ${r.model.version} (${r.model.status}) from ${r.model.source}\n\n`);

@@ -85,7 +85,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
   });
 
   // ------------------------------------------------------------------ promotion policies and promotions
-  app.get('/models/:name/policies', { schema: { tags, summary: "A model's promotion policies, by alias", params: S.NameParams, response: { 200: Type.Object({ policies: Type.Array(Type.Object({ alias: Type.String(), policy: S.Policy, updated_by: Type.String(), update_time: Type.Integer() })) }), ...err } } }, async (req) => ({
+  app.get('/models/:name/policies', { schema: { tags, summary: "A model's promotion policies, by alias", params: S.NameParams, response: { 200: Type.Object({ policies: Type.Array(S.AliasPolicy) }), ...err } } }, async (req) => ({
     policies: (await deps.promotions.listPolicies(req.params.name)).map((p) => ({ alias: p.alias, policy: p.policy, updated_by: p.updatedBy, update_time: p.updateTime })),
   }));
   app.put('/models/:name/policies/:alias', { schema: { tags, summary: 'Set the promotion policy guarding an alias', params: AliasParams, body: S.PolicyBody, response: { 200: Type.Object({ policy: S.Policy }), ...err } } }, async (req) => ({

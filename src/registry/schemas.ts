@@ -266,6 +266,8 @@ export const Policy = Type.Object(
   { $id: 'PromotionPolicy' },
 );
 export type Policy = Static<typeof Policy>;
+export const AliasPolicy = Type.Object({ alias: Type.String(), policy: Policy, updated_by: Type.String(), update_time: Type.Integer() });
+export type AliasPolicy = Static<typeof AliasPolicy>;
 export const PolicyBody = Type.Object(
   {
     rules: Type.Optional(Type.Array(Type.String())),
