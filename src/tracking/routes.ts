@@ -39,7 +39,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
         tags: ['experiments'],
         summary: 'Run counts and last activity of experiments',
         querystring: Type.Object({ experiment_id: Type.Array(Type.String({ pattern: '^[0-9]{1,18}$' }), { minItems: 1, maxItems: 1000 }) }),
-        response: { 200: Type.Object({ stats: Type.Array(Type.Object({ experiment_id: Type.String(), runs: Type.Integer(), running: Type.Integer(), last_activity: Type.Union([Type.Integer(), Type.Null()]) })) }), ...err },
+        response: { 200: Type.Object({ stats: Type.Array(S.ExperimentStats) }), ...err },
       },
     },
     async (req) => ({

@@ -148,6 +148,8 @@ export const RunCounts = Type.Object({
   ),
 });
 export type RunCounts = Static<typeof RunCounts>;
+export const ExperimentStats = Type.Object({ experiment_id: Type.String(), runs: Type.Integer(), running: Type.Integer(), last_activity: Type.Union([Type.Integer(), Type.Null()]) });
+export type ExperimentStats = Static<typeof ExperimentStats>;
 export const ExperimentKeys = Type.Object({ metrics: Type.Array(Type.String()), params: Type.Array(Type.String()), tags: Type.Array(Type.String()) });
 export type ExperimentKeys = Static<typeof ExperimentKeys>;
 export const MetricPoint = Type.Object(
