@@ -2,6 +2,25 @@
 import type { Dataset, DatasetVersion, DatasetVersionDetail, ValidationRecord, VersionDiff } from './types.js';
 import type * as S from './schemas.js';
 
+/**
+ * A computed value as JSON holds it: NaN and ±Infinity become null, as JSON.stringify writes them into the store
+ * (the schemas declare those numbers nullable; the serializer would refuse them). Returns `v` itself when it holds
+ * no such number.
+ */
+function finite<T>(v: T): T {
+  if (typeof v === 'number') return (Number.isFinite(v) ? v : null) as T;
+  if (Array.isArray(v)) {
+    const out = v.map(finite);
+    return (out.every((y, i) => y === v[i]) ? v : out) as T;
+  }
+  if (typeof v === 'object' && v !== null) {
+    const entries = Object.entries(v);
+    const out = entries.map(([k, x]) => [k, finite(x)] as const);
+    return (out.every(([, y], i) => y === entries[i]![1]) ? v : Object.fromEntries(out)) as T;
+  }
+  return v;
+}
+
 export function datasetJson(d: Dataset): S.Dataset {
   return {
     name: d.name,
@@ -33,7 +52,7 @@ export function versionJson(v: DatasetVersion): S.DatasetVersion {
 }
 
 export function versionDetailJson(v: DatasetVersionDetail): S.DatasetVersionDetail {
-  return { ...versionJson(v), schema: v.schema, profile: v.profile };
+  return { ...versionJson(v), schema: finite(v.schema), profile: finite(v.profile) };
 }
 
 export function validationJson(r: ValidationRecord): S.Validation {
@@ -48,14 +67,14 @@ export function validationJson(r: ValidationRecord): S.Validation {
     ok: r.ok,
     errors: r.errors,
     warnings: r.warnings,
-    anomalies: r.report.anomalies,
+    anomalies: finite(r.report.anomalies),
     statistics: r.report.statistics,
-    schema: r.schema,
+    schema: finite(r.schema),
     user_id: r.userId,
     creation_time: r.creationTime,
   };
 }
 
 export function diffJson(d: VersionDiff): S.DatasetDiff {
-  return { a: versionJson(d.a), b: versionJson(d.b), ...d.diff };
+  return { a: versionJson(d.a), b: versionJson(d.b), ...finite(d.diff) };
 }

@@ -38,7 +38,12 @@ export const ColumnProfile = Type.Object(
     inf_count: Type.Optional(Type.Integer()),
     quantiles: Type.Optional(Type.Object(Object.fromEntries(QUANTILE_KEYS.map((k) => [k, Type.Number()])) as Record<QuantileKey, TNumber>)),
     cdf: Type.Optional(Type.Array(Type.Number(), { description: '101 values: the 0, 1, ..., 100th percentiles (a compact CDF used to re-bin for drift)' })),
-    histogram: Type.Optional(Type.Object({ edges: Type.Array(Type.Number()), counts: Type.Array(Type.Number({ description: 'from the quantile sketch: approximate beyond its exact size' })) })),
+    histogram: Type.Optional(
+      Type.Object({
+        edges: Type.Array(Type.Union([Type.Number(), Type.Null()]), { description: 'null where the range overflows a double' }),
+        counts: Type.Array(Type.Number({ description: 'from the quantile sketch: approximate beyond its exact size' })),
+      }),
+    ),
     true_count: Type.Optional(Type.Integer()),
     false_count: Type.Optional(Type.Integer()),
     min_length: Type.Optional(Type.Integer()),
@@ -68,8 +73,8 @@ export const SchemaColumn = Type.Object({
   type: ColumnType,
   nullable: Type.Boolean(),
   categories: Type.Optional(Type.Array(Type.String())),
-  min: Type.Optional(Type.Union([Type.Number(), Type.String()], { description: 'a number for integer/float columns, an ISO 8601 string for datetime columns' })),
-  max: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+  min: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()], { description: 'a number for integer/float columns, an ISO 8601 string for datetime columns; null: no bound' })),
+  max: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
 });
 export type SchemaColumn = Static<typeof SchemaColumn>;
 

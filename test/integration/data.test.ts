@@ -212,6 +212,20 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(diff, asJson(diffJson(await ts.server.data.diff('weather@v1', 'weather@v2'))));
         const diffFields = new Set(diff.columns.flatMap((c: object) => Object.keys(c)));
         assert.deepEqual([...diffFields].sort(), Object.keys(ColumnDiff.properties).sort());
+
+        // Doubles so large that their mean and range overflow: those numbers are null, as the store keeps them.
+        const huge = csv(['x', 'n'], [[1e308, 1], [-1e308, 2], [1.7e308, 3], [-1.7e308, 4]]);
+        const h = await add('huge', [{ path: 'h.csv', content: huge }]);
+        assert.equal(h.status, 201, h.text);
+        const x = h.body.version.profile.columns[0];
+        assert.deepEqual([x.min, x.max, x.mean, x.std], [-1.7e308, 1.7e308, null, null]);
+        assert.deepEqual((await v1('GET', '/datasets/huge/versions/v1')).body.version, h.body.version);
+        const hv = await v1('POST', '/datasets/huge/versions/v1/validations', { schema_ref: 'huge@v1' });
+        assert.equal(hv.status, 201, hv.text);
+        assert.deepEqual(hv.body.validation, asJson(validationJson((await ts.server.data.validations('huge', 1))[0]!)));
+        const hd = await v1('GET', '/datasets/diff?a=huge@v1&b=weather@v1');
+        assert.equal(hd.status, 200, hd.text);
+        assert.deepEqual(hd.body, asJson(diffJson(await ts.server.data.diff('huge@v1', 'weather@v1'))));
       });
 
       it('finds a version by digest or MLflow digest, and links MLflow dataset inputs to it', async () => {
