@@ -66,13 +66,17 @@ export const Signature = Type.Object(
 );
 export type Signature = Static<typeof Signature>;
 
-/** `saved_input_example_info`: MLflow ≤2.16 writes `format: tf-serving` for ndarrays; 2.17+ adds `serving_input_path`. Other keys are kept. */
+/**
+ * `saved_input_example_info`: MLflow ≤2.16 writes `format: tf-serving` for ndarrays; 2.17+ adds `serving_input_path`.
+ * Only `artifact_path` and `type` are checked; every other key is kept as the file has it.
+ */
+const asWritten = { description: 'a string as MLflow writes it; kept as the file has it' };
 export const InputExampleInfo = Type.Object(
   {
     artifact_path: Type.String(),
-    format: Type.Optional(Type.String()),
-    pandas_orient: Type.Optional(Type.String()),
-    serving_input_path: Type.Optional(Type.String()),
+    format: Type.Optional(Type.Unknown(asWritten)),
+    pandas_orient: Type.Optional(Type.Unknown(asWritten)),
+    serving_input_path: Type.Optional(Type.Unknown(asWritten)),
     type: Type.String(),
   },
   { additionalProperties: Type.Unknown() },

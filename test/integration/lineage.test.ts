@@ -161,6 +161,27 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(pkg?.mlmodel?.metadata, { team: 'ml' });
       assert.equal(pkg?.input_example?.type, 'ndarray');
 
+      // An MLmodel as users write them: composite columns, params, and keys kept as the file has them.
+      const odd = [
+        'artifact_path: odd',
+        'flavors:',
+        '  sklearn: {pickled_model: m.pkl, extra: [1, {a: null}]}',
+        '  python_function: null',
+        'model_uuid: 12345',
+        'time_created: 2020',
+        'saved_input_example_info: {artifact_path: ex.json, type: dataframe, pandas_orient: null, format: 3, other: [x]}',
+        'signature:',
+        `  inputs: '[{"type": "array", "items": {"type": "string"}, "name": "tokens", "required": false}, {"type": "map", "values": {"type": "long"}, "name": "m"}, {"type": "any", "name": "z"}]'`,
+        `  params: '[{"name": "k", "type": "long", "default": [1, 2], "shape": [-1]}]'`,
+      ].join('\n');
+      await fetch(`${ts.url}/api/v1/runs/${run.run_id}/artifacts/odd/MLmodel`, { method: 'PUT', body: odd });
+      await v1json('POST', '/models/full/versions', { source: `runs:/${run.run_id}/odd` });
+      await ts.server.registry.whenSettled();
+      const oddVersion = (await v1json('GET', '/models/full/versions/2')).version;
+      assert.deepEqual(oddVersion, asJson(versionJson(await ts.server.registry.getVersion('full', '2'))));
+      assert.deepEqual(oddVersion.package?.mlmodel?.saved_input_example_info, { artifact_path: 'ex.json', type: 'dataframe', pandas_orient: null, format: 3, other: ['x'] });
+      assert.deepEqual(oddVersion.package?.mlmodel?.extra, { time_created: 2020 });
+
       const reproduce = new ReproduceService(ts.server.registry, ts.server.tracking, new ModelFiles(ts.server.registry, ts.server.artifacts), datasetLookup(ts.server.data));
       const recipe = await v1json('GET', '/models/full/versions/1/reproduce');
       assert.deepEqual(recipe, asJson(await reproduce.recipe('full', 1)));
