@@ -10,6 +10,12 @@ export const CAPABILITIES = ['tracking', 'registry', 'data', 'lineage', 'webhook
 const PUBLIC_FILES = '(types|[a-z-]+-types|schemas)\\.js';
 const SERVICE_FILES = '(service|[a-z-]+-service)\\.js';
 const folder = (names) => `(^|/)(${names.join('|')})/`;
+/**
+ * Dependency-free files the SDK shares with the server besides the capabilities' public types and schemas: the
+ * shared API shapes, key/value maps, the error catalog, dataset references and file formats, the MLflow model folder
+ * writer, the version. src/sdk/imports.test.ts walks the SDK's whole import graph to check they stay dependency-free.
+ */
+const SDK_CONTRACT = ['platform/http/schemas\\.js', 'platform/tags\\.js', 'platform/errors\\.js', 'data/(formats|refs)\\.js', 'registry/packaging/(write-package|mlmodel|signature)\\.js', 'version\\.js'];
 
 /** Patterns for files of `own` (a capability, or null for the CLI core and src/*.ts). */
 function capabilityBoundaries(own) {
@@ -54,9 +60,9 @@ const boundaries = [
         {
           patterns: [
             {
-              regex: `^\\.\\./(?!(${CAPABILITIES.join('|')})/${PUBLIC_FILES}$)`,
+              regex: `^\\.\\./(?!(${CAPABILITIES.join('|')})/${PUBLIC_FILES}$|${SDK_CONTRACT.join('$|')}$)`,
               message:
-                'sdk/ imports no server code: only the API schemas (schemas.ts) and public types (types.ts) of capabilities. It must install and load without the server, its database drivers or ONNX Runtime.',
+                'sdk/ imports no server code: only the API schemas (schemas.ts) and public types (types.ts) of capabilities, and the dependency-free contract files listed in eslint.config.js. It must install and load without the server, its database drivers or ONNX Runtime.',
             },
           ],
         },

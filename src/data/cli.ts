@@ -4,9 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { formatBytes, formatTime, printJson, printTable } from '../cli/output.js';
-import type { ColumnProfile } from './profile/index.js';
+import type { ColumnProfile, DatasetVersion, DatasetVersionDetail } from './schemas.js';
 import { parseDatasetRef } from './refs.js';
-import { datasetJson, validationJson, versionDetailJson, versionJson } from './json.js';
 
 /** A usage error: commander reports it and the CLI exits 2. */
 function usage(cmd: Command, message: string): never {
@@ -30,6 +29,12 @@ function columnRow(c: ColumnProfile) {
   return [c.name, c.type, pct(c.missing, c.count + c.missing), `${c.distinct_exact ? '' : '~'}${c.distinct}`, round(c.min), round(c.max), round(c.mean), top];
 }
 
+/** A version without its schema and profile (what `data add --json` prints). */
+function summary(v: DatasetVersionDetail): DatasetVersion {
+  const { schema: _schema, profile: _profile, ...rest } = v;
+  return rest;
+}
+
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('Version, profile, validate and compare datasets');
 
@@ -40,7 +45,7 @@ export function registerDataCommands(program: Command): void {
     .action(async (path: string, flags: ClientFlags & { name: string; description?: string; source?: string }, cmd: Command) => {
       if (!existsSync(path)) usage(cmd, `${path} does not exist`);
       const r = await clientFrom(flags).data.add(path, { name: flags.name, description: flags.description, source: flags.source });
-      if (flags.json) return printJson({ created: r.created, uploaded_blobs: r.uploadedBlobs, uploaded_bytes: r.uploadedBytes, version: versionJson(r.version) });
+      if (flags.json) return printJson({ created: r.created, uploaded_blobs: r.uploadedBlobs, uploaded_bytes: r.uploadedBytes, version: summary(r.version) });
       const v = r.version;
       const what = r.created ? 'Created' : 'Unchanged: the content is already';
       process.stdout.write(`${what} ${v.name}@v${v.version}: ${v.rows} rows × ${v.profile.columns.length} columns, ${v.files.length} file${v.files.length === 1 ? '' : 's'}, ${formatBytes(v.bytes)} (${formatBytes(r.uploadedBytes)} uploaded)\n  digest sha256:${v.digest}\n`);
@@ -53,8 +58,8 @@ export function registerDataCommands(program: Command): void {
     .action(async (flags: ClientFlags & { nameLike?: string; maxResults: number; pageToken?: string }, cmd: Command) => {
       if (!Number.isInteger(flags.maxResults) || flags.maxResults < 1 || flags.maxResults > 1000) usage(cmd, '--max-results must be an integer between 1 and 1000');
       const page = await clientFrom(flags).data.list({ nameLike: flags.nameLike, maxResults: flags.maxResults, pageToken: flags.pageToken });
-      if (flags.json) return printJson({ datasets: page.items.map(datasetJson), next_page_token: page.nextPageToken });
-      printTable(['NAME', 'LATEST', 'VERSIONS', 'UPDATED', 'DESCRIPTION'], page.items.map((d) => [d.name, d.latestVersion === null ? '' : `v${d.latestVersion}`, d.versionCount, formatTime(d.lastUpdateTime), d.description]));
+      if (flags.json) return printJson({ datasets: page.items, next_page_token: page.nextPageToken });
+      printTable(['NAME', 'LATEST', 'VERSIONS', 'UPDATED', 'DESCRIPTION'], page.items.map((d) => [d.name, d.latest_version === null ? '' : `v${d.latest_version}`, d.version_count, formatTime(d.last_update_time), d.description]));
       if (page.nextPageToken) process.stdout.write(`More datasets: --page-token ${page.nextPageToken}\n`);
     });
 
@@ -63,15 +68,15 @@ export function registerDataCommands(program: Command): void {
     .option('--page-token <token>', 'continue from a previous page')
     .action(async (name: string, flags: ClientFlags & { maxResults: number; pageToken?: string }) => {
       const page = await clientFrom(flags).data.versions(name, { maxResults: flags.maxResults, pageToken: flags.pageToken });
-      if (flags.json) return printJson({ versions: page.items.map(versionJson), next_page_token: page.nextPageToken });
-      printTable(['VERSION', 'ROWS', 'FILES', 'SIZE', 'FORMAT', 'DIGEST', 'CREATED', 'DESCRIPTION'], page.items.map((v) => [`v${v.version}`, v.rows, v.files.length, formatBytes(v.bytes), v.format, v.digest.slice(0, 12), formatTime(v.creationTime), v.description]));
+      if (flags.json) return printJson({ versions: page.items, next_page_token: page.nextPageToken });
+      printTable(['VERSION', 'ROWS', 'FILES', 'SIZE', 'FORMAT', 'DIGEST', 'CREATED', 'DESCRIPTION'], page.items.map((v) => [`v${v.version}`, v.rows, v.files.length, formatBytes(v.bytes), v.format, v.digest.slice(0, 12), formatTime(v.creation_time), v.description]));
       if (page.nextPageToken) process.stdout.write(`More versions: --page-token ${page.nextPageToken}\n`);
     });
 
   clientOptions(data.command('get').description('Show a version and the statistics of its columns').argument('<ref>', 'NAME@vN, NAME@latest or NAME (latest)')).action(async (ref: string, flags: ClientFlags, cmd: Command) => {
     const v = await clientFrom(flags).data.get(checkRef(cmd, ref));
-    if (flags.json) return printJson(versionDetailJson(v));
-    process.stdout.write(`${v.name}@v${v.version}  ${v.rows} rows × ${v.profile.columns.length} columns  ${v.format}  ${v.files.length} file${v.files.length === 1 ? '' : 's'}, ${formatBytes(v.bytes)}  created ${formatTime(v.creationTime)}\ndigest sha256:${v.digest}\n${v.description ? v.description + '\n' : ''}\n`);
+    if (flags.json) return printJson(v);
+    process.stdout.write(`${v.name}@v${v.version}  ${v.rows} rows × ${v.profile.columns.length} columns  ${v.format}  ${v.files.length} file${v.files.length === 1 ? '' : 's'}, ${formatBytes(v.bytes)}  created ${formatTime(v.creation_time)}\ndigest sha256:${v.digest}\n${v.description ? v.description + '\n' : ''}\n`);
     printTable(['COLUMN', 'TYPE', 'MISSING', 'DISTINCT', 'MIN', 'MAX', 'MEAN', 'TOP'], v.profile.columns.map(columnRow));
   });
 
@@ -86,10 +91,9 @@ export function registerDataCommands(program: Command): void {
     });
 
   clientOptions(data.command('diff').description('Compare two versions: rows, columns added/removed/retyped, statistics, drift').argument('<a>', 'e.g. weather@v1').argument('<b>', 'e.g. weather@v2')).action(async (a: string, b: string, flags: ClientFlags, cmd: Command) => {
-    const r = await clientFrom(flags).data.diff(checkRef(cmd, a), checkRef(cmd, b));
-    if (flags.json) return printJson({ a: versionJson(r.a), b: versionJson(r.b), ...r.diff });
-    const d = r.diff;
-    process.stdout.write(`${r.a.name}@v${r.a.version} → ${r.b.name}@v${r.b.version}: rows ${d.rows.a} → ${d.rows.b} (${(d.rows.delta ?? 0) >= 0 ? '+' : ''}${d.rows.delta})\n`);
+    const d = await clientFrom(flags).data.diff(checkRef(cmd, a), checkRef(cmd, b));
+    if (flags.json) return printJson(d);
+    process.stdout.write(`${d.a.name}@v${d.a.version} → ${d.b.name}@v${d.b.version}: rows ${d.rows.a} → ${d.rows.b} (${(d.rows.delta ?? 0) >= 0 ? '+' : ''}${d.rows.delta})\n`);
     if (d.added_columns.length) process.stdout.write(`added columns: ${d.added_columns.join(', ')}\n`);
     if (d.removed_columns.length) process.stdout.write(`removed columns: ${d.removed_columns.join(', ')}\n`);
     process.stdout.write('\n');
@@ -145,10 +149,10 @@ export function registerDataCommands(program: Command): void {
         }
       } else input = { schemaRef: checkRef(cmd, flags.schema) };
       const r = await clientFrom(flags).data.validate(ref, { ...input, baseline: flags.baseline, jsThreshold: flags.threshold });
-      if (flags.json) printJson(validationJson(r));
+      if (flags.json) printJson(r);
       else {
-        printTable(['SEVERITY', 'ANOMALY', 'COLUMN', 'MESSAGE'], r.report.anomalies.map((a) => [a.severity, a.type, a.column, a.message]));
-        process.stdout.write(`${r.name}@v${r.version} against ${r.schemaRef}${r.baseline ? ` (baseline ${r.baseline})` : ''}: ${r.ok ? 'PASSED' : 'FAILED'}, ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}\n`);
+        printTable(['SEVERITY', 'ANOMALY', 'COLUMN', 'MESSAGE'], r.anomalies.map((a) => [a.severity, a.type, a.column, a.message]));
+        process.stdout.write(`${r.name}@v${r.version} against ${r.schema_ref}${r.baseline ? ` (baseline ${r.baseline})` : ''}: ${r.ok ? 'PASSED' : 'FAILED'}, ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}\n`);
       }
       if (!r.ok) throw new Error(`${r.name}@v${r.version} failed validation (${r.errors} error${r.errors === 1 ? '' : 's'})`);
     });

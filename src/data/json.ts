@@ -1,7 +1,27 @@
-/** The native API's JSON shapes for datasets (snake_case), shared by the routes, the CLI's --json output and the SDK. */
+/** Datasets as the native API's JSON (snake_case). */
 import type { Dataset, DatasetVersion, DatasetVersionDetail, ValidationRecord, VersionDiff } from './types.js';
+import type * as S from './schemas.js';
 
-export function datasetJson(d: Dataset) {
+/**
+ * A computed value as JSON holds it: NaN and ±Infinity become null, as JSON.stringify writes them into the store
+ * (the schemas declare those numbers nullable; the serializer would refuse them). Returns `v` itself when it holds
+ * no such number.
+ */
+function finite<T>(v: T): T {
+  if (typeof v === 'number') return (Number.isFinite(v) ? v : null) as T;
+  if (Array.isArray(v)) {
+    const out = v.map(finite);
+    return (out.every((y, i) => y === v[i]) ? v : out) as T;
+  }
+  if (typeof v === 'object' && v !== null) {
+    const entries = Object.entries(v);
+    const out = entries.map(([k, x]) => [k, finite(x)] as const);
+    return (out.every(([, y], i) => y === entries[i]![1]) ? v : Object.fromEntries(out)) as T;
+  }
+  return v;
+}
+
+export function datasetJson(d: Dataset): S.Dataset {
   return {
     name: d.name,
     description: d.description,
@@ -13,7 +33,7 @@ export function datasetJson(d: Dataset) {
   };
 }
 
-export function versionJson(v: DatasetVersion) {
+export function versionJson(v: DatasetVersion): S.DatasetVersion {
   return {
     name: v.name,
     version: v.version,
@@ -31,11 +51,11 @@ export function versionJson(v: DatasetVersion) {
   };
 }
 
-export function versionDetailJson(v: DatasetVersionDetail) {
-  return { ...versionJson(v), schema: v.schema, profile: v.profile };
+export function versionDetailJson(v: DatasetVersionDetail): S.DatasetVersionDetail {
+  return { ...versionJson(v), schema: finite(v.schema), profile: finite(v.profile) };
 }
 
-export function validationJson(r: ValidationRecord) {
+export function validationJson(r: ValidationRecord): S.Validation {
   return {
     id: r.id,
     name: r.name,
@@ -47,14 +67,14 @@ export function validationJson(r: ValidationRecord) {
     ok: r.ok,
     errors: r.errors,
     warnings: r.warnings,
-    anomalies: r.report.anomalies,
+    anomalies: finite(r.report.anomalies),
     statistics: r.report.statistics,
-    schema: r.schema,
+    schema: finite(r.schema),
     user_id: r.userId,
     creation_time: r.creationTime,
   };
 }
 
-export function diffJson(d: VersionDiff) {
-  return { a: versionJson(d.a), b: versionJson(d.b), ...d.diff };
+export function diffJson(d: VersionDiff): S.DatasetDiff {
+  return { a: versionJson(d.a), b: versionJson(d.b), ...finite(d.diff) };
 }

@@ -2,16 +2,11 @@
 import { createHash } from 'node:crypto';
 import { normalizeArtifactPath } from '../platform/artifacts/path.js';
 import { invalid, isKilnError } from '../platform/errors.js';
-import { formatFromName } from './profile/index.js';
-import type { DataFormat } from './profile/index.js';
+import { formatFromName, type DataFormat } from './formats.js';
+import type { ManifestEntry } from './schemas.js';
 
-export interface ManifestEntry {
-  /** Relative, '/'-separated path of the file inside the dataset version. */
-  readonly path: string;
-  /** SHA-256 (lowercase hex) of the file's bytes: the blob that holds them. */
-  readonly sha256: string;
-  readonly bytes: number;
-}
+/** A file of a version: its relative '/'-separated path and the SHA-256 (lowercase hex) of its bytes, the blob that holds them. */
+export type { ManifestEntry } from './schemas.js';
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 export const MAX_MANIFEST_FILES = 10_000;

@@ -32,7 +32,7 @@ export const dataRoutes: FastifyPluginAsync<DataRouteDeps> = async (root, deps) 
     const page = await d.listDatasets({ nameLike: req.query.name_like, maxResults: req.query.max_results, pageToken: req.query.page_token });
     return { datasets: page.items.map(datasetJson), next_page_token: page.nextPageToken };
   });
-  app.get('/datasets/diff', { schema: { tags, summary: 'Compare the profiles of two versions (a → b)', querystring: S.DiffQuery, response: { 200: Type.Unknown(), ...err } } }, async (req) => diffJson(await d.diff(req.query.a, req.query.b)));
+  app.get('/datasets/diff', { schema: { tags, summary: 'Compare the profiles of two versions (a → b)', querystring: S.DiffQuery, response: { 200: S.DatasetDiff, ...err } } }, async (req) => diffJson(await d.diff(req.query.a, req.query.b)));
   app.get('/datasets/by-digest/:digest', { schema: { tags, summary: 'The version whose digest (or MLflow digest, its first 36 characters) is this', params: Type.Object({ digest: Type.String({ maxLength: 64 }) }), response: { 200: Type.Object({ version: S.DatasetVersionDetail }), ...err } } }, async (req) => ({
     version: versionDetailJson(await d.versionByDigest(req.params.digest)),
   }));
@@ -54,7 +54,7 @@ export const dataRoutes: FastifyPluginAsync<DataRouteDeps> = async (root, deps) 
   app.get('/datasets/:name/versions/:version', { schema: { tags, summary: 'A version with its schema and profile (version: v3, 3 or latest)', params: S.VersionParams, response: { 200: Type.Object({ version: S.DatasetVersionDetail }), ...err } } }, async (req) => ({
     version: versionDetailJson(await d.getVersion(req.params.name, req.params.version)),
   }));
-  app.get('/datasets/:name/versions/:version/schema', { schema: { tags, summary: 'The inferred schema of a version (edit it and validate against it)', params: S.VersionParams, response: { 200: Type.Unknown(), ...err } } }, async (req) => d.schemaOf(req.params.name, req.params.version));
+  app.get('/datasets/:name/versions/:version/schema', { schema: { tags, summary: 'The inferred schema of a version (edit it and validate against it)', params: S.VersionParams, response: { 200: S.DatasetSchema, ...err } } }, async (req) => d.schemaOf(req.params.name, req.params.version));
   app.get('/datasets/:name/versions/:version/files', { schema: { tags, summary: 'The files of a version', params: S.VersionParams, response: { 200: Type.Object({ files: Type.Array(S.ManifestEntry) }), ...err } } }, async (req) => ({
     files: (await d.getVersion(req.params.name, req.params.version)).files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
   }));

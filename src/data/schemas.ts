@@ -1,14 +1,164 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TNumber } from '@sinclair/typebox';
+import { DATA_FORMATS } from './formats.js';
+import { COLUMN_TYPES, QUANTILE_KEYS, type QuantileKey } from './profile/types.js';
 
-/** Native API shapes for datasets. Profiles, schemas and reports are documented in docs/design/data-profiles.md. */
+/**
+ * Native API shapes for datasets; each schema's static type has its name. Profiles, schemas and reports are documented
+ * in docs/design/data-profiles.md; the profiling library works on these same types. Properties are listed in the order
+ * the library builds them, which is the order responses carry them.
+ */
 
-const Json = (description: string) => Type.Unknown({ description });
+/** A union of string literals from a list the code also uses at run time. */
+const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v))));
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+export const DataFormat = literals(DATA_FORMATS);
+export type DataFormat = Static<typeof DataFormat>;
+export const ColumnType = literals(COLUMN_TYPES);
+export type ColumnType = Static<typeof ColumnType>;
+
+// ------------------------------------------------------------------ profiles
+
+export const ValueCount = Type.Object({ value: Type.String(), count: Type.Integer() });
+export type ValueCount = Static<typeof ValueCount>;
+
+export const ColumnProfile = Type.Object(
+  {
+    name: Type.String(),
+    type: ColumnType,
+    count: Type.Integer({ description: 'non-missing values' }),
+    missing: Type.Integer(),
+    distinct: Type.Integer(),
+    distinct_exact: Type.Boolean(),
+    min: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()], { description: 'integer/float: a number (null when no finite value); datetime: an ISO 8601 string' })),
+    max: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
+    mean: Type.Optional(NullableNumber),
+    std: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'population standard deviation of the finite values' })),
+    nan_count: Type.Optional(Type.Integer()),
+    inf_count: Type.Optional(Type.Integer()),
+    quantiles: Type.Optional(Type.Object(Object.fromEntries(QUANTILE_KEYS.map((k) => [k, Type.Number()])) as Record<QuantileKey, TNumber>)),
+    cdf: Type.Optional(Type.Array(Type.Number(), { description: '101 values: the 0, 1, ..., 100th percentiles (a compact CDF used to re-bin for drift)' })),
+    histogram: Type.Optional(
+      Type.Object({
+        edges: Type.Array(Type.Union([Type.Number(), Type.Null()]), { description: 'null where the range overflows a double' }),
+        counts: Type.Array(Type.Number({ description: 'from the quantile sketch: approximate beyond its exact size' })),
+      }),
+    ),
+    true_count: Type.Optional(Type.Integer()),
+    false_count: Type.Optional(Type.Integer()),
+    min_length: Type.Optional(Type.Integer()),
+    max_length: Type.Optional(Type.Integer()),
+    mean_length: Type.Optional(Type.Number()),
+    top: Type.Optional(Type.Array(ValueCount)),
+    top_exact: Type.Optional(Type.Boolean({ description: 'false when top comes from the bounded space-saving summary (counts are then upper bounds)' })),
+    categories: Type.Optional(Type.Array(ValueCount, { description: 'categorical columns: every value with its count, sorted by value' })),
+  },
+  { $id: 'ColumnProfile', description: 'Statistics of one column; which fields are present depends on its type' },
+);
+export type ColumnProfile = Static<typeof ColumnProfile>;
+
+export const SourceSummary = Type.Object({ name: Type.String(), rows: Type.Integer(), bytes: Type.Integer() });
+export type SourceSummary = Static<typeof SourceSummary>;
+
+export const DatasetProfile = Type.Object(
+  { format: DataFormat, rows: Type.Integer(), sources: Type.Array(SourceSummary), columns: Type.Array(ColumnProfile) },
+  { $id: 'DatasetProfile' },
+);
+export type DatasetProfile = Static<typeof DatasetProfile>;
+
+// ------------------------------------------------------------------ schemas and validation
+
+export const SchemaColumn = Type.Object({
+  name: Type.String(),
+  type: ColumnType,
+  nullable: Type.Boolean(),
+  categories: Type.Optional(Type.Array(Type.String())),
+  min: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()], { description: 'a number for integer/float columns, an ISO 8601 string for datetime columns; null: no bound' })),
+  max: Type.Optional(Type.Union([Type.Number(), Type.String(), Type.Null()])),
+});
+export type SchemaColumn = Static<typeof SchemaColumn>;
+
+export const DatasetSchema = Type.Object(
+  {
+    columns: Type.Array(SchemaColumn),
+    allow_extra_columns: Type.Optional(Type.Boolean({ description: 'when false (the default) a column absent from the schema is a NEW_COLUMN anomaly' })),
+    require_rows: Type.Optional(Type.Boolean({ description: 'when true (the default) a dataset without rows is a NO_ROWS anomaly' })),
+  },
+  { $id: 'DatasetSchema' },
+);
+export type DatasetSchema = Static<typeof DatasetSchema>;
+
+export const AnomalyType = Type.Union([
+  Type.Literal('MISSING_COLUMN'),
+  Type.Literal('NEW_COLUMN'),
+  Type.Literal('TYPE_MISMATCH'),
+  Type.Literal('UNEXPECTED_NULLS'),
+  Type.Literal('OUT_OF_RANGE'),
+  Type.Literal('UNSEEN_CATEGORIES'),
+  Type.Literal('MISSING_RATE_JUMP'),
+  Type.Literal('DISTRIBUTION_DRIFT'),
+  Type.Literal('NO_ROWS'),
+]);
+export type AnomalyType = Static<typeof AnomalyType>;
+
+export const Anomaly = Type.Object(
+  {
+    column: Type.Union([Type.String(), Type.Null()]),
+    type: AnomalyType,
+    severity: Type.Union([Type.Literal('ERROR'), Type.Literal('WARNING')]),
+    message: Type.String(),
+    details: Type.Record(Type.String(), Type.Unknown(), { description: 'what was measured, per anomaly type' }),
+  },
+  { $id: 'DatasetAnomaly' },
+);
+export type Anomaly = Static<typeof Anomaly>;
+
+export const ValidationStatistics = Type.Object({ columns_checked: Type.Integer(), anomalies: Type.Integer(), errors: Type.Integer(), warnings: Type.Integer() });
+export type ValidationStatistics = Static<typeof ValidationStatistics>;
+
+// ------------------------------------------------------------------ diffs
+
+export const NumberDelta = Type.Object({ a: NullableNumber, b: NullableNumber, delta: NullableNumber });
+export type NumberDelta = Static<typeof NumberDelta>;
+
+export const ColumnDiff = Type.Object(
+  {
+    name: Type.String(),
+    status: Type.Union([Type.Literal('added'), Type.Literal('removed'), Type.Literal('changed'), Type.Literal('unchanged')]),
+    type_a: Type.Union([ColumnType, Type.Null()]),
+    type_b: Type.Union([ColumnType, Type.Null()]),
+    type_changed: Type.Boolean(),
+    count: Type.Optional(NumberDelta),
+    missing_rate: Type.Optional(NumberDelta),
+    distinct: Type.Optional(NumberDelta),
+    mean: Type.Optional(NumberDelta),
+    std: Type.Optional(NumberDelta),
+    min: Type.Optional(NumberDelta),
+    max: Type.Optional(NumberDelta),
+    quantiles: Type.Optional(Type.Record(Type.String(), NumberDelta)),
+    js_divergence: Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: 'Jensen–Shannon divergence (base 2) between the two distributions, null when not comparable' })),
+  },
+  { $id: 'ColumnDiff' },
+);
+export type ColumnDiff = Static<typeof ColumnDiff>;
+
+const profileDiffFields = {
+  rows: NumberDelta,
+  added_columns: Type.Array(Type.String()),
+  removed_columns: Type.Array(Type.String()),
+  columns: Type.Array(ColumnDiff),
+};
+export const ProfileDiff = Type.Object(profileDiffFields);
+export type ProfileDiff = Static<typeof ProfileDiff>;
+
+// ------------------------------------------------------------------ datasets and versions
 
 export const ManifestEntry = Type.Object({
   path: Type.String({ description: "relative '/'-separated path; no '..', not absolute" }),
   sha256: Type.String({ description: 'SHA-256 of the bytes, lowercase hex' }),
   bytes: Type.Integer({ minimum: 0 }),
 });
+export type ManifestEntry = Static<typeof ManifestEntry>;
 
 export const Dataset = Type.Object(
   {
@@ -22,6 +172,7 @@ export const Dataset = Type.Object(
   },
   { $id: 'Dataset' },
 );
+export type Dataset = Static<typeof Dataset>;
 
 const versionFields = {
   name: Type.String(),
@@ -29,7 +180,7 @@ const versionFields = {
   ref: Type.String({ description: 'name@vN' }),
   digest: Type.String({ description: 'SHA-256 of the file, or of the canonical manifest of several files' }),
   mlflow_digest: Type.String({ description: 'first 36 characters of digest (what MLflow dataset inputs carry)' }),
-  format: Type.String(),
+  format: DataFormat,
   rows: Type.Integer(),
   bytes: Type.Integer(),
   files: Type.Array(ManifestEntry),
@@ -40,10 +191,12 @@ const versionFields = {
 };
 
 export const DatasetVersion = Type.Object(versionFields, { $id: 'DatasetVersion' });
+export type DatasetVersion = Static<typeof DatasetVersion>;
 export const DatasetVersionDetail = Type.Object(
-  { ...versionFields, schema: Json('the inferred schema'), profile: Json('statistics per column') },
+  { ...versionFields, schema: DatasetSchema, profile: DatasetProfile },
   { $id: 'DatasetVersionDetail' },
 );
+export type DatasetVersionDetail = Static<typeof DatasetVersionDetail>;
 
 export const Validation = Type.Object(
   {
@@ -57,29 +210,35 @@ export const Validation = Type.Object(
     ok: Type.Boolean({ description: 'false when there is an anomaly of severity ERROR' }),
     errors: Type.Integer(),
     warnings: Type.Integer(),
-    anomalies: Type.Array(Json('{column, type, severity, message, details}')),
-    statistics: Json('{columns_checked, anomalies, errors, warnings}'),
-    schema: Json('the schema validated against'),
+    anomalies: Type.Array(Anomaly),
+    statistics: ValidationStatistics,
+    schema: DatasetSchema,
     user_id: Type.Union([Type.String(), Type.Null()]),
     creation_time: Type.Integer(),
   },
   { $id: 'DatasetValidation' },
 );
+export type Validation = Static<typeof Validation>;
 
 export const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
+export type NameParams = Static<typeof NameParams>;
 export const VersionParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), version: Type.String({ maxLength: 32, description: 'v3, 3 or latest' }) });
+export type VersionParams = Static<typeof VersionParams>;
 
 export const ListDatasetsQuery = Type.Object({
   name_like: Type.Optional(Type.String({ description: "SQL LIKE pattern on the name, case-insensitive, e.g. 'weather%'" })),
   max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   page_token: Type.Optional(Type.String()),
 });
+export type ListDatasetsQuery = Static<typeof ListDatasetsQuery>;
 export const PageQuery = Type.Object({
   max_results: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   page_token: Type.Optional(Type.String()),
 });
+export type PageQuery = Static<typeof PageQuery>;
 
 export const MissingBlobsBody = Type.Object({ sha256: Type.Array(Type.String(), { maxItems: 10000 }) }, { additionalProperties: false });
+export type MissingBlobsBody = Static<typeof MissingBlobsBody>;
 
 export const AddVersionBody = Type.Object(
   {
@@ -89,10 +248,12 @@ export const AddVersionBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type AddVersionBody = Static<typeof AddVersionBody>;
 
 export const ValidateBody = Type.Object(
   {
-    schema: Type.Optional(Json('a schema: {columns: [{name, type, nullable?, categories?, min?, max?}], allow_extra_columns?, require_rows?}')),
+    // Checked by the service (parseSchema), whose messages name the path of a problem.
+    schema: Type.Optional(Type.Unknown({ description: 'a DatasetSchema: {columns: [{name, type, nullable?, categories?, min?, max?}], allow_extra_columns?, require_rows?}' })),
     schema_ref: Type.Optional(Type.String({ description: 'use the inferred schema of this version, e.g. weather@v1' })),
     schema_label: Type.Optional(Type.String({ maxLength: 500, description: 'names an inline schema in the history (e.g. its file name)' })),
     baseline: Type.Optional(Type.String({ description: 'version to compare distributions against (default: the schema_ref version)' })),
@@ -100,5 +261,14 @@ export const ValidateBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ValidateBody = Static<typeof ValidateBody>;
+
+export const DatasetDiff = Type.Object(
+  // Copies without the $id: one response may name an $id once.
+  { a: Type.Object(versionFields), b: Type.Object(versionFields), ...profileDiffFields },
+  { $id: 'DatasetDiff', description: 'The profiles of two versions compared (a → b)' },
+);
+export type DatasetDiff = Static<typeof DatasetDiff>;
 
 export const DiffQuery = Type.Object({ a: Type.String({ description: 'e.g. weather@v1' }), b: Type.String({ description: 'e.g. weather@v2' }) });
+export type DiffQuery = Static<typeof DiffQuery>;

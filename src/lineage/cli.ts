@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { printJson } from '../cli/output.js';
-import type { LineageEdge, LineageGraph, LineageNode } from './service.js';
+import type { LineageEdge, LineageGraph, LineageNode } from './schemas.js';
 
 /** Renders a lineage graph as a tree from its root (upstream: what each node came from; downstream: what it fed). */
 export function renderTree(g: LineageGraph, dir: 'up' | 'down'): string {

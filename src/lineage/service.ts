@@ -2,6 +2,7 @@ import { invalid, notFound } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { RunDatasetLink } from '../tracking/types.js';
 import type { RegistryService } from '../registry/service.js';
+import type { LineageDirection, LineageEdge, LineageGraph, LineageNode, LineageNodeKind, LineageRelation } from './schemas.js';
 
 /**
  * The lineage graph: dataset versions, runs and model versions as nodes; `used-by` (dataset version → run),
@@ -11,33 +12,10 @@ import type { RegistryService } from '../registry/service.js';
  * dataset version (MLflow datasets) appear as `external_dataset` nodes.
  */
 
-export type NodeKind = 'dataset_version' | 'external_dataset' | 'run' | 'model_version';
-export type Relation = 'used-by' | 'parent-of' | 'registered-from';
-export type Direction = 'up' | 'down' | 'both';
-
-export interface LineageNode {
-  readonly id: string;
-  readonly kind: NodeKind;
-  readonly label: string;
-  readonly attributes: Readonly<Record<string, unknown>>;
-}
-
-export interface LineageEdge {
-  readonly from: string;
-  readonly to: string;
-  readonly relation: Relation;
-  readonly attributes?: Readonly<Record<string, unknown>>;
-}
-
-export interface LineageGraph {
-  readonly root: string;
-  readonly direction: Direction;
-  readonly depth: number;
-  readonly nodes: readonly LineageNode[];
-  readonly edges: readonly LineageEdge[];
-  /** True when the walk stopped at the node limit. */
-  readonly truncated: boolean;
-}
+export type { LineageEdge, LineageGraph, LineageNode } from './schemas.js';
+export type NodeKind = LineageNodeKind;
+export type Relation = LineageRelation;
+export type Direction = LineageDirection;
 
 /** A Kiln dataset version as lineage sees it. */
 export interface DatasetVersionRef {

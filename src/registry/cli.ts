@@ -8,9 +8,7 @@ import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { CliExit } from '../cli/exit.js';
 import { formatBytes, formatTime, printJson, printTable } from '../cli/output.js';
 import type { KilnClient } from '../sdk/client.js';
-import type { GateJson, PromotionOutcomeJson } from '../sdk/registry.js';
-import { eventJson, modelJson, versionJson } from './json.js';
-import type { ModelVersion } from './types.js';
+import type { Gate, ModelVersion, PromotionOutcome } from './schemas.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -34,17 +32,17 @@ async function resolveRef(client: KilnClient, ref: string, version?: string): Pr
 function printVersions(list: readonly ModelVersion[]): void {
   printTable(
     ['VERSION', 'STATUS', 'SERVABLE', 'STAGE', 'ALIASES', 'RUN', 'CREATED'],
-    list.map((v) => [v.version, v.status, v.servable ? 'yes' : 'no', v.currentStage, v.aliases.join(','), v.runId ?? '', formatTime(v.creationTime)]),
+    list.map((v) => [v.version, v.status, v.servable ? 'yes' : 'no', v.stage, v.aliases.join(','), v.run_id ?? '', formatTime(v.creation_time)]),
   );
 }
 
 /** One line per gate, never truncated: the message is why a promotion failed. */
-function printGates(gates: readonly GateJson[]): void {
+function printGates(gates: readonly Gate[]): void {
   const width = Math.max(...gates.map((g) => g.gate.length));
   for (const g of gates) process.stdout.write(`${g.passed ? 'PASS' : 'FAIL'}  ${g.gate.padEnd(width)}  ${g.message}\n`);
 }
 
-function printOutcome(o: PromotionOutcomeJson): void {
+function printOutcome(o: PromotionOutcome): void {
   printGates(o.gates);
   process.stdout.write(`\n${o.status}${o.dry_run ? ' (dry run)' : ''}: ${o.message}${o.request_id !== null ? ` [request ${o.request_id}]` : ''}\n`);
 }
@@ -59,14 +57,14 @@ export function registerModelCommands(program: Command): void {
     .option('--page-token <token>', 'continue from a previous page')
     .action(async (flags: ClientFlags & { filter?: string; orderBy?: string[]; maxResults: number; pageToken?: string }) => {
       const page = await clientFrom(flags).registry.searchModels({ filter: flags.filter, orderBy: flags.orderBy, maxResults: flags.maxResults, pageToken: flags.pageToken });
-      if (flags.json) return printJson({ models: page.items.map(modelJson), next_page_token: page.nextPageToken });
+      if (flags.json) return printJson({ models: page.items, next_page_token: page.nextPageToken });
       printTable(
         ['NAME', 'LATEST', 'ALIASES', 'UPDATED', 'DESCRIPTION'],
         page.items.map((m) => [
           m.name,
-          m.latestVersions.reduce((mx, v) => Math.max(mx, Number(v.version)), 0) || '',
-          m.aliases.map((a) => `${a.alias}→v${a.version}`).join(' '),
-          formatTime(m.lastUpdateTime),
+          m.latest_versions.reduce((mx, v) => Math.max(mx, v.version), 0) || '',
+          aliasList(m.aliases),
+          formatTime(m.last_update_time),
           (m.description ?? '').split('\n')[0]!.slice(0, 50),
         ]),
       );
@@ -78,21 +76,21 @@ export function registerModelCommands(program: Command): void {
     .option('--tag <key=value>', 'a tag (repeatable)', collect)
     .action(async (name: string, flags: ClientFlags & { description?: string; tag?: string[] }) => {
       const m = await clientFrom(flags).registry.createModel(name, { description: flags.description, tags: parseTags(flags.tag) });
-      if (flags.json) printJson(modelJson(m));
+      if (flags.json) printJson(m);
       else process.stdout.write(`Created registered model ${m.name}\n`);
     });
 
   clientOptions(models.command('get').description('Show a registered model with its aliases, policies and latest versions').argument('<name>')).action(async (name: string, flags: ClientFlags) => {
     const client = clientFrom(flags);
     const m = await client.registry.getModel(name);
-    if (flags.json) return printJson(modelJson(m));
+    if (flags.json) return printJson(m);
     printTable(['FIELD', 'VALUE'], [
       ['name', m.name],
       ['description', m.description ?? ''],
-      ['created', formatTime(m.creationTime)],
-      ['updated', formatTime(m.lastUpdateTime)],
-      ['aliases', m.aliases.map((a) => `${a.alias}→v${a.version}`).join(' ')],
-      ['tags', m.tags.map((t) => `${t.key}=${t.value}`).join(' ')],
+      ['created', formatTime(m.creation_time)],
+      ['updated', formatTime(m.last_update_time)],
+      ['aliases', aliasList(m.aliases)],
+      ['tags', Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(' ')],
     ]);
     const policies = await client.registry.listPolicies(name);
     if (policies.length) {
@@ -100,7 +98,7 @@ export function registerModelCommands(program: Command): void {
       printTable(['ALIAS', 'RULES', 'DATA VALIDATION', 'APPROVAL'], policies.map((p) => [p.alias, p.policy.rules.join(' AND '), p.policy.require_data_validation ? 'required' : '', p.policy.require_approval ? 'required' : '']));
     }
     process.stdout.write('\nLatest versions\n');
-    printVersions(m.latestVersions);
+    printVersions(m.latest_versions);
   });
 
   clientOptions(models.command('versions').description("List a model's versions, newest first").argument('<name>'))
@@ -108,7 +106,7 @@ export function registerModelCommands(program: Command): void {
     .option('--max-results <n>', 'page size', (v) => Number(v), 100)
     .action(async (name: string, flags: ClientFlags & { filter?: string; maxResults: number }) => {
       const page = await clientFrom(flags).registry.listVersions(name, { filter: flags.filter, maxResults: flags.maxResults });
-      if (flags.json) return printJson({ versions: page.items.map(versionJson), next_page_token: page.nextPageToken });
+      if (flags.json) return printJson({ versions: page.items, next_page_token: page.nextPageToken });
       printVersions(page.items);
     });
 
@@ -127,7 +125,7 @@ export function registerModelCommands(program: Command): void {
       const client = clientFrom(flags);
       await client.registry.ensureModel(name);
       const v = await client.registry.createVersion(name, source, { runId: flags.runId, description: flags.description, tags: parseTags(flags.tag), wait: flags.wait });
-      if (flags.json) printJson(versionJson(v));
+      if (flags.json) printJson(v);
       else process.stdout.write(`Registered ${name} version ${v.version} (${v.status}${v.servable ? ', servable' : ''})\n`);
     });
 
@@ -136,7 +134,7 @@ export function registerModelCommands(program: Command): void {
     .option('--reason <text>', 'recorded in the history')
     .action(async (name: string, a: string, version: string, flags: ClientFlags & { reason?: string }) => {
       const v = await clientFrom(flags).registry.setAlias(name, a, version, flags.reason);
-      if (flags.json) printJson(versionJson(v));
+      if (flags.json) printJson(v);
       else process.stdout.write(`${name}@${a} → version ${v.version}\n`);
     });
   clientOptions(alias.command('delete').description('Remove an alias').argument('<name>').argument('<alias>')).action(async (name: string, a: string, flags: ClientFlags) => {
@@ -160,7 +158,7 @@ export function registerModelCommands(program: Command): void {
       const written: string[] = [];
       const walk = async (path: string): Promise<void> => {
         for (const f of (await client.registry.listFiles(v.name, v.version, path)).files) {
-          if (f.isDir) {
+          if (f.is_dir) {
             await walk(f.path);
             continue;
           }
@@ -173,7 +171,7 @@ export function registerModelCommands(program: Command): void {
         }
       };
       await walk('');
-      if (flags.json) printJson({ name: v.name, version: Number(v.version), files: written });
+      if (flags.json) printJson({ name: v.name, version: v.version, files: written });
       else process.stdout.write(`Downloaded ${v.name} version ${v.version}: ${written.length} file(s) to ${dest}\n`);
     });
 
@@ -243,7 +241,7 @@ export function registerModelCommands(program: Command): void {
 
   clientOptions(models.command('history').description('Versions, stage changes, alias moves, approvals and rejections, oldest first').argument('<name>')).action(async (name: string, flags: ClientFlags) => {
     const events = await clientFrom(flags).registry.history(name);
-    if (flags.json) return printJson({ events: events.map(eventJson) });
+    if (flags.json) return printJson({ events });
     printTable(['WHEN', 'EVENT', 'VERSION', 'ALIAS', 'BY', 'REASON'], events.map((e) => [formatTime(e.time), e.kind, e.version ?? '', e.alias ?? '', e.actor, e.reason ?? '']));
   });
 
@@ -253,11 +251,16 @@ export function registerModelCommands(program: Command): void {
       const client = clientFrom(flags);
       const v = await resolveRef(client, ref, version);
       const l = await client.registry.listFiles(v.name, v.version, flags.path);
-      if (flags.json) return printJson({ root_uri: l.rootUri, files: l.files.map((f) => ({ path: f.path, is_dir: f.isDir, size: f.size })) });
-      printTable(['PATH', 'TYPE', 'SIZE'], l.files.map((f) => [f.path + (f.isDir ? '/' : ''), f.isDir ? 'dir' : 'file', formatBytes(f.size)]));
+      if (flags.json) return printJson(l);
+      printTable(['PATH', 'TYPE', 'SIZE'], l.files.map((f) => [f.path + (f.is_dir ? '/' : ''), f.is_dir ? 'dir' : 'file', formatBytes(f.size)]));
     });
   registerReproduceCommand(models);
 }
+
+const aliasList = (aliases: Readonly<Record<string, number>>): string =>
+  Object.entries(aliases)
+    .map(([a, v]) => `${a}→v${v}`)
+    .join(' ');
 
 function requestId(s: string): number {
   const n = Number(s);
@@ -265,22 +268,10 @@ function requestId(s: string): number {
   return n;
 }
 
-interface Recipe {
-  model: { name: string; version: number; status: string; source: string };
-  run: { run_id: string; run_name: string; experiment_id: string; user_id: string } | null;
-  code: Record<string, string | null>;
-  params: Record<string, string>;
-  datasets: { name: string; digest: string; source: string; context: string | null; kiln_version: { name: string; version: number; digest: string } | null }[];
-  environment: { runtime: Record<string, string>; python_version: string | null; requirements: string | null };
-  gaps: string[];
-  steps: string[];
-}
-
 function registerReproduceCommand(models: Command): void {
   clientOptions(models.command('reproduce').description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment').argument('<name>').argument('<version>')).action(
     async (name: string, version: string, flags: ClientFlags) => {
-      const client = clientFrom(flags);
-      const r = await client.http.json<Recipe>('GET', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/reproduce`);
+      const r = await clientFrom(flags).registry.reproduce(name, version);
       if (flags.json) return printJson(r);
       const out = (s: string) => process.stdout.write(s);
       out(`${r.model.name} version ${r.model.version} (${r.model.status}) from ${r.model.source}\n\n`);

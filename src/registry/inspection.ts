@@ -22,7 +22,7 @@ export class ArtifactVersionInspector implements VersionInspector {
       status: r.status,
       ...(r.status_message !== undefined ? { statusMessage: r.status_message } : {}),
       servable: r.servable,
-      package: r as unknown as Record<string, unknown>,
+      package: r,
     };
   }
 }

@@ -1,10 +1,11 @@
 import { tagsToMap } from '../platform/tags.js';
 import type { ModelEvent, ModelVersion, RegisteredModel } from './types.js';
 import type { PromotionOutcome, PromotionRequest } from './promotions.js';
+import type * as S from './schemas.js';
 
-/** The native API's registry JSON (snake_case; versions are integers), shared by routes, CLI --json and the SDK. */
+/** Registry entities as the native API's JSON (snake_case; versions are integers). */
 
-export function versionJson(v: ModelVersion) {
+export function versionJson(v: ModelVersion): S.ModelVersion {
   return {
     name: v.name,
     version: Number(v.version),
@@ -27,7 +28,7 @@ export function versionJson(v: ModelVersion) {
   };
 }
 
-export function modelJson(m: RegisteredModel) {
+export function modelJson(m: RegisteredModel): S.RegisteredModel {
   return {
     name: m.name,
     description: m.description,
@@ -40,11 +41,11 @@ export function modelJson(m: RegisteredModel) {
   };
 }
 
-export function eventJson(e: ModelEvent) {
+export function eventJson(e: ModelEvent): S.ModelEvent {
   return { id: e.id, name: e.name, version: e.version === null ? null : Number(e.version), kind: e.kind, alias: e.alias, actor: e.actor, time: e.time, reason: e.reason, details: e.details };
 }
 
-export function outcomeJson(o: PromotionOutcome) {
+export function outcomeJson(o: PromotionOutcome): S.PromotionOutcome {
   return {
     request_id: o.requestId,
     name: o.name,
@@ -58,7 +59,7 @@ export function outcomeJson(o: PromotionOutcome) {
   };
 }
 
-export function requestJson(r: PromotionRequest) {
+export function requestJson(r: PromotionRequest): S.PromotionRequest {
   return {
     id: r.id,
     name: r.name,

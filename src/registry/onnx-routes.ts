@@ -6,6 +6,7 @@ import { invalid } from '../platform/errors.js';
 import { inspectOnnx } from './packaging/onnx-inspect.js';
 import { ErrorBody } from '../platform/http/schemas.js';
 import * as S from '../tracking/schemas.js';
+import { OnnxInfo } from './schemas.js';
 
 export interface OnnxRouteDeps {
   readonly runArtifacts: RunArtifactService;
@@ -14,26 +15,6 @@ export interface OnnxRouteDeps {
 }
 
 export const ONNX_INSPECT_MAX_BYTES = 200 * 1024 * 1024;
-
-const Tensor = Type.Object({ name: Type.String(), type: Type.String(), shape: Type.Array(Type.Union([Type.Integer(), Type.String(), Type.Null()])) });
-export const OnnxInfoSchema = Type.Object(
-  {
-    ir_version: Type.Integer(),
-    opset: Type.Array(Type.Object({ domain: Type.String(), version: Type.Integer() })),
-    producer_name: Type.String(),
-    producer_version: Type.String(),
-    domain: Type.String(),
-    model_version: Type.Integer(),
-    graph_name: Type.String(),
-    doc_string: Type.String(),
-    metadata: Type.Record(Type.String(), Type.String()),
-    inputs: Type.Array(Tensor),
-    outputs: Type.Array(Tensor),
-    size_bytes: Type.Integer(),
-    sha256: Type.String(),
-  },
-  { $id: 'OnnxInfo' },
-);
 
 /** `GET /runs/{run_id}/artifacts-onnx?path=` — an ONNX artifact's inputs, outputs, opsets and metadata (the UI's preview). */
 export const onnxRoutes: FastifyPluginAsync<OnnxRouteDeps> = async (root, deps) => {
@@ -47,7 +28,7 @@ export const onnxRoutes: FastifyPluginAsync<OnnxRouteDeps> = async (root, deps) 
         summary: "Inspect an ONNX file among a run's artifacts: inputs, outputs, opsets, metadata",
         params: S.RunIdParams,
         querystring: Type.Object({ path: Type.String({ minLength: 1 }) }),
-        response: { 200: OnnxInfoSchema, 400: ErrorBody, 404: ErrorBody },
+        response: { 200: OnnxInfo, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req) => {
@@ -69,8 +50,7 @@ export const onnxRoutes: FastifyPluginAsync<OnnxRouteDeps> = async (root, deps) 
         }
         chunks.push(b);
       }
-      const info = await inspectOnnx(new Uint8Array(Buffer.concat(chunks)));
-      return { ...info, opset: [...info.opset], inputs: info.inputs.map((t) => ({ ...t, shape: [...t.shape] })), outputs: info.outputs.map((t) => ({ ...t, shape: [...t.shape] })) };
+      return inspectOnnx(new Uint8Array(Buffer.concat(chunks)));
     },
   );
 };

@@ -1,4 +1,5 @@
 import { invalid } from '../platform/errors.js';
+import type { Policy as PromotionPolicy } from './schemas.js';
 
 /**
  * Promotion policies: the rules a candidate version must pass before an alias (say `production`) moves to it.
@@ -14,12 +15,7 @@ import { invalid } from '../platform/errors.js';
  * version holding the alias now, and `champion` alone: the champion's value of the rule's left-hand reference.
  * Keys with other characters are written in backticks: metrics.`val acc`.
  */
-export interface PromotionPolicy {
-  readonly rules: string[];
-  readonly require_data_validation: boolean;
-  readonly require_approval: boolean;
-  readonly description?: string;
-}
+export type { Policy as PromotionPolicy } from './schemas.js';
 
 export type Ref = { readonly who: 'candidate' | 'champion'; readonly entity: 'metrics' | 'params'; readonly key: string } | { readonly who: 'champion'; readonly entity: 'same' };
 export type Expr =

@@ -9,6 +9,7 @@ import type { RegistryTables } from './tables.js';
 import { PromotionStore, type PolicyRow, type RequestRow } from './promotion-store.js';
 import { evaluateRule, parsePolicy, parseRule, type PromotionPolicy, type RuleContext, type RuleResult } from './policy.js';
 import { validateAlias } from './validation.js';
+import type { Gate as GateResult } from './schemas.js';
 
 /** Checks that a run's training data passed validation (the data capability answers; see registry/data-gate.ts). */
 export interface DataValidationGate {
@@ -17,12 +18,8 @@ export interface DataValidationGate {
 
 export type PromotionStatus = 'PENDING_APPROVAL' | 'PROMOTED' | 'REJECTED';
 
-export interface GateResult {
-  readonly gate: string;
-  readonly passed: boolean;
-  readonly message: string;
-  readonly details?: Record<string, unknown>;
-}
+/** One gate's verdict, as the API sends it. */
+export type { Gate as GateResult } from './schemas.js';
 
 export interface PromotionOutcome {
   readonly requestId: number | null;

@@ -3,31 +3,9 @@ import type { TrackingService } from '../tracking/service.js';
 import type { DataService } from '../data/service.js';
 import type { ModelFiles } from './files.js';
 import type { RegistryService } from './service.js';
+import type { ReproductionRecipe } from './schemas.js';
 
-export interface ReproductionRecipe {
-  readonly model: { name: string; version: number; source: string; storage_location: string; status: string; servable: boolean };
-  readonly run: { run_id: string; run_name: string; experiment_id: string; user_id: string; status: string; start_time: number; end_time: number | null } | null;
-  readonly code: { source_type: string | null; entry_point: string | null; git_commit: string | null; git_repo: string | null; git_branch: string | null; project_entry_point: string | null };
-  readonly params: Record<string, string>;
-  readonly datasets: {
-    name: string;
-    digest: string;
-    source_type: string;
-    source: string;
-    context: string | null;
-    kiln_version: { name: string; version: number; digest: string } | null;
-  }[];
-  readonly environment: {
-    runtime: Record<string, string>;
-    python_version: string | null;
-    requirements: string | null;
-    conda: string | null;
-    python_env: string | null;
-  };
-  /** What is missing for a faithful reproduction (no commit recorded, a dataset outside Kiln...). */
-  readonly gaps: string[];
-  readonly steps: string[];
-}
+export type { ReproductionRecipe } from './schemas.js';
 
 const ENV_FILES = { requirements: 'requirements.txt', conda: 'conda.yaml', python_env: 'python_env.yaml' } as const;
 const MAX_ENV_FILE = 256 * 1024;
@@ -79,7 +57,7 @@ export class ReproduceService {
       conda: null as string | null,
       python_env: null as string | null,
     };
-    const pyfunc = (v.package?.mlmodel as { flavors?: Record<string, Record<string, unknown>> } | undefined)?.flavors?.python_function;
+    const pyfunc = v.package?.mlmodel?.flavors.python_function;
     if (typeof pyfunc?.python_version === 'string') environment.python_version = pyfunc.python_version;
     for (const [field, file] of Object.entries(ENV_FILES) as [keyof typeof ENV_FILES, string][]) environment[field] = await this.readSmall(v.name, v.version, file);
 

@@ -85,7 +85,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
   });
 
   // ------------------------------------------------------------------ promotion policies and promotions
-  app.get('/models/:name/policies', { schema: { tags, summary: "A model's promotion policies, by alias", params: S.NameParams, response: { 200: Type.Object({ policies: Type.Array(Type.Object({ alias: Type.String(), policy: S.Policy, updated_by: Type.String(), update_time: Type.Integer() })) }), ...err } } }, async (req) => ({
+  app.get('/models/:name/policies', { schema: { tags, summary: "A model's promotion policies, by alias", params: S.NameParams, response: { 200: Type.Object({ policies: Type.Array(S.AliasPolicy) }), ...err } } }, async (req) => ({
     policies: (await deps.promotions.listPolicies(req.params.name)).map((p) => ({ alias: p.alias, policy: p.policy, updated_by: p.updatedBy, update_time: p.updateTime })),
   }));
   app.put('/models/:name/policies/:alias', { schema: { tags, summary: 'Set the promotion policy guarding an alias', params: AliasParams, body: S.PolicyBody, response: { 200: Type.Object({ policy: S.Policy }), ...err } } }, async (req) => ({
@@ -121,11 +121,11 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
       schema: {
         tags,
         summary: 'Everything needed to reproduce a version: code commit and entry point, params, dataset versions with digests, environment',
-        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), version: Type.String({ maxLength: 12 }) }),
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...err },
+        params: S.VersionParams,
+        response: { 200: S.ReproductionRecipe, ...err },
       },
     },
-    async (req) => deps.reproduce.recipe(req.params.name, req.params.version) as unknown as Record<string, unknown>,
+    async (req) => deps.reproduce.recipe(req.params.name, req.params.version),
   );
 
   // ------------------------------------------------------------------ versions

@@ -7,7 +7,7 @@ import type { RegistryEvents } from './events.js';
 import type { RegistryTables } from './tables.js';
 import { resolveVersionSource } from './sources.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
-import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
+import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelPackage, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
 import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
 
 
@@ -16,7 +16,7 @@ export interface InspectionOutcome {
   readonly status: 'READY' | 'FAILED_REGISTRATION';
   readonly statusMessage?: string;
   readonly servable: boolean;
-  readonly package: Record<string, unknown>;
+  readonly package: ModelPackage;
 }
 
 /** Looks at the files behind a version's storage location. */

@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } 
 import type { RegistryTables, ModelVersionsTable, RegisteredModelsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import type { Tag } from '../platform/tags.js';
-import type { ModelEvent, ModelEventKind, ModelVersion, ModelVersionStatus, RegisteredModel, Stage } from './types.js';
+import type { ModelEvent, ModelEventKind, ModelPackage, ModelVersion, ModelVersionStatus, RegisteredModel, Stage } from './types.js';
 
 export type ModelRow = Selectable<RegisteredModelsTable>;
 export type VersionRow = Selectable<ModelVersionsTable> & { name: string };
@@ -307,7 +307,7 @@ export class RegistryStore {
       status: r.status as ModelVersionStatus,
       statusMessage: r.status_message,
       servable: Number(r.servable) === 1,
-      package: r.package ? (JSON.parse(r.package) as Record<string, unknown>) : null,
+      package: r.package ? (JSON.parse(r.package) as ModelPackage) : null,
       tags: t.get(key(r.model_pk, r.version)) ?? [],
       aliases: a.get(key(r.model_pk, r.version)) ?? [],
     }));

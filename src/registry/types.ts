@@ -1,5 +1,6 @@
 import type { KilnEvent } from '../platform/events/types.js';
 import type { Tag } from '../platform/tags.js';
+import type { ModelPackage } from './schemas.js';
 
 export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
@@ -14,7 +15,7 @@ export interface ModelAlias {
 }
 
 /** What inspecting a version's files found; stored with the version as JSON (see registry/packaging). */
-export type ModelPackage = Readonly<Record<string, unknown>>;
+export type { ModelPackage } from './schemas.js';
 
 export interface ModelVersion {
   readonly name: string;

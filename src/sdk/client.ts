@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
-import { fromJsonDouble, jsonDouble } from '../tracking/json.js';
+import { fromJsonDouble, jsonDouble } from '../tracking/types.js';
 import { mapToTags, tagsToMap } from '../platform/tags.js';
+import type * as S from '../tracking/schemas.js';
+import type { ArtifactListing } from '../platform/http/schemas.js';
+import type { OnnxInfo } from '../registry/schemas.js';
 import type {
   CreateExperimentInput,
   CreateRunInput,
@@ -21,52 +24,41 @@ import type {
   UpdateRunInput,
 } from '../tracking/types.js';
 
-type Json = Record<string, unknown>;
-
 const enc = encodeURIComponent;
 
-function experiment(j: Json): Experiment {
+function experiment(j: S.Experiment): Experiment {
   return {
-    experimentId: j.experiment_id as string,
-    name: j.name as string,
-    artifactLocation: j.artifact_location as string,
-    lifecycleStage: j.lifecycle_stage as Experiment['lifecycleStage'],
-    creationTime: j.creation_time as number,
-    lastUpdateTime: j.last_update_time as number,
+    experimentId: j.experiment_id,
+    name: j.name,
+    artifactLocation: j.artifact_location,
+    lifecycleStage: j.lifecycle_stage,
+    creationTime: j.creation_time,
+    lastUpdateTime: j.last_update_time,
     tags: mapToTags(j.tags),
   };
 }
 
-function run(j: Json): Run {
-  const metrics = Object.entries((j.metrics ?? {}) as Record<string, { value: unknown; step: number; timestamp: number }>).map(([key, m]) => ({
-    key,
-    value: fromJsonDouble(m.value),
-    step: m.step,
-    timestamp: m.timestamp,
-  }));
+function run(j: S.Run): Run {
   return {
     info: {
-      runId: j.run_id as string,
-      runName: j.run_name as string,
-      experimentId: j.experiment_id as string,
-      userId: j.user_id as string,
-      status: j.status as RunInfo['status'],
-      startTime: j.start_time as number,
-      endTime: (j.end_time as number | null) ?? null,
-      artifactUri: j.artifact_uri as string,
-      lifecycleStage: j.lifecycle_stage as RunInfo['lifecycleStage'],
+      runId: j.run_id,
+      runName: j.run_name,
+      experimentId: j.experiment_id,
+      userId: j.user_id,
+      status: j.status,
+      startTime: j.start_time,
+      endTime: j.end_time,
+      artifactUri: j.artifact_uri,
+      lifecycleStage: j.lifecycle_stage,
     },
-    data: { metrics, params: mapToTags(j.params), tags: mapToTags(j.tags) },
+    data: {
+      metrics: Object.entries(j.metrics).map(([key, m]) => ({ key, value: fromJsonDouble(m.value), step: m.step, timestamp: m.timestamp })),
+      params: mapToTags(j.params),
+      tags: mapToTags(j.tags),
+    },
     inputs: {
-      datasetInputs: ((j.dataset_inputs ?? []) as Json[]).map((d) => ({
-        dataset: {
-          name: d.name as string,
-          digest: d.digest as string,
-          sourceType: d.source_type as string,
-          source: d.source as string,
-          schema: (d.schema as string | null) ?? null,
-          profile: (d.profile as string | null) ?? null,
-        },
+      datasetInputs: j.dataset_inputs.map((d) => ({
+        dataset: { name: d.name, digest: d.digest, sourceType: d.source_type, source: d.source, schema: d.schema ?? null, profile: d.profile ?? null },
         tags: mapToTags(d.tags),
       })),
     },
@@ -99,22 +91,22 @@ export class KilnClient implements TrackingApi {
     return this.http.baseUrl;
   }
 
-  private api<T = Json>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
+  private api<T = unknown>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
     return this.http.json<T>(method, `/api/v1${path}`, body, query);
   }
 
   async createExperiment(input: CreateExperimentInput): Promise<string> {
-    const r = await this.api<{ experiment: Json }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: tagsToMap(input.tags) });
-    return r.experiment.experiment_id as string;
+    const r = await this.api<{ experiment: S.Experiment }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: tagsToMap(input.tags) });
+    return r.experiment.experiment_id;
   }
   async getExperiment(id: string): Promise<Experiment> {
-    return experiment((await this.api<{ experiment: Json }>('GET', `/experiments/${enc(id)}`)).experiment);
+    return experiment((await this.api<{ experiment: S.Experiment }>('GET', `/experiments/${enc(id)}`)).experiment);
   }
   async getExperimentByName(name: string): Promise<Experiment> {
-    return experiment((await this.api<{ experiment: Json }>('GET', `/experiments/by-name/${enc(name)}`)).experiment);
+    return experiment((await this.api<{ experiment: S.Experiment }>('GET', `/experiments/by-name/${enc(name)}`)).experiment);
   }
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
-    const r = await this.api<{ experiments: Json[]; next_page_token?: string }>('GET', '/experiments', undefined, {
+    const r = await this.api<{ experiments: S.Experiment[]; next_page_token?: string }>('GET', '/experiments', undefined, {
       filter: input.filter,
       order_by: input.orderBy,
       view_type: input.viewType,
@@ -140,7 +132,7 @@ export class KilnClient implements TrackingApi {
   }
 
   async createRun(input: CreateRunInput): Promise<Run> {
-    const r = await this.api<{ run: Json }>('POST', '/runs', {
+    const r = await this.api<{ run: S.Run }>('POST', '/runs', {
       experiment_id: input.experimentId,
       run_name: input.runName,
       start_time: input.startTime,
@@ -150,10 +142,10 @@ export class KilnClient implements TrackingApi {
     return run(r.run);
   }
   async getRun(runId: string): Promise<Run> {
-    return run((await this.api<{ run: Json }>('GET', `/runs/${enc(runId)}`)).run);
+    return run((await this.api<{ run: S.Run }>('GET', `/runs/${enc(runId)}`)).run);
   }
   async updateRun(input: UpdateRunInput): Promise<RunInfo> {
-    const r = await this.api<{ run: Json }>('PATCH', `/runs/${enc(input.runId)}`, { status: input.status, end_time: input.endTime ?? undefined, run_name: input.runName });
+    const r = await this.api<{ run: S.Run }>('PATCH', `/runs/${enc(input.runId)}`, { status: input.status, end_time: input.endTime ?? undefined, run_name: input.runName });
     return run(r.run).info;
   }
   async deleteRun(runId: string): Promise<void> {
@@ -189,7 +181,7 @@ export class KilnClient implements TrackingApi {
     });
   }
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
-    const r = await this.api<{ runs: Json[]; next_page_token?: string }>('POST', '/runs/search', {
+    const r = await this.api<{ runs: S.Run[]; next_page_token?: string }>('POST', '/runs/search', {
       experiment_ids: input.experimentIds,
       filter: input.filter,
       order_by: input.orderBy,
@@ -200,7 +192,7 @@ export class KilnClient implements TrackingApi {
     return { items: r.runs.map(run), nextPageToken: r.next_page_token };
   }
   async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {
-    const r = await this.api<{ steps: number[]; timestamps: number[]; values: unknown[]; downsampled: boolean; total_points?: number; next_page_token?: string }>(
+    const r = await this.api<S.MetricHistory>(
       'GET',
       `/runs/${enc(input.runId)}/metric-history`,
       undefined,
@@ -216,7 +208,7 @@ export class KilnClient implements TrackingApi {
 
   // ------------------------------------------------------------------ artifacts
   async listArtifacts(runId: string, path = ''): Promise<{ rootUri: string; files: ArtifactFile[] }> {
-    const r = await this.api<{ root_uri: string; files: { path: string; is_dir: boolean; size?: number }[] }>('GET', `/runs/${enc(runId)}/artifacts`, undefined, { path });
+    const r = await this.api<ArtifactListing>('GET', `/runs/${enc(runId)}/artifacts`, undefined, { path });
     return { rootUri: r.root_uri, files: r.files.map((f) => ({ path: f.path, isDir: f.is_dir, size: f.size })) };
   }
   /** Uploads bytes, or a local file when `data` is a `{ file }` reference. */
@@ -225,6 +217,13 @@ export class KilnClient implements TrackingApi {
     await this.http.send('PUT', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`, body, undefined, {
       'content-type': 'application/octet-stream',
     });
+  }
+  async deleteArtifact(runId: string, artifactPath: string): Promise<void> {
+    await this.http.send('DELETE', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`);
+  }
+  /** What the server's inspection of an ONNX artifact found: inputs, outputs, opsets, metadata, size and sha256. */
+  async inspectOnnxArtifact(runId: string, artifactPath: string): Promise<OnnxInfo> {
+    return this.api<OnnxInfo>('GET', `/runs/${enc(runId)}/artifacts-onnx`, undefined, { path: artifactPath });
   }
   async downloadArtifact(runId: string, artifactPath: string): Promise<Buffer> {
     const res = await this.http.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/${artifactPath.split('/').map(enc).join('/')}`);

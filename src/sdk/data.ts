@@ -8,64 +8,12 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpClient, KilnApiError } from './http.js';
-import { formatFromName, type DatasetSchema, type ProfileDiff } from '../data/profile/index.js';
-import type { DataFormat, DatasetProfile, ValidationReport } from '../data/profile/index.js';
+import { formatFromName } from '../data/formats.js';
 import { parseDatasetRef } from '../data/refs.js';
-import type { Dataset, DatasetVersion, DatasetVersionDetail, ManifestEntry, Page, ValidationRecord } from '../data/types.js';
+import type { Page } from '../tracking/types.js';
+import type { Dataset, DatasetDiff, DatasetSchema, DatasetVersion, DatasetVersionDetail, ManifestEntry, Validation } from '../data/schemas.js';
 
-type Json = Record<string, unknown>;
 const enc = encodeURIComponent;
-
-export type { Dataset, DatasetVersion, DatasetVersionDetail, ManifestEntry, ValidationRecord } from '../data/types.js';
-
-function dataset(j: Json): Dataset {
-  return {
-    name: j.name as string,
-    description: (j.description as string | null) ?? null,
-    userId: (j.user_id as string | null) ?? null,
-    creationTime: j.creation_time as number,
-    lastUpdateTime: j.last_update_time as number,
-    latestVersion: (j.latest_version as number | null) ?? null,
-    versionCount: j.version_count as number,
-  };
-}
-
-function version(j: Json): DatasetVersion {
-  return {
-    name: j.name as string,
-    version: j.version as number,
-    digest: j.digest as string,
-    mlflowDigest: j.mlflow_digest as string,
-    format: j.format as DataFormat,
-    rows: j.rows as number,
-    bytes: j.bytes as number,
-    files: j.files as ManifestEntry[],
-    source: (j.source as string | null) ?? null,
-    description: (j.description as string | null) ?? null,
-    userId: (j.user_id as string | null) ?? null,
-    creationTime: j.creation_time as number,
-  };
-}
-
-const detail = (j: Json): DatasetVersionDetail => ({ ...version(j), schema: j.schema as DatasetSchema, profile: j.profile as DatasetProfile });
-
-function validation(j: Json): ValidationRecord {
-  return {
-    id: j.id as number,
-    name: j.name as string,
-    version: j.version as number,
-    schemaRef: j.schema_ref as string,
-    baseline: (j.baseline as string | null) ?? null,
-    jsThreshold: j.js_threshold as number,
-    ok: j.ok as boolean,
-    errors: j.errors as number,
-    warnings: j.warnings as number,
-    report: { ok: j.ok as boolean, anomalies: j.anomalies as ValidationReport['anomalies'], statistics: j.statistics as ValidationReport['statistics'] },
-    schema: j.schema as DatasetSchema,
-    userId: (j.user_id as string | null) ?? null,
-    creationTime: j.creation_time as number,
-  };
-}
 
 /** The URL path of a version from a reference (`weather@v3`, `weather@latest`, `weather`). */
 function versionPath(ref: string): string {
@@ -132,7 +80,7 @@ export class DataClient {
     private readonly headers: Record<string, string> = {},
   ) {}
 
-  private api<T = Json>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
+  private api<T = unknown>(method: string, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
     return this.http.json<T>(method, `/api/v1${path}`, body, query);
   }
 
@@ -148,12 +96,12 @@ export class DataClient {
       await this.uploadBlob(sha, local[i]!.abs, local[i]!.bytes);
       uploadedBytes += local[i]!.bytes;
     }
-    const r = await this.api<{ created: boolean; version: Json }>('POST', `/datasets/${enc(opts.name)}/versions`, {
+    const r = await this.api<{ created: boolean; version: DatasetVersionDetail }>('POST', `/datasets/${enc(opts.name)}/versions`, {
       files,
       source: opts.source ?? resolve(path),
       description: opts.description,
     });
-    return { created: r.created, version: detail(r.version), uploadedBlobs: missing.length, uploadedBytes };
+    return { created: r.created, version: r.version, uploadedBlobs: missing.length, uploadedBytes };
   }
 
   /** Streams a local file to PUT /api/v1/data/blobs/{sha256} with its length (node:http, so the body is never held in memory). */
@@ -185,48 +133,47 @@ export class DataClient {
   }
 
   async list(input: { nameLike?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<Dataset>> {
-    const r = await this.api<{ datasets: Json[]; next_page_token?: string }>('GET', '/datasets', undefined, { name_like: input.nameLike, max_results: input.maxResults, page_token: input.pageToken });
-    return { items: r.datasets.map(dataset), nextPageToken: r.next_page_token };
+    const r = await this.api<{ datasets: Dataset[]; next_page_token?: string }>('GET', '/datasets', undefined, { name_like: input.nameLike, max_results: input.maxResults, page_token: input.pageToken });
+    return { items: r.datasets, nextPageToken: r.next_page_token };
   }
   async getDataset(name: string): Promise<Dataset> {
-    return dataset((await this.api<{ dataset: Json }>('GET', `/datasets/${enc(name)}`)).dataset);
+    return (await this.api<{ dataset: Dataset }>('GET', `/datasets/${enc(name)}`)).dataset;
   }
   async deleteDataset(name: string): Promise<void> {
     await this.api('DELETE', `/datasets/${enc(name)}`);
   }
   async versions(name: string, input: { maxResults?: number; pageToken?: string } = {}): Promise<Page<DatasetVersion>> {
-    const r = await this.api<{ versions: Json[]; next_page_token?: string }>('GET', `/datasets/${enc(name)}/versions`, undefined, { max_results: input.maxResults, page_token: input.pageToken });
-    return { items: r.versions.map(version), nextPageToken: r.next_page_token };
+    const r = await this.api<{ versions: DatasetVersion[]; next_page_token?: string }>('GET', `/datasets/${enc(name)}/versions`, undefined, { max_results: input.maxResults, page_token: input.pageToken });
+    return { items: r.versions, nextPageToken: r.next_page_token };
   }
   /** A version with schema and profile: `weather@v3`, `weather@latest` or `weather` (latest). */
   async get(ref: string): Promise<DatasetVersionDetail> {
-    return detail((await this.api<{ version: Json }>('GET', versionPath(ref))).version);
+    return (await this.api<{ version: DatasetVersionDetail }>('GET', versionPath(ref))).version;
   }
   async byDigest(digest: string): Promise<DatasetVersionDetail> {
-    return detail((await this.api<{ version: Json }>('GET', `/datasets/by-digest/${enc(digest)}`)).version);
+    return (await this.api<{ version: DatasetVersionDetail }>('GET', `/datasets/by-digest/${enc(digest)}`)).version;
   }
   async schema(ref: string): Promise<DatasetSchema> {
     return this.api<DatasetSchema>('GET', `${versionPath(ref)}/schema`);
   }
-  async diff(a: string, b: string): Promise<{ a: DatasetVersion; b: DatasetVersion; diff: ProfileDiff }> {
-    const r = await this.api<Json & ProfileDiff>('GET', '/datasets/diff', undefined, { a, b });
-    const { a: va, b: vb, ...diff } = r;
-    return { a: version(va as Json), b: version(vb as Json), diff: diff as unknown as ProfileDiff };
+  /** The profiles of two versions compared (a → b): rows, columns added, removed and retyped, statistics, drift. */
+  async diff(a: string, b: string): Promise<DatasetDiff> {
+    return this.api<DatasetDiff>('GET', '/datasets/diff', undefined, { a, b });
   }
   /** Validates against a schema object or another version's schema (`schemaRef`); the report is stored on the server. */
-  async validate(ref: string, input: { schema?: DatasetSchema | unknown; schemaRef?: string; schemaLabel?: string; baseline?: string; jsThreshold?: number }): Promise<ValidationRecord> {
-    const r = await this.api<{ validation: Json }>('POST', `${versionPath(ref)}/validations`, {
+  async validate(ref: string, input: { schema?: DatasetSchema | unknown; schemaRef?: string; schemaLabel?: string; baseline?: string; jsThreshold?: number }): Promise<Validation> {
+    const r = await this.api<{ validation: Validation }>('POST', `${versionPath(ref)}/validations`, {
       schema: input.schema,
       schema_ref: input.schemaRef,
       schema_label: input.schemaLabel,
       baseline: input.baseline,
       js_threshold: input.jsThreshold,
     });
-    return validation(r.validation);
+    return r.validation;
   }
   /** Validation reports of a version, latest first. */
-  async validations(ref: string): Promise<ValidationRecord[]> {
-    return (await this.api<{ validations: Json[] }>('GET', `${versionPath(ref)}/validations`)).validations.map(validation);
+  async validations(ref: string): Promise<Validation[]> {
+    return (await this.api<{ validations: Validation[] }>('GET', `${versionPath(ref)}/validations`)).validations;
   }
   /** Downloads every file of a version into `dir` (keeping the folder layout); returns the local paths. */
   async download(ref: string, dir: string): Promise<string[]> {
@@ -254,7 +201,7 @@ const MLFLOW_TYPES: Record<string, string> = { integer: 'long', float: 'double',
 export function mlflowDatasetOf(v: DatasetVersionDetail): { name: string; digest: string; sourceType: string; source: string; schema: string; profile: string } {
   return {
     name: v.name,
-    digest: v.mlflowDigest,
+    digest: v.mlflow_digest,
     sourceType: 'kiln',
     source: `kiln://datasets/${v.name}/v${v.version}`,
     schema: JSON.stringify({ mlflow_colspec: v.schema.columns.map((c) => ({ type: MLFLOW_TYPES[c.type] ?? 'string', name: c.name, required: !c.nullable })) }),

@@ -10,9 +10,44 @@ export { ActiveRun } from './run.js';
 export { DataClient, type AddOptions, type AddResult } from './data.js';
 export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
-export { RegistryClient, type RegisterVersionOptions, type PromotionOutcomeJson, type PromotionPolicyJson, type PromotionRequestJson, type GateJson } from './registry.js';
-export type { ModelVersion, RegisteredModel, ModelEvent, ModelAlias, Stage, ModelVersionStatus } from '../registry/types.js';
-export type { Signature, SchemaSpec, TensorSpec, ColumnSpec } from '../registry/packaging/mlmodel.js';
+export { RegistryClient, type RegisterVersionOptions } from './registry.js';
+// What client.registry and client.data return: the native API's JSON shapes (snake_case), as docs/api.md documents them.
+export type {
+  AliasPolicy,
+  ColumnSpec,
+  Gate,
+  MLmodel,
+  ModelEvent,
+  ModelPackage,
+  ModelVersion,
+  OnnxInfo,
+  Policy as PromotionPolicy,
+  PolicyBody as PromotionPolicyInput,
+  PromotionOutcome,
+  PromotionRequest,
+  RegisteredModel,
+  ReproductionRecipe,
+  SchemaSpec,
+  Signature,
+  TensorSpec,
+} from '../registry/schemas.js';
+export type { Stage, ModelVersionStatus } from '../registry/types.js';
+export type {
+  Anomaly as DatasetAnomaly,
+  ColumnDiff,
+  ColumnProfile,
+  Dataset as DatasetInfo,
+  DatasetDiff,
+  DatasetProfile,
+  DatasetSchema,
+  DatasetVersion,
+  DatasetVersionDetail,
+  ManifestEntry,
+  SchemaColumn,
+  Validation as DatasetValidation,
+} from '../data/schemas.js';
+export type { LineageEdge, LineageGraph, LineageNode } from '../lineage/schemas.js';
+// The tracking client's results are the server's domain types (camelCase), the same the server's TrackingApi uses.
 export type * from '../tracking/types.js';
 
 export interface KilnOptions extends Partial<HttpOptions> {

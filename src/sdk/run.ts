@@ -4,9 +4,8 @@ import type { KilnClient } from './client.js';
 import { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 import { mlflowDatasetOf } from './data.js';
 import type { Dataset, Run, RunStatus } from '../tracking/types.js';
-import type { ModelVersion } from '../registry/types.js';
-import type { Signature } from '../registry/packaging/mlmodel.js';
-import { buildOnnxModelPackage } from '../registry/packaging/write-package.js';
+import type { ModelVersion, Signature } from '../registry/schemas.js';
+import { buildOnnxModelPackage, MODEL_DATA_FILE, type PackageFile } from '../registry/packaging/write-package.js';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -93,8 +92,10 @@ export class ActiveRun {
 
   /**
    * Logs an ONNX model as an MLflow model folder (MLmodel with the onnx and python_function flavors, model.onnx, the
-   * signature, an input example, requirements) under `artifactPath`, so MLflow's Python client can load it too. With
-   * `registeredModelName`, registers it as a new version and waits until the registry has inspected it.
+   * signature, an input example, requirements) under `artifactPath`, so MLflow's Python client can load it too. The
+   * server inspects model.onnx (it has onnxruntime; the SDK does not): bytes that do not load are refused with a 400
+   * and nothing stays behind. With `registeredModelName`, registers it as a new version and waits until the registry
+   * has inspected it.
    */
   async logOnnxModel(
     artifactPath: string,
@@ -103,16 +104,25 @@ export class ActiveRun {
   ): Promise<{ artifactPath: string; modelUri: string; version?: ModelVersion }> {
     const dir = artifactPath.replace(/^\/+|\/+$/g, '');
     if (dir === '') throw new Error('logOnnxModel needs an artifact path such as "model"');
-    const files = await buildOnnxModelPackage({
-      onnx,
-      runId: this.id,
-      artifactPath: dir,
-      ...(opts.signature ? { signature: opts.signature } : {}),
-      ...(opts.inputExample !== undefined ? { inputExample: opts.inputExample } : {}),
-      ...(opts.pipRequirements ? { pipRequirements: opts.pipRequirements } : {}),
-      ...(opts.metadata ? { metadata: opts.metadata } : {}),
-    });
-    for (const f of files) await this.client.uploadArtifact(this.id, `${dir}/${f.path}`, f.bytes);
+    const modelFile = `${dir}/${MODEL_DATA_FILE}`;
+    await this.client.uploadArtifact(this.id, modelFile, onnx);
+    let files: PackageFile[];
+    try {
+      files = await buildOnnxModelPackage({
+        onnx,
+        inspect: () => this.client.inspectOnnxArtifact(this.id, modelFile),
+        runId: this.id,
+        artifactPath: dir,
+        ...(opts.signature ? { signature: opts.signature } : {}),
+        ...(opts.inputExample !== undefined ? { inputExample: opts.inputExample } : {}),
+        ...(opts.pipRequirements ? { pipRequirements: opts.pipRequirements } : {}),
+        ...(opts.metadata ? { metadata: opts.metadata } : {}),
+      });
+    } catch (e) {
+      await this.client.deleteArtifact(this.id, modelFile).catch(() => {});
+      throw e;
+    }
+    for (const f of files) if (f.path !== MODEL_DATA_FILE) await this.client.uploadArtifact(this.id, `${dir}/${f.path}`, f.bytes);
     const modelUri = `runs:/${this.id}/${dir}`;
     // MLflow's record of the models a run logged (its UI lists them from this tag).
     const current = (await this.client.getRun(this.id)).data.tags.find((t) => t.key === 'mlflow.log-model.history')?.value;

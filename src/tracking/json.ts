@@ -1,13 +1,10 @@
 import { tagsToMap } from '../platform/tags.js';
 import { jsonDouble, type Experiment, type Metric, type Run } from './types.js';
+import type * as S from './schemas.js';
 
-export { jsonDouble, fromJsonDouble } from './types.js';
+/** Domain entities as the native API's JSON (snake_case), shared by the HTTP routes and the CLI's --json output. */
 
-/** The native API's JSON shapes (snake_case), shared by the HTTP routes, the CLI's --json output and the SDK. */
-
-
-
-export function experimentJson(e: Experiment) {
+export function experimentJson(e: Experiment): S.Experiment {
   return {
     experiment_id: e.experimentId,
     name: e.name,
@@ -19,7 +16,7 @@ export function experimentJson(e: Experiment) {
   };
 }
 
-export function runJson(r: Run) {
+export function runJson(r: Run): S.Run {
   return {
     run_id: r.info.runId,
     run_name: r.info.runName,

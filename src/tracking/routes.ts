@@ -5,7 +5,8 @@ import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/h
 import type { TrackingService } from './service.js';
 import type { RunArtifactService } from './artifact-service.js';
 import { mapToTags } from '../platform/tags.js';
-import { experimentJson, fromJsonDouble, jsonDouble, runJson } from './json.js';
+import { experimentJson, runJson } from './json.js';
+import { fromJsonDouble, jsonDouble } from './types.js';
 import { ArtifactListing, ArtifactListQuery, ErrorBody } from '../platform/http/schemas.js';
 import * as S from './schemas.js';
 
@@ -41,7 +42,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
         tags: ['experiments'],
         summary: 'Run counts and last activity of experiments',
         querystring: Type.Object({ experiment_id: Type.Array(Type.String({ pattern: '^[0-9]{1,18}$' }), { minItems: 1, maxItems: 1000 }) }),
-        response: { 200: Type.Object({ stats: Type.Array(Type.Object({ experiment_id: Type.String(), runs: Type.Integer(), running: Type.Integer(), last_activity: Type.Union([Type.Integer(), Type.Null()]) })) }), ...err },
+        response: { 200: Type.Object({ stats: Type.Array(S.ExperimentStats) }), ...err },
       },
     },
     async (req) => ({

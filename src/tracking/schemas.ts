@@ -1,13 +1,20 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { KeyValueMap } from '../platform/http/schemas.js';
 
-/** Native API shapes (snake_case JSON). The same schemas validate requests, serialize responses and make the OpenAPI document. */
+/**
+ * Native API shapes (snake_case JSON). The same schemas validate requests, serialize responses and make the OpenAPI
+ * document; each schema's static type has its name, so the server, the SDK and the web UI share one declaration.
+ */
 
 /** A double that JSON cannot hold is sent as "NaN", "Infinity" or "-Infinity". */
 export const Double = Type.Union([Type.Number(), Type.Literal('NaN'), Type.Literal('Infinity'), Type.Literal('-Infinity')]);
+export type Double = Static<typeof Double>;
 export const ViewType = Type.Union([Type.Literal('ACTIVE_ONLY'), Type.Literal('DELETED_ONLY'), Type.Literal('ALL')]);
+export type ViewType = Static<typeof ViewType>;
 export const RunStatus = Type.Union([Type.Literal('RUNNING'), Type.Literal('SCHEDULED'), Type.Literal('FINISHED'), Type.Literal('FAILED'), Type.Literal('KILLED')]);
+export type RunStatus = Static<typeof RunStatus>;
 export const Lifecycle = Type.Union([Type.Literal('active'), Type.Literal('deleted')]);
+export type Lifecycle = Static<typeof Lifecycle>;
 
 export const Experiment = Type.Object(
   {
@@ -21,8 +28,10 @@ export const Experiment = Type.Object(
   },
   { $id: 'Experiment' },
 );
+export type Experiment = Static<typeof Experiment>;
 
-export const LatestMetric = Type.Object({ value: Type.Unknown({ description: 'number, or "NaN" / "Infinity" / "-Infinity"' }), step: Type.Integer(), timestamp: Type.Integer() });
+export const LatestMetric = Type.Object({ value: Double, step: Type.Integer(), timestamp: Type.Integer() });
+export type LatestMetric = Static<typeof LatestMetric>;
 
 export const DatasetInput = Type.Object({
   name: Type.String(),
@@ -33,6 +42,7 @@ export const DatasetInput = Type.Object({
   profile: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   tags: Type.Optional(KeyValueMap),
 });
+export type DatasetInput = Static<typeof DatasetInput>;
 
 export const Run = Type.Object(
   {
@@ -52,17 +62,24 @@ export const Run = Type.Object(
   },
   { $id: 'Run' },
 );
+export type Run = Static<typeof Run>;
 
 export const ExperimentIdParams = Type.Object({ experiment_id: Type.String({ maxLength: 64 }) });
+export type ExperimentIdParams = Static<typeof ExperimentIdParams>;
 export const RunIdParams = Type.Object({ run_id: Type.String({ maxLength: 256 }) });
+export type RunIdParams = Static<typeof RunIdParams>;
 
 export const CreateExperimentBody = Type.Object(
   { name: Type.String(), artifact_location: Type.Optional(Type.String()), tags: Type.Optional(KeyValueMap) },
   { additionalProperties: false },
 );
+export type CreateExperimentBody = Static<typeof CreateExperimentBody>;
 export const UpdateExperimentBody = Type.Object({ name: Type.String() }, { additionalProperties: false });
+export type UpdateExperimentBody = Static<typeof UpdateExperimentBody>;
 export const SetTagBody = Type.Object({ key: Type.String(), value: Type.String() }, { additionalProperties: false });
+export type SetTagBody = Static<typeof SetTagBody>;
 export const TagKeyQuery = Type.Object({ key: Type.String() });
+export type TagKeyQuery = Static<typeof TagKeyQuery>;
 
 export const ListQuery = Type.Object({
   filter: Type.Optional(Type.String()),
@@ -71,6 +88,7 @@ export const ListQuery = Type.Object({
   max_results: Type.Optional(Type.Integer({ minimum: 1 })),
   page_token: Type.Optional(Type.String()),
 });
+export type ListQuery = Static<typeof ListQuery>;
 
 export const CreateRunBody = Type.Object(
   {
@@ -82,10 +100,12 @@ export const CreateRunBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type CreateRunBody = Static<typeof CreateRunBody>;
 export const UpdateRunBody = Type.Object(
   { status: Type.Optional(RunStatus), end_time: Type.Optional(Type.Integer({ minimum: 0 })), run_name: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
+export type UpdateRunBody = Static<typeof UpdateRunBody>;
 export const SearchRunsBody = Type.Object(
   {
     experiment_ids: Type.Array(Type.String(), { minItems: 1 }),
@@ -98,6 +118,7 @@ export const SearchRunsBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type SearchRunsBody = Static<typeof SearchRunsBody>;
 export const CountRunsBody = Type.Object(
   {
     experiment_ids: Type.Array(Type.String(), { minItems: 1 }),
@@ -108,6 +129,7 @@ export const CountRunsBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type CountRunsBody = Static<typeof CountRunsBody>;
 export const RunCounts = Type.Object({
   count: Type.Integer(),
   groups: Type.Optional(
@@ -118,11 +140,16 @@ export const RunCounts = Type.Object({
     }),
   ),
 });
+export type RunCounts = Static<typeof RunCounts>;
+export const ExperimentStats = Type.Object({ experiment_id: Type.String(), runs: Type.Integer(), running: Type.Integer(), last_activity: Type.Union([Type.Integer(), Type.Null()]) });
+export type ExperimentStats = Static<typeof ExperimentStats>;
 export const ExperimentKeys = Type.Object({ metrics: Type.Array(Type.String()), params: Type.Array(Type.String()), tags: Type.Array(Type.String()) });
+export type ExperimentKeys = Static<typeof ExperimentKeys>;
 export const MetricPoint = Type.Object(
   { key: Type.String(), value: Double, timestamp: Type.Optional(Type.Integer({ minimum: 0 })), step: Type.Optional(Type.Integer()) },
   { additionalProperties: false },
 );
+export type MetricPoint = Static<typeof MetricPoint>;
 export const LogBody = Type.Object(
   {
     metrics: Type.Optional(Type.Array(MetricPoint)),
@@ -131,7 +158,9 @@ export const LogBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type LogBody = Static<typeof LogBody>;
 export const LogInputsBody = Type.Object({ datasets: Type.Array(DatasetInput) }, { additionalProperties: false });
+export type LogInputsBody = Static<typeof LogInputsBody>;
 
 export const HistoryQuery = Type.Object({
   key: Type.String(),
@@ -141,18 +170,18 @@ export const HistoryQuery = Type.Object({
   start_step: Type.Optional(Type.Integer()),
   end_step: Type.Optional(Type.Integer()),
 });
+export type HistoryQuery = Static<typeof HistoryQuery>;
 export const MetricHistory = Type.Object(
   {
     key: Type.String(),
     steps: Type.Array(Type.Integer()),
     timestamps: Type.Array(Type.Integer()),
-    values: Type.Array(Type.Unknown(), { description: 'numbers, or "NaN" / "Infinity" / "-Infinity"' }),
+    values: Type.Array(Double),
     downsampled: Type.Boolean(),
     total_points: Type.Optional(Type.Integer()),
     next_page_token: Type.Optional(Type.String()),
   },
   { $id: 'MetricHistory' },
 );
+export type MetricHistory = Static<typeof MetricHistory>;
 
-export type CreateExperimentBody = Static<typeof CreateExperimentBody>;
-export type ListQuery = Static<typeof ListQuery>;

@@ -189,7 +189,7 @@ export interface RunDatasetLink {
 }
 
 /** A double as JSON carries it: NaN and ±Infinity become "NaN", "Infinity", "-Infinity". */
-export function jsonDouble(v: number): number | string {
+export function jsonDouble(v: number): number | 'NaN' | 'Infinity' | '-Infinity' {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';

@@ -43,12 +43,12 @@ describe('journey: version data, train, gate a promotion on validated data, trac
     const drifted = await train('weather@v2', 0.93);
     let r = await cli(['models', 'policy', 'set', 'rain', 'production', '--rule', 'metrics.val_accuracy >= 0.85', '--require-data-validation']);
     assert.equal(r.code, 0, r.err);
-    r = await cli(['models', 'promote', 'rain', drifted.version, '--alias', 'production']);
+    r = await cli(['models', 'promote', 'rain', String(drifted.version), '--alias', 'production']);
     assert.equal(r.code, 1);
     assert.match(r.out, /FAIL\s+training data validated\s+failed: weather@v2 has never been validated/);
     r = await cli(['data', 'validate', 'weather@v2', '--schema', 'weather@v1']);
     assert.equal(r.code, 1, r.out + r.err);
-    r = await cli(['models', 'promote', 'rain', drifted.version, '--alias', 'production']);
+    r = await cli(['models', 'promote', 'rain', String(drifted.version), '--alias', 'production']);
     assert.equal(r.code, 1);
     assert.match(r.out, /weather@v2 failed its latest validation against weather@v1/);
 
@@ -56,7 +56,7 @@ describe('journey: version data, train, gate a promotion on validated data, trac
     const clean = await train('weather@v3', 0.9);
     r = await cli(['data', 'validate', 'weather@v3', '--schema', 'weather@v1', '--threshold', '0.5']);
     assert.equal(r.code, 0, r.out + r.err);
-    r = await cli(['models', 'promote', 'rain', clean.version, '--alias', 'production', '--reason', 'clean data']);
+    r = await cli(['models', 'promote', 'rain', String(clean.version), '--alias', 'production', '--reason', 'clean data']);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /PASS\s+training data validated\s+passed: weather@v3 validated/);
 
@@ -65,7 +65,7 @@ describe('journey: version data, train, gate a promotion on validated data, trac
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`^models:/rain/${clean.version}`));
     assert.match(r.out, /used-by \[training\] datasets:\/weather\/3 {2}weather@v3 sha256:[0-9a-f]{12}/);
-    r = await cli(['models', 'reproduce', 'rain', clean.version, '--json']);
+    r = await cli(['models', 'reproduce', 'rain', String(clean.version), '--json']);
     const recipe = JSON.parse(r.out);
     assert.equal(recipe.datasets[0].kiln_version.name, 'weather');
     assert.equal(recipe.datasets[0].kiln_version.version, 3);

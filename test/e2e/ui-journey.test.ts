@@ -36,7 +36,7 @@ describe('web UI: the whole journey', { skip: UI_SKIP }, () => {
         await run.flush();
         if (lr === 0.1 || lr === 0.01) {
           const { version } = await run.logOnnxModel('model', linearModel({ inputs: 2 }), { registeredModelName: 'rain' });
-          if (lr === 0.1) weakVersion = version!.version;
+          if (lr === 0.1) weakVersion = String(version!.version);
         }
         runs.push({ id: run.id, name, acc });
       });

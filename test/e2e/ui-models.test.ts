@@ -37,7 +37,7 @@ describe('web UI: models, datasets, lineage', { skip: UI_SKIP }, () => {
         await run.logDatasetInput(ref, 'training');
         run.logMetric('val_accuracy', accuracy);
         await run.flush();
-        return Number((await run.logOnnxModel('model', linearModel({ inputs: 3, inputName: 'features' }), { registeredModelName: 'rain' })).version!.version);
+        return (await run.logOnnxModel('model', linearModel({ inputs: 3, inputName: 'features' }), { registeredModelName: 'rain' })).version!.version;
       });
     strong = await train('weather@v1', 0.91);
     weak = await train('weather@v2', 0.7);

@@ -5,6 +5,8 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ARTIFACT_BACKENDS, STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { KilnClient } from '../../src/sdk/client.js';
+import { diffJson, validationJson, versionDetailJson } from '../../src/data/json.js';
+import { ColumnDiff, ColumnProfile, DatasetVersionDetail } from '../../src/data/schemas.js';
 import { ActiveRun } from '../../src/sdk/run.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -184,6 +186,46 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(r.body.validations.length, 2);
         assert.equal(r.body.validations[0].ok, true, 'latest first');
         assert.equal(ts.server.services.data ? (await ts.server.services.data.validationsOf('weather', 2))?.ok : undefined, true);
+      });
+
+      it('sends every field the service returns: a version with its profile and schema, validations, a diff', async () => {
+        /** What a value holds once it went through JSON (undefined fields gone), to compare with what the server sent. */
+        const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+        // Every kind of column: the union of the profiles' fields is every field a column profile can have.
+        const rows = Array.from({ length: 60 }, (_, i) => [i, `2024-03-${String((i % 28) + 1).padStart(2, '0')}T08:00:00Z`, `text ${i} ${'x'.repeat(i % 5)}`, i % 9 === 0 ? 'NaN' : i % 17 === 0 ? 'inf' : i / 4, i % 3 === 0, ['a', 'b'][i % 2]]);
+        const r = await add('kinds', [{ path: 'kinds.csv', content: csv(['id', 'when', 'text', 'x', 'flag', 'cat'], rows) }]);
+        assert.equal(r.status, 201, r.text);
+        const detail = (await v1('GET', '/datasets/kinds/versions/v1')).body.version;
+        assert.deepEqual(detail, asJson(versionDetailJson(await ts.server.services.data.getVersion('kinds', 1))));
+        assert.deepEqual(r.body.version, detail);
+        assert.deepEqual(Object.keys(detail), Object.keys(DatasetVersionDetail.properties));
+        const profileFields = new Set(detail.profile.columns.flatMap((c: object) => Object.keys(c)));
+        assert.deepEqual([...profileFields].sort(), Object.keys(ColumnProfile.properties).sort());
+        assert.deepEqual(detail.profile.columns.map((c: { type: string }) => c.type), ['integer', 'datetime', 'string', 'float', 'boolean', 'categorical']);
+        assert.deepEqual((await v1('GET', '/datasets/kinds/versions/v1/schema')).body, asJson(await ts.server.services.data.schemaOf('kinds', 1)));
+
+        const validations = (await v1('GET', '/datasets/weather/versions/v2/validations')).body.validations;
+        assert.deepEqual(validations, asJson((await ts.server.services.data.validations('weather', 2)).map(validationJson)));
+        assert.ok(validations.some((v: { anomalies: unknown[] }) => v.anomalies.length >= 8), 'a validation with every kind of anomaly');
+
+        const diff = (await v1('GET', '/datasets/diff?a=weather@v1&b=weather@v2')).body;
+        assert.deepEqual(diff, asJson(diffJson(await ts.server.services.data.diff('weather@v1', 'weather@v2'))));
+        const diffFields = new Set(diff.columns.flatMap((c: object) => Object.keys(c)));
+        assert.deepEqual([...diffFields].sort(), Object.keys(ColumnDiff.properties).sort());
+
+        // Doubles so large that their mean and range overflow: those numbers are null, as the store keeps them.
+        const huge = csv(['x', 'n'], [[1e308, 1], [-1e308, 2], [1.7e308, 3], [-1.7e308, 4]]);
+        const h = await add('huge', [{ path: 'h.csv', content: huge }]);
+        assert.equal(h.status, 201, h.text);
+        const x = h.body.version.profile.columns[0];
+        assert.deepEqual([x.min, x.max, x.mean, x.std], [-1.7e308, 1.7e308, null, null]);
+        assert.deepEqual((await v1('GET', '/datasets/huge/versions/v1')).body.version, h.body.version);
+        const hv = await v1('POST', '/datasets/huge/versions/v1/validations', { schema_ref: 'huge@v1' });
+        assert.equal(hv.status, 201, hv.text);
+        assert.deepEqual(hv.body.validation, asJson(validationJson((await ts.server.services.data.validations('huge', 1))[0]!)));
+        const hd = await v1('GET', '/datasets/diff?a=huge@v1&b=weather@v1');
+        assert.equal(hd.status, 200, hd.text);
+        assert.deepEqual(hd.body, asJson(diffJson(await ts.server.services.data.diff('huge@v1', 'weather@v1'))));
       });
 
       it('finds a version by digest or MLflow digest, and links MLflow dataset inputs to it', async () => {

@@ -3,9 +3,18 @@ import assert from 'node:assert/strict';
 import { kiln } from '../support/cli.js';
 import { STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
+import { createHash } from 'node:crypto';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 import { buildOnnxModelPackage } from '../../src/registry/packaging/write-package.js';
+import { inspectOnnx } from '../../src/registry/packaging/onnx-inspect.js';
+import { ReproduceService } from '../../src/registry/reproduce.js';
+import { ModelFiles } from '../../src/registry/files.js';
+import { versionJson } from '../../src/registry/json.js';
+import { ModelPackage, ReproductionRecipe } from '../../src/registry/schemas.js';
+import { weatherCsv } from '../support/fixtures.js';
 
+/** What a body holds once it went through JSON (undefined fields gone), to compare with what the server sent. */
+const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** Lineage: dataset inputs → runs (nested) → model versions, both ways; and reproduction recipes. */
 for (const backend of STORE_BACKENDS) {
@@ -36,7 +45,7 @@ for (const backend of STORE_BACKENDS) {
         run_id: child,
         datasets: [{ dataset: { name: 'weather-train', digest: 'abc123', source_type: 'local', source: '/data/train.csv' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] }],
       });
-      const files = await buildOnnxModelPackage({ onnx: linearModel() });
+      const files = await buildOnnxModelPackage({ onnx: linearModel(), inspect: inspectOnnx });
       const info = (await mlflow(`/runs/get?run_id=${child}`, undefined, 'GET')).body.run.info;
       for (const f of files) await fetch(`${ts.url}/api/2.0/mlflow-artifacts/artifacts/${info.artifact_uri.replace('mlflow-artifacts:/', '')}/model/${f.path}`, { method: 'PUT', body: f.bytes });
       await mlflow('/registered-models/create', { name: 'weather' });
@@ -106,6 +115,81 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(printed.code, 0, printed.err);
       assert.match(printed.out, /git commit\s+f{40}/);
       assert.match(printed.out, /git clone https:\/\/example.com\/ml\/weather.git && git checkout f{40}/);
+    });
+
+    it('sends every field of a package and a recipe that the services return', async () => {
+      // A run that recorded everything a recipe has room for: code, params, runtime, a Kiln dataset version, an input example.
+      const v1json = async (method: string, path: string, body?: unknown) => {
+        const r = await call(ts.url, method, `/api/v1${path}`, body);
+        assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+        return r.body;
+      };
+      const csv = weatherCsv(50, 7);
+      const sha = createHash('sha256').update(csv).digest('hex');
+      await fetch(`${ts.url}/api/v1/data/blobs/${sha}`, { method: 'PUT', body: csv, headers: { 'content-type': 'application/octet-stream' } });
+      const data = (await v1json('POST', '/datasets/weather-full/versions', { files: [{ path: 'w.csv', sha256: sha, bytes: csv.length }] })).version;
+      const tags = {
+        'mlflow.source.type': 'LOCAL',
+        'mlflow.source.name': 'train.py',
+        'mlflow.source.git.commit': 'e'.repeat(40),
+        'mlflow.source.git.repoURL': 'https://example.com/ml/weather.git',
+        'mlflow.source.git.branch': 'main',
+        'mlflow.project.entryPoint': 'main',
+        'kiln.runtime.node': 'v20.0.0',
+      };
+      const run = (await v1json('POST', '/runs', { experiment_id: '0', run_name: 'full', user_id: 'ana', tags })).run;
+      await v1json('POST', `/runs/${run.run_id}/log`, { params: { lr: '0.1', epochs: '3' } });
+      await v1json('PATCH', `/runs/${run.run_id}`, { status: 'FINISHED', end_time: Date.now() });
+      await v1json('POST', `/runs/${run.run_id}/inputs`, {
+        datasets: [{ name: 'weather-full', digest: data.mlflow_digest, source_type: 'kiln', source: 'kiln://datasets/weather-full/v1', tags: { 'mlflow.data.context': 'training' } }],
+      });
+      const files = await buildOnnxModelPackage({ onnx: linearModel({ inputs: 3 }), inputExample: [[1, 2, 3]], metadata: { team: 'ml' }, runId: run.run_id, artifactPath: 'model', inspect: inspectOnnx });
+      for (const f of files) await fetch(`${ts.url}/api/v1/runs/${run.run_id}/artifacts/model/${f.path}`, { method: 'PUT', body: f.bytes });
+      await v1json('POST', '/models', { name: 'full' });
+      await v1json('POST', '/models/full/versions', { source: `runs:/${run.run_id}/model`, run_id: run.run_id });
+      await ts.server.services.registry.whenSettled();
+
+      const version = (await v1json('GET', '/models/full/versions/1')).version;
+      assert.equal(version.status, 'READY', version.status_message);
+      assert.deepEqual(version, asJson(versionJson(await ts.server.services.registry.getVersion('full', '1'))));
+      // The fixture exercises every field a package of an MLflow ONNX folder has, so the comparison covers them.
+      const pkg = version.package;
+      assert.deepEqual(Object.keys(pkg ?? {}).sort(), Object.keys(ModelPackage.properties).filter((k) => k !== 'status_message' && k !== 'not_servable_reason').sort());
+      assert.deepEqual(pkg?.onnx?.inputs, [{ name: 'x', type: 'float32', shape: ['N', 3] }]);
+      assert.deepEqual(pkg?.signature?.inputs, { kind: 'tensors', tensors: [{ name: 'x', dtype: 'float32', shape: [-1, 3] }] });
+      assert.deepEqual(pkg?.mlmodel?.metadata, { team: 'ml' });
+      assert.equal(pkg?.input_example?.type, 'ndarray');
+
+      // An MLmodel as users write them: composite columns, params, and keys kept as the file has them.
+      const odd = [
+        'artifact_path: odd',
+        'flavors:',
+        '  sklearn: {pickled_model: m.pkl, extra: [1, {a: null}]}',
+        '  python_function: null',
+        'model_uuid: 12345',
+        'time_created: 2020',
+        'saved_input_example_info: {artifact_path: ex.json, type: dataframe, pandas_orient: null, format: 3, other: [x]}',
+        'signature:',
+        `  inputs: '[{"type": "array", "items": {"type": "string"}, "name": "tokens", "required": false}, {"type": "map", "values": {"type": "long"}, "name": "m"}, {"type": "any", "name": "z"}]'`,
+        `  params: '[{"name": "k", "type": "long", "default": [1, 2], "shape": [-1]}]'`,
+      ].join('\n');
+      await fetch(`${ts.url}/api/v1/runs/${run.run_id}/artifacts/odd/MLmodel`, { method: 'PUT', body: odd });
+      await v1json('POST', '/models/full/versions', { source: `runs:/${run.run_id}/odd` });
+      await ts.server.services.registry.whenSettled();
+      const oddVersion = (await v1json('GET', '/models/full/versions/2')).version;
+      assert.deepEqual(oddVersion, asJson(versionJson(await ts.server.services.registry.getVersion('full', '2'))));
+      assert.deepEqual(oddVersion.package?.mlmodel?.saved_input_example_info, { artifact_path: 'ex.json', type: 'dataframe', pandas_orient: null, format: 3, other: ['x'] });
+      assert.deepEqual(oddVersion.package?.mlmodel?.extra, { time_created: 2020 });
+
+      const reproduce = new ReproduceService(ts.server.services.registry, ts.server.services.tracking, new ModelFiles(ts.server.services.registry, ts.server.artifacts), ts.server.services.data);
+      const recipe = await v1json('GET', '/models/full/versions/1/reproduce');
+      assert.deepEqual(recipe, asJson(await reproduce.recipe('full', 1)));
+      assert.deepEqual(Object.keys(recipe), Object.keys(ReproductionRecipe.properties));
+      // Nothing is missing from this run, so every field of the recipe carries a value.
+      assert.ok(!JSON.stringify(recipe).includes('null'), JSON.stringify(recipe));
+      assert.deepEqual(recipe.gaps, []);
+      assert.deepEqual(recipe.datasets[0]?.kiln_version, { name: 'weather-full', version: 1, digest: data.digest });
+      assert.equal(recipe.environment.runtime['kiln.runtime.node'], 'v20.0.0');
     });
   });
 }

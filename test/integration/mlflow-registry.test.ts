@@ -4,6 +4,7 @@ import { ARTIFACT_BACKENDS, STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { SKLEARN_MLMODEL, linearModel, notOnnxBytes, truncated } from '../../src/registry/packaging/test-models.js';
 import { buildOnnxModelPackage } from '../../src/registry/packaging/write-package.js';
+import { inspectOnnx } from '../../src/registry/packaging/onnx-inspect.js';
 
 /** The model registry through MLflow's REST API (model_registry.proto), as the Python client calls it. */
 for (const backend of STORE_BACKENDS) {
@@ -44,7 +45,7 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(r.body.error_code, 'RESOURCE_ALREADY_EXISTS');
 
         const onnx = linearModel({ inputs: 4, outputs: 1 });
-        const pkgFiles = await buildOnnxModelPackage({ onnx, inputExample: [[1, 2, 3, 4]] });
+        const pkgFiles = await buildOnnxModelPackage({ inspect: inspectOnnx, onnx, inputExample: [[1, 2, 3, 4]] });
         const runId = await runWithModel(Object.fromEntries(pkgFiles.map((f) => [f.path, f.bytes])));
         r = await api('POST', '/model-versions/create', { name: 'weather', source: `runs:/${runId}/model`, run_id: runId, tags: [{ key: 'candidate', value: 'yes' }] });
         assert.equal(r.status, 200, r.text);

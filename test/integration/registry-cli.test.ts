@@ -35,7 +35,7 @@ describe('registry through the SDK and the CLI', () => {
     assert.match(modelUri, /^runs:\/[0-9a-f]{32}\/model$/);
     assert.equal(version?.status, 'READY');
     assert.equal(version?.servable, true);
-    assert.equal(version?.userId, 'ana');
+    assert.equal(version?.user_id, 'ana');
     const listed = await cli(['models', 'list']);
     assert.equal(listed.code, 0, listed.err);
     assert.match(listed.out, /iris\s+1/);
@@ -64,7 +64,7 @@ describe('registry through the SDK and the CLI', () => {
     });
     let r = await cli(['models', 'policy', 'set', 'iris', 'production', '--rule', 'metrics.val_accuracy >= 0.85', '--rule', 'metrics.val_accuracy >= champion - 0.01', '--require-approval']);
     assert.equal(r.code, 0, r.err);
-    r = await cli(['models', 'promote', 'iris', weak.version!.version, '--alias', 'production']);
+    r = await cli(['models', 'promote', 'iris', String(weak.version!.version), '--alias', 'production']);
     assert.equal(r.code, 1);
     assert.match(r.out, /FAIL\s+metrics\.val_accuracy >= 0\.85\s+failed: 0\.5 >= 0\.85/);
     assert.match(r.out, /REJECTED/);

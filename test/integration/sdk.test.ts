@@ -9,6 +9,9 @@ import { createServer } from '../../src/server.js';
 import { STORE_BACKENDS, freshStore, tempDir } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { pathToFileURL } from 'node:url';
+import { call } from '../support/server.js';
+import { weatherCsv } from '../support/fixtures.js';
+import { linearModel, notOnnxBytes } from '../../src/registry/packaging/test-models.js';
 
 for (const backend of STORE_BACKENDS) {
   describe(`TypeScript SDK on ${backend}`, () => {
@@ -81,6 +84,52 @@ for (const backend of STORE_BACKENDS) {
     it('surfaces API errors with code and status', async () => {
       const client = new KilnClient({ trackingUri: ts.url });
       await assert.rejects(client.getRun('0'.repeat(32)), (e: unknown) => e instanceof KilnApiError && e.status === 404 && e.code === 'RESOURCE_DOES_NOT_EXIST');
+    });
+
+    it('returns the API shapes from client.registry and client.data, as the HTTP API sends them', async () => {
+      const v1 = async (path: string) => (await call(ts.url, 'GET', `/api/v1${path}`)).body;
+      const { version } = await kiln.withRun({ experiment: 'sdk-shapes' }, (run) => run.logOnnxModel('model', linearModel({ inputs: 3 }), { inputExample: [[1, 2, 3]], registeredModelName: 'shapes' }));
+      assert.ok(version);
+      assert.equal(version.status, 'READY', version.status_message ?? '');
+      assert.deepEqual(version.package?.onnx?.inputs.map((t) => t.name), ['x']);
+      const r = kiln.client.registry;
+      assert.deepEqual(await r.getVersion('shapes', version.version), (await v1(`/models/shapes/versions/${version.version}`)).version);
+      assert.deepEqual(await r.getModel('shapes'), (await v1('/models/shapes')).model);
+      assert.deepEqual(await r.history('shapes'), (await v1('/models/shapes/history')).events);
+      assert.deepEqual(await r.reproduce('shapes', version.version), await v1(`/models/shapes/versions/${version.version}/reproduce`));
+      assert.deepEqual(await r.listFiles('shapes', 1), await v1('/models/shapes/versions/1/files'));
+
+      const dir = tempDir();
+      writeFileSync(join(dir, 'w1.csv'), weatherCsv(100, 1));
+      writeFileSync(join(dir, 'w2.csv'), weatherCsv(100, 2, true));
+      const d = kiln.client.data;
+      const added = await d.add(join(dir, 'w1.csv'), { name: 'sdk-weather' });
+      await d.add(join(dir, 'w2.csv'), { name: 'sdk-weather' });
+      rmSync(dir, { recursive: true, force: true });
+      assert.equal(added.created, true);
+      assert.deepEqual(added.version, (await v1('/datasets/sdk-weather/versions/v1')).version);
+      assert.deepEqual(await d.get('sdk-weather@v1'), added.version);
+      assert.deepEqual(await d.getDataset('sdk-weather'), (await v1('/datasets/sdk-weather')).dataset);
+      assert.deepEqual((await d.versions('sdk-weather')).items, (await v1('/datasets/sdk-weather/versions')).versions);
+      assert.deepEqual(await d.schema('sdk-weather@v1'), await v1('/datasets/sdk-weather/versions/v1/schema'));
+      assert.deepEqual(await d.diff('sdk-weather@v1', 'sdk-weather@v2'), await v1('/datasets/diff?a=sdk-weather@v1&b=sdk-weather@v2'));
+      const validation = await d.validate('sdk-weather@v2', { schemaRef: 'sdk-weather@v1' });
+      assert.equal(validation.ok, false);
+      assert.ok(validation.anomalies.some((a) => a.type === 'UNSEEN_CATEGORIES' && a.column === 'city'));
+      assert.deepEqual(await d.validations('sdk-weather@v2'), [validation]);
+    });
+
+    it('has the server inspect a logged ONNX model, and leaves nothing behind when it is refused', async () => {
+      const run = await kiln.startRun({ experiment: 'sdk-onnx' });
+      await assert.rejects(run.logOnnxModel('junk', notOnnxBytes()), (e: unknown) => e instanceof KilnApiError && e.status === 400 && /not an ONNX model/.test(e.message));
+      const mismatch = { inputs: { kind: 'tensors' as const, tensors: [{ name: 'x', dtype: 'int64', shape: [-1, 4] }] } };
+      await assert.rejects(run.logOnnxModel('wrong', linearModel(), { signature: mismatch }), /the signature does not match the ONNX model/);
+      assert.deepEqual((await kiln.client.listArtifacts(run.id)).files, [], 'no partial model folder');
+      const logged = await run.logOnnxModel('model', linearModel());
+      assert.equal(logged.version, undefined);
+      const files = (await kiln.client.listArtifacts(run.id, 'model')).files.map((f) => f.path);
+      assert.deepEqual(files, ['model/MLmodel', 'model/conda.yaml', 'model/model.onnx', 'model/python_env.yaml', 'model/requirements.txt']);
+      await run.end();
     });
 
     it('downsamples a long history server-side keeping the spike', async () => {

@@ -85,8 +85,9 @@ const NUMERIC = new Set(['integer', 'float']);
 export function columnDivergence(baseline: ColumnProfile, current: ColumnProfile): number | null {
   if (baseline.count === 0 || current.count === 0) return null;
   if (NUMERIC.has(baseline.type) && NUMERIC.has(current.type)) {
-    if (!baseline.cdf || !current.cdf || !baseline.histogram) return null;
-    const edges = baseline.histogram.edges;
+    const edges = baseline.histogram?.edges;
+    // A stored profile holds null for an edge that overflowed a double: such bins cannot be compared.
+    if (!baseline.cdf || !current.cdf || !edges || !edges.every((e): e is number => e !== null)) return null;
     return jsDivergence(binMasses(baseline.cdf, edges), binMasses(current.cdf, edges));
   }
   if (NUMERIC.has(baseline.type) !== NUMERIC.has(current.type)) return null;

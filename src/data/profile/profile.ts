@@ -6,27 +6,14 @@ import { readCsv, readJsonArray, readJsonl, readParquet } from './readers.js';
 import { TableBuilder } from './table.js';
 import type { DataFormat, DatasetProfile, SourceSummary } from './types.js';
 
+export { formatFromName } from '../formats.js';
+
 export interface ProfileSource {
   /** Shown in error messages (usually the file's path relative to the dataset). */
   name: string;
   format: DataFormat;
   open(): NodeJS.ReadableStream | Readable;
   size?: number;
-}
-
-const EXTENSIONS: Record<string, DataFormat> = {
-  csv: 'csv',
-  tsv: 'csv',
-  jsonl: 'jsonl',
-  ndjson: 'jsonl',
-  json: 'json',
-  parquet: 'parquet',
-};
-
-/** The format of a file from its extension (case-insensitive); undefined for anything else. */
-export function formatFromName(fileName: string): DataFormat | undefined {
-  const m = /\.([A-Za-z0-9]+)$/.exec(fileName);
-  return m ? EXTENSIONS[m[1]!.toLowerCase()] : undefined;
 }
 
 const isTsv = (name: string) => /\.tsv$/i.test(name);

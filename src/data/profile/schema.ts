@@ -79,7 +79,7 @@ export function parseSchema(json: unknown): DatasetSchema {
       } else throw fail(`${at}.${key}`, `only allowed for integer, float and datetime columns (this column is ${col.type})`);
       col[key] = v;
     }
-    if (col.min !== undefined && col.max !== undefined && boundValue(col.min) > boundValue(col.max)) {
+    if (col.min !== undefined && col.min !== null && col.max !== undefined && col.max !== null && boundValue(col.min) > boundValue(col.max)) {
       throw fail(`${at}.min`, `min ${JSON.stringify(col.min)} is greater than max ${JSON.stringify(col.max)}`);
     }
     schema.columns.push(col);

@@ -89,11 +89,14 @@ function checkColumn(sc: SchemaColumn, col: ColumnProfile, add: Add): void {
       rows: total,
     });
   }
-  if ((sc.min !== undefined || sc.max !== undefined) && col.min !== undefined && col.min !== null && col.max !== undefined && col.max !== null) {
+  // A null bound (an inferred bound that overflowed a double) is no bound.
+  const min = sc.min ?? undefined;
+  const max = sc.max ?? undefined;
+  if ((min !== undefined || max !== undefined) && col.min !== undefined && col.min !== null && col.max !== undefined && col.max !== null) {
     const lo = boundValue(col.min);
     const hi = boundValue(col.max);
-    const below = sc.min !== undefined && lo < boundValue(sc.min);
-    const above = sc.max !== undefined && hi > boundValue(sc.max);
+    const below = min !== undefined && lo < boundValue(min);
+    const above = max !== undefined && hi > boundValue(max);
     if (below || above) {
       const parts = [];
       if (below) parts.push(`minimum ${fmt(col.min)} is below ${fmt(sc.min)}`);

@@ -5,7 +5,8 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactStore } from '../../platform/artifacts/types.js';
 import { KilnError, isKilnError } from '../../platform/errors.js';
-import { MAX_MLMODEL_BYTES, parseMLmodel, type MLmodel, type Signature } from './mlmodel.js';
+import type { ModelPackage } from '../schemas.js';
+import { MAX_MLMODEL_BYTES, parseMLmodel, type MLmodel } from './mlmodel.js';
 import { inspectOnnx, type InspectOnnxOptions, type OnnxInfo } from './onnx-inspect.js';
 import { checkOnnxAgainstSignature, signatureFromOnnx } from './signature.js';
 
@@ -23,27 +24,9 @@ export interface PackageReader {
   read(path: string, maxBytes: number): Promise<Buffer>;
 }
 
-export type PackageStatus = 'READY' | 'FAILED_REGISTRATION';
-
-export interface PackageInspection {
-  readonly status: PackageStatus;
-  readonly status_message?: string;
-  /** Flavor names from MLmodel (['onnx'] for a bare .onnx file). */
-  readonly flavors: string[];
-  readonly servable: boolean;
-  readonly not_servable_reason?: string;
-  readonly mlmodel?: MLmodel;
-  /** The MLmodel's signature, or for a model without one, the signature derived from the ONNX model. */
-  readonly signature?: Signature;
-  readonly signature_source?: 'mlmodel' | 'onnx';
-  readonly onnx?: OnnxInfo & { readonly path: string };
-  readonly input_example?: { readonly path: string; readonly type: string; readonly format?: string; readonly serving_input_path?: string; readonly size_bytes?: number };
-  /** Files under root and their total bytes (a bare file: 1 and its size). */
-  readonly files: number;
-  readonly size_bytes: number;
-  /** Things worth knowing that do not stop registration (e.g. a missing input example file). */
-  readonly warnings: string[];
-}
+/** What an inspection records with the version (the `package` of the API): always a status, flavors, servability and sizes. */
+export type PackageInspection = ModelPackage & Required<Pick<ModelPackage, 'status' | 'flavors' | 'servable' | 'files' | 'size_bytes' | 'warnings'>>;
+export type PackageStatus = PackageInspection['status'];
 
 export interface InspectPackageOptions {
   /** Largest .onnx file (and largest total of its external data) read; default 1 GiB. */

@@ -8,13 +8,9 @@
  */
 import { LineCounter, parseDocument, stringify, isMap, isScalar, type Document } from 'yaml';
 import { invalid } from '../../platform/errors.js';
+import { COLUMN_DATA_TYPES, COMPOSITE_COLUMN_TYPES, type ColumnDataType, type ColumnSpec, type InputExampleInfo, type MLmodel, type ParamSpec, type SchemaSpec, type Signature, type TensorSpec } from '../schemas.js';
 
-/** MLflow's column types (`mlflow.types.DataType`). */
-export const COLUMN_DATA_TYPES = ['boolean', 'integer', 'long', 'float', 'double', 'string', 'binary', 'datetime'] as const;
-export type ColumnDataType = (typeof COLUMN_DATA_TYPES)[number];
-/** Composite column types of MLflow 2.10+ (`Array`, `Object`, `Map`, `AnyType`). */
-export const COMPOSITE_COLUMN_TYPES = ['array', 'object', 'map', 'any'] as const;
-export type CompositeColumnType = (typeof COMPOSITE_COLUMN_TYPES)[number];
+export type { ColumnDataType, ColumnSpec, CompositeColumnType, InputExampleInfo, MLmodel, ParamSpec, SchemaSpec, Signature, TensorSpec } from '../schemas.js';
 
 /** numpy dtype names MLflow writes in a tensor spec (`np.dtype(...).name`). */
 export const TENSOR_DTYPES = [
@@ -44,73 +40,6 @@ export const TENSOR_DTYPES = [
 export function isTensorDtype(name: string): boolean {
   if ((TENSOR_DTYPES as readonly string[]).includes(name)) return true;
   return /^(str|bytes|void)\d+$/.test(name) || /^(datetime64|timedelta64)(\[[a-zA-Z]+\])?$/.test(name);
-}
-
-/** A column of a column-based schema. `items` / `properties` / `values` are set for the composite types only. */
-export interface ColumnSpec {
-  readonly name?: string;
-  readonly type: ColumnDataType | CompositeColumnType;
-  /** MLflow 2.8+ writes `required`; absent means required. */
-  readonly required?: boolean;
-  /** `array`: the element type, as MLflow writes it (e.g. `{"type": "string"}`). */
-  readonly items?: Readonly<Record<string, unknown>>;
-  /** `object`: the properties, as MLflow writes them. */
-  readonly properties?: Readonly<Record<string, unknown>>;
-  /** `map`: the value type, as MLflow writes it. */
-  readonly values?: Readonly<Record<string, unknown>>;
-}
-
-/** A tensor of a tensor-based schema; -1 in `shape` is a variable dimension. */
-export interface TensorSpec {
-  readonly name?: string;
-  readonly dtype: string;
-  readonly shape: readonly number[];
-}
-
-export type SchemaSpec =
-  | { readonly kind: 'columns'; readonly columns: readonly ColumnSpec[] }
-  | { readonly kind: 'tensors'; readonly tensors: readonly TensorSpec[] };
-
-/** An inference parameter (MLflow 2.6+ `ParamSpec`). */
-export interface ParamSpec {
-  readonly name: string;
-  readonly type: ColumnDataType;
-  readonly default: unknown;
-  /** null for a scalar, [-1] for a list. */
-  readonly shape: readonly number[] | null;
-}
-
-export interface Signature {
-  readonly inputs?: SchemaSpec;
-  readonly outputs?: SchemaSpec;
-  readonly params?: readonly ParamSpec[];
-}
-
-/** `saved_input_example_info`. MLflow ≤2.16 writes `format: tf-serving` for ndarrays; 2.17+ adds `serving_input_path`. */
-export interface InputExampleInfo {
-  artifact_path: string;
-  type: string;
-  format?: string;
-  pandas_orient?: string;
-  serving_input_path?: string;
-  [key: string]: unknown;
-}
-
-export interface MLmodel {
-  artifact_path?: string;
-  /** flavor name → its configuration, kept as-is. */
-  flavors: Record<string, Record<string, unknown>>;
-  model_uuid?: string;
-  run_id?: string;
-  utc_time_created?: string;
-  mlflow_version?: string;
-  signature?: Signature;
-  saved_input_example_info?: InputExampleInfo;
-  metadata?: Record<string, unknown>;
-  model_size_bytes?: number;
-  databricks_runtime?: string;
-  /** Every other top-level key, kept as-is (e.g. `time_created` of MLflow 0.x, `resources`, `model_id`). */
-  extra: Record<string, unknown>;
 }
 
 /** Largest MLmodel file accepted. */

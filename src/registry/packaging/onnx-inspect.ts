@@ -8,33 +8,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import { KilnError, invalid } from '../../platform/errors.js';
+import type { OnnxInfo, OnnxTensor } from '../schemas.js';
 
-export interface OnnxTensorInfo {
-  readonly name: string;
-  /** onnxruntime's element type name: float32, float64, int64, int32, bool, string, uint8, float16, ... */
-  readonly type: string;
-  /** Fixed dimensions as numbers, symbolic ones by name, unknown ones as null. */
-  readonly shape: readonly (number | string | null)[];
-}
-
-export interface OnnxInfo {
-  readonly ir_version: number;
-  readonly opset: readonly { readonly domain: string; readonly version: number }[];
-  readonly producer_name: string;
-  readonly producer_version: string;
-  readonly domain: string;
-  readonly model_version: number;
-  readonly graph_name: string;
-  readonly doc_string: string;
-  readonly metadata: Readonly<Record<string, string>>;
-  /** Graph inputs a caller feeds (initializers excluded). */
-  readonly inputs: readonly OnnxTensorInfo[];
-  readonly outputs: readonly OnnxTensorInfo[];
-  /** Bytes of the model file plus any external data files. */
-  readonly size_bytes: number;
-  /** sha256 of the model file, hex. */
-  readonly sha256: string;
-}
+/** An input or output of a model as onnxruntime sees it. */
+export type OnnxTensorInfo = OnnxTensor;
+export type { OnnxInfo } from '../schemas.js';
 
 /** @internal protocol with onnx-worker.js */
 export interface WorkerRequest {

@@ -10,6 +10,7 @@ import { isKilnError } from '../../platform/errors.js';
 import { parseMLmodel } from './mlmodel.js';
 import { artifactStoreReader, inspectModelPackage } from './inspect-package.js';
 import { buildOnnxModelPackage, PACKAGE_DEFAULTS } from './write-package.js';
+import { inspectOnnx } from './onnx-inspect.js';
 import * as tm from './test-models.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kiln-pkg-'));
@@ -24,6 +25,7 @@ const text = (files: { path: string; bytes: Buffer }[], path: string): string =>
 test('builds the folder mlflow.onnx.log_model writes', async () => {
   const onnx = tm.linearModel();
   const files = await buildOnnxModelPackage({
+    inspect: inspectOnnx,
     onnx,
     inputExample: [
       [1, 2, 3, 4],
@@ -93,7 +95,7 @@ test('builds the folder mlflow.onnx.log_model writes', async () => {
 test('logged into an artifact store, the folder inspects as READY and servable', async () => {
   const store = await createArtifactStore(pathToFileURL(tmp).href);
   await store.ready();
-  const files = await buildOnnxModelPackage({ onnx: tm.addModel(), inputExample: { a: [[1, 2, 3]], b: [[4, 5, 6]] }, pipRequirements: ['onnxruntime', 'mlflow'] });
+  const files = await buildOnnxModelPackage({ inspect: inspectOnnx, onnx: tm.addModel(), inputExample: { a: [[1, 2, 3]], b: [[4, 5, 6]] }, pipRequirements: ['onnxruntime', 'mlflow'] });
   for (const f of files) await store.put(`1/run9/artifacts/model/${f.path}`, f.bytes);
   const r = await inspectModelPackage(artifactStoreReader(store), '1/run9/artifacts/model');
   assert.equal(r.status, 'READY', r.status_message);
@@ -113,10 +115,10 @@ test('logged into an artifact store, the folder inspects as READY and servable',
 });
 
 test('a json_object example, a given signature, and refusals', async () => {
-  const files = await buildOnnxModelPackage({ onnx: tm.linearModel(), inputExample: { text: 'hello' } });
+  const files = await buildOnnxModelPackage({ inspect: inspectOnnx, onnx: tm.linearModel(), inputExample: { text: 'hello' } });
   assert.equal(parseMLmodel(text(files, 'MLmodel')).saved_input_example_info?.type, 'json_object');
   const sig = { inputs: { kind: 'columns' as const, columns: ['a', 'b', 'c', 'd'].map((name) => ({ name, type: 'double' as const })) } };
-  const withSig = await buildOnnxModelPackage({ onnx: tm.linearModel(), signature: sig });
+  const withSig = await buildOnnxModelPackage({ inspect: inspectOnnx, onnx: tm.linearModel(), signature: sig });
   // written as MLflow 2.8+ writes columns: required: true when not said otherwise
   assert.deepEqual(parseMLmodel(text(withSig, 'MLmodel')).signature?.inputs, {
     kind: 'columns',
@@ -124,9 +126,9 @@ test('a json_object example, a given signature, and refusals', async () => {
   });
   assert.equal(withSig.some((f) => f.path === 'input_example.json'), false);
   await assert.rejects(
-    buildOnnxModelPackage({ onnx: tm.linearModel(), signature: { inputs: { kind: 'tensors', tensors: [{ name: 'x', dtype: 'int64', shape: [-1, 4] }] } } }),
+    buildOnnxModelPackage({ inspect: inspectOnnx, onnx: tm.linearModel(), signature: { inputs: { kind: 'tensors', tensors: [{ name: 'x', dtype: 'int64', shape: [-1, 4] }] } } }),
     /the signature does not match the ONNX model: input x: signature dtype int64 does not match the model's float32/,
   );
-  await assert.rejects(buildOnnxModelPackage({ onnx: tm.notOnnxBytes() }), /^KilnError: not an ONNX model/);
-  await assert.rejects(buildOnnxModelPackage({ onnx: tm.linearModel(), pipRequirements: ['a\nb'] }), /each requirement is one non-empty line/);
+  await assert.rejects(buildOnnxModelPackage({ inspect: inspectOnnx, onnx: tm.notOnnxBytes() }), /^KilnError: not an ONNX model/);
+  await assert.rejects(buildOnnxModelPackage({ inspect: inspectOnnx, onnx: tm.linearModel(), pipRequirements: ['a\nb'] }), /each requirement is one non-empty line/);
 });

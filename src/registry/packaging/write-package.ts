@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { stringify } from 'yaml';
 import { invalid } from '../../platform/errors.js';
 import { writeMLmodel, type InputExampleInfo, type MLmodel, type Signature } from './mlmodel.js';
-import { inspectOnnx, type OnnxInfo } from './onnx-inspect.js';
+import type { OnnxInfo } from '../schemas.js';
 import { checkOnnxAgainstSignature, signatureFromOnnx } from './signature.js';
 
 /** Versions written into the environment files; pinned the way MLflow pins what it found installed. */
@@ -39,7 +39,11 @@ export interface BuildOnnxModelPackageOptions {
   /** For tests: the creation time and uuid written. */
   readonly now?: Date;
   readonly modelUuid?: string;
-  readonly inspect?: (bytes: Uint8Array) => Promise<OnnxInfo>;
+  /**
+   * Inspects the ONNX bytes: the server passes inspectOnnx (onnxruntime in a worker thread); the SDK asks the server,
+   * which keeps onnxruntime out of the SDK.
+   */
+  readonly inspect: (bytes: Uint8Array) => Promise<OnnxInfo>;
 }
 
 export interface PackageFile {
@@ -99,7 +103,7 @@ function inputExampleFiles(example: unknown, onnx: OnnxInfo): { files: PackageFi
  * load, or a signature that does not match them, are refused with INVALID_PARAMETER_VALUE.
  */
 export async function buildOnnxModelPackage(opts: BuildOnnxModelPackageOptions): Promise<PackageFile[]> {
-  const onnx = await (opts.inspect ?? inspectOnnx)(opts.onnx);
+  const onnx = await opts.inspect(opts.onnx);
   const signature = opts.signature ?? signatureFromOnnx(onnx);
   if (opts.signature) {
     const check = checkOnnxAgainstSignature(onnx, opts.signature);

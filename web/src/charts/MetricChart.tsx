@@ -2,7 +2,8 @@ import { useMemo, useRef, useState, useLayoutEffect } from 'react';
 import type uPlot from 'uplot';
 import { get, enc } from '../lib/api';
 import { useApi } from '../lib/useApi';
-import { colorFor, ema, forLog, maxPointsFor, mergeCurves, toCurve, type HistoryJson } from '../logic/chart-data';
+import { colorFor, ema, forLog, maxPointsFor, mergeCurves, toCurve } from '../logic/chart-data';
+import type { MetricHistory } from '../../../src/tracking/schemas';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 import type { ChartSettings } from './settings';
 
@@ -16,15 +17,15 @@ function useInitialWidth(): [React.RefObject<HTMLDivElement | null>, number | nu
   return [ref, w];
 }
 
-export function fetchHistory(runId: string, key: string, maxPoints: number, signal?: AbortSignal): Promise<HistoryJson> {
-  return get<HistoryJson>(`/runs/${enc(runId)}/metric-history`, { key, max_points: maxPoints }, signal);
+export function fetchHistory(runId: string, key: string, maxPoints: number, signal?: AbortSignal): Promise<MetricHistory> {
+  return get<MetricHistory>(`/runs/${enc(runId)}/metric-history`, { key, max_points: maxPoints }, signal);
 }
 
 /** One metric of one run: the curve, its min/max band when downsampled, and its smoothed curve. */
 export function RunMetricChart({ runId, metricKey, settings, t0Ms, refresh }: { runId: string; metricKey: string; settings: ChartSettings; t0Ms: number; refresh: number }) {
   const [ref, width] = useInitialWidth();
   const maxPoints = width === null ? 0 : maxPointsFor(width);
-  const hist = useApi((signal) => (maxPoints ? fetchHistory(runId, metricKey, maxPoints, signal) : new Promise<HistoryJson>(() => {})), [runId, metricKey, maxPoints, refresh]);
+  const hist = useApi((signal) => (maxPoints ? fetchHistory(runId, metricKey, maxPoints, signal) : new Promise<MetricHistory>(() => {})), [runId, metricKey, maxPoints, refresh]);
   const built = useMemo(() => {
     if (!hist.data) return null;
     const c = toCurve(hist.data, settings.x, { t0Ms, maxPoints });
@@ -93,12 +94,12 @@ export function CompareMetricChart({ runs, metricKey, settings, refresh }: { run
   const maxPoints = width === null ? 0 : maxPointsFor(width);
   const ids = runs.map((r) => r.run_id).join(',');
   const hists = useApi(
-    (signal) => (maxPoints ? Promise.all(runs.map((r) => fetchHistory(r.run_id, metricKey, maxPoints, signal).catch(() => null))) : new Promise<(HistoryJson | null)[]>(() => {})),
+    (signal) => (maxPoints ? Promise.all(runs.map((r) => fetchHistory(r.run_id, metricKey, maxPoints, signal).catch(() => null))) : new Promise<(MetricHistory | null)[]>(() => {})),
     [ids, metricKey, maxPoints, refresh],
   );
   const built = useMemo(() => {
     if (!hists.data) return null;
-    const present = runs.map((r, i) => ({ r, h: hists.data![i] })).filter((x): x is { r: CompareRun; h: HistoryJson } => !!x.h && x.h.steps.length > 0);
+    const present = runs.map((r, i) => ({ r, h: hists.data![i] })).filter((x): x is { r: CompareRun; h: MetricHistory } => !!x.h && x.h.steps.length > 0);
     const curves = present.map(({ r, h }) => {
       const c = toCurve(h, settings.x, { t0Ms: r.start_time, maxPoints });
       let y = settings.smoothing > 0 ? ema(c.y, settings.smoothing) : c.y;

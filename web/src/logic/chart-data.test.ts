@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ema, envelope, forLog, maxPointsFor, mergeCurves, parseValue, toCurve, type HistoryJson } from './chart-data.js';
+import { ema, envelope, forLog, maxPointsFor, mergeCurves, parseValue, toCurve } from './chart-data.js';
+import type { Double, MetricHistory } from '../../../src/tracking/schemas.js';
 
-const hist = (values: unknown[], extra: Partial<HistoryJson> = {}): HistoryJson => ({
+const hist = (values: Double[], extra: Partial<MetricHistory> = {}): MetricHistory => ({
   key: 'loss',
   steps: values.map((_, i) => i),
   timestamps: values.map((_, i) => 1_000_000 + i * 500),

@@ -4,18 +4,11 @@
  * one x axis. Pure: no DOM, unit-tested in chart-data.test.ts.
  */
 
+import type { MetricHistory } from '../../../src/tracking/schemas.js';
+
 export type XMode = 'step' | 'wall' | 'relative';
 export const X_MODES: readonly XMode[] = ['step', 'wall', 'relative'];
 
-/** `GET /api/v1/runs/{id}/metric-history` */
-export interface HistoryJson {
-  key: string;
-  steps: number[];
-  timestamps: number[];
-  values: unknown[];
-  downsampled: boolean;
-  total_points?: number;
-}
 
 /** One curve: x ascending; y null where there is no finite value (NaN, ±Infinity, missing). */
 export interface Curve {
@@ -49,7 +42,7 @@ export function xOf(mode: XMode, step: number, timestampMs: number, t0Ms: number
  * sorted by x (wall time need not follow step order). When the history is downsampled (pairs of min and max per
  * step range) the envelope is rebuilt: each point gets the min and max of its range.
  */
-export function toCurve(h: HistoryJson, mode: XMode, opts: { t0Ms?: number; maxPoints?: number } = {}): Curve {
+export function toCurve(h: MetricHistory, mode: XMode, opts: { t0Ms?: number; maxPoints?: number } = {}): Curve {
   const n = Math.min(h.steps.length, h.timestamps.length, h.values.length);
   let t0 = opts.t0Ms ?? Infinity;
   if (opts.t0Ms === undefined) for (let i = 0; i < n; i++) t0 = Math.min(t0, h.timestamps[i]!);

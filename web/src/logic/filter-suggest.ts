@@ -5,11 +5,10 @@
  * Pure: no DOM, unit-tested.
  */
 
-export interface KeyLists {
-  readonly metrics: readonly string[];
-  readonly params: readonly string[];
-  readonly tags: readonly string[];
-}
+import type { ExperimentKeys } from '../../../src/tracking/schemas.js';
+
+/** An experiment's metric, param and tag keys (`GET /api/v1/experiments/{id}/keys`). */
+export type KeyLists = ExperimentKeys;
 
 export type SuggestionKind = 'entity' | 'key' | 'attribute' | 'operator' | 'keyword';
 

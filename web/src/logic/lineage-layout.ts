@@ -1,32 +1,8 @@
 /** Lineage graph logic without the DOM: node ids to pages, dagre layout (left to right), fit and zoom transforms. */
 import { Graph, layout } from '@dagrejs/dagre';
+import type { LineageDirection, LineageEdge, LineageNode, LineageNodeKind } from '../../../src/lineage/schemas.js';
 
-export type LineageKind = 'dataset_version' | 'external_dataset' | 'run' | 'model_version';
-export type LineageRelation = 'used-by' | 'parent-of' | 'registered-from';
-export type LineageDirection = 'up' | 'down' | 'both';
-
-export interface LineageNode {
-  id: string;
-  kind: LineageKind;
-  label: string;
-  attributes: Record<string, unknown>;
-}
-
-export interface LineageEdge {
-  from: string;
-  to: string;
-  relation: LineageRelation;
-  attributes?: Record<string, unknown>;
-}
-
-export interface LineageGraph {
-  root: string;
-  direction: string;
-  depth: number;
-  nodes: LineageNode[];
-  edges: LineageEdge[];
-  truncated: boolean;
-}
+export type { LineageDirection, LineageEdge, LineageGraph, LineageNode, LineageNodeKind } from '../../../src/lineage/schemas.js';
 
 export interface Point {
   x: number;
@@ -69,7 +45,7 @@ export function truncateLabel(label: string, max = Math.floor((MAX_WIDTH - 28) /
   return label.length <= max ? label : `${label.slice(0, max - 1)}…`;
 }
 
-export const KIND_LABEL: Record<LineageKind, string> = {
+export const KIND_LABEL: Record<LineageNodeKind, string> = {
   dataset_version: 'dataset version',
   external_dataset: 'external dataset',
   run: 'run',

@@ -12,7 +12,7 @@ import {
   zoomAt,
   type LineageDirection,
   type LineageEdge,
-  type LineageKind,
+  type LineageNodeKind,
   type LineageNode,
   type PlacedNode,
   type Transform,
@@ -37,7 +37,7 @@ interface Menu {
   y: number;
 }
 
-const KINDS: LineageKind[] = ['dataset_version', 'external_dataset', 'run', 'model_version'];
+const KINDS: LineageNodeKind[] = ['dataset_version', 'external_dataset', 'run', 'model_version'];
 
 /** An interactive lineage graph: dagre layout left to right, pan (drag), zoom (wheel, +/-), fit, click a node to open its page, right-click (or the menu key) to re-root. */
 export function LineageGraph({ nodes, edges, root, fill, height = 320, depth = 3, label = 'Lineage graph' }: Props) {

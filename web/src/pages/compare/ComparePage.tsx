@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { enc, get } from '../../lib/api';
 import { formatValue } from '../../lib/format';
-import type { Run } from '../../lib/types';
+import type { Run } from '../../../../src/tracking/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { ChartControls, useChartSettings } from '../../charts/settings';

@@ -4,7 +4,7 @@ import { formatAgo, formatBytes, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { lineageHref } from '../../logic/lineage-layout';
-import type { Dataset, DatasetVersion } from './types';
+import type { Dataset, DatasetVersion } from '../../../../src/data/schemas';
 import '../models/registry.css';
 
 /** A dataset: its versions, newest first, with rows, size and digest. */

@@ -6,7 +6,7 @@ import { Empty, ErrorState, Loading } from '../../components/States';
 import { Tabs, useUrlTab } from '../../components/UrlState';
 import { lineageHref } from '../../logic/lineage-layout';
 import { Histogram } from './Histogram';
-import type { ColumnProfile, DatasetSchema, DatasetValidation, DatasetVersion, DatasetVersionDetail, NumberDelta, VersionDiff } from './types';
+import type { ColumnProfile, DatasetDiff, DatasetSchema, DatasetVersion, DatasetVersionDetail, NumberDelta, Validation } from '../../../../src/data/schemas';
 import '../models/registry.css';
 
 const TABS = [
@@ -196,7 +196,7 @@ function Statistics({ columns, rows }: { columns: ColumnProfile[]; rows: number 
 }
 
 function Validations({ name, version }: { name: string; version: number }) {
-  const list = useApi((signal) => get<{ validations: DatasetValidation[] }>(`/datasets/${enc(name)}/versions/${version}/validations`, { max_results: 50 }, signal), [name, version]);
+  const list = useApi((signal) => get<{ validations: Validation[] }>(`/datasets/${enc(name)}/versions/${version}/validations`, { max_results: 50 }, signal), [name, version]);
   if (list.error) return <ErrorState error={list.error} retry={list.reload} />;
   if (!list.data) return <Loading what="Loading validation reports" />;
   if (list.data.validations.length === 0)
@@ -280,7 +280,7 @@ function Diff({ v }: { v: DatasetVersionDetail }) {
   const fallback = others.find((x) => x.version < v.version) ?? others[0];
   const compare = Number(params.get('compare')) || fallback?.version || 0;
   const diff = useApi(
-    (signal) => (compare ? get<VersionDiff>('/datasets/diff', { a: `${v.name}@v${compare}`, b: `${v.name}@v${v.version}` }, signal) : Promise.resolve(null)),
+    (signal) => (compare ? get<DatasetDiff>('/datasets/diff', { a: `${v.name}@v${compare}`, b: `${v.name}@v${v.version}` }, signal) : Promise.resolve(null)),
     [v.name, v.version, compare],
   );
   if (versions.error) return <ErrorState error={versions.error} retry={versions.reload} />;

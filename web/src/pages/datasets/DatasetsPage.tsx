@@ -4,7 +4,7 @@ import { formatAgo, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
 import { SearchBox, useUrlQuery } from '../../components/UrlState';
-import type { Dataset } from './types';
+import type { Dataset } from '../../../../src/data/schemas';
 import '../models/registry.css';
 
 const ADD = `kiln data add weather.csv --name weather --tracking-uri ${window.location.origin}`;

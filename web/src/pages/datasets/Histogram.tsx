@@ -2,7 +2,7 @@ import { formatValue } from '../../lib/format';
 import { histogramBars } from '../../logic/histogram';
 
 /** A small SVG histogram from a profile's edges and counts (hover a bar for its range and count). */
-export function Histogram({ edges, counts, column, width = 340, height = 70 }: { edges: number[]; counts: number[]; column: string; width?: number; height?: number }) {
+export function Histogram({ edges, counts, column, width = 340, height = 70 }: { edges: readonly (number | null)[]; counts: readonly number[]; column: string; width?: number; height?: number }) {
   const bars = histogramBars(counts, width, height);
   if (bars.length === 0) return <span className="muted">No values to plot.</span>;
   const lo = edges[0];

@@ -2,18 +2,11 @@ import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, del, enc, get, patch, post } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
-import type { Experiment } from '../../lib/types';
+import type { Experiment, ExperimentStats } from '../../../../src/tracking/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
 import { SearchBox, useUrlQuery } from '../../components/UrlState';
 import { nameContains } from '../../lib/filters';
-
-interface Stats {
-  experiment_id: string;
-  runs: number;
-  running: number;
-  last_activity: number | null;
-}
 
 const PYTHON = `import mlflow
 
@@ -43,7 +36,7 @@ export function ExperimentsPage() {
       const filter = q ? nameContains(q) : undefined;
       const r = await get<{ experiments: Experiment[] }>('/experiments', { filter, view_type: view, max_results: 1000, order_by: ['last_update_time DESC'] }, signal);
       const ids = r.experiments.map((e) => e.experiment_id);
-      const stats = ids.length ? (await get<{ stats: Stats[] }>('/experiments/stats', { experiment_id: ids }, signal)).stats : [];
+      const stats = ids.length ? (await get<{ stats: ExperimentStats[] }>('/experiments/stats', { experiment_id: ids }, signal)).stats : [];
       return { experiments: r.experiments, stats: new Map(stats.map((x) => [x.experiment_id, x])) };
     },
     [q, view],

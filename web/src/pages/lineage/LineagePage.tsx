@@ -2,12 +2,13 @@ import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { get } from '../../lib/api';
 import { formatAgo } from '../../lib/format';
-import type { ModelVersion } from '../../lib/types';
+import type { ModelVersion } from '../../../../src/registry/schemas';
+import type { Dataset } from '../../../../src/data/schemas';
+import type { LineageDirection, LineageGraph as Graph } from '../../../../src/lineage/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { LineageGraph } from '../../components/lineage/LineageGraph';
-import { KIND_LABEL, lineageHref, nodeHref, type LineageDirection, type LineageGraph as Graph } from '../../logic/lineage-layout';
-import type { Dataset } from '../datasets/types';
+import { KIND_LABEL, lineageHref, nodeHref } from '../../logic/lineage-layout';
 import '../models/registry.css';
 
 const DIRECTIONS: { value: LineageDirection; label: string }[] = [
@@ -162,7 +163,7 @@ function Picker() {
                 {recent.data.datasets.map((d) => (
                   <li key={d.name}>
                     <strong>{d.name}</strong>{' '}
-                    {Array.from({ length: Math.min(d.version_count, 6) }, (_, i) => d.latest_version - i)
+                    {Array.from({ length: Math.min(d.version_count, 6) }, (_, i) => (d.latest_version ?? 0) - i)
                       .filter((v) => v > 0)
                       .map((v) => (
                         <Link key={v} to={lineageHref(`datasets:/${d.name}/${v}`, 'down')} style={{ marginRight: 8 }} aria-label={`${d.name} v${v}`}>

@@ -1,4 +1,4 @@
-import type { Gate } from './types';
+import type { Gate } from '../../../../src/registry/schemas';
 
 /** Each gate's verdict with its message (why it failed). */
 export function Gates({ gates, label = 'Gates' }: { gates: Gate[]; label?: string }) {

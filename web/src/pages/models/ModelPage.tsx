@@ -2,14 +2,13 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, enc, get, patch, post } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
-import type { ModelVersion, RegisteredModel } from '../../lib/types';
+import type { AliasPolicy, ModelEvent, ModelVersion, PromotionRequest, RegisteredModel } from '../../../../src/registry/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Tabs, useUrlTab } from '../../components/UrlState';
 import { Markdown } from './Markdown';
 import { Gates, STATUS_CLASS } from './Gates';
 import { runHref, versionHref } from './links';
-import type { ModelEvent, PromotionPolicy, PromotionRequest } from './types';
 import './registry.css';
 
 const TABS = [
@@ -188,7 +187,7 @@ function Versions({ name }: { name: string }) {
 
 function Policies({ name }: { name: string }) {
   const list = useApi(
-    (signal) => get<{ policies: { alias: string; policy: PromotionPolicy; updated_by: string | null; update_time: number }[] }>(`/models/${enc(name)}/policies`, undefined, signal),
+    (signal) => get<{ policies: AliasPolicy[] }>(`/models/${enc(name)}/policies`, undefined, signal),
     [name],
   );
   if (list.error) return <ErrorState error={list.error} retry={list.reload} />;

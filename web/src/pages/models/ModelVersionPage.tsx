@@ -2,16 +2,16 @@ import { useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
 import { ApiError, enc, get, post } from '../../lib/api';
 import { formatAgo, formatBytes, formatTime } from '../../lib/format';
-import type { ModelVersion } from '../../lib/types';
+import type { ModelPackage, ModelVersion, OnnxTensor, Policy, PromotionOutcome, ReproductionRecipe, SchemaSpec } from '../../../../src/registry/schemas';
+import type { LineageGraph as Graph } from '../../../../src/lineage/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Tabs, useUrlTab } from '../../components/UrlState';
 import { LineageGraph } from '../../components/lineage/LineageGraph';
-import { lineageHref, type LineageGraph as Graph } from '../../logic/lineage-layout';
+import { lineageHref } from '../../logic/lineage-layout';
 import { Markdown } from './Markdown';
 import { Gates, STATUS_CLASS } from './Gates';
 import { datasetVersionHref, modelHref, runHref } from './links';
-import type { PackageInfo, PromoteResult, PromotionPolicy, Recipe, SignatureSpec } from './types';
 import './registry.css';
 
 const TABS = [
@@ -29,7 +29,7 @@ export default function ModelVersionPage() {
   if (mv.error) return <ErrorState error={mv.error} retry={mv.reload} />;
   if (!mv.data) return <Loading what="Loading version" />;
   const v = mv.data;
-  const pkg = (v.package ?? {}) as PackageInfo;
+  const pkg: ModelPackage = v.package ?? {};
   const tags = Object.entries(v.tags);
   return (
     <div>
@@ -136,7 +136,7 @@ export default function ModelVersionPage() {
   );
 }
 
-function SpecTable({ spec, label }: { spec: SignatureSpec | undefined; label: string }) {
+function SpecTable({ spec, label }: { spec: SchemaSpec | undefined; label: string }) {
   if (!spec) return <p className="muted">No {label.toLowerCase()}.</p>;
   return (
     <table className="data-table" aria-label={`Signature ${label.toLowerCase()}`} style={{ width: '100%' }}>
@@ -149,14 +149,14 @@ function SpecTable({ spec, label }: { spec: SignatureSpec | undefined; label: st
       </thead>
       <tbody>
         {spec.kind === 'tensors'
-          ? (spec.tensors ?? []).map((t, i) => (
+          ? spec.tensors.map((t, i) => (
               <tr key={i}>
                 <td className="mono">{t.name ?? <span className="muted">(unnamed)</span>}</td>
                 <td className="mono">{t.dtype}</td>
                 <td className="mono">[{t.shape.join(', ')}]</td>
               </tr>
             ))
-          : (spec.columns ?? []).map((c, i) => (
+          : spec.columns.map((c, i) => (
               <tr key={i}>
                 <td className="mono">{c.name ?? <span className="muted">(unnamed)</span>}</td>
                 <td className="mono">{c.type}</td>
@@ -168,7 +168,7 @@ function SpecTable({ spec, label }: { spec: SignatureSpec | undefined; label: st
   );
 }
 
-function Signature({ pkg }: { pkg: PackageInfo }) {
+function Signature({ pkg }: { pkg: ModelPackage }) {
   return (
     <section aria-label="Signature">
       <h2>
@@ -193,10 +193,10 @@ function Signature({ pkg }: { pkg: PackageInfo }) {
   );
 }
 
-function Onnx({ pkg }: { pkg: PackageInfo }) {
+function Onnx({ pkg }: { pkg: ModelPackage }) {
   const o = pkg.onnx;
   if (!o) return null;
-  const tensorRows = (ts: { name: string; type: string; shape: (number | string | null)[] }[]) =>
+  const tensorRows = (ts: OnnxTensor[]) =>
     ts.map((t) => (
       <tr key={t.name}>
         <td className="mono">{t.name}</td>
@@ -272,7 +272,7 @@ function Upstream({ name, version }: { name: string; version: number }) {
 }
 
 function Reproduce({ name, version }: { name: string; version: number }) {
-  const r = useApi((signal) => get<Recipe>(`/models/${enc(name)}/versions/${version}/reproduce`, undefined, signal), [name, version]);
+  const r = useApi((signal) => get<ReproductionRecipe>(`/models/${enc(name)}/versions/${version}/reproduce`, undefined, signal), [name, version]);
   if (r.error) return <ErrorState error={r.error} retry={r.reload} />;
   if (!r.data) return <Loading what="Loading reproduction recipe" />;
   const x = r.data;
@@ -408,13 +408,13 @@ function Reproduce({ name, version }: { name: string; version: number }) {
 function Promote({ v, onPromoted }: { v: ModelVersion; onPromoted: () => void }) {
   const [params, setParams] = useSearchParams();
   const policies = useApi(
-    (signal) => get<{ policies: { alias: string; policy: PromotionPolicy }[] }>(`/models/${enc(v.name)}/policies`, undefined, signal),
+    (signal) => get<{ policies: { alias: string; policy: Policy }[] }>(`/models/${enc(v.name)}/policies`, undefined, signal),
     [v.name],
   );
   const alias = params.get('alias') ?? '';
   const [reason, setReason] = useState('');
-  const [dry, setDry] = useState<PromoteResult | null>(null);
-  const [result, setResult] = useState<PromoteResult | null>(null);
+  const [dry, setDry] = useState<PromotionOutcome | null>(null);
+  const [result, setResult] = useState<PromotionOutcome | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const setAlias = (a: string) => {
@@ -434,7 +434,7 @@ function Promote({ v, onPromoted }: { v: ModelVersion; onPromoted: () => void })
     setBusy(true);
     setError(null);
     try {
-      const r = await post<PromoteResult>(`/models/${enc(v.name)}/versions/${v.version}/promote`, { alias, reason: reason || undefined, dry_run: dryRun });
+      const r = await post<PromotionOutcome>(`/models/${enc(v.name)}/versions/${v.version}/promote`, { alias, reason: reason || undefined, dry_run: dryRun });
       if (dryRun) {
         setDry(r);
         setResult(null);

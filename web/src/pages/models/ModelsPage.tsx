@@ -1,7 +1,7 @@
 import { Link } from 'react-router-dom';
 import { enc, get } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
-import type { RegisteredModel } from '../../lib/types';
+import type { RegisteredModel } from '../../../../src/registry/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
 import { SearchBox, useUrlQuery } from '../../components/UrlState';

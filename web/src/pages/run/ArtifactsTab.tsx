@@ -5,27 +5,10 @@ import { formatBytes } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { parseCsv } from '../../logic/csv';
+import type { ArtifactListing } from '../../../../src/platform/http/schemas';
+import type { OnnxInfo, OnnxTensor } from '../../../../src/registry/schemas';
 
-interface Entry {
-  path: string;
-  is_dir: boolean;
-  size?: number;
-}
-interface OnnxTensor {
-  name: string;
-  type: string;
-  shape: (number | string | null)[];
-}
-interface OnnxInfo {
-  ir_version: number;
-  opset: { domain: string; version: number }[];
-  producer_name: string;
-  graph_name: string;
-  doc_string: string;
-  inputs: OnnxTensor[];
-  outputs: OnnxTensor[];
-  size_bytes: number;
-}
+type Entry = ArtifactListing['files'][number];
 
 const TEXT_MAX = 1024 * 1024;
 const IMAGE = /\.(png|jpe?g|gif|webp|svg|bmp)$/i;

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, enc, get, post } from '../../lib/api';
 import { formatDuration, formatTime, formatValue } from '../../lib/format';
-import type { Experiment, Run } from '../../lib/types';
+import type { Experiment, Run } from '../../../../src/tracking/schemas';
+import type { DatasetVersionDetail } from '../../../../src/data/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Tabs, useUrlTab } from '../../components/UrlState';
@@ -54,7 +55,7 @@ export default function RunPage() {
       Promise.all(
         (inputs ?? []).map(async (d): Promise<DatasetLink> => {
           try {
-            const v = await get<{ version: { name: string; version: number } }>(`/datasets/by-digest/${enc(d.digest)}`, undefined, signal);
+            const v = await get<{ version: DatasetVersionDetail }>(`/datasets/by-digest/${enc(d.digest)}`, undefined, signal);
             return { name: d.name, digest: d.digest, version: v.version };
           } catch (e) {
             if (e instanceof ApiError && (e.status === 404 || e.status === 400)) return { name: d.name, digest: d.digest };

@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom'
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { enc, get } from '../../lib/api';
 import { formatDuration, formatTime, formatValue } from '../../lib/format';
-import type { Experiment, Run } from '../../lib/types';
+import type { Experiment, Run } from '../../../../src/tracking/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import type { KeyLists } from '../../logic/filter-suggest';

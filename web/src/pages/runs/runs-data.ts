@@ -1,5 +1,5 @@
 import { ApiError, post } from '../../lib/api';
-import type { Run } from '../../lib/types';
+import type { Run } from '../../../../src/tracking/schemas';
 import { columnField, groupFilter, type ColumnId } from '../../logic/runs-view';
 import { quoteValue } from '../../logic/filter-suggest';
 
