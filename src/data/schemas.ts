@@ -1,4 +1,5 @@
 import { Type, type Static, type TNumber } from '@sinclair/typebox';
+import { literals } from '../platform/http/schemas.js';
 import { DATA_FORMATS } from './formats.js';
 import { COLUMN_TYPES, QUANTILE_KEYS, type QuantileKey } from './profile/types.js';
 
@@ -8,8 +9,6 @@ import { COLUMN_TYPES, QUANTILE_KEYS, type QuantileKey } from './profile/types.j
  * the library builds them, which is the order responses carry them.
  */
 
-/** A union of string literals from a list the code also uses at run time. */
-const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v))));
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
 export const DataFormat = literals(DATA_FORMATS);

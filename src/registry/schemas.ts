@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { KeyValueMap } from '../platform/http/schemas.js';
+import { KeyValueMap, literals } from '../platform/http/schemas.js';
 import { RunStatus } from '../tracking/schemas.js';
 import { MODEL_VERSION_STATUSES } from './types.js';
 
@@ -9,8 +9,6 @@ import { MODEL_VERSION_STATUSES } from './types.js';
  * order responses carry them.
  */
 
-/** A union of string literals from a list the code also uses at run time. */
-const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v))));
 const JsonObject = Type.Record(Type.String(), Type.Unknown());
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 

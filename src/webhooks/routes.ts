@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ErrorBody } from '../platform/http/schemas.js';
 import type { Webhook, WebhookDelivery, WebhookService, WebhookTestResult } from './service.js';
+import { WebhookPayload } from './schemas.js';
 
 export interface WebhookRouteDeps {
   readonly webhooks: WebhookService;
@@ -41,7 +42,7 @@ export const WebhookDeliverySchema = Type.Object(
     response_body: Nullable(Type.String({ description: 'the first 2 KB' })),
     error: Nullable(Type.String()),
     duration_ms: Nullable(Type.Integer()),
-    payload: Type.Unknown({ description: 'the JSON body sent' }),
+    payload: WebhookPayload,
   },
   { $id: 'WebhookDelivery' },
 );

@@ -7,6 +7,7 @@ import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '
 import { MODEL_EVENT_KINDS, REGISTRY_EVENT_PREFIX, registryNoticeOf, type ModelEventKind, type RegistryNotice } from '../registry/types.js';
 import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';
 import type { DeliveryRow, WebhookRow, WebhookStore } from './store.js';
+import type { WebhookPayload } from './schemas.js';
 import type { WebhookTables } from './tables.js';
 
 export const WEBHOOK_STATUSES = ['ACTIVE', 'DISABLED'] as const;
@@ -63,7 +64,7 @@ export interface WebhookDelivery {
   readonly responseBody: string | null;
   readonly error: string | null;
   readonly durationMs: number | null;
-  readonly payload: unknown;
+  readonly payload: WebhookPayload;
 }
 
 /** What a synchronous test send found (MLflow's WebhookTestResult, plus the time taken). */
@@ -76,17 +77,7 @@ export interface WebhookTestResult {
 }
 
 /** The JSON body of every delivery. */
-export interface WebhookPayload {
-  readonly id: string;
-  readonly kind: ModelEventKind | 'ping';
-  readonly time: number;
-  readonly model: string | null;
-  readonly version: string | null;
-  readonly alias: string | null;
-  readonly actor: string;
-  readonly reason: string | null;
-  readonly details: Readonly<Record<string, unknown>> | null;
-}
+export type { WebhookPayload } from './schemas.js';
 
 /** The name under which the webhooks keep their position in the event log. */
 export const WEBHOOK_CONSUMER = 'webhooks';
@@ -304,12 +295,8 @@ function webhookOf(r: WebhookRow): Webhook {
 }
 
 function deliveryOf(r: DeliveryRow): WebhookDelivery {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(r.payload);
-  } catch {
-    payload = r.payload;
-  }
+  // Written by this server from a WebhookPayload (payloadOf), so it parses back into one.
+  const payload = JSON.parse(r.payload) as WebhookPayload;
   const n = (v: number | string | null) => (v === null ? null : Number(v));
   return {
     id: Number(r.delivery_pk),

@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 
 /** Shapes every capability's API shares. */
 
+/** A union of string literals from a list the code also uses at run time. */
+export const literals = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v))));
+
 export const KeyValueMap = Type.Record(Type.String(), Type.String(), { description: 'key → value' });
 export type KeyValueMap = Static<typeof KeyValueMap>;
 
