@@ -1,3 +1,6 @@
+import type { Transaction } from 'kysely';
+import type { EventLog } from '../platform/events/log.js';
+import type { NewEvent } from '../platform/events/types.js';
 import type { DataTables } from './tables.js';
 /** Datasets: content-addressed versions with profiles and schemas, validation reports, diffs. No HTTP here. */
 import { createHash } from 'node:crypto';
@@ -18,6 +21,8 @@ import type { AddVersionInput, AddVersionResult, Dataset, DatasetVersion, Datase
 export interface DataServiceOptions {
   /** How blobs are profiled; default on the calling thread (the server passes a worker-thread profiler). */
   readonly profiler?: Profiler;
+  /** Where `data.version_created` and `data.validation_recorded` are published (in the change's transaction). */
+  readonly events?: EventLog;
   readonly now?: () => number;
 }
 
@@ -87,9 +92,10 @@ class SameDigest extends Error {
 }
 
 export class DataService {
-  readonly store: DataStore;
+  private readonly store: DataStore;
   private readonly profiler: Profiler;
   private readonly now: () => number;
+  private readonly events: EventLog | undefined;
 
   constructor(
     meta: MetadataStore,
@@ -97,8 +103,15 @@ export class DataService {
     opts: DataServiceOptions = {},
   ) {
     this.store = new DataStore(meta.db.withTables<DataTables>(), meta.adapter);
+    this.events = opts.events;
     this.profiler = opts.profiler ?? inProcessProfiler(artifacts);
     this.now = opts.now ?? Date.now;
+  }
+
+  /** A transaction whose emitted events go to the event log with it (when the service has one). */
+  private transaction<T>(fn: (trx: Transaction<DataTables>, emit: (e: NewEvent) => void) => Promise<T>): Promise<T> {
+    if (this.events) return this.events.transaction(this.store.db, fn);
+    return this.store.transaction((trx) => fn(trx, () => {}));
   }
 
   // ------------------------------------------------------------------ blobs
@@ -183,7 +196,7 @@ export class DataService {
     const schema = inferSchema(profile);
     const now = this.now();
     try {
-      const row = await this.store.transaction(async (trx) => {
+      const row = await this.transaction(async (trx, emit) => {
         const pk = await this.store.ensureDataset(trx, name, description, actor.user, now);
         const version = await this.store.takeVersionNumber(trx, pk, now);
         const same = await this.store.versionByDatasetDigest(pk, digest, trx);
@@ -206,6 +219,7 @@ export class DataService {
           creation_time: now,
         };
         await this.store.insertVersion(trx, v);
+        emit({ type: 'data.version_created', actor: actor.user, time: now, subject: name, data: { name, version, ref: formatDatasetRef(name, version), digest, rows: v.rows, bytes: v.bytes } });
         return { ...v, name };
       });
       return { created: true, version: toDetail(row) };
@@ -347,7 +361,17 @@ export class DataService {
       user_id: actor.user,
       creation_time: now,
     };
-    const id = await this.store.insertValidation(row);
+    const id = await this.transaction(async (trx, emit) => {
+      const pk = await this.store.insertValidation(trx, row);
+      emit({
+        type: 'data.validation_recorded',
+        actor: actor.user,
+        time: now,
+        subject: target.name,
+        data: { id: pk, name: target.name, version: Number(target.version), ref: formatDatasetRef(target.name, Number(target.version)), schema_ref: schemaRef, ok: report.ok, errors: row.errors, warnings: row.warnings },
+      });
+      return pk;
+    });
     return toValidation({ ...row, validation_pk: id, name: target.name });
   }
 

@@ -124,8 +124,8 @@ export class DataStore {
     });
   }
 
-  async insertValidation(row: Omit<Selectable<DataValidationsTable>, 'validation_pk'>): Promise<number> {
-    const r = await this.db.insertInto('data_validations').values(row).returning('validation_pk').executeTakeFirstOrThrow();
+  async insertValidation(db: Db, row: Omit<Selectable<DataValidationsTable>, 'validation_pk'>): Promise<number> {
+    const r = await db.insertInto('data_validations').values(row).returning('validation_pk').executeTakeFirstOrThrow();
     return Number(r.validation_pk);
   }
 

@@ -90,6 +90,12 @@ for (const backend of STORE_BACKENDS) {
         const rs = await Promise.all([0, 1, 2].map(() => v1('POST', '/datasets/race/versions', { files: manifest })));
         assert.deepEqual(rs.map((r) => r.body.created).sort(), [false, false, true]);
         assert.deepEqual(new Set(rs.map((r) => r.body.version.version)), new Set([1]));
+        // One version, so one event in the log, written with it.
+        const events = (await ts.server.events.read(0, 10_000)).filter((e) => e.type === 'data.version_created' && e.subject === 'race');
+        assert.deepEqual(
+          events.map((e) => e.data),
+          [{ name: 'race', version: 1, ref: 'race@v1', digest: sha(content), rows: 2, bytes: content.length }],
+        );
       });
 
       it('adds JSON lines, JSON arrays, parquet and folders of parts', async () => {
@@ -186,6 +192,16 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(r.body.validations.length, 2);
         assert.equal(r.body.validations[0].ok, true, 'latest first');
         assert.equal(ts.server.services.data ? (await ts.server.services.data.validationsOf('weather', 2))?.ok : undefined, true);
+        const recorded = (await ts.server.events.read(0, 10_000)).filter((e) => e.type === 'data.validation_recorded' && e.subject === 'weather');
+        assert.deepEqual(
+          recorded.map((e) => [e.data.ref, e.data.schema_ref, e.data.ok]),
+          [
+            ['weather@v2', 'weather@v1', false],
+            ['weather@v1', 'weather.schema.json', true],
+            ['weather@v2', 'inline', true],
+          ],
+        );
+        assert.equal(recorded[0]!.data.id, val.id);
       });
 
       it('sends every field the service returns: a version with its profile and schema, validations, a diff', async () => {
