@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { MetadataStore } from '../db/types.js';
+import { PollLoop } from '../poll-loop.js';
 import type { EventTables } from './tables.js';
 import { DEFAULT_EVENT_LOG_OPTIONS, type EventConsumerSpec, type EventLogOptions, type KilnEvent, type NewEvent } from './types.js';
 
@@ -138,12 +139,8 @@ class LeaseLost extends Error {
 
 /** One durable consumer's loop in this process: claim or renew the lease, read after the position, handle, move the position. */
 export class EventConsumer {
-  private stopped = false;
-  private woken = false;
-  private running: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly loop: PollLoop;
   private leaseUntil = 0;
-  private failures = 0;
 
   constructor(
     private readonly spec: EventConsumerSpec,
@@ -153,7 +150,9 @@ export class EventConsumer {
     private readonly now: () => number,
     private readonly onError: (e: unknown, what: string) => void,
     private readonly onClosed: () => void,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.tick(), () => this.opts.pollIntervalMs, (e) => this.onError(e, `event consumer ${this.spec.name}`));
+  }
 
   get name(): string {
     return this.spec.name;
@@ -169,60 +168,33 @@ export class EventConsumer {
   }
 
   start(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
+  /** Stops after the batch in progress and gives the lease up, so another replica takes over at once. */
   async close(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.running;
+    await this.loop.stop();
+    await this.release();
     this.onClosed();
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      this.woken = false;
-      let worked = false;
-      try {
-        worked = await this.tick();
-        this.failures = 0;
-      } catch (e) {
-        if (!(e instanceof LeaseLost)) {
-          this.failures++;
-          this.onError(e, `event consumer ${this.spec.name}`);
-        }
-        this.leaseUntil = 0;
-      }
-      if (this.stopped) break;
-      if (worked && this.failures === 0) continue;
-      // After failures, wait longer (up to 30 s) so a poisoned batch does not spin.
-      const wait = this.failures > 0 ? Math.min(30_000, this.opts.pollIntervalMs * 2 ** Math.min(this.failures, 5)) : this.opts.pollIntervalMs;
-      if (!this.woken || this.failures > 0) await this.sleep(wait);
+  /** One round: false when another process holds the lease or nothing was waiting. */
+  private async tick(): Promise<boolean> {
+    try {
+      return await this.handleBatch();
+    } catch (e) {
+      this.leaseUntil = 0;
+      if (e instanceof LeaseLost) return false;
+      throw e;
     }
-    await this.release();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref(); // an idle consumer does not keep the process alive
-      this.wakeUp = done;
-    });
   }
 
   /** Handles one batch; false when this process does not hold the lease or nothing was waiting. */
-  private async tick(): Promise<boolean> {
+  private async handleBatch(): Promise<boolean> {
     const now = this.now();
     if (this.leaseUntil - now < this.opts.leaseMs / 2 && !(await this.claim(now))) return false;
     const row = await this.db.selectFrom('event_consumers').select('position').where('name', '=', this.spec.name).executeTakeFirstOrThrow();
