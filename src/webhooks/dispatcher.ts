@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { VERSION } from '../version.js';
+import { PollLoop } from '../platform/poll-loop.js';
 import { backoffDelay, signatureOf } from './signing.js';
 import type { AttemptOutcome, DeliveryRow, WebhookStore } from './store.js';
 
@@ -116,82 +117,64 @@ function describeError(e: unknown, timeoutMs: number): string {
  * it, and records the outcome, queuing the next attempt with exponential backoff and jitter until the last one.
  */
 export class WebhookDispatcher {
-  private stopped = false;
-  private woken = false;
-  private running: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly loop: PollLoop;
+  /** Attempts being sent by this process, by delivery id: each runs on its own, so a slow receiver holds up only its own. */
+  private readonly inFlight = new Map<number, Promise<void>>();
 
   constructor(
     private readonly store: WebhookStore,
     private readonly opts: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS,
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
-  ) {}
+  ) {
+    this.loop = new PollLoop(
+      () => this.round(),
+      () => this.idleMs(),
+      (e) => this.onError(e, 'looking for due webhook deliveries'),
+    );
+  }
 
   start(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   /** Looks for due attempts now instead of at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** Stops polling and waits for the attempts in flight to be sent and recorded. Safe to call twice. */
   async close(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.running;
+    await this.loop.stop();
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      this.woken = false;
-      let worked = false;
-      try {
-        worked = await this.tick();
-      } catch (e) {
-        this.onError(e, 'looking for due webhook deliveries');
-      }
-      if (this.stopped) break;
-      if (worked || this.woken) continue;
-      let wait = this.opts.pollIntervalMs;
-      try {
-        const due = await this.store.nextDueTime();
-        if (due !== undefined) wait = Math.min(wait, Math.max(5, due - this.now()));
-      } catch (e) {
-        this.onError(e, 'looking for due webhook deliveries');
-      }
-      if (!this.woken && !this.stopped) await this.sleep(wait);
+  /** Starts due attempts up to the concurrency limit; false when none was started. */
+  private async round(): Promise<boolean> {
+    const free = this.opts.concurrency - this.inFlight.size;
+    if (free <= 0) return false; // a finishing attempt wakes the loop
+    // Rows this process is sending stay due until their claim lands: ask for enough to find `free` others.
+    const rows = (await this.store.due(this.now(), free + this.inFlight.size)).filter((r) => !this.inFlight.has(Number(r.delivery_pk))).slice(0, free);
+    for (const r of rows) {
+      const pk = Number(r.delivery_pk);
+      const p = this.attempt(r)
+        .catch((e) => this.onError(e, `webhook delivery ${pk}`))
+        .finally(() => {
+          this.inFlight.delete(pk);
+          this.loop.wake();
+        });
+      this.inFlight.set(pk, p);
     }
+    return rows.length > 0;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref(); // an idle dispatcher does not keep the process alive
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    }).then(() => {
-      this.wakeUp = undefined;
-    });
-  }
-
-  /** Sends a batch of due attempts; false when none were due. */
-  private async tick(): Promise<boolean> {
-    const rows = await this.store.due(this.now(), this.opts.concurrency);
-    if (rows.length === 0) return false;
-    await Promise.all(rows.map((r) => this.attempt(r).catch((e) => this.onError(e, `webhook delivery ${r.delivery_pk}`))));
-    return true;
+  /** How long to sleep when nothing is due: until the earliest queued attempt, at most the poll interval. */
+  private async idleMs(): Promise<number> {
+    const due = await this.store.nextDueTime();
+    return due === undefined ? this.opts.pollIntervalMs : Math.min(this.opts.pollIntervalMs, Math.max(5, due - this.now()));
   }
 
   private async attempt(row: DeliveryRow): Promise<void> {
-    if (this.stopped) return;
     const claimedAt = this.now();
     const leaseUntil = claimedAt + this.opts.timeoutMs + this.opts.leaseMarginMs;
     if (!(await this.store.claim(Number(row.delivery_pk), Number(row.next_attempt_time), claimedAt, leaseUntil))) return;

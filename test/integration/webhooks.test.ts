@@ -38,7 +38,8 @@ async function startReceiver(answer: (path: string, nth: number) => number = () 
       got.push({ path, headers: req.headers, body, json });
       const status = answer(path, got.filter((g) => g.path === path).length);
       const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : `nope ${status}`);
-      if (path.startsWith('/slow')) setTimeout(send, 400);
+      if (path.startsWith('/slower')) setTimeout(send, 1500);
+      else if (path.startsWith('/slow')) setTimeout(send, 400);
       else send();
     });
   });
@@ -366,6 +367,28 @@ for (const backend of STORE_BACKENDS) {
         } finally {
           await meta.close();
         }
+      } finally {
+        await other.close();
+        await own.drop();
+        rmSync(dir2, { recursive: true, force: true });
+      }
+    });
+
+    it('sends each attempt on its own: a slow receiver holds up no other delivery', async () => {
+      const own = await freshStore(backend);
+      const dir2 = tempDir('kiln-hooks-4-');
+      const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
+      const other = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000 } } });
+      try {
+        const slow = await other.services.webhooks.create({ name: 'slow', url: `${rx.base}/slower`, events: ['model_created'] });
+        const fast = await other.services.webhooks.create({ name: 'fast', url: `${rx.base}/fast-after-slow`, events: ['model_renamed'] });
+        await other.services.registry.createModel({ name: 'held-up' });
+        await until('the slow request to arrive', () => rx.at('/slower').length === 1);
+        // While the slow receiver takes 1.5 s to answer, a later event's delivery goes out and is recorded.
+        await other.services.registry.renameModel('held-up', 'not-held-up');
+        await until('the fast delivery to succeed', async () => (await other.services.webhooks.deliveries(fast.id)).items.some((d) => d.status === 'SUCCEEDED'));
+        assert.deepEqual((await other.services.webhooks.deliveries(slow.id)).items.map((d) => d.status), ['PENDING'], 'the slow attempt is still in flight');
+        await until('the slow delivery to succeed', async () => (await other.services.webhooks.deliveries(slow.id)).items.some((d) => d.status === 'SUCCEEDED'));
       } finally {
         await other.close();
         await own.drop();
