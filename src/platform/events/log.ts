@@ -31,7 +31,7 @@ export class EventLog {
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(
-    private readonly store: MetadataStore,
+    store: MetadataStore,
     options: Partial<EventLogOptions> = {},
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
