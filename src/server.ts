@@ -66,7 +66,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     artifacts = await openArtifacts(config.artifactsUri);
     cleanups.push(() => artifacts.close());
-    events = new EventLog(store, opts.events, Date.now, reporter('events'));
+    events = new EventLog(store, { retentionMs: config.eventRetentionDays * 24 * 3600_000, ...opts.events }, Date.now, reporter('events'));
     cleanups.push(() => events.close());
     const platform: Platform = { config, logger, store, artifacts, events, now: Date.now, reporter };
     for (const m of modules) {
@@ -98,6 +98,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       await app.register(plugin, { prefix: m.prefix ?? '/api/v1' });
     }
     for (const { instance } of running) await instance.start?.();
+    events.startPruning();
   } catch (e) {
     await undo();
     throw e;

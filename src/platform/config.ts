@@ -20,6 +20,8 @@ export interface KilnConfig {
   readonly artifactUploadLimit: number;
   readonly dbPoolSize: number;
   readonly shutdownTimeoutMs: number;
+  /** Days the event log keeps events (0: forever). */
+  readonly eventRetentionDays: number;
 }
 
 export interface ConfigSetting {
@@ -71,6 +73,12 @@ export const SETTINGS: readonly ConfigSetting[] = [
     description: 'How long graceful shutdown waits for in-flight requests (default 10000).',
     parse: int('shutdown timeout'),
   },
+  {
+    key: 'eventRetentionDays',
+    env: 'KILN_EVENT_RETENTION_DAYS',
+    description: 'Days the event log keeps an event once every active consumer has handled it; 0 keeps them forever (default 30).',
+    parse: int('event retention'),
+  },
 ];
 
 export const S3_ENV_VARIABLES = [
@@ -95,6 +103,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     artifactUploadLimit: 5 * 1024 * 1024 * 1024,
     dbPoolSize: 10,
     shutdownTimeoutMs: 10_000,
+    eventRetentionDays: 30,
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

@@ -27,6 +27,7 @@ export class EventLog {
   readonly options: EventLogOptions;
   private readonly db: Kysely<EventTables>;
   private readonly consumers = new Set<EventConsumer>();
+  private pruner: PollLoop | undefined;
   /** Identifies this process in consumer leases. */
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -121,8 +122,38 @@ export class EventLog {
     }
   }
 
-  /** Stops this process's consumers: each finishes its batch and gives up its lease. Safe to call twice. */
+  /**
+   * Deletes the events older than `before` that every consumer active since then has handled (a consumer whose row
+   * was not updated since `before` no longer holds them back). Returns how many were deleted. Safe on every replica.
+   */
+  async prune(before: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('events')
+      .where('time', '<', before)
+      .where(({ eb, not, exists, selectFrom }) =>
+        not(exists(selectFrom('event_consumers').select('name').where('updated_time', '>=', before).whereRef('event_consumers.position', '<', eb.ref('events.event_pk')))),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** Prunes past the retention every `pruneIntervalMs` in the background (nothing when the retention is 0). */
+  startPruning(): void {
+    if (this.options.retentionMs <= 0 || this.pruner) return;
+    this.pruner = new PollLoop(
+      async () => {
+        await this.prune(this.now() - this.options.retentionMs);
+        return false;
+      },
+      () => this.options.pruneIntervalMs,
+      (e) => this.onError(e, 'pruning the event log'),
+    );
+    this.pruner.start();
+  }
+
+  /** Stops this process's consumers (each finishes its batch and gives up its lease) and the pruning. Safe to call twice. */
   async close(): Promise<void> {
+    await this.pruner?.stop();
     await Promise.all([...this.consumers].map((c) => c.close()));
   }
 }

@@ -49,6 +49,13 @@ export interface EventLogOptions {
   readonly pollIntervalMs: number;
   /** How long a consumer's lease lasts without renewal (default 15 s): after that another replica takes over. */
   readonly leaseMs: number;
+  /**
+   * How long events are kept (default 30 days; 0 keeps them forever). An older event is deleted once every consumer
+   * active within that time has handled it; a consumer idle for longer does not hold the log back.
+   */
+  readonly retentionMs: number;
+  /** How often each process deletes events past the retention (default hourly). */
+  readonly pruneIntervalMs: number;
 }
 
-export const DEFAULT_EVENT_LOG_OPTIONS: EventLogOptions = { pollIntervalMs: 1000, leaseMs: 15_000 };
+export const DEFAULT_EVENT_LOG_OPTIONS: EventLogOptions = { pollIntervalMs: 1000, leaseMs: 15_000, retentionMs: 30 * 24 * 3600_000, pruneIntervalMs: 3600_000 };

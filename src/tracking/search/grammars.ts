@@ -1,6 +1,4 @@
-import { numberField, stringField, type Entity, type Grammar } from '../../platform/search/index.js';
-import type { FilterNode, OrderTerm } from '../../platform/search/index.js';
-import { parseFilter, parseOrderBy } from '../../platform/search/index.js';
+import { numberField, parseFilter, parseOrderBy, stringField, type Entity, type FilterNode, type Grammar, type OrderTerm } from '../../platform/search/index.js';
 
 const RUN_ENTITIES: Record<string, Entity> = {
   metric: 'metric',
