@@ -6,7 +6,6 @@ import { jsonDouble } from '../tracking/types.js';
 
 /** Entities → MLflow's JSON shapes (proto field names; doubles that JSON cannot hold become "NaN"/"Infinity"). */
 
-
 export function mlflowExperiment(e: Experiment): Record<string, unknown> {
   return {
     experiment_id: e.experimentId,

@@ -4,7 +4,6 @@ import type { RegistryStore, NewEvent } from './store.js';
 import type { RegistryTables } from './tables.js';
 import { REGISTRY_EVENT_PREFIX, type RegistryNotice } from './types.js';
 
-
 /** Records history entries inside a transaction, each with its event in the event log (written in the same transaction). */
 export type RecordEvent = (e: NewEvent) => Promise<number>;
 

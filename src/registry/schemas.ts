@@ -128,7 +128,6 @@ const onnxInfoFields = {
 export const OnnxInfo = Type.Object(onnxInfoFields, { $id: 'OnnxInfo' });
 export type OnnxInfo = Static<typeof OnnxInfo>;
 
-
 export const ModelPackage = Type.Object(
   {
     flavors: Type.Optional(Type.Array(Type.String(), { description: "flavor names from MLmodel (['onnx'] for a bare .onnx file)" })),

@@ -10,7 +10,6 @@ import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVer
 import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelPackage, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
 import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
 
-
 /** What inspecting a version's files concluded (see registry/inspection.ts). */
 export interface InspectionOutcome {
   readonly status: 'READY' | 'FAILED_REGISTRATION';
@@ -349,7 +348,6 @@ export class RegistryService {
     const limit = validateMaxResults(opts.maxResults, 1000, 10_000);
     return this.store.events(Number(row.model_pk), row.name, opts.afterId ?? 0, limit);
   }
-
 
   // ------------------------------------------------------------------ inspection
   /** Resolves when every inspection started so far has finished (tests, shutdown). */

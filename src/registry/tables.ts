@@ -67,7 +67,6 @@ export interface ModelEventsTable {
   details: string | null;
 }
 
-
 export interface PromotionPoliciesTable {
   model_pk: number;
   alias: string;

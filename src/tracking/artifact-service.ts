@@ -4,7 +4,6 @@ import { joinArtifactPath, normalizeArtifactPath, storePrefixOf } from '../platf
 import { KilnError, notFound } from '../platform/errors.js';
 import type { TrackingService } from './service.js';
 
-
 export interface RunArtifactListing {
   readonly rootUri: string;
   /** Paths relative to the run's artifact root. */

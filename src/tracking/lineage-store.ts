@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { TrackingTables } from './tables.js';
 import type { RunDatasetLink, RunSummary } from './types.js';
 
-
 /** Batched reads the lineage graph needs from the tracking tables: one indexed query per hop, whatever the frontier. */
 export class TrackingLineageStore {
   constructor(private readonly db: Kysely<TrackingTables>) {}

@@ -71,7 +71,6 @@ export interface Run {
   readonly inputs: { readonly datasetInputs: readonly DatasetInput[] };
 }
 
-
 export interface CreateExperimentInput {
   readonly name: string;
   readonly artifactLocation?: string;

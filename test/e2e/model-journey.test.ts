@@ -9,7 +9,6 @@ import { call, startTestServer, type TestServer } from '../support/server.js';
 import { Kiln } from '../../src/sdk/index.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 
-
 /** "Which model is in production, trained on what?": data versions, validation, a gated promotion, lineage, reproduction. */
 describe('journey: version data, train, gate a promotion on validated data, trace it back', () => {
   let ts: TestServer;

@@ -10,8 +10,6 @@ import { Kiln } from '../../src/sdk/index.js';
 import { linearExpected, linearModel } from '../../src/registry/packaging/test-models.js';
 import { parseMLmodel } from '../../src/registry/packaging/mlmodel.js';
 
-
-
 /** The registry from the TypeScript SDK and the kiln CLI: log an ONNX model, register, download, gate, promote. */
 describe('registry through the SDK and the CLI', () => {
   let ts: TestServer;

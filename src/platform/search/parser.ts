@@ -3,7 +3,6 @@ import type { Comparison, Entity, FilterNode, Operator, OrderTerm } from './ast.
 import type { FieldRule, Grammar } from './grammar.js';
 import { SearchSyntaxError, describeToken, tokenize, type Token } from './lexer.js';
 
-
 /** Deepest parenthesis nesting a filter may use. */
 export const MAX_FILTER_DEPTH = 100;
 /** Most values an IN list may hold. */
