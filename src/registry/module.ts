@@ -18,9 +18,10 @@ export const registryCapability = defineCapability({
   migrations: REGISTRY_MIGRATIONS,
   cli: registerModelCommands,
   async create(platform, { tracking, data }) {
-    const [{ RegistryStore }, { RegistryEvents }, { RegistryService }, { PromotionService }, { trainingDataGate }, { ArtifactVersionInspector }, { ModelFiles }, { ReproduceService }, { registryRoutes }, { onnxRoutes }] =
+    const [{ RegistryStore }, { PromotionStore }, { RegistryEvents }, { RegistryService }, { PromotionService }, { trainingDataGate }, { ArtifactVersionInspector }, { ModelFiles }, { ReproduceService }, { registryRoutes }, { onnxRoutes }] =
       await Promise.all([
         import('./store.js'),
+        import('./promotion-store.js'),
         import('./events.js'),
         import('./service.js'),
         import('./promotions.js'),
@@ -33,8 +34,9 @@ export const registryCapability = defineCapability({
       ]);
     const store = new RegistryStore(platform.store.db.withTables<RegistryTables>(), platform.store.adapter);
     const history = new RegistryEvents(store, platform.events);
-    const registry = new RegistryService(store, history, tracking, new ArtifactVersionInspector(platform.artifacts), platform.now, platform.reporter('registry'));
-    const promotions = new PromotionService(registry, store, history, tracking, trainingDataGate(tracking, data), platform.now);
+    const promotionStore = new PromotionStore(store.db);
+    const registry = new RegistryService(store, promotionStore, history, tracking, new ArtifactVersionInspector(platform.artifacts), platform.now, platform.reporter('registry'));
+    const promotions = new PromotionService(registry, store, promotionStore, history, tracking, trainingDataGate(tracking, data), platform.now);
     const files = new ModelFiles(registry, platform.artifacts);
     const reproduce = new ReproduceService(registry, tracking, files, data);
     return {

@@ -53,4 +53,24 @@ export class PromotionStore {
     const r = await trx.updateTable('promotion_requests').set(set).where('request_pk', '=', requestPk).where('status', '=', 'PENDING_APPROVAL').executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
+
+  /** Rejects the promotion requests of a version still awaiting approval (it is being deleted); returns them. */
+  async rejectPendingRequests(trx: Transaction<RegistryTables>, modelPk: number, version: number, decidedBy: string, now: number, reason: string): Promise<{ id: number; alias: string }[]> {
+    const rows = await trx
+      .selectFrom('promotion_requests')
+      .select(['request_pk', 'alias'])
+      .where('model_pk', '=', modelPk)
+      .where('version', '=', version)
+      .where('status', '=', 'PENDING_APPROVAL')
+      .orderBy('request_pk')
+      .execute();
+    if (rows.length === 0) return [];
+    await trx
+      .updateTable('promotion_requests')
+      .set({ status: 'REJECTED', decided_by: decidedBy, decision_time: now, reason })
+      .where('request_pk', 'in', rows.map((r) => Number(r.request_pk)))
+      .where('status', '=', 'PENDING_APPROVAL')
+      .execute();
+    return rows.map((r) => ({ id: Number(r.request_pk), alias: r.alias }));
+  }
 }

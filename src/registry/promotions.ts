@@ -6,7 +6,7 @@ import type { RegistryService } from './service.js';
 import type { RegistryStore } from './store.js';
 import type { RecordEvent, RegistryEvents } from './events.js';
 import type { RegistryTables } from './tables.js';
-import { PromotionStore, type PolicyRow, type RequestRow } from './promotion-store.js';
+import type { PolicyRow, PromotionStore, RequestRow } from './promotion-store.js';
 import { evaluateRule, parsePolicy, parseRule, type PromotionPolicy, type RuleContext, type RuleResult } from './policy.js';
 import { validateAlias } from './validation.js';
 import type { Gate as GateResult } from './schemas.js';
@@ -61,18 +61,15 @@ export interface PromotionRequest {
  * rejected with the reason, and the history says what happened.
  */
 export class PromotionService {
-  private readonly promotions: PromotionStore;
-
   constructor(
     private readonly registry: RegistryService,
     private readonly store: RegistryStore,
+    private readonly promotions: PromotionStore,
     private readonly history: RegistryEvents,
     private readonly tracking: TrackingService,
     private readonly dataGate: DataValidationGate | undefined,
     private readonly now: () => number = Date.now,
-  ) {
-    this.promotions = new PromotionStore(store.db);
-  }
+  ) {}
 
   // ------------------------------------------------------------------ policies
   async setPolicy(name: string, alias: string, doc: unknown, actor: Actor): Promise<PromotionPolicy> {

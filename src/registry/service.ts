@@ -4,6 +4,7 @@ import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '
 import type { TrackingService } from '../tracking/service.js';
 import type { RegistryStore, ModelRow, VersionRow } from './store.js';
 import type { RegistryEvents } from './events.js';
+import type { PromotionStore } from './promotion-store.js';
 import type { RegistryTables } from './tables.js';
 import { resolveVersionSource } from './sources.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
@@ -35,6 +36,7 @@ export class RegistryService {
 
   constructor(
     private readonly store: RegistryStore,
+    private readonly promotions: PromotionStore,
     private readonly events: RegistryEvents,
     private readonly tracking: TrackingService,
     private readonly inspector: VersionInspector,
@@ -227,7 +229,7 @@ export class RegistryService {
     await this.events.tx(async (trx, record) => {
       await this.store.lockModel(trx, pk, now);
       const aliases = await this.store.aliasesOfVersion(trx, pk, v);
-      const rejected = await this.store.rejectPendingRequests(trx, pk, v, actor.user, now, why);
+      const rejected = await this.promotions.rejectPendingRequests(trx, pk, v, actor.user, now, why);
       if (!(await this.store.deleteVersion(trx, pk, v))) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
       for (const alias of aliases) await record({ modelPk: pk, version: v, kind: 'alias_deleted', alias, actor: actor.user, time: now, reason: why });
       for (const r of rejected) await record({ modelPk: pk, version: v, kind: 'promotion_rejected', alias: r.alias, actor: actor.user, time: now, reason: why, details: { request_id: r.id } });
@@ -399,7 +401,7 @@ export class RegistryService {
   // ------------------------------------------------------------------ helpers
   /** An alias with a promotion policy moves only through a promotion (registry/promotions.ts). */
   private async refuseGuarded(trx: Transaction<RegistryTables>, modelPk: number, name: string, alias: string): Promise<void> {
-    if (await this.store.isGuarded(trx, modelPk, alias)) {
+    if (await this.promotions.policy(modelPk, alias, trx)) {
       throw new KilnError(
         'PERMISSION_DENIED',
         `Alias '${alias}' of '${name}' is guarded by a promotion policy: move it with \`kiln models promote ${name} <version> --alias ${alias}\` (POST /api/v1/models/{name}/versions/{version}/promote), which checks the policy's gates.`,

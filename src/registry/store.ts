@@ -220,26 +220,6 @@ export class RegistryStore {
     return rows.map((r) => r.alias);
   }
 
-  /** Rejects the promotion requests of a version still awaiting approval (it is being deleted); returns them. */
-  async rejectPendingRequests(trx: Transaction<RegistryTables>, modelPk: number, version: number, decidedBy: string, now: number, reason: string): Promise<{ id: number; alias: string }[]> {
-    const rows = await trx
-      .selectFrom('promotion_requests')
-      .select(['request_pk', 'alias'])
-      .where('model_pk', '=', modelPk)
-      .where('version', '=', version)
-      .where('status', '=', 'PENDING_APPROVAL')
-      .orderBy('request_pk')
-      .execute();
-    if (rows.length === 0) return [];
-    await trx
-      .updateTable('promotion_requests')
-      .set({ status: 'REJECTED', decided_by: decidedBy, decision_time: now, reason })
-      .where('request_pk', 'in', rows.map((r) => Number(r.request_pk)))
-      .where('status', '=', 'PENDING_APPROVAL')
-      .execute();
-    return rows.map((r) => ({ id: Number(r.request_pk), alias: r.alias }));
-  }
-
   /** Deletes a version with its aliases and tags (inside the caller's transaction); false when it was already gone. */
   async deleteVersion(trx: Transaction<RegistryTables>, modelPk: number, version: number): Promise<boolean> {
     // Children first: PostgreSQL checks the composite foreign keys of tags and aliases row by row.
@@ -330,11 +310,6 @@ export class RegistryStore {
   async deleteAlias(db: Db, modelPk: number, alias: string): Promise<boolean> {
     const r = await db.deleteFrom('model_aliases').where('model_pk', '=', modelPk).where('alias', '=', alias).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
-  }
-
-  /** Whether a promotion policy guards this alias (it then moves only through promotions). */
-  async isGuarded(db: Db, modelPk: number, alias: string): Promise<boolean> {
-    return (await db.selectFrom('promotion_policies').select('alias').where('model_pk', '=', modelPk).where('alias', '=', alias).executeTakeFirst()) !== undefined;
   }
 
   async latestVersionNumber(modelPk: number): Promise<number | undefined> {
