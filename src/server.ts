@@ -50,9 +50,18 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
   const metrics = new ServerMetrics();
   const reporter = (component: string) => (e: unknown, what: string) => logger.error({ err: e }, `${component}: ${what}`);
   const store = await openStore(config.storeUri, { poolSize: config.dbPoolSize, onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
-  const cleanups: (() => Promise<void>)[] = [() => store.close()];
-  const undo = async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => {});
+  // What was opened, in order; unwound in reverse by close(), and by a start that fails part-way.
+  const opened: (() => Promise<void>)[] = [() => store.close()];
+  const unwind = async (): Promise<unknown[]> => {
+    const errors: unknown[] = [];
+    for (const close of opened.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    return errors;
   };
   const modules = orderByDependencies(opts.modules ?? MODULES);
   const running: { readonly module: Capability; readonly instance: CapabilityInstance<unknown> }[] = [];
@@ -65,9 +74,9 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     const migration = await migrateToLatest(store, migrationsOf(modules));
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     artifacts = await openArtifacts(config.artifactsUri);
-    cleanups.push(() => artifacts.close());
+    opened.push(() => artifacts.close());
     events = new EventLog(store, { retentionMs: config.eventRetentionDays * 24 * 3600_000, ...opts.events }, Date.now, reporter('events'));
-    cleanups.push(() => events.close());
+    opened.push(() => events.close());
     const platform: Platform = { config, logger, store, artifacts, events, now: Date.now, reporter };
     for (const m of modules) {
       const deps = Object.fromEntries(m.dependsOn.map((d) => [d, services[d]]));
@@ -75,7 +84,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       const instance = await m.create(platform, deps as never, options as never);
       services[m.name] = instance.service;
       running.push({ module: m, instance });
-      if (instance.close) cleanups.push(() => instance.close!());
+      if (instance.close) opened.push(() => instance.close!());
     }
 
     app = await createHttpApp({
@@ -88,7 +97,24 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
         await store.ping();
       },
     });
-    cleanups.push(() => app.close());
+    // Closed first: no new work reaches the capabilities while they finish theirs.
+    opened.push(async () => {
+      if (app.server.listening) {
+        // Requests already on the wire are parsed and answered during a short drain before the listener
+        // closes (closing resets connections whose request has not been parsed yet).
+        draining = true;
+        await new Promise((r) => setTimeout(r, Math.min(SHUTDOWN_DRAIN_MS, config.shutdownTimeoutMs)));
+      }
+      const done = app.close();
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      const force = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
+      try {
+        await done;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(force);
+      }
+    });
     const routed = new Set(running.filter((r) => r.instance.routes).map((r) => r.module.name));
     for (const { module: m, instance } of running) {
       if (!instance.routes) continue;
@@ -100,7 +126,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     for (const { instance } of running) await instance.start?.();
     events.startPruning();
   } catch (e) {
-    await undo();
+    await unwind();
     throw e;
   }
 
@@ -119,34 +145,10 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       return server.url;
     },
     close() {
-      closing ??= (async () => {
-        const errors: unknown[] = [];
-        const closeHttp = async () => {
-          // Requests already on the wire are parsed and answered during a short drain before the listener
-          // closes (closing resets connections whose request has not been parsed yet).
-          draining = true;
-          await new Promise((r) => setTimeout(r, Math.min(SHUTDOWN_DRAIN_MS, config.shutdownTimeoutMs)));
-          const done = app.close();
-          const idle = setInterval(() => app.server.closeIdleConnections(), 100);
-          const force = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
-          try {
-            await done;
-          } finally {
-            clearInterval(idle);
-            clearTimeout(force);
-          }
-        };
-        // HTTP first (no new work), then the capabilities in reverse dependency order, then the platform.
-        const steps = [closeHttp, ...running.map(({ instance }) => instance.close?.bind(instance)).filter((c) => c !== undefined).reverse(), () => events.close(), () => store.close(), () => artifacts.close()];
-        for (const step of steps) {
-          try {
-            await step();
-          } catch (e) {
-            errors.push(e);
-          }
-        }
+      // HTTP first, then the capabilities in reverse dependency order, then the event log and the stores.
+      closing ??= unwind().then((errors) => {
         if (errors.length > 0) logger.error({ errors }, 'errors while closing');
-      })();
+      });
       return closing;
     },
   };
