@@ -17,7 +17,7 @@ export const dataCapability = defineCapability({
   cli: registerDataCommands,
   async create(platform) {
     const [{ DataService }, { workerProfiler }, { dataRoutes }] = await Promise.all([import('./service.js'), import('./profiler.js'), import('./routes.js')]);
-    const data = new DataService(platform.store, platform.artifacts, { profiler: workerProfiler({ artifactsUri: platform.config.artifactsUri }), events: platform.events, now: platform.now });
+    const data = new DataService(platform.store, platform.artifacts, platform.events, { profiler: workerProfiler({ artifactsUri: platform.config.artifactsUri }), now: platform.now });
     return {
       service: data,
       routes: (app) => dataRoutes(app, { data, uploadLimit: platform.config.artifactUploadLimit }),

@@ -21,8 +21,6 @@ import type { AddVersionInput, AddVersionResult, Dataset, DatasetVersion, Datase
 export interface DataServiceOptions {
   /** How blobs are profiled; default on the calling thread (the server passes a worker-thread profiler). */
   readonly profiler?: Profiler;
-  /** Where `data.version_created` and `data.validation_recorded` are published (in the change's transaction). */
-  readonly events?: EventLog;
   readonly now?: () => number;
 }
 
@@ -95,23 +93,22 @@ export class DataService {
   private readonly store: DataStore;
   private readonly profiler: Profiler;
   private readonly now: () => number;
-  private readonly events: EventLog | undefined;
 
   constructor(
     meta: MetadataStore,
     private readonly artifacts: ArtifactStore,
+    /** Where `data.version_created` and `data.validation_recorded` are published, in the change's transaction. */
+    private readonly events: EventLog,
     opts: DataServiceOptions = {},
   ) {
     this.store = new DataStore(meta.db.withTables<DataTables>(), meta.adapter);
-    this.events = opts.events;
     this.profiler = opts.profiler ?? inProcessProfiler(artifacts);
     this.now = opts.now ?? Date.now;
   }
 
-  /** A transaction whose emitted events go to the event log with it (when the service has one). */
+  /** A transaction whose emitted events go to the event log with it. */
   private transaction<T>(fn: (trx: Transaction<DataTables>, emit: (e: NewEvent) => void) => Promise<T>): Promise<T> {
-    if (this.events) return this.events.transaction(this.store.db, fn);
-    return this.store.transaction((trx) => fn(trx, () => {}));
+    return this.events.transaction(this.store.db, fn);
   }
 
   // ------------------------------------------------------------------ blobs
