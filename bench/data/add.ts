@@ -7,7 +7,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../../test/support/backends.js';
-import { KilnClient } from '../../src/sdk/client.js';
+import { KilnClient } from '@kiln-mlops/sdk';
 import { writeBenchCsv } from './generate.js';
 import { machine, round, rssMb, startServer, timed } from '../support.js';
 

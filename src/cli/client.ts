@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { KilnClient } from '../sdk/client.js';
+import { KilnClient } from '@kiln-mlops/sdk/client';
 
 export interface ClientFlags {
   trackingUri?: string;

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerServerCommands } from './server.js';
 import { MODULES } from '../modules.js';
 import { VERSION } from '../version.js';
-import { KilnApiError } from '../sdk/http.js';
+import { KilnApiError } from '@kiln-mlops/sdk/http';
 import { isKilnError } from '../platform/errors.js';
 import { CliExit } from './exit.js';
 

@@ -1,11 +1,10 @@
 import { invalid } from './errors.js';
 import { describeValue } from './validation.js';
 
-/** One page of a list, and the token of the next page when there is one. */
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly nextPageToken?: string;
-}
+import type { Page } from '@kiln-mlops/sdk/contract/page';
+
+/** One page of a list, and the token of the next page when there is one (the API's shape, from the SDK's contract). */
+export type { Page };
 
 /** The page size a caller asked for (`max_results`), or `def` when it asked for none; at most `max`. */
 export function validateMaxResults(v: unknown, def: number, max: number): number {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { CliExit } from '../cli/exit.js';
 import { formatBytes, formatTime, printJson, printTable } from '../cli/output.js';
-import type { KilnClient } from '../sdk/client.js';
+import type { KilnClient } from '@kiln-mlops/sdk/client';
 import type { Gate, ModelVersion, PromotionOutcome } from './schemas.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -2,12 +2,9 @@ import type { KilnEvent } from '../platform/events/types.js';
 import type { Tag } from '../platform/tags.js';
 import type { ModelPackage } from './schemas.js';
 
-export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
-export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
+import type { ModelVersionStatus, Stage } from '@kiln-mlops/sdk/contract/registry-types';
 
-/** MLflow's (deprecated but still used) stages. */
-export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
-export type Stage = (typeof STAGES)[number];
+export { MODEL_VERSION_STATUSES, STAGES, type ModelVersionStatus, type Stage, type SearchInput } from '@kiln-mlops/sdk/contract/registry-types';
 
 export interface ModelAlias {
   readonly alias: string;
@@ -99,13 +96,6 @@ export interface CreateVersionInput {
   readonly tags?: readonly Tag[];
   /** MLflow 3: the logged model being registered (its artifacts are the source). */
   readonly modelId?: string;
-}
-
-export interface SearchInput {
-  readonly filter?: string;
-  readonly orderBy?: readonly string[];
-  readonly maxResults?: number;
-  readonly pageToken?: string;
 }
 
 export type { Actor } from '../platform/actor.js';

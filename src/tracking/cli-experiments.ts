@@ -3,7 +3,7 @@ import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { formatTime, printJson, printTable } from '../cli/output.js';
 import type { Experiment } from './types.js';
 import { experimentJson } from './json.js';
-import type { KilnClient } from '../sdk/client.js';
+import type { KilnClient } from '@kiln-mlops/sdk/client';
 
 const VIEW = ['active', 'deleted', 'all'] as const;
 const viewType = (v: string | undefined) => (v === 'deleted' ? 'DELETED_ONLY' : v === 'all' ? 'ALL' : 'ACTIVE_ONLY');

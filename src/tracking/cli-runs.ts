@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { clientFrom, clientOptions, type ClientFlags } from '../cli/client.js';
 import { formatBytes, formatDuration, formatTime, printJson, printTable } from '../cli/output.js';
 import { resolveExperiment } from './cli-experiments.js';
-import type { KilnClient } from '../sdk/client.js';
+import type { KilnClient } from '@kiln-mlops/sdk/client';
 import { runJson } from './json.js';
 
 const VIEW = ['active', 'deleted', 'all'] as const;

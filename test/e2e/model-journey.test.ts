@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { Kiln } from '../../src/sdk/index.js';
+import { Kiln } from '@kiln-mlops/sdk';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 
 /** "Which model is in production, trained on what?": data versions, validation, a gated promotion, lineage, reproduction. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tempDir } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { chartColours, openUi, UI_SKIP, type UiSession } from '../support/browser.js';
-import { Kiln } from '../../src/sdk/index.js';
+import { Kiln } from '@kiln-mlops/sdk';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 
 /**

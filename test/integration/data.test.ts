@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ARTIFACT_BACKENDS, STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { KilnClient } from '../../src/sdk/client.js';
+import { KilnClient } from '@kiln-mlops/sdk';
 import { diffJson, validationJson, versionDetailJson } from '../../src/data/json.js';
 import { ColumnDiff, ColumnProfile, DatasetVersionDetail } from '../../src/data/schemas.js';
-import { ActiveRun } from '../../src/sdk/run.js';
+import { ActiveRun } from '@kiln-mlops/sdk';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 type File = { path: string; content: Buffer | string };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { tempDir } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { Kiln } from '../../src/sdk/index.js';
+import { Kiln } from '@kiln-mlops/sdk';
 import { linearExpected, linearModel } from '../../src/registry/packaging/test-models.js';
 import { parseMLmodel } from '../../src/registry/packaging/mlmodel.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { join } from 'node:path';
-import { Kiln, KilnClient, KilnApiError } from '../../src/sdk/index.js';
+import { Kiln, KilnClient, KilnApiError } from '@kiln-mlops/sdk';
 import { loadConfig } from '../../src/platform/config.js';
 import { createServer } from '../../src/server.js';
 import { STORE_BACKENDS, freshStore, tempDir } from '../support/backends.js';

@@ -22,11 +22,7 @@ export type {
   ValueCount,
 } from '../schemas.js';
 
-export const COLUMN_TYPES = ['integer', 'float', 'boolean', 'datetime', 'categorical', 'string'] as const;
-
-/** The ranks reported in `quantiles`. */
-export const QUANTILE_KEYS = ['0.01', '0.05', '0.25', '0.5', '0.75', '0.95', '0.99'] as const;
-export type QuantileKey = (typeof QUANTILE_KEYS)[number];
+export { COLUMN_TYPES, QUANTILE_KEYS, type QuantileKey } from '../schemas.js';
 
 export interface ValidationReport {
   ok: boolean;

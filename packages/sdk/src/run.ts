@@ -3,9 +3,9 @@ import { basename, join, relative } from 'node:path';
 import type { KilnClient } from './client.js';
 import { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 import { mlflowDatasetOf } from './data.js';
-import type { Dataset, Run, RunStatus } from '../tracking/types.js';
-import type { ModelVersion, Signature } from '../registry/schemas.js';
-import { buildOnnxModelPackage, MODEL_DATA_FILE, type PackageFile } from '../registry/packaging/write-package.js';
+import type { Dataset, Run, RunStatus } from './contract/tracking-types.js';
+import type { ModelVersion, Signature } from './contract/registry-schemas.js';
+import { buildOnnxModelPackage, MODEL_DATA_FILE, type PackageFile } from './contract/write-package.js';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 

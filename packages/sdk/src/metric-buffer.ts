@@ -1,4 +1,4 @@
-import type { Metric } from '../tracking/types.js';
+import type { Metric } from './contract/tracking-types.js';
 import { isTransient } from './http.js';
 
 export interface MetricBufferOptions {

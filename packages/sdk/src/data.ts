@@ -8,10 +8,10 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpClient, KilnApiError } from './http.js';
-import { formatFromName } from '../data/formats.js';
-import { parseDatasetRef } from '../data/refs.js';
-import type { Page } from '../tracking/types.js';
-import type { Dataset, DatasetDiff, DatasetSchema, DatasetVersion, DatasetVersionDetail, ManifestEntry, Validation } from '../data/schemas.js';
+import { formatFromName } from './contract/data-formats.js';
+import { parseDatasetRef } from './contract/dataset-refs.js';
+import type { Page } from './contract/tracking-types.js';
+import type { Dataset, DatasetDiff, DatasetSchema, DatasetVersion, DatasetVersionDetail, ManifestEntry, Validation } from './contract/data-schemas.js';
 
 const enc = encodeURIComponent;
 

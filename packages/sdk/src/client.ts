@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
-import { fromJsonDouble, jsonDouble } from '../tracking/types.js';
-import { mapToTags, tagsToMap } from '../platform/tags.js';
-import type * as S from '../tracking/schemas.js';
-import type { ArtifactListing } from '../platform/http/schemas.js';
-import type { OnnxInfo } from '../registry/schemas.js';
+import { fromJsonDouble, jsonDouble } from './contract/tracking-types.js';
+import { mapToTags, tagsToMap } from './contract/tags.js';
+import type * as S from './contract/tracking-schemas.js';
+import type { ArtifactListing } from './contract/http-schemas.js';
+import type { OnnxInfo } from './contract/registry-schemas.js';
 import type {
   CreateExperimentInput,
   CreateRunInput,
@@ -22,7 +22,7 @@ import type {
   SearchRunsInput,
   TrackingApi,
   UpdateRunInput,
-} from '../tracking/types.js';
+} from './contract/tracking-types.js';
 
 const enc = encodeURIComponent;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { arch, platform, release } from 'node:os';
-import { VERSION } from '../version.js';
+import { VERSION } from './version.js';
 
 /**
  * What a run records about where it came from, as MLflow's clients do (mlflow.source.*), plus the runtime

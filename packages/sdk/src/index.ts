@@ -3,7 +3,7 @@ import { ActiveRun } from './run.js';
 import { sourceTags } from './source.js';
 import type { MetricBufferOptions } from './metric-buffer.js';
 import type { HttpOptions } from './http.js';
-import type { Tag } from '../tracking/types.js';
+import type { Tag } from './contract/tracking-types.js';
 
 export { KilnClient, type ArtifactFile } from './client.js';
 export { ActiveRun } from './run.js';
@@ -30,8 +30,8 @@ export type {
   SchemaSpec,
   Signature,
   TensorSpec,
-} from '../registry/schemas.js';
-export type { Stage, ModelVersionStatus } from '../registry/types.js';
+} from './contract/registry-schemas.js';
+export type { Stage, ModelVersionStatus } from './contract/registry-types.js';
 export type {
   Anomaly as DatasetAnomaly,
   ColumnDiff,
@@ -45,10 +45,10 @@ export type {
   ManifestEntry,
   SchemaColumn,
   Validation as DatasetValidation,
-} from '../data/schemas.js';
-export type { LineageEdge, LineageGraph, LineageNode } from '../lineage/schemas.js';
+} from './contract/data-schemas.js';
+export type { LineageEdge, LineageGraph, LineageNode } from './contract/lineage-schemas.js';
 // The tracking client's results are the server's domain types (camelCase), the same the server's TrackingApi uses.
-export type * from '../tracking/types.js';
+export type * from './contract/tracking-types.js';
 
 export interface KilnOptions extends Partial<HttpOptions> {
   /** Server URL; default $KILN_TRACKING_URI, then $MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */

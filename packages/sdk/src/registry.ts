@@ -1,8 +1,8 @@
 import type { HttpClient } from './http.js';
-import type { Page } from '../tracking/types.js';
-import type { ArtifactListing } from '../platform/http/schemas.js';
-import type { SearchInput, Stage } from '../registry/types.js';
-import type { AliasPolicy, ModelEvent, ModelVersion, Policy, PolicyBody, PromotionOutcome, PromotionRequest, RegisteredModel, ReproductionRecipe } from '../registry/schemas.js';
+import type { Page } from './contract/tracking-types.js';
+import type { ArtifactListing } from './contract/http-schemas.js';
+import type { SearchInput, Stage } from './contract/registry-types.js';
+import type { AliasPolicy, ModelEvent, ModelVersion, Policy, PolicyBody, PromotionOutcome, PromotionRequest, RegisteredModel, ReproductionRecipe } from './contract/registry-schemas.js';
 
 const enc = encodeURIComponent;
 
