@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every compiled test file (*.test.js under dist/src, dist/test and dist/web) with Node's test runner, or those
+// Runs every compiled test file (*.test.js under dist/src, dist/test, dist/web and packages/sdk/dist) with Node's test runner, or those
 // whose path contains one of the arguments. Before that it settles the services the suites need
 // (dist/test/support/services.js: PostgreSQL, S3, Chromium); after it, it prints a summary that names every service
 // the run went without and every skipped test. Needs `npm run build` first (`npm test` does it).
@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 
-const roots = ['dist/src', 'dist/test', 'dist/web'];
+const roots = ['dist/src', 'dist/test', 'dist/web', 'packages/sdk/dist'];
 const only = process.argv.slice(2);
 const files = [];
 const walk = (dir) => {

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The SDK runs in training scripts: it must not drag in the server (onnxruntime, the profiler's CSV and Parquet
- * readers, database drivers). This walks the compiled SDK's import graph from its entry point, following relative
- * imports through the compiled files, and checks every package it reaches.
+ * readers, database drivers). This walks the compiled SDK's import graph from its entry points, following relative
+ * imports through the compiled files (JavaScript and declarations), and checks every package it reaches and that no
+ * file lies outside the package.
  */
 
 const ALLOWED_PACKAGES = new Set([
@@ -17,55 +18,42 @@ const ALLOWED_PACKAGES = new Set([
   'yaml',
 ]);
 
-/** Files under src/platform the SDK may use, each without dependencies. */
-const ALLOWED_PLATFORM = new Map([
-  ['platform/errors.js', 'the error catalog, no imports: dataset references and MLmodel parsing raise KilnError'],
-  ['platform/tags.js', 'key/value maps as the API carries them (tags, params), no imports'],
-  ['platform/http/schemas.js', 'the API shapes every capability shares (errors, key/value maps, file listings): TypeBox only'],
-]);
-
-/** Server code the SDK must not reach even though it imports no package: it would load the server's workers. */
-const FORBIDDEN = [/^registry\/packaging\/onnx-/, /^data\/profile\//, /^data\/profiler/];
-
 const IMPORT = /\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-function importGraph(entry: string): { files: string[]; packages: Map<string, string> } {
+function importGraph(...entries: string[]): { files: string[]; packages: Map<string, string> } {
   const seen = new Set<string>();
   const packages = new Map<string, string>();
-  const queue = [entry];
+  const queue = [...entries];
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
     for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
       const spec = (m[1] ?? m[2] ?? m[3])!;
-      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec));
+      // A declaration file names its neighbours by their .js path.
+      if (spec.startsWith('.')) queue.push(resolve(dirname(file), file.endsWith('.d.ts') ? spec.replace(/\.js$/, '.d.ts') : spec));
       else if (!packages.has(spec)) packages.set(spec, file);
     }
   }
   return { files: [...seen], packages };
 }
 
-test('the SDK imports only node builtins, TypeBox and yaml, and no server code', () => {
-  const srcRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  const { files, packages } = importGraph(resolve(srcRoot, 'sdk', 'index.js'));
-  const reached = files.map((f) => relative(srcRoot, f).split('\\').join('/'));
-  assert.ok(reached.includes('sdk/run.js') && reached.includes('sdk/data.js') && reached.includes('sdk/registry.js'), reached.join(', '));
+const dist = dirname(fileURLToPath(import.meta.url));
+const ENTRIES = ['index', 'client', 'http'];
 
-  const foreign = [...packages].filter(([spec]) => !spec.startsWith('node:') && !ALLOWED_PACKAGES.has(spec)).map(([spec, file]) => `${spec} (from ${relative(srcRoot, file)})`);
-  assert.deepEqual(foreign, [], 'packages the SDK must not load');
-  const platform = reached.filter((f) => f.startsWith('platform/') && !ALLOWED_PLATFORM.has(f));
-  assert.deepEqual(platform, [], 'platform code the SDK must not load');
-  const server = reached.filter((f) => FORBIDDEN.some((re) => re.test(f)));
-  assert.deepEqual(server, [], 'server code the SDK must not load');
+test('the SDK imports only node builtins, TypeBox and yaml, and nothing outside its package', () => {
+  for (const ext of ['.js', '.d.ts']) {
+    const { files, packages } = importGraph(...ENTRIES.map((e) => resolve(dist, e + ext)));
+    const reached = files.map((f) => relative(dist, f).split('\\').join('/'));
+    assert.ok(reached.includes(`run${ext}`) && reached.includes(`data${ext}`) && reached.includes(`registry${ext}`), reached.join(', '));
+    const outside = reached.filter((f) => f.startsWith('../'));
+    assert.deepEqual(outside, [], `${ext} files outside the package`);
+    const foreign = [...packages].filter(([spec]) => !spec.startsWith('node:') && !ALLOWED_PACKAGES.has(spec)).map(([spec, file]) => `${spec} (from ${relative(dist, file)})`);
+    assert.deepEqual(foreign, [], 'packages the SDK must not load');
+  }
 });
 
 test('the import walk sees static, re-exported and dynamic imports', () => {
-  const srcRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-  // The server's entry reaches what the SDK must not: the walk would notice if the SDK did.
-  const { files, packages } = importGraph(resolve(srcRoot, 'server.js'));
-  assert.ok(packages.has('fastify') && packages.has('papaparse') && packages.has('hyparquet'), [...packages.keys()].join(', '));
-  assert.ok(files.some((f) => f.endsWith('onnx-inspect.js')));
-  const sample = "import a from 'x';\nexport { b } from \"y\";\nimport {\n  c,\n  d,\n} from './z.js';\nimport 'side';\nawait import('dyn');\nexport * from './all.js';";
-  assert.deepEqual([...sample.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]), ['x', 'y', './z.js', 'side', 'dyn', './all.js']);
+  const sample = "import a from 'x';\nexport { b } from \"y\";\nimport {\n  c,\n  d,\n} from './z.js';\nimport 'side';\nawait import('dyn');\nexport * from './all.js';\nexport type * from './types.js';";
+  assert.deepEqual([...sample.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]), ['x', 'y', './z.js', 'side', 'dyn', './all.js', './types.js']);
 });
