@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,5 +36,41 @@ describe('run source tags', () => {
     const tags = sourceTags(none, '/abs/script.js');
     assert.equal(tags['mlflow.source.git.commit'], undefined);
     assert.equal(tags['mlflow.source.name'], '/abs/script.js');
+  });
+
+  it('records whether tracked files changed, and the package manifest and lockfile with their digests', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kiln-git-'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: root, stdio: 'ignore' });
+    mkdirSync(join(root, 'train'));
+    const manifest = '{"name":"train","version":"1.0.0"}\n';
+    const lock = '{"lockfileVersion":3}\n';
+    writeFileSync(join(root, 'train', 'package.json'), manifest);
+    writeFileSync(join(root, 'train', 'package-lock.json'), lock);
+    writeFileSync(join(root, 'train', 'train.mjs'), 'console.log(1);\n');
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'first');
+    const entry = join(root, 'train', 'train.mjs');
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    let tags = sourceTags(root, entry);
+    assert.equal(tags['kiln.source.git.dirty'], 'false');
+    assert.equal(tags['kiln.runtime.manifest'], 'train/package.json');
+    assert.equal(tags['kiln.runtime.manifest.sha256'], sha(manifest));
+    assert.equal(tags['kiln.runtime.lockfile'], 'train/package-lock.json');
+    assert.equal(tags['kiln.runtime.lockfile.sha256'], sha(lock));
+    writeFileSync(join(root, 'untracked.txt'), 'x');
+    assert.equal(sourceTags(root, entry)['kiln.source.git.dirty'], 'false', 'untracked files do not count');
+    writeFileSync(entry, 'console.log(2);\n');
+    tags = sourceTags(root, entry);
+    assert.equal(tags['kiln.source.git.dirty'], 'true');
+
+    // Outside a repository: no dirty flag, the manifest by its absolute path, no lockfile when there is none.
+    const plain = mkdtempSync(join(tmpdir(), 'kiln-nogit-'));
+    writeFileSync(join(plain, 'package.json'), manifest);
+    tags = sourceTags(plain, join(plain, 'train.mjs'));
+    assert.equal(tags['kiln.source.git.dirty'], undefined);
+    assert.equal(tags['kiln.runtime.manifest'], join(plain, 'package.json'));
+    assert.equal(tags['kiln.runtime.lockfile'], undefined);
+    assert.equal(tags['kiln.runtime.lockfile.sha256'], undefined);
   });
 });
