@@ -45,7 +45,7 @@ describe('registry through the SDK and the CLI', () => {
     const dest = tempDir('kiln-dl-');
     const dl = await cli(['models', 'download', 'models:/iris@champion', '--dest', dest]);
     assert.equal(dl.code, 0, dl.err);
-    assert.deepEqual(readdirSync(dest).sort(), ['MLmodel', 'conda.yaml', 'input_example.json', 'model.onnx', 'python_env.yaml', 'requirements.txt', 'serving_input_example.json']);
+    assert.deepEqual(readdirSync(dest).sort(), ['MLmodel', 'input_example.json', 'model.onnx', 'serving_input_example.json']);
     const mlmodel = parseMLmodel(readFileSync(join(dest, 'MLmodel'), 'utf8'));
     assert.deepEqual(Object.keys(mlmodel.flavors).sort(), ['onnx', 'python_function']);
     const session = await ort.InferenceSession.create(readFileSync(join(dest, 'model.onnx')));

@@ -4,12 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { createArtifactStore } from '../../platform/artifacts/index.js';
 import { isKilnError } from '../../platform/errors.js';
 import { parseMLmodel } from './mlmodel.js';
 import { artifactStoreReader, inspectModelPackage } from './inspect-package.js';
-import { buildOnnxModelPackage, PACKAGE_DEFAULTS } from './write-package.js';
+import { buildOnnxModelPackage } from './write-package.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import * as tm from './test-models.js';
 
@@ -22,7 +21,7 @@ const text = (files: { path: string; bytes: Buffer }[], path: string): string =>
   return f.bytes.toString('utf8');
 };
 
-test('builds the folder mlflow.onnx.log_model writes', async () => {
+test('builds the folder mlflow.onnx.log_model writes, without a Python environment no Python produced', async () => {
   const onnx = tm.linearModel();
   const files = await buildOnnxModelPackage({
     inspect: inspectOnnx,
@@ -36,31 +35,19 @@ test('builds the folder mlflow.onnx.log_model writes', async () => {
     now: new Date('2024-05-06T07:08:09.123Z'),
     modelUuid: '0123456789abcdef0123456789abcdef',
   });
-  assert.deepEqual(files.map((f) => f.path).sort(), [
-    'MLmodel',
-    'conda.yaml',
-    'input_example.json',
-    'model.onnx',
-    'python_env.yaml',
-    'requirements.txt',
-    'serving_input_example.json',
-  ]);
+  assert.deepEqual(files.map((f) => f.path).sort(), ['MLmodel', 'input_example.json', 'model.onnx', 'serving_input_example.json']);
   assert.deepEqual(files.find((f) => f.path === 'model.onnx')?.bytes, Buffer.from(onnx));
   const m = parseMLmodel(text(files, 'MLmodel'));
   assert.deepEqual(m.flavors, {
-    onnx: { code: null, data: 'model.onnx', onnx_session_options: null, onnx_version: PACKAGE_DEFAULTS.onnxVersion, providers: ['CPUExecutionProvider'] },
-    python_function: {
-      data: 'model.onnx',
-      env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
-      loader_module: 'mlflow.onnx',
-      python_version: PACKAGE_DEFAULTS.pythonVersion,
-    },
+    onnx: { code: null, data: 'model.onnx', onnx_session_options: null, providers: ['CPUExecutionProvider'] },
+    python_function: { data: 'model.onnx', loader_module: 'mlflow.onnx' },
   });
+  assert.doesNotMatch(text(files, 'MLmodel'), /python_version|onnx_version|mlflow_version|conda|virtualenv/, 'no invented versions or environment');
   assert.equal(m.artifact_path, 'model');
   assert.equal(m.run_id, 'abc123');
   assert.equal(m.model_uuid, '0123456789abcdef0123456789abcdef');
   assert.equal(m.utc_time_created, '2024-05-06 07:08:09.123000');
-  assert.equal(m.mlflow_version, PACKAGE_DEFAULTS.mlflowVersion);
+  assert.equal(m.mlflow_version, undefined);
   assert.deepEqual(m.signature, {
     inputs: { kind: 'tensors', tensors: [{ name: 'x', dtype: 'float32', shape: [-1, 4] }] },
     outputs: { kind: 'tensors', tensors: [{ name: 'y', dtype: 'float32', shape: [-1, 1] }] },
@@ -70,24 +57,6 @@ test('builds the folder mlflow.onnx.log_model writes', async () => {
   assert.equal(example, '[[1,2,3,4],[5,6,7,null]]');
   assert.deepEqual(JSON.parse(text(files, 'serving_input_example.json')), { inputs: [[1, 2, 3, 4], [5, 6, 7, null]] });
   assert.equal(m.model_size_bytes, onnx.length + example.length + text(files, 'serving_input_example.json').length);
-  assert.equal(
-    text(files, 'requirements.txt'),
-    `mlflow==${PACKAGE_DEFAULTS.mlflowVersion}\nonnx==${PACKAGE_DEFAULTS.onnxVersion}\nonnxruntime==${PACKAGE_DEFAULTS.onnxruntimeVersion}`,
-  );
-  assert.deepEqual(parseYaml(text(files, 'conda.yaml'), { version: '1.1' }), {
-    channels: ['conda-forge'],
-    dependencies: [
-      `python=${PACKAGE_DEFAULTS.pythonVersion}`,
-      `pip<=${PACKAGE_DEFAULTS.pipVersion}`,
-      { pip: [`mlflow==${PACKAGE_DEFAULTS.mlflowVersion}`, `onnx==${PACKAGE_DEFAULTS.onnxVersion}`, `onnxruntime==${PACKAGE_DEFAULTS.onnxruntimeVersion}`] },
-    ],
-    name: 'mlflow-env',
-  });
-  assert.deepEqual(parseYaml(text(files, 'python_env.yaml'), { version: '1.1' }), {
-    python: PACKAGE_DEFAULTS.pythonVersion,
-    build_dependencies: [`pip==${PACKAGE_DEFAULTS.pipVersion}`, `setuptools==${PACKAGE_DEFAULTS.setuptoolsVersion}`, `wheel==${PACKAGE_DEFAULTS.wheelVersion}`],
-    dependencies: ['-r requirements.txt'],
-  });
   // providers written as a block sequence, as PyYAML does
   assert.match(text(files, 'MLmodel'), /providers:\n {4}- CPUExecutionProvider\n/);
 });
@@ -104,7 +73,7 @@ test('logged into an artifact store, the folder inspects as READY and servable',
   assert.equal(r.signature_source, 'mlmodel');
   assert.equal(r.input_example?.type, 'ndarray');
   assert.equal(r.input_example?.serving_input_path, '1/run9/artifacts/model/serving_input_example.json');
-  assert.equal(r.files, 7);
+  assert.equal(r.files, 5, 'MLmodel, model.onnx, the two example files and the requirements given');
   assert.equal(r.size_bytes, files.reduce((s, f) => s + f.bytes.length, 0));
   assert.deepEqual(r.onnx?.inputs.map((i) => i.name), ['a', 'b']);
   assert.equal(files.find((f) => f.path === 'requirements.txt')?.bytes.toString(), 'onnxruntime\nmlflow');

@@ -3,22 +3,10 @@
  * MLflow's Python (`mlflow.pyfunc.load_model`, `mlflow.onnx.load_model`, `mlflow models serve`) and Kiln both read.
  */
 import { randomUUID } from 'node:crypto';
-import { stringify } from 'yaml';
 import { invalid } from './errors.js';
 import { writeMLmodel, type InputExampleInfo, type MLmodel, type Signature } from './mlmodel.js';
 import type { OnnxInfo } from './registry-schemas.js';
 import { checkOnnxAgainstSignature, signatureFromOnnx } from './signature.js';
-
-/** Versions written into the environment files; pinned the way MLflow pins what it found installed. */
-export const PACKAGE_DEFAULTS = {
-  mlflowVersion: '2.19.0',
-  onnxVersion: '1.17.0',
-  onnxruntimeVersion: '1.20.1',
-  pythonVersion: '3.10.12',
-  pipVersion: '24.0',
-  setuptoolsVersion: '69.5.1',
-  wheelVersion: '0.43.0',
-} as const;
 
 export interface BuildOnnxModelPackageOptions {
   readonly onnx: Uint8Array;
@@ -32,7 +20,10 @@ export interface BuildOnnxModelPackageOptions {
   readonly runId?: string;
   /** The artifact path the folder is logged under, written as MLmodel's artifact_path. */
   readonly artifactPath?: string;
-  /** requirements.txt lines; default mlflow, onnx and onnxruntime pinned to PACKAGE_DEFAULTS. */
+  /**
+   * requirements.txt lines, for a reader that will load the model with Python. Without them no requirements.txt is
+   * written: a model that no Python produced has no Python environment to record.
+   */
   readonly pipRequirements?: readonly string[];
   /** Extra MLmodel `metadata`. */
   readonly metadata?: Record<string, unknown>;
@@ -99,8 +90,11 @@ function inputExampleFiles(example: unknown, onnx: OnnxInfo): { files: PackageFi
 
 /**
  * The files of an MLflow ONNX model folder: MLmodel (flavors onnx and python_function), model.onnx, the input example
- * files when given, requirements.txt, conda.yaml and python_env.yaml. The model is inspected first: bytes that do not
- * load, or a signature that does not match them, are refused with INVALID_PARAMETER_VALUE.
+ * files when given, and requirements.txt when pipRequirements are given. No conda.yaml or python_env.yaml and no
+ * python_version, onnx_version or mlflow_version: those would describe a Python environment that never existed (the
+ * run's tags record the real one: Node version, platform, package manifest and lockfile digests). MLflow's loaders
+ * need none of them. The model is inspected first: bytes that do not load, or a signature that does not match them,
+ * are refused with INVALID_PARAMETER_VALUE.
  */
 export async function buildOnnxModelPackage(opts: BuildOnnxModelPackageOptions): Promise<PackageFile[]> {
   const onnx = await opts.inspect(opts.onnx);
@@ -117,11 +111,13 @@ export async function buildOnnxModelPackage(opts: BuildOnnxModelPackageOptions):
     files.push(...ex.files);
     exampleInfo = ex.info;
   }
-  // MLflow measures the folder before it writes MLmodel and the environment files.
+  // MLflow measures the folder before it writes MLmodel.
   const modelSize = files.reduce((s, f) => s + f.bytes.length, 0);
 
-  const d = PACKAGE_DEFAULTS;
-  const requirements = opts.pipRequirements ?? [`mlflow==${d.mlflowVersion}`, `onnx==${d.onnxVersion}`, `onnxruntime==${d.onnxruntimeVersion}`];
+  const requirements = opts.pipRequirements;
+  for (const line of requirements ?? []) {
+    if (/[\r\n]/.test(line) || line.trim() === '') throw invalid(`pipRequirements: each requirement is one non-empty line, got ${JSON.stringify(line)}`);
+  }
   const mlmodel: MLmodel = {
     ...(opts.artifactPath !== undefined ? { artifact_path: opts.artifactPath } : {}),
     flavors: {
@@ -129,17 +125,13 @@ export async function buildOnnxModelPackage(opts: BuildOnnxModelPackageOptions):
         code: null,
         data: MODEL_DATA_FILE,
         onnx_session_options: null,
-        onnx_version: d.onnxVersion,
         providers: ['CPUExecutionProvider'],
       },
       python_function: {
         data: MODEL_DATA_FILE,
-        env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
         loader_module: 'mlflow.onnx',
-        python_version: d.pythonVersion,
       },
     },
-    mlflow_version: d.mlflowVersion,
     model_size_bytes: modelSize,
     model_uuid: opts.modelUuid ?? randomUUID().replace(/-/g, ''),
     ...(opts.runId !== undefined ? { run_id: opts.runId } : {}),
@@ -149,25 +141,7 @@ export async function buildOnnxModelPackage(opts: BuildOnnxModelPackageOptions):
     ...(opts.metadata ? { metadata: opts.metadata } : {}),
     extra: {},
   };
-  for (const line of requirements) {
-    if (/[\r\n]/.test(line) || line.trim() === '') throw invalid(`pipRequirements: each requirement is one non-empty line, got ${JSON.stringify(line)}`);
-  }
-  const conda = {
-    channels: ['conda-forge'],
-    dependencies: [`python=${d.pythonVersion}`, `pip<=${d.pipVersion}`, { pip: [...requirements] }],
-    name: 'mlflow-env',
-  };
-  const pythonEnv = {
-    python: d.pythonVersion,
-    build_dependencies: [`pip==${d.pipVersion}`, `setuptools==${d.setuptoolsVersion}`, `wheel==${d.wheelVersion}`],
-    dependencies: ['-r requirements.txt'],
-  };
-  const y = (o: unknown): Buffer => Buffer.from(stringify(o, { version: '1.1', indentSeq: false, lineWidth: 0 }));
   files.unshift({ path: 'MLmodel', bytes: Buffer.from(writeMLmodel(mlmodel)) });
-  files.push(
-    { path: 'conda.yaml', bytes: y(conda) },
-    { path: 'python_env.yaml', bytes: y(pythonEnv) },
-    { path: 'requirements.txt', bytes: Buffer.from(requirements.join('\n')) },
-  );
+  if (requirements) files.push({ path: 'requirements.txt', bytes: Buffer.from(requirements.join('\n')) });
   return files;
 }
