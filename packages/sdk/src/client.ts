@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { defaultUser } from './user.js';
 import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
@@ -77,10 +78,10 @@ export class KilnClient implements TrackingApi {
   readonly registry: RegistryClient;
   readonly data: DataClient;
 
-  /** `user` names who acts (recorded in registry histories); default $KILN_USER, then the OS user. */
+  /** `user` names who acts (recorded in registry histories); default $KILN_USER, then $USER/$LOGNAME, then the OS account (`os.userInfo()`). */
   constructor(opts: Partial<HttpOptions> & { trackingUri?: string; user?: string } = {}) {
     const baseUrl = opts.baseUrl ?? opts.trackingUri ?? process.env.KILN_TRACKING_URI ?? process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000';
-    const user = opts.user ?? process.env.KILN_USER ?? process.env.USER ?? process.env.USERNAME;
+    const user = opts.user ?? defaultUser();
     const headers = { ...(user ? { 'x-kiln-user': encodeURIComponent(user) } : {}), ...opts.headers };
     this.http = new HttpClient({ ...opts, baseUrl, headers });
     this.registry = new RegistryClient(this.http);

@@ -1,3 +1,4 @@
+import { defaultUser } from './user.js';
 import { KilnClient } from './client.js';
 import { ActiveRun } from './run.js';
 import { sourceTags } from './source.js';
@@ -11,6 +12,7 @@ export { DataClient, type AddOptions, type AddResult } from './data.js';
 export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
 export { RegistryClient, type RegisterVersionOptions } from './registry.js';
+export { defaultUser } from './user.js';
 // What client.registry and client.data return: the native API's JSON shapes (snake_case), as docs/api.md documents them.
 export type {
   AliasPolicy,
@@ -53,7 +55,7 @@ export type * from './contract/tracking-types.js';
 export interface KilnOptions extends Partial<HttpOptions> {
   /** Server URL; default $KILN_TRACKING_URI, then $MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */
   readonly trackingUri?: string;
-  /** Who acts (recorded in registry histories); default $KILN_USER, then the OS user. */
+  /** Who acts (recorded in registry histories); default $KILN_USER, then $USER/$LOGNAME, then the OS account (`os.userInfo()`). */
   readonly user?: string;
   readonly buffer?: MetricBufferOptions;
 }
@@ -105,7 +107,7 @@ export class Kiln {
     if (opts.parentRunId) tags.push({ key: 'mlflow.parentRunId', value: opts.parentRunId });
     if (!tags.some((t) => t.key === 'mlflow.source.type')) tags.push({ key: 'mlflow.source.type', value: 'LOCAL' });
     for (const [key, value] of Object.entries(sourceTags())) if (!tags.some((t) => t.key === key)) tags.push({ key, value });
-    const user = this.opts.user ?? process.env.KILN_USER ?? process.env.USER ?? process.env.USERNAME;
+    const user = this.opts.user ?? defaultUser();
     if (user && !tags.some((t) => t.key === 'mlflow.user')) tags.push({ key: 'mlflow.user', value: user });
     const run = await this.client.createRun({ experimentId: await this.experimentId(opts.experiment), runName: opts.runName, userId: user, tags });
     const active = new ActiveRun(this.client, run, this.opts.buffer, (r) => this.active.delete(r));
