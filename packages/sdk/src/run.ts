@@ -9,10 +9,19 @@ import { buildOnnxModelPackage, MODEL_DATA_FILE, type PackageFile } from './cont
 
 const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-/** A run being logged to. Metric logging is buffered and non-blocking; everything else is awaited. */
+/**
+ * A run being logged to. Every method follows one rule: the write is queued and sent in the background, in the order
+ * the calls were made (metrics in batches, everything else one request after the other), so a call need not be
+ * awaited. Awaiting a method's promise waits until that write is stored and rejects if the server refused it; a write
+ * that fails is also kept, and `flush()`/`end()` (and so `Kiln.withRun`) throw it: the run is then marked FAILED,
+ * never FINISHED. A promise nobody awaits never becomes an unhandled rejection.
+ */
 export class ActiveRun {
   private readonly metrics: MetricBuffer;
   private ended = false;
+  /** The writes other than metrics, chained so they reach the server in call order. */
+  private writes: Promise<void> = Promise.resolve();
+  private readonly failures: unknown[] = [];
 
   constructor(
     private readonly client: KilnClient,
@@ -21,6 +30,25 @@ export class ActiveRun {
     private readonly onEnd: (r: ActiveRun) => void = () => {},
   ) {
     this.metrics = new MetricBuffer((batch) => client.logBatch({ runId: this.id, metrics: batch }), bufferOptions);
+  }
+
+  /** Queues a write after the ones before it; its failure is kept for flush()/end(). */
+  private enqueue<T>(write: () => Promise<T>): Promise<T> {
+    const done = this.writes.then(write);
+    this.writes = done.then(
+      () => {},
+      (e: unknown) => {
+        this.failures.push(e);
+      },
+    );
+    // A caller that awaits sees the rejection; one that does not must not crash the script with an unhandled one.
+    done.catch(() => {});
+    return done;
+  }
+
+  /** The writes that failed so far (metric batches included once flush() or end() has run). */
+  get errors(): readonly unknown[] {
+    return [...this.failures];
   }
 
   get id(): string {
@@ -37,43 +65,53 @@ export class ActiveRun {
     this.metrics.add(...Object.entries(values).map(([key, value]) => ({ key, value, step, timestamp })));
   }
 
-  async logParam(key: string, value: unknown): Promise<void> {
-    await this.client.logBatch({ runId: this.id, params: [{ key, value: str(value) }] });
+  /** Queues a parameter (a value that is not a string is stored as JSON). */
+  logParam(key: string, value: unknown): Promise<void> {
+    return this.logParams({ [key]: value });
   }
 
-  async logParams(params: Record<string, unknown>): Promise<void> {
+  logParams(params: Record<string, unknown>): Promise<void> {
     const entries = Object.entries(params);
-    for (let i = 0; i < entries.length; i += 100) {
-      await this.client.logBatch({ runId: this.id, params: entries.slice(i, i + 100).map(([key, value]) => ({ key, value: str(value) })) });
-    }
+    return this.enqueue(async () => {
+      for (let i = 0; i < entries.length; i += 100) {
+        await this.client.logBatch({ runId: this.id, params: entries.slice(i, i + 100).map(([key, value]) => ({ key, value: str(value) })) });
+      }
+    });
   }
 
-  async setTag(key: string, value: string): Promise<void> {
-    await this.client.setTag(this.id, key, value);
+  setTag(key: string, value: string): Promise<void> {
+    return this.enqueue(() => this.client.setTag(this.id, key, value));
   }
 
-  async setTags(tags: Record<string, string>): Promise<void> {
-    await this.client.logBatch({ runId: this.id, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+  setTags(tags: Record<string, string>): Promise<void> {
+    return this.enqueue(() => this.client.logBatch({ runId: this.id, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) }));
   }
 
   /** Records a dataset the run used, with a context such as 'training' or 'evaluation'. */
-  async logInput(dataset: Dataset, context?: string): Promise<void> {
-    await this.client.logInputs(this.id, [{ dataset, tags: context ? [{ key: 'mlflow.data.context', value: context }] : [] }]);
+  logInput(dataset: Dataset, context?: string): Promise<void> {
+    return this.enqueue(() => this.client.logInputs(this.id, [{ dataset, tags: context ? [{ key: 'mlflow.data.context', value: context }] : [] }]));
   }
 
   /** Records a Kiln dataset version (`weather@v3`, `weather@latest`) as an input, linked to it by its digest. */
-  async logDatasetInput(ref: string, context?: string): Promise<void> {
-    await this.logInput(mlflowDatasetOf(await this.client.data.get(ref)), context);
+  logDatasetInput(ref: string, context?: string): Promise<void> {
+    return this.enqueue(async () => {
+      const dataset = mlflowDatasetOf(await this.client.data.get(ref));
+      await this.client.logInputs(this.id, [{ dataset, tags: context ? [{ key: 'mlflow.data.context', value: context }] : [] }]);
+    });
   }
 
   /** Uploads a local file under `artifactPath` (a folder inside the run's artifacts; default the root). */
-  async logArtifact(localPath: string, artifactPath = ''): Promise<void> {
+  logArtifact(localPath: string, artifactPath = ''): Promise<void> {
     const target = artifactPath ? `${artifactPath.replace(/\/+$/, '')}/${basename(localPath)}` : basename(localPath);
-    await this.client.uploadArtifact(this.id, target, { file: localPath });
+    return this.enqueue(() => this.client.uploadArtifact(this.id, target, { file: localPath }));
   }
 
   /** Uploads a whole local folder, keeping its layout. */
-  async logArtifacts(localDir: string, artifactPath = ''): Promise<void> {
+  logArtifacts(localDir: string, artifactPath = ''): Promise<void> {
+    return this.enqueue(() => this.uploadFolder(localDir, artifactPath));
+  }
+
+  private async uploadFolder(localDir: string, artifactPath: string): Promise<void> {
     const walk = async (dir: string): Promise<string[]> => {
       const out: string[] = [];
       for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -97,10 +135,18 @@ export class ActiveRun {
    * and nothing stays behind. With `registeredModelName`, registers it as a new version and waits until the registry
    * has inspected it.
    */
-  async logOnnxModel(
+  logOnnxModel(
     artifactPath: string,
     onnx: Uint8Array,
     opts: { signature?: Signature; inputExample?: unknown; registeredModelName?: string; pipRequirements?: string[]; metadata?: Record<string, unknown> } = {},
+  ): Promise<{ artifactPath: string; modelUri: string; version?: ModelVersion }> {
+    return this.enqueue(() => this.writeOnnxModel(artifactPath, onnx, opts));
+  }
+
+  private async writeOnnxModel(
+    artifactPath: string,
+    onnx: Uint8Array,
+    opts: { signature?: Signature; inputExample?: unknown; registeredModelName?: string; pipRequirements?: string[]; metadata?: Record<string, unknown> },
   ): Promise<{ artifactPath: string; modelUri: string; version?: ModelVersion }> {
     const dir = artifactPath.replace(/^\/+|\/+$/g, '');
     if (dir === '') throw new Error('logOnnxModel needs an artifact path such as "model"');
@@ -141,24 +187,56 @@ export class ActiveRun {
   }
 
   /** Uploads text or bytes as an artifact file. */
-  async logText(text: string | Uint8Array, artifactFile: string): Promise<void> {
-    await this.client.uploadArtifact(this.id, artifactFile, text);
+  logText(text: string | Uint8Array, artifactFile: string): Promise<void> {
+    return this.enqueue(() => this.client.uploadArtifact(this.id, artifactFile, text));
   }
 
-  /** Waits until every queued metric is stored. */
+  /** Waits until every queued write is stored; throws if any failed (see the class comment). */
   async flush(): Promise<void> {
-    await this.metrics.flush();
+    await this.settle();
+    const error = this.failure();
+    if (error) throw error;
   }
 
-  /** Flushes metrics and marks the run finished (or FAILED / KILLED). Safe to call twice. */
+  /**
+   * Sends what is queued and ends the run: FINISHED (or the status given), but FAILED when a write failed, and then
+   * throws that failure. Safe to call twice.
+   */
   async end(status: RunStatus = 'FINISHED'): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     try {
-      await this.metrics.flush();
+      await this.settle();
     } finally {
       this.onEnd(this);
-      await this.client.updateRun({ runId: this.id, status, endTime: Date.now() });
+      const error = this.failure();
+      await this.client.updateRun({ runId: this.id, status: error && status === 'FINISHED' ? 'FAILED' : status, endTime: Date.now() });
+      if (error) throw error;
     }
+  }
+
+  /** Waits for the queued writes and metrics; a failure is recorded, not thrown. */
+  private async settle(): Promise<void> {
+    let writes: Promise<void>;
+    do {
+      writes = this.writes;
+      await writes;
+    } while (writes !== this.writes);
+    try {
+      await this.metrics.flush();
+    } catch (e) {
+      if (!this.failures.includes(e)) this.failures.push(e);
+    }
+  }
+
+  /** The failure to report: the only one, or all of them. */
+  private failure(): Error | undefined {
+    if (this.failures.length === 0) return undefined;
+    const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    if (this.failures.length === 1) {
+      const e = this.failures[0];
+      return e instanceof Error ? e : new Error(`run ${this.id}: a write failed: ${describe(e)}`);
+    }
+    return new AggregateError(this.failures, `run ${this.id}: ${this.failures.length} writes failed: ${this.failures.map(describe).join('; ')}`);
   }
 }
