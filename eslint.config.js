@@ -9,14 +9,11 @@ export const CAPABILITIES = ['tracking', 'registry', 'data', 'lineage', 'webhook
 /** What a capability shows others: its public types and API schemas; its services only as types (they are handed over at run time). */
 const PUBLIC_FILES = '(types|[a-z-]+-types|schemas)\\.js';
 const SERVICE_FILES = '(service|[a-z-]+-service)\\.js';
+/** What the SDK package may import: node builtins, its dependencies, its own files (one level up at most, from contract/). */
+const SDK_OUTSIDE = '^(?!node:|@sinclair/typebox$|yaml$|\\./|\\.\\./(?!\\.\\./))';
+const SDK_MESSAGE =
+  'The SDK (@kiln-mlops/sdk) imports only node builtins, @sinclair/typebox, yaml and its own files: it must install and load without the server, its database drivers or ONNX Runtime. Move shared pure code into packages/sdk/src/contract and import it from the server.';
 const folder = (names) => `(^|/)(${names.join('|')})/`;
-/**
- * Dependency-free files the SDK shares with the server besides the capabilities' public types and schemas: the
- * shared API shapes, key/value maps, the error catalog, dataset references and file formats, the MLflow model folder
- * writer, the version. src/sdk/imports.test.ts walks the SDK's whole import graph to check they stay dependency-free.
- */
-const SDK_CONTRACT = ['platform/http/schemas\\.js', 'platform/tags\\.js', 'platform/errors\\.js', 'data/(formats|refs)\\.js', 'registry/packaging/(write-package|mlmodel|signature)\\.js', 'version\\.js'];
-
 /** Patterns for files of `own` (a capability, or null for the CLI core and src/*.ts). */
 function capabilityBoundaries(own) {
   const others = CAPABILITIES.filter((c) => c !== own);
@@ -43,7 +40,7 @@ const boundaries = [
         {
           patterns: [
             {
-              regex: `${folder([...CAPABILITIES, 'sdk', 'cli'])}|(^|/)(server|modules)\\.js$`,
+              regex: `${folder([...CAPABILITIES, 'cli'])}|(^|/)(server|modules)\\.js$|^@kiln-mlops/sdk$`,
               message: 'platform/ imports no capability (nor the SDK, the CLI or the composition root): it is what every capability shares.',
             },
           ],
@@ -51,8 +48,12 @@ const boundaries = [
       ],
     },
   },
+  // The SDK (packages/sdk) is its own package: a client that talks HTTP. It imports node builtins, its two small
+  // dependencies and its own files, never a path outside the package; its contract/ folder (the API's shapes and the
+  // pure code the server shares, which the server imports from @kiln-mlops/sdk) imports only itself.
+  // packages/sdk/src/imports.test.ts checks the compiled package the same way.
   {
-    files: ['src/sdk/**/*.ts'],
+    files: ['packages/sdk/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -60,10 +61,24 @@ const boundaries = [
         {
           patterns: [
             {
-              regex: `^\\.\\./(?!(${CAPABILITIES.join('|')})/${PUBLIC_FILES}$|${SDK_CONTRACT.join('$|')}$)`,
-              message:
-                'sdk/ imports no server code: only the API schemas (schemas.ts) and public types (types.ts) of capabilities, and the dependency-free contract files listed in eslint.config.js. It must install and load without the server, its database drivers or ONNX Runtime.',
+              regex: SDK_OUTSIDE,
+              message: SDK_MESSAGE,
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/sdk/src/contract/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: SDK_OUTSIDE, message: SDK_MESSAGE },
+            { regex: '^\\.\\./', message: 'sdk/contract imports only contract files: the server imports them without the SDK client.' },
           ],
         },
       ],
@@ -82,7 +97,7 @@ const boundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.kiln/**', 'coverage/**', 'tmp/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'web/dist/**', '.kiln/**', 'coverage/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

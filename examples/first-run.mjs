@@ -1,7 +1,7 @@
 // Logs a first run to a Kiln server (default http://127.0.0.1:5000, or $KILN_TRACKING_URI).
 //   npm start            # in another terminal
 //   node examples/first-run.mjs
-import { Kiln } from 'kiln-mlops';
+import { Kiln } from '@kiln-mlops/sdk';
 
 const kiln = new Kiln();
 const runId = await kiln.withRun({ experiment: 'quickstart', runName: 'first-run', params: { lr: 0.01, epochs: 20 } }, async (run) => {

@@ -129,7 +129,9 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(logged.version, undefined);
       const files = (await kiln.client.listArtifacts(run.id, 'model')).files.map((f) => f.path);
       assert.deepEqual(files, ['model/MLmodel', 'model/model.onnx'], 'no Python environment for a model no Python produced');
-      await run.end();
+      // Refused writes fail the run, even those the caller awaited and caught.
+      await assert.rejects(run.end(), (e: unknown) => e instanceof AggregateError && e.errors.length === 2);
+      assert.equal((await kiln.client.getRun(run.id)).info.status, 'FAILED');
     });
 
     it('downsamples a long history server-side keeping the spike', async () => {

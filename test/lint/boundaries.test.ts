@@ -21,9 +21,12 @@ const refused: [string, string, string, RegExp][] = [
   ["a capability reading another's tables", 'src/lineage/service.ts', "import type { RegistryTables } from '../registry/tables.js';", /only through its service, public types/],
   ["a capability importing another's routes", 'src/webhooks/module.ts', "import { registryRoutes } from '../registry/routes.js';", /only through its service, public types/],
   ["a capability constructing another's service", 'src/lineage/module.ts', "import { TrackingService } from '../tracking/service.js';", /as a type only/],
-  ['the SDK importing the profiler', 'src/sdk/data.ts', "import { profileSources } from '../data/profile/index.js';", /sdk\/ imports no server code/],
-  ['the SDK importing the ONNX inspector', 'src/sdk/run.ts', "import { inspectOnnx } from '../registry/packaging/onnx-inspect.js';", /sdk\/ imports no server code/],
-  ['the SDK importing the platform', 'src/sdk/client.ts', "import { openStore } from '../platform/db/index.js';", /sdk\/ imports no server code/],
+  ['the SDK importing the profiler', 'packages/sdk/src/data.ts', "import { profileSources } from '../../../src/data/profile/index.js';", /imports only node builtins, @sinclair\/typebox, yaml and its own files/],
+  ['the SDK importing the ONNX inspector', 'packages/sdk/src/run.ts', "import { inspectOnnx } from '../../../src/registry/packaging/onnx-inspect.js';", /imports only node builtins/],
+  ['the SDK importing the server package', 'packages/sdk/src/client.ts', "import { createServer } from 'kiln-mlops';", /imports only node builtins/],
+  ['the SDK importing a server dependency', 'packages/sdk/src/client.ts', "import Database from 'better-sqlite3';", /imports only node builtins/],
+  ["the SDK's contract importing the client", 'packages/sdk/src/contract/tags.ts', "import { KilnClient } from '../client.js';", /contract imports only contract files/],
+  ['the platform importing the SDK client', 'src/platform/errors.ts', "import { Kiln } from '@kiln-mlops/sdk';", /platform\/ imports no capability/],
 ];
 
 const allowed: [string, string, string][] = [
@@ -32,7 +35,10 @@ const allowed: [string, string, string][] = [
   ["a capability typing another's service", 'src/lineage/service.ts', "import type { TrackingService } from '../tracking/service.js';"],
   ['the platform importing itself', 'src/platform/events/log.ts', "import type { MetadataStore } from '../db/types.js';"],
   ['a capability importing the platform', 'src/data/service.ts', "import { invalid } from '../platform/errors.js';"],
-  ['the SDK using API schemas', 'src/sdk/registry.ts', "import type { ModelVersion } from '../registry/schemas.js';"],
+  ['the SDK using its contract', 'packages/sdk/src/registry.ts', "import type { ModelVersion } from './contract/registry-schemas.js';"],
+  ['the SDK using TypeBox and node builtins', 'packages/sdk/src/contract/tags.ts', "import { Type } from '@sinclair/typebox';\nimport { readFile } from 'node:fs/promises';"],
+  ['the platform using the contract it shares with the SDK', 'src/platform/pagination.ts', "import type { Page } from '@kiln-mlops/sdk/contract/page';"],
+  ['the CLI using the SDK client', 'src/cli/client.ts', "import { KilnClient } from '@kiln-mlops/sdk/client';"],
 ];
 
 describe('import boundaries (eslint.config.js)', () => {

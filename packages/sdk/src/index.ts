@@ -74,11 +74,12 @@ export interface StartRunOptions {
  * The TypeScript SDK:
  *
  *   const kiln = new Kiln();
- *   await kiln.withRun({ experiment: 'demo' }, async (run) => { await run.logParam('lr', 0.01); run.logMetric('loss', 0.3, 1); });
+ *   await kiln.withRun({ experiment: 'demo' }, async (run) => { run.logParam('lr', 0.01); run.logMetric('loss', 0.3, 1); });
  */
 export class Kiln {
   readonly client: KilnClient;
   private readonly active = new Set<ActiveRun>();
+  private readonly warned = new WeakSet<ActiveRun>();
   private exitHook: (() => void) | undefined;
 
   constructor(private readonly opts: KilnOptions = {}) {
@@ -116,7 +117,10 @@ export class Kiln {
     return active;
   }
 
-  /** Runs `fn` inside a run: FINISHED when it returns, FAILED (and rethrown) when it throws. */
+  /**
+   * Runs `fn` inside a run: FINISHED when it returns and every write was stored; FAILED when it throws (rethrown) or
+   * when the server refused a write, even one not awaited (then that refusal is thrown once the run is ended).
+   */
   async withRun<T>(opts: StartRunOptions, fn: (run: ActiveRun) => Promise<T> | T): Promise<T> {
     const run = await this.startRun(opts);
     let result: T;
@@ -130,7 +134,7 @@ export class Kiln {
     return result;
   }
 
-  /** Flushes every active run's metrics. */
+  /** Flushes every active run's queued writes; throws the first failure. */
   async flush(): Promise<void> {
     await Promise.all([...this.active].map((r) => r.flush()));
   }
@@ -139,8 +143,15 @@ export class Kiln {
     this.active.add(run);
     if (!this.exitHook) {
       // When the event loop empties with runs still open, flush their metrics before the process exits.
+      // A write that failed on a run nobody ended is reported as a warning, once per run.
       this.exitHook = () => {
-        if (this.active.size > 0) void this.flush().catch(() => {});
+        for (const run of this.active) {
+          void run.flush().catch((e: unknown) => {
+            if (this.warned.has(run)) return;
+            this.warned.add(run);
+            process.emitWarning(`run ${run.id} was not ended and a write to it failed: ${e instanceof Error ? e.message : String(e)}`, 'KilnWarning');
+          });
+        }
       };
       process.on('beforeExit', this.exitHook);
     }

@@ -205,17 +205,14 @@ export class ActiveRun {
   async end(status: RunStatus = 'FINISHED'): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    try {
-      await this.settle();
-    } finally {
-      this.onEnd(this);
-      const error = this.failure();
-      await this.client.updateRun({ runId: this.id, status: error && status === 'FINISHED' ? 'FAILED' : status, endTime: Date.now() });
-      if (error) throw error;
-    }
+    await this.settle();
+    this.onEnd(this);
+    const error = this.failure();
+    await this.client.updateRun({ runId: this.id, status: error && status === 'FINISHED' ? 'FAILED' : status, endTime: Date.now() });
+    if (error) throw error;
   }
 
-  /** Waits for the queued writes and metrics; a failure is recorded, not thrown. */
+  /** Waits for the queued writes and metrics; a failure is recorded, never thrown. */
   private async settle(): Promise<void> {
     let writes: Promise<void>;
     do {
