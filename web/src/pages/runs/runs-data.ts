@@ -197,8 +197,8 @@ export class RunsData {
       seen.add(id);
       wanted.push([seg, page]);
     };
-    for (let i = from; i <= to; i += PAGE / 2) this.addRow(i, add);
-    this.addRow(to, add);
+    // Every row on screen (a few dozen): a page that nests most of its runs can take fewer rows than the screen.
+    for (let i = from; i <= to; i++) this.addRow(i, add);
     const last = this.rowAt(to);
     if (last?.kind === 'run') add(last.seg, Math.floor(last.index / PAGE) + 1);
     this.queue = wanted;
