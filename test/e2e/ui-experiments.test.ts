@@ -63,6 +63,33 @@ describe('web UI: experiments', { skip: UI_SKIP }, () => {
     assert.deepEqual(ui.errors, []);
   });
 
+  it('opens the page named by a link printed by an MLflow client (/#/experiments/<id>/runs/<run>)', async () => {
+    const { page } = ui;
+    ui.errors.length = 0;
+    const exp = (await call(ts.url, 'POST', '/api/v1/experiments', { name: 'printed-links' })).body.experiment.experiment_id as string;
+    const mk = async (name: string) => (await call(ts.url, 'POST', '/api/v1/runs', { experiment_id: exp, run_name: name })).body.run.run_id as string;
+    const a = await mk('printed-a');
+    const b = await mk('printed-b');
+
+    await page.goto(`/#/experiments/${exp}/runs/${a}`);
+    await page.waitForURL(`**/runs/${a}`);
+    await page.getByRole('heading', { name: 'printed-a' }).waitFor();
+
+    await page.goto(`/#/experiments/${exp}`);
+    await page.waitForURL(`**/experiments/${exp}`);
+    await page.getByRole('heading', { name: /printed-links/ }).waitFor();
+
+    await page.goto(`/#/compare-runs?runs=${encodeURIComponent(JSON.stringify([a, b]))}&experiments=${encodeURIComponent(JSON.stringify([exp]))}`);
+    await page.waitForURL((u) => u.pathname === '/compare' && u.searchParams.get('runs') === `${a},${b}`);
+    await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
+    assert.deepEqual(ui.errors, []);
+
+    // a model version link lands on the version's page (here: a model that does not exist, said so)
+    await page.goto('/#/models/no-such-model/versions/2');
+    await page.waitForURL('**/models/no-such-model/versions/2');
+    assert.equal(new URL(page.url()).hash, '');
+  });
+
   it('answers UI routes with the app and keeps API 404s as JSON', async () => {
     const html = await fetch(`${ts.url}/runs/abc`, { headers: { accept: 'text/html' } });
     assert.equal(html.status, 200);

@@ -103,6 +103,45 @@ describe('web UI: models, datasets, lineage', { skip: UI_SKIP }, () => {
     assert.deepEqual(ui.errors, []);
   });
 
+  it('shows a version that is not READY as such wherever versions are listed, never as the latest', async () => {
+    const { page } = ui;
+    ui.errors.length = 0;
+    const h = { 'x-kiln-user': 'ana' };
+    const runId = (await call(ts.url, 'GET', `/api/v1/models/rain/versions/${strong}`)).body.version.run_id as string;
+    assert.equal((await call(ts.url, 'POST', '/api/v1/models', { name: 'hail' }, h)).status, 201);
+    const good = await call(ts.url, 'POST', '/api/v1/models/hail/versions', { source: `runs:/${runId}/model`, run_id: runId }, h);
+    const bad = await call(ts.url, 'POST', '/api/v1/models/hail/versions', { source: `runs:/${runId}/nothing-here`, run_id: runId }, h);
+    assert.equal(good.status, 201);
+    assert.equal(bad.status, 201);
+    for (let i = 0; i < 100; i++) {
+      const vs = (await call(ts.url, 'GET', '/api/v1/models/hail/versions')).body.versions;
+      if (vs.every((v: any) => v.status !== 'PENDING_REGISTRATION')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await call(ts.url, 'GET', '/api/v1/models/hail/versions/2')).body.version.status, 'FAILED_REGISTRATION');
+
+    // the models list: the latest READY version is the latest; the newer failed one is marked as failed
+    await page.goto('/models');
+    const latest = page.getByRole('row', { name: /hail/ }).getByLabel('Latest version of hail');
+    await latest.getByRole('link', { name: 'v1', exact: true }).waitFor();
+    assert.equal(await latest.locator('a').first().textContent(), 'v1');
+    assert.equal(await latest.locator('.badge.status-FAILED_REGISTRATION').textContent(), 'FAILED_REGISTRATION');
+    await ui.shot('13-models-failed-version');
+
+    // the model's versions: the status and why it failed
+    await page.goto('/models/hail');
+    const row = page.getByRole('table', { name: 'Versions' }).getByRole('row', { name: /v2/ });
+    await row.getByText('FAILED_REGISTRATION').waitFor();
+    await row.getByText(/no model artifacts/).waitFor();
+
+    // the lineage page's recent versions
+    await page.goto('/lineage');
+    const recent = page.getByRole('region', { name: 'Recent model versions' }).getByRole('listitem').filter({ hasText: 'hail v2' });
+    await recent.locator('.badge.status-FAILED_REGISTRATION').waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Recent model versions' }).getByRole('listitem').filter({ hasText: 'hail v1' }).locator('.badge[class*=status-]').count(), 0);
+    assert.deepEqual(ui.errors, []);
+  });
+
   it('shows a version with its ONNX details and lineage, and promotion shows the failing gate and why', async () => {
     const { page } = ui;
     ui.errors.length = 0;

@@ -5,6 +5,21 @@ import type { Page } from 'playwright-core';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { chartColours, openUi, UI_SKIP, type UiSession } from '../support/browser.js';
 import { linearModel, ONNX_MLMODEL } from '../../src/registry/packaging/test-models.js';
+import { colorDistance, PALETTE } from '../../web/src/logic/chart-data.js';
+
+/** How many pixels of the chart `[data-metric=<metric>]` are within a small distance of the colour `hex`. */
+function pixelsOf(page: Page, metric: string, hex: string): Promise<number> {
+  return page.evaluate(`(() => {
+    const c = document.querySelector('[data-metric="${metric}"] canvas');
+    if (!c) return 0;
+    const n = parseInt('${hex}'.slice(1), 16);
+    const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let count = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 24) count++;
+    return count;
+  })()`) as Promise<number>;
+}
 
 /** A w×h solid-colour RGB PNG. */
 function png(w: number, h: number, rgb: [number, number, number]): Buffer {
@@ -178,6 +193,58 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     await page.waitForTimeout(200);
     await ui.shot('compare-02-dark');
     await page.getByRole('button', { name: 'Toggle dark theme' }).click();
+    assert.deepEqual(ui.errors, []);
+  });
+
+  it('shows a metric logged once as its value and a point in the middle of a small range around its step', async () => {
+    const { page } = ui;
+    ui.errors.length = 0;
+    const once = (await call(ts.url, 'POST', '/api/v1/runs', { experiment_id: '0', run_name: 'once' })).body.run.run_id as string;
+    await call(ts.url, 'POST', `/api/v1/runs/${once}/log`, {
+      metrics: [
+        { key: 'f1', value: 0.913, step: 7 },
+        { key: 'few', value: 1, step: 3 },
+        { key: 'few', value: 2, step: 5 },
+      ],
+    });
+    await page.goto(`/runs/${once}`);
+    const wrap = page.locator('[data-metric="f1"] .uplot-wrap[data-drawn="true"]');
+    await wrap.waitFor();
+    assert.equal(await page.getByLabel('f1 value').textContent(), '0.913 at step 7');
+    assert.deepEqual([await wrap.getAttribute('data-x-min'), await wrap.getAttribute('data-x-max')], ['6', '8']);
+    assert.ok((await pixelsOf(page, 'f1', PALETTE[0]!)) > 20, 'the point is drawn');
+    // two points: framed with a margin, no single value
+    const few = page.locator('[data-metric="few"] .uplot-wrap[data-drawn="true"]');
+    await few.waitFor();
+    assert.deepEqual([Number(await few.getAttribute('data-x-min')), Number(await few.getAttribute('data-x-max'))], [2.8, 5.2]);
+    assert.equal(await page.getByLabel('few value').count(), 0);
+    await ui.shot('run-06-one-point');
+    assert.deepEqual(ui.errors, []);
+  });
+
+  it('gives three compared runs three distinct colours, in compare order', async () => {
+    const { page } = ui;
+    ui.errors.length = 0;
+    const third = (await call(ts.url, 'POST', '/api/v1/runs', { experiment_id: '0', run_name: 'third' })).body.run.run_id as string;
+    const t0 = Date.now();
+    await call(ts.url, 'POST', `/api/v1/runs/${third}/log`, { metrics: Array.from({ length: 300 }, (_, i) => ({ key: 'loss', value: 3 / (1 + i / 10), step: i, timestamp: t0 + i })) });
+    await page.goto(`/compare?runs=${runB},${third},${runA}`);
+    await page.locator('[data-metric="loss"] .uplot-wrap[data-drawn="true"]').waitFor();
+    const chips = await page.getByLabel('Compared runs').locator('[data-run-id]').evaluateAll((es) => es.map((e) => [(e as unknown as { dataset: Record<string, string> }).dataset.runId, (e as unknown as { dataset: Record<string, string> }).dataset.color]));
+    assert.deepEqual(chips, [
+      [runB, PALETTE[0]],
+      [third, PALETTE[1]],
+      [runA, PALETTE[2]],
+    ]);
+    for (const [i, j] of [[0, 1], [0, 2], [1, 2]] as const) assert.ok(colorDistance(PALETTE[i]!, PALETTE[j]!) > 60);
+    // the chart draws each run in its colour (the legend's markers show each series' stroke)
+    const markers = (await page.evaluate(`[...document.querySelectorAll('[data-metric="loss"] .u-legend .u-series:not(:first-child) .u-marker')].map((m) => getComputedStyle(m).borderColor)`)) as string[];
+    const rgb = (hex: string) => {
+      const n = parseInt(hex.slice(1), 16);
+      return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
+    };
+    assert.deepEqual(markers, PALETTE.slice(0, 3).map(rgb));
+    await ui.shot('compare-03-three-runs');
     assert.deepEqual(ui.errors, []);
   });
 

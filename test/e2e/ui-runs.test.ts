@@ -189,4 +189,91 @@ describe('web UI: runs table', { skip: UI_SKIP }, () => {
     // A malformed filter is checked before searching, so it leaves no failed request in the console either.
     assert.deepEqual(ui.errors, []);
   });
+
+  it('nests child runs under their parent (collapsed, with a count), sorted within siblings; shows all metrics when few', async () => {
+    const { page } = ui;
+    ui.errors.length = 0;
+    const nested = (await v1('POST', '/experiments', { name: 'nested' })).body.experiment.experiment_id as string;
+    const t0 = Date.now() - 100_000;
+    const metrics = (loss: number) => ['a_loss', 'b_acc', 'c_f1', 'd_auc', 'e_val_loss'].map((key, i) => ({ key, value: i === 0 ? loss : 0.5 + i / 10, step: 0 }));
+    const mk = async (name: string, start: number, loss: number, tags: Record<string, string> = {}) => {
+      const id = (await v1('POST', '/runs', { experiment_id: nested, run_name: name, start_time: t0 + start, tags })).body.run.run_id as string;
+      await v1('POST', `/runs/${id}/log`, { metrics: metrics(loss) });
+      return id;
+    };
+    const parent = await mk('parent', 0, 0.5);
+    for (const [i, loss] of [0.3, 0.1, 0.2].entries()) await mk(`child-${i}`, 1000 * (i + 1), loss, { 'mlflow.parentRunId': parent });
+    await mk('solo', 10_000, 0.4);
+
+    const rows = async () =>
+      page.locator('.run-row .attr-name').evaluateAll((cells) =>
+        cells.map((c) => {
+          const e = c as unknown as { dataset: { depth: string }; querySelector: (s: string) => { textContent: string } | null };
+          return `${e.dataset.depth === '0' ? '' : '  '}${e.querySelector('a')?.textContent ?? ''}`;
+        }),
+      );
+    const waitRows = async (want: string[]) => {
+      for (let i = 0; i < 100 && JSON.stringify(await rows()) !== JSON.stringify(want); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await rows(), want);
+    };
+
+    await page.goto(`/experiments/${nested}`);
+    await page.getByText('5 runs', { exact: true }).waitFor();
+    // newest first; the children hide under their parent
+    await waitRows(['solo', 'parent']);
+    const twisty = page.getByRole('button', { name: 'Show 3 nested runs of parent' });
+    await twisty.click();
+    await waitRows(['solo', 'parent', '  child-2', '  child-1', '  child-0']);
+    await ui.shot('runs-08-nested');
+
+    // sorting orders siblings among themselves
+    await page.getByRole('button', { name: 'Sort by metrics.a_loss' }).click();
+    await page.getByRole('button', { name: 'Sort by metrics.a_loss' }).click();
+    await page.waitForURL(/sort=metrics\.a_loss&dir=asc/);
+    await waitRows(['solo', 'parent', '  child-1', '  child-2', '  child-0']);
+
+    // the keyboard: ArrowLeft on the parent hides its children, ArrowRight shows them
+    await page.locator('.run-row', { hasText: 'parent' }).click({ position: { x: 600, y: 10 } });
+    await page.getByRole('grid', { name: 'Runs' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await waitRows(['solo', 'parent']);
+    await page.keyboard.press('ArrowRight');
+    await waitRows(['solo', 'parent', '  child-1', '  child-2', '  child-0']);
+
+    // five metrics: all of them are default columns, each header says its full name
+    const titles = await page.locator('.runs-header [role=columnheader]').evaluateAll((hs) => hs.map((h) => (h as unknown as { title: string }).title).filter(Boolean));
+    assert.deepEqual(titles, ['metrics.a_loss', 'metrics.b_acc', 'metrics.c_f1', 'metrics.d_auc', 'metrics.e_val_loss']);
+    assert.deepEqual(ui.errors, []);
+  });
+
+  it('resizes a column by dragging its header edge or by keyboard, and keeps the width for the experiment', async () => {
+    const { page } = ui;
+    ui.errors.length = 0;
+    await page.goto(`/experiments/${exp}?col=metrics.loss&col=params.lr`);
+    await page.locator('.run-row .attr-name').first().waitFor();
+    const header = page.locator('.runs-header [role=columnheader][title="metrics.loss"]');
+    const cellWidth = () => page.locator('.run-row').first().evaluate((r) => (r as unknown as { children: { getBoundingClientRect(): { width: number } }[] }).children[6]!.getBoundingClientRect().width);
+    const before = (await header.boundingBox())!;
+    assert.equal(Math.round(before.width), 120);
+    const handle = page.getByRole('separator', { name: 'Resize column metrics.loss' });
+    const hb = (await handle.boundingBox())!;
+    await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(hb.x + hb.width / 2 + 60, hb.y + hb.height / 2, { steps: 4 });
+    await page.mouse.move(hb.x + hb.width / 2 + 100, hb.y + hb.height / 2, { steps: 4 });
+    await page.mouse.up();
+    assert.equal(Math.round((await header.boundingBox())!.width), 220);
+    assert.equal(Math.round(await cellWidth()), 220, 'the rows follow the header');
+    assert.equal(await page.getByRole('button', { name: 'Sort by metrics.loss' }).getAttribute('title'), 'metrics.loss');
+    await handle.focus();
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(Math.round((await header.boundingBox())!.width), 204);
+    await ui.shot('runs-09-resized');
+    await page.reload();
+    await page.locator('.run-row .attr-name').first().waitFor();
+    assert.equal(Math.round((await header.boundingBox())!.width), 204, 'kept across a reload');
+    await handle.dblclick();
+    assert.equal(Math.round((await header.boundingBox())!.width), 120, 'double-click resets it');
+    assert.deepEqual(ui.errors, []);
+  });
 });

@@ -3,6 +3,7 @@ import type { ComponentType } from 'react';
 import { Layout } from './components/Layout';
 import { Empty, Loading } from './components/States';
 import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
+import { pathForHash } from './logic/hash-links';
 
 /**
  * Each page but the first is its own chunk, loaded by the router before it renders the page (route-level `lazy`,
@@ -11,6 +12,11 @@ import { ExperimentsPage } from './pages/experiments/ExperimentsPage';
 const page = (load: () => Promise<{ default: ComponentType }>): Pick<RouteObject, 'lazy'> => ({
   lazy: async () => ({ Component: (await load()).default }),
 });
+
+// Links printed by MLflow clients (`/#/experiments/3/runs/<id>`) open the page they name: the hash becomes the path
+// before the router reads the location.
+const fromHash = pathForHash(window.location.hash);
+if (fromHash) window.history.replaceState(null, '', fromHash);
 
 const router = createBrowserRouter([
   {

@@ -2,7 +2,8 @@ import { useMemo, useRef, useState, useLayoutEffect } from 'react';
 import type uPlot from 'uplot';
 import { get, enc } from '../lib/api';
 import { useApi } from '../lib/useApi';
-import { colorFor, ema, forLog, maxPointsFor, mergeCurves, toCurve } from '../logic/chart-data';
+import { colorFor, ema, forLog, maxPointsFor, mergeCurves, toCurve, xRangeFor } from '../logic/chart-data';
+import { formatValue } from '../lib/format';
 import type { MetricHistory } from '../../../src/tracking/schemas';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 import type { ChartSettings } from './settings';
@@ -46,7 +47,10 @@ export function RunMetricChart({ runId, metricKey, settings, t0Ms, refresh }: { 
       series.push({ label: metricKey, color });
       data.push(fix(c.y));
     }
-    return { data: data as uPlot.AlignedData, series, bands, curve: c, total: hist.data.total_points ?? hist.data.steps.length, downsampled: hist.data.downsampled };
+    const total = hist.data.total_points ?? hist.data.steps.length;
+    // A metric logged once: its value and step as text, beside a chart that shows the point.
+    const single = total === 1 && hist.data.steps.length === 1 ? { value: hist.data.values[0], step: hist.data.steps[0] } : undefined;
+    return { data: data as uPlot.AlignedData, series, bands, curve: c, total, downsampled: hist.data.downsampled, xRange: xRangeFor(c.x, settings.x), single };
   }, [hist.data, settings.x, settings.log, settings.smoothing, t0Ms, maxPoints, metricKey]);
 
   return (
@@ -55,7 +59,7 @@ export function RunMetricChart({ runId, metricKey, settings, t0Ms, refresh }: { 
         {metricKey}
         {built && (
           <span className="muted" style={{ fontWeight: 400, fontSize: 12 }}>
-            {built.total.toLocaleString()} points{built.downsampled ? `, ${built.curve.x.length.toLocaleString()} drawn (min/max per range)` : ''}
+            {built.total.toLocaleString()} {built.total === 1 ? 'point' : 'points'}{built.downsampled ? `, ${built.curve.x.length.toLocaleString()} drawn (min/max per range)` : ''}
             {built.curve.nonFinite > 0 ? `, ${built.curve.nonFinite} NaN/∞ not drawn` : ''}
           </span>
         )}
@@ -74,7 +78,14 @@ export function RunMetricChart({ runId, metricKey, settings, t0Ms, refresh }: { 
             No points.
           </div>
         ) : (
-          <UPlotChart title={`${metricKey} chart`} data={built.data} series={built.series} bands={built.bands} xMode={settings.x} logY={settings.log} />
+          <>
+            {built.single && (
+              <p className="single-value" aria-label={`${metricKey} value`}>
+                <span className="mono">{formatValue(built.single.value)}</span> <span className="muted">at step {built.single.step}</span>
+              </p>
+            )}
+            <UPlotChart title={`${metricKey} chart`} data={built.data} series={built.series} bands={built.bands} xMode={settings.x} logY={settings.log} xRange={built.xRange} height={built.single ? 200 : undefined} />
+          </>
         )}
       </div>
     </div>
@@ -108,6 +119,7 @@ export function CompareMetricChart({ runs, metricKey, settings, refresh }: { run
     });
     const m = mergeCurves(curves);
     return {
+      xRange: xRangeFor(m.x, settings.x),
       data: [m.x, ...m.ys] as uPlot.AlignedData,
       series: present.map(({ r }): ChartSeries => ({ label: r.name, color: r.color, spanGaps: true })),
     };
@@ -127,7 +139,7 @@ export function CompareMetricChart({ runs, metricKey, settings, refresh }: { run
         ) : built.series.length === 0 ? (
           <div className="state">No points.</div>
         ) : (
-          <UPlotChart title={`${metricKey} chart`} data={built.data} series={built.series} xMode={settings.x} logY={settings.log} />
+          <UPlotChart title={`${metricKey} chart`} data={built.data} series={built.series} xMode={settings.x} logY={settings.log} xRange={built.xRange} />
         )}
       </div>
     </div>

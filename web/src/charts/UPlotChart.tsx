@@ -24,6 +24,8 @@ export interface UPlotChartProps {
   xMode: XMode;
   logY?: boolean;
   height?: number;
+  /** A fixed x range (few points: see xRangeFor); undefined = the data's range. */
+  xRange?: [number, number];
   /** Label for the chart (screen readers and the title row). */
   title: string;
 }
@@ -59,7 +61,9 @@ function withAlpha(color: string, alpha: number): string {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-function buildOptions(p: UPlotChartProps, width: number, onDraw: () => void): uPlot.Options {
+const STEP_INCRS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
+
+function buildOptions(p: UPlotChartProps, width: number, onDraw: (u: uPlot) => void): uPlot.Options {
   const c = themeColors();
   const axis = (extra: Partial<uPlot.Axis> = {}): uPlot.Axis => ({
     stroke: c.fg,
@@ -68,7 +72,8 @@ function buildOptions(p: UPlotChartProps, width: number, onDraw: () => void): uP
     font: '11px system-ui, sans-serif',
     ...extra,
   });
-  const xAxis: Partial<uPlot.Axis> = p.xMode === 'relative' ? { values: (_u, splits) => splits.map(formatRelative) } : {};
+  // Steps are whole numbers: their axis ticks are too (1, 2, 5, 10, 20, 50...).
+  const xAxis: Partial<uPlot.Axis> = p.xMode === 'relative' ? { values: (_u, splits) => splits.map(formatRelative) } : p.xMode === 'step' ? { incrs: STEP_INCRS } : {};
   return {
     width,
     height: p.height ?? 240,
@@ -76,7 +81,7 @@ function buildOptions(p: UPlotChartProps, width: number, onDraw: () => void): uP
     cursor: { drag: { x: true, y: false }, focus: { prox: 16 } },
     focus: { alpha: 0.4 },
     scales: {
-      x: { time: p.xMode === 'wall' },
+      x: p.xRange ? { time: p.xMode === 'wall', auto: false, range: () => p.xRange! } : { time: p.xMode === 'wall' },
       y: p.logY ? { distr: 3, log: 10 } : {},
     },
     axes: [axis(xAxis), axis({ size: 60 })],
@@ -93,7 +98,7 @@ function buildOptions(p: UPlotChartProps, width: number, onDraw: () => void): uP
                 width: s.width ?? 1.5,
                 spanGaps: s.spanGaps ?? false,
                 // Short series show their points: a metric logged once is a dot, not nothing.
-                points: { show: (u: uPlot) => (u.data[0]?.length ?? 0) <= 20, size: 5 },
+                points: { show: (u: uPlot) => (u.data[0]?.length ?? 0) <= 20, size: p.xRange ? 8 : 5, ...(p.xRange ? { fill: s.color } : {}) },
                 value: (_u, v) => (v == null ? '—' : String(Number(v.toPrecision(6)))),
               },
       ),
@@ -113,16 +118,19 @@ export function UPlotChart(props: UPlotChartProps) {
   const theme = useThemeVersion();
   const propsRef = useRef(props);
   propsRef.current = props;
-  const structure = JSON.stringify([props.series, props.bands, props.xMode, props.logY, props.height, theme]);
+  const structure = JSON.stringify([props.series, props.bands, props.xMode, props.logY, props.height, props.xRange, theme]);
 
   useEffect(() => {
     const el = wrap.current;
     if (!el) return;
     let draws = 0;
-    const onDraw = () => {
+    const onDraw = (u: uPlot) => {
       draws++;
       el.dataset.drawn = 'true';
       el.dataset.draws = String(draws);
+      // The x range drawn, for tests to read.
+      el.dataset.xMin = String(u.scales.x?.min);
+      el.dataset.xMax = String(u.scales.x?.max);
     };
     const u = new uPlot(buildOptions(propsRef.current, Math.max(200, el.clientWidth), onDraw), propsRef.current.data, el);
     plot.current = u;

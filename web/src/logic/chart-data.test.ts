@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ema, envelope, forLog, maxPointsFor, mergeCurves, parseValue, toCurve } from './chart-data.js';
+import { colorDistance, ema, envelope, forLog, maxPointsFor, mergeCurves, PALETTE, parseValue, toCurve, xRangeFor } from './chart-data.js';
 import type { Double, MetricHistory } from '../../../src/tracking/schemas.js';
 
 const hist = (values: Double[], extra: Partial<MetricHistory> = {}): MetricHistory => ({
@@ -81,5 +81,21 @@ describe('chart data', () => {
     assert.equal(maxPointsFor(800), 1600);
     assert.equal(maxPointsFor(10), 200);
     assert.equal(maxPointsFor(100_000), 5000);
+  });
+
+  it('has series colours that stay distinct: the first three far apart, none of the ten close', () => {
+    assert.equal(new Set(PALETTE).size, PALETTE.length);
+    for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) assert.ok(colorDistance(PALETTE[i]!, PALETTE[j]!) > 60, `${PALETTE[i]} vs ${PALETTE[j]}`);
+    for (let i = 0; i < PALETTE.length; i++) for (let j = i + 1; j < PALETTE.length; j++) assert.ok(colorDistance(PALETTE[i]!, PALETTE[j]!) > 20, `${PALETTE[i]} vs ${PALETTE[j]}`);
+    assert.ok(colorDistance('#2563eb', '#4f46e5') < 25, 'blue and indigo are what the check rejects');
+  });
+
+  it('frames the x axis around the steps there are: one point, a few, many', () => {
+    assert.deepEqual(xRangeFor([7], 'step'), [6, 8]);
+    assert.deepEqual(xRangeFor([0], 'step'), [-1, 1]);
+    assert.deepEqual(xRangeFor([3, 5], 'step'), [2.8, 5.2]);
+    assert.equal(xRangeFor([0, 1, 2, 3], 'step'), undefined, 'enough points: the axis follows the data');
+    assert.deepEqual(xRangeFor([1000], 'wall'), [940, 1060]);
+    assert.equal(xRangeFor([], 'step'), undefined);
   });
 });

@@ -148,13 +148,60 @@ export function mergeCurves(curves: readonly { x: readonly number[]; y: readonly
   return { x, ys };
 }
 
+/** At most this many distinct x values count as "few": the chart frames them instead of stretching the axis to them. */
+export const FEW_POINTS = 3;
+
+/**
+ * The x range for a chart with few points, so that one point is drawn in the middle of a small range around its
+ * step (not at the edge of a default 0–100 axis) and two or three points are not on the edges; undefined when there
+ * are more points (the axis follows the data).
+ */
+export function xRangeFor(xs: readonly number[], mode: XMode): [number, number] | undefined {
+  const distinct = new Set(xs.filter((v) => Number.isFinite(v)));
+  if (distinct.size === 0 || distinct.size > FEW_POINTS) return undefined;
+  const min = Math.min(...distinct);
+  const max = Math.max(...distinct);
+  if (min === max) {
+    const pad = mode === 'step' ? 1 : 60;
+    return [min - pad, max + pad];
+  }
+  const pad = (max - min) * 0.1;
+  return [min - pad, max + pad];
+}
+
 /** How many points to ask the server for: about two per pixel of chart width, within [200, 5000]. */
 export function maxPointsFor(widthPx: number): number {
   return Math.max(200, Math.min(5000, Math.round((widthPx || 600) * 2)));
 }
 
-/** A stable colour per run: the same run id always gets the same hue. */
-export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4f46e5', '#059669'];
+/**
+ * Colours for series told apart by hue: Tableau 10, ordered so that the first few are as far apart as possible
+ * (blue, orange, green, red, purple...). Assigned by position (the first compared run gets the first colour),
+ * so two or three runs never share a family of hues.
+ */
+export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac'];
 export function colorFor(index: number): string {
   return PALETTE[index % PALETTE.length]!;
+}
+
+/** CIE L*a*b* of a `#rrggbb` colour (D65), to measure how far apart two colours look. */
+export function toLab(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1), 16);
+  const lin = (c: number) => {
+    const v = c / 255;
+    return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  };
+  const [r, g, b] = [lin((n >> 16) & 255), lin((n >> 8) & 255), lin(n & 255)];
+  const x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+  const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  const z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+}
+
+/** The CIE76 distance between two colours (about 2.3 is just noticeable; over 40, clearly different colours). */
+export function colorDistance(a: string, b: string): number {
+  const [l1, a1, b1] = toLab(a);
+  const [l2, a2, b2] = toLab(b);
+  return Math.hypot(l1 - l2, a1 - a2, b1 - b2);
 }

@@ -28,7 +28,9 @@ describe('runs view in the URL', () => {
     assert.equal(groupFilter('metrics.a > 1 OR metrics.b > 1', { entity: 'params', key: 'lr' }, null), '(metrics.a > 1 OR metrics.b > 1) AND params.lr IS NULL');
   });
 
-  it('defaults to a few metrics and params', () => {
-    assert.deepEqual(defaultColumns({ metrics: ['a', 'b', 'c', 'd', 'e'], params: ['p'] }).map((c) => `${c.entity}.${c.key}`), ['metrics.a', 'metrics.b', 'metrics.c', 'metrics.d', 'params.p']);
+  it('defaults to every metric when there are few, else a few metrics; then a few params', () => {
+    const ids = (k: { metrics: string[]; params: string[] }) => defaultColumns(k).map((c) => `${c.entity}.${c.key}`);
+    assert.deepEqual(ids({ metrics: ['a', 'b', 'c', 'd', 'e'], params: ['p'] }), ['metrics.a', 'metrics.b', 'metrics.c', 'metrics.d', 'metrics.e', 'params.p']);
+    assert.deepEqual(ids({ metrics: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], params: ['p', 'q', 'r', 's'] }), ['metrics.a', 'metrics.b', 'metrics.c', 'metrics.d', 'params.p', 'params.q', 'params.r']);
   });
 });

@@ -80,7 +80,14 @@ export function groupFilter(filter: string, group: ColumnId, value: string | nul
   return filter.trim() ? `(${filter}) AND ${cond}` : cond;
 }
 
-/** Default columns when the user has chosen none: the first few metrics and params. */
+/** An experiment with at most this many metrics shows all of them by default. */
+export const ALL_METRICS_UP_TO = 6;
+
+/**
+ * Default columns when the user has chosen none: every metric when there are few (up to ALL_METRICS_UP_TO),
+ * else the first four (by name); then the first three params.
+ */
 export function defaultColumns(keys: { metrics: readonly string[]; params: readonly string[] }): ColumnId[] {
-  return [...keys.metrics.slice(0, 4).map((key) => ({ entity: 'metrics' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ entity: 'params' as const, key }))];
+  const metrics = keys.metrics.length <= ALL_METRICS_UP_TO ? keys.metrics : keys.metrics.slice(0, 4);
+  return [...metrics.map((key) => ({ entity: 'metrics' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ entity: 'params' as const, key }))];
 }

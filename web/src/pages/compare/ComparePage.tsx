@@ -7,15 +7,8 @@ import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { ChartControls, useChartSettings } from '../../charts/settings';
 import { CompareMetricChart, type CompareRun } from '../../charts/MetricChart';
-import { PALETTE, parseValue } from '../../logic/chart-data';
+import { colorFor, parseValue } from '../../logic/chart-data';
 import { diffRows, makeAxis, rampColor } from '../../logic/compare';
-
-/** The same run always gets the same colour, whatever else is compared with it. */
-function runColor(id: string): string {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
-  return PALETTE[h % PALETTE.length]!;
-}
 
 type Field = `param:${string}` | `metric:${string}`;
 function fieldValue(r: Run, f: string): number | string | undefined {
@@ -67,7 +60,8 @@ export default function ComparePage() {
   if (runs.error) return <div>{header}<ErrorState error={runs.error} retry={runs.reload} /></div>;
   if (!runs.data) return <div>{header}<Loading what="Loading runs" /></div>;
   const rs = runs.data;
-  const cruns: CompareRun[] = rs.map((r) => ({ run_id: r.run_id, name: r.run_name || r.run_id.slice(0, 8), color: runColor(r.run_id), start_time: r.start_time }));
+  // Colours by position in the compare list: the first runs get the palette's most distinct hues.
+  const cruns: CompareRun[] = rs.map((r, i) => ({ run_id: r.run_id, name: r.run_name || r.run_id.slice(0, 8), color: colorFor(i), start_time: r.start_time }));
   const keyCount = new Map<string, number>();
   for (const r of rs) for (const k of Object.keys(r.metrics)) keyCount.set(k, (keyCount.get(k) ?? 0) + 1);
   const metricKeys = [...keyCount.keys()].filter((k) => rs.length === 1 || keyCount.get(k)! > 1).sort();
@@ -80,7 +74,7 @@ export default function ComparePage() {
       {header}
       <div className="row" style={{ flexWrap: 'wrap', marginBottom: 8 }} aria-label="Compared runs">
         {cruns.map((r) => (
-          <span key={r.run_id} className="badge" style={{ borderColor: r.color }}>
+          <span key={r.run_id} className="badge" style={{ borderColor: r.color }} data-run-id={r.run_id} data-color={r.color}>
             <span style={{ display: 'inline-block', width: 10, height: 10, background: r.color, borderRadius: 2, marginRight: 6 }} />
             <Link to={`/runs/${enc(r.run_id)}`}>{r.name}</Link>
             <button aria-label={`Remove ${r.name}`} style={{ border: 'none', background: 'none', padding: '0 0 0 6px' }} onClick={() => setParam('runs', ids.filter((i) => i !== r.run_id).join(','))}>

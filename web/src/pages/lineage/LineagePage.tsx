@@ -10,6 +10,7 @@ import { Empty, ErrorState, Loading } from '../../components/States';
 import { LineageGraph } from '../../components/lineage/LineageGraph';
 import { KIND_LABEL, lineageHref, nodeHref } from '../../logic/lineage-layout';
 import '../models/registry.css';
+import { VersionStatus } from '../models/VersionStatus';
 
 const DIRECTIONS: { value: LineageDirection; label: string }[] = [
   { value: 'up', label: 'Upstream (where it came from)' },
@@ -143,6 +144,7 @@ function Picker() {
                     <Link to={lineageHref(`models:/${v.name}/${v.version}`, 'up')}>
                       {v.name} v{v.version}
                     </Link>{' '}
+                    <VersionStatus v={v} />
                     {v.aliases.map((a) => (
                       <span key={a} className="badge" style={{ marginLeft: 4 }}>
                         @{a}

@@ -9,6 +9,7 @@ import { Tabs, useUrlTab } from '../../components/UrlState';
 import { Markdown } from './Markdown';
 import { Gates, STATUS_CLASS } from './Gates';
 import { runHref, versionHref } from './links';
+import { VersionStatus } from './VersionStatus';
 import './registry.css';
 
 const TABS = [
@@ -163,9 +164,8 @@ function Versions({ name }: { name: string }) {
               <Link to={versionHref(name, v.version)}>v{v.version}</Link>
             </td>
             <td>
-              <span className={`badge status-${v.status}`} title={v.status_message ?? undefined}>
-                {v.status}
-              </span>
+              <VersionStatus v={v} always />
+              {v.status === 'FAILED_REGISTRATION' && v.status_message && <div className="muted version-message">{v.status_message}</div>}
             </td>
             <td>
               {v.aliases.map((a) => (

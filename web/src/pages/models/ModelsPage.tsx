@@ -1,12 +1,13 @@
 import { Link } from 'react-router-dom';
 import { enc, get } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
-import type { RegisteredModel } from '../../../../src/registry/schemas';
+import type { ModelVersion, RegisteredModel } from '../../../../src/registry/schemas';
 import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
 import { SearchBox, useUrlQuery } from '../../components/UrlState';
 import { nameContains } from '../../lib/filters';
 import { versionHref } from './links';
+import { latestVersions, VersionStatus } from './VersionStatus';
 import './registry.css';
 
 const REGISTER = `import mlflow
@@ -14,6 +15,14 @@ const REGISTER = `import mlflow
 mlflow.set_tracking_uri("${window.location.origin}")
 with mlflow.start_run():
     mlflow.onnx.log_model(onnx_model, "model", registered_model_name="my-model")`;
+
+/** The newest READY version of a model whose newest versions are not ready (one small search). */
+function LatestReady({ name }: { name: string }) {
+  const r = useApi((signal) => get<{ versions: ModelVersion[] }>(`/models/${enc(name)}/versions`, { filter: "status = 'READY'", max_results: 1 }, signal), [name]);
+  const v = r.data?.versions[0];
+  if (!r.data) return <span className="muted">…</span>;
+  return v ? <Link to={versionHref(name, v.version)}>v{v.version}</Link> : <span className="muted">none ready</span>;
+}
 
 /** Registered models with their aliases and latest version; search by name (kept in the URL). */
 export default function ModelsPage() {
@@ -59,7 +68,7 @@ export default function ModelsPage() {
           </thead>
           <tbody>
             {list.data.models.map((m) => {
-              const latest = m.latest_versions.reduce<number | null>((n, v) => (n === null || v.version > n ? v.version : n), null);
+              const latest = latestVersions(m.latest_versions);
               const aliases = Object.entries(m.aliases).sort(([a], [b]) => a.localeCompare(b));
               return (
                 <tr key={m.name}>
@@ -77,7 +86,18 @@ export default function ModelsPage() {
                       ))
                     )}
                   </td>
-                  <td>{latest === null ? <span className="muted">—</span> : <Link to={versionHref(m.name, latest)}>v{latest}</Link>}</td>
+                  <td aria-label={`Latest version of ${m.name}`}>
+                    {latest.ready ? <Link to={versionHref(m.name, latest.ready.version)}>v{latest.ready.version}</Link> : latest.newer.length === 0 ? <span className="muted">—</span> : <LatestReady name={m.name} />}
+                    {latest.newer.map((v) => (
+                      <span key={v.version} className="newer-version">
+                        {' '}
+                        <Link to={versionHref(m.name, v.version)} className="muted">
+                          v{v.version}
+                        </Link>{' '}
+                        <VersionStatus v={v} />
+                      </span>
+                    ))}
+                  </td>
                   <td className="muted" style={{ maxWidth: 380, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                     {(m.description ?? '').split('\n')[0]?.replace(/[#*_`]/g, '') || '—'}
                   </td>

@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useMemo, useReducer, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type KeyboardEvent, type PointerEvent as ReactPointerEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { enc, get } from '../../lib/api';
@@ -11,6 +11,7 @@ import { columnIdString, defaultColumns, orderBy, parseColumnId, readView, write
 import { ColumnPicker } from './ColumnPicker';
 import { FilterBox } from './FilterBox';
 import { isBadFilter, RunsData, type Row } from './runs-data';
+import { clampWidth, useColumnWidths } from './column-widths';
 import './runs.css';
 
 const ROW_HEIGHT = 32;
@@ -34,18 +35,56 @@ const ATTRS: AttrColumn[] = [
 const VALUE_WIDTH = 120;
 const SHORT = { metrics: 'm', params: 'p', tags: 't' } as const;
 
+/** Where a run sits among nested runs: its depth, how many runs are nested right under it, whether they show. */
+interface TreePlace {
+  depth: number;
+  children: number;
+  expanded: boolean;
+}
+
 /** The cells of one loaded run; memoized: while scrolling only rows that come into view render. */
-const RunCells = memo(function RunCells({ run, checked, columns, onToggle }: { run: Run; checked: boolean; columns: readonly ColumnId[]; onToggle: (id: string) => void }) {
+const RunCells = memo(function RunCells({
+  run,
+  checked,
+  columns,
+  onToggle,
+  depth,
+  children,
+  expanded,
+  onToggleTree,
+  rowIndex,
+}: { run: Run; checked: boolean; columns: readonly ColumnId[]; onToggle: (id: string) => void; onToggleTree: (row: number) => void; rowIndex: number } & TreePlace) {
+  const name = run.run_name || run.run_id.slice(0, 8);
   return (
     <>
       <div role="gridcell" className="check">
         <input type="checkbox" tabIndex={-1} aria-label={`Select ${run.run_name}`} checked={checked} onChange={() => onToggle(run.run_id)} />
       </div>
-      {ATTRS.map((a) => (
-        <div role="gridcell" key={a.id} className={`cell attr-${a.id}`}>
-          {a.cell(run)}
-        </div>
-      ))}
+      {ATTRS.map((a) =>
+        a.id === 'name' ? (
+          <div role="gridcell" key={a.id} className="cell attr-name tree-cell" style={{ paddingLeft: 8 + depth * 18 }} aria-level={depth + 1} data-depth={depth}>
+            {children > 0 ? (
+              <button className="twisty" tabIndex={-1} aria-expanded={expanded} aria-label={`${expanded ? 'Hide' : 'Show'} ${children} nested ${children === 1 ? 'run' : 'runs'} of ${name}`} onClick={() => onToggleTree(rowIndex)}>
+                {expanded ? '▾' : '▸'}
+              </button>
+            ) : depth > 0 ? (
+              <span className="twisty-space" aria-hidden="true">
+                └
+              </span>
+            ) : null}
+            {a.cell(run)}
+            {children > 0 && (
+              <span className="badge child-count" title={`${children} nested ${children === 1 ? 'run' : 'runs'}`}>
+                {children}
+              </span>
+            )}
+          </div>
+        ) : (
+          <div role="gridcell" key={a.id} className={`cell attr-${a.id}`}>
+            {a.cell(run)}
+          </div>
+        ),
+      )}
       {columns.map((c) => {
         const v = cellValue(run, c);
         return (
@@ -58,6 +97,46 @@ const RunCells = memo(function RunCells({ run, checked, columns, onToggle }: { r
     </>
   );
 });
+
+/** The drag handle (and keyboard separator) on a header's right edge that sets the column's width. */
+function ResizeHandle({ label, width, onResize }: { label: string; width: number; onResize: (w: number | undefined) => void }) {
+  const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const el = e.currentTarget;
+    const x0 = e.clientX;
+    el.setPointerCapture(e.pointerId);
+    const move = (ev: PointerEvent) => onResize(clampWidth(width + ev.clientX - x0));
+    const up = () => {
+      el.removeEventListener('pointermove', move);
+      el.removeEventListener('pointerup', up);
+      el.removeEventListener('pointercancel', up);
+    };
+    el.addEventListener('pointermove', move);
+    el.addEventListener('pointerup', up);
+    el.addEventListener('pointercancel', up);
+  };
+  return (
+    <div
+      className="col-resize"
+      role="separator"
+      aria-orientation="vertical"
+      aria-label={`Resize column ${label}`}
+      aria-valuenow={width}
+      tabIndex={0}
+      title="Drag to resize; double-click to reset"
+      onPointerDown={onPointerDown}
+      onDoubleClick={() => onResize(undefined)}
+      onKeyDown={(e) => {
+        if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+          e.preventDefault();
+          e.stopPropagation();
+          onResize(clampWidth(width + (e.key === 'ArrowRight' ? 16 : -16)));
+        }
+      }}
+    />
+  );
+}
 
 function cellValue(r: Run, c: ColumnId): string {
   if (c.entity === 'metrics') return formatValue(r.metrics[c.key]?.value);
@@ -121,6 +200,16 @@ export default function RunsPage() {
     return () => clearInterval(t);
   }, [data]);
 
+  // Rows above the screen that nested runs under their parents as they loaded: scroll back by as many rows.
+  useLayoutEffect(() => {
+    if (data.shift !== 0 && scroller.current) {
+      scroller.current.scrollTop = Math.max(0, scroller.current.scrollTop - data.shift * ROW_HEIGHT);
+      data.shift = 0;
+    }
+  });
+
+  const [widthOf, setWidth] = useColumnWidths(experimentId);
+
   const [focus, setFocus] = useState(0);
   const selected = useMemo(() => new Set(view.selected), [view.selected]);
   const toggleSelected = (id: string) => setView({ selected: selected.has(id) ? view.selected.filter((x) => x !== id) : [...view.selected, id] });
@@ -128,9 +217,17 @@ export default function RunsPage() {
   const toggleRef = useRef(toggleSelected);
   toggleRef.current = toggleSelected;
   const onToggle = useCallback((id: string) => toggleRef.current(id), []);
+  const dataNow = useRef(data);
+  dataNow.current = data;
+  const onToggleTree = useCallback((i: number) => {
+    const r = dataNow.current.rowAt(i);
+    if (r?.kind === 'run') dataNow.current.toggleRun(r.seg, r.index);
+  }, []);
 
-  const template = `36px ${ATTRS.map((a) => `${a.width}px`).join(' ')} ${columns.map(() => `${VALUE_WIDTH}px`).join(' ')} minmax(0, 1fr)`;
-  const width = 36 + ATTRS.reduce((n, a) => n + a.width, 0) + columns.length * VALUE_WIDTH;
+  const attrWidths = ATTRS.map((a) => widthOf(a.id, a.width));
+  const valueWidths = columns.map((c) => widthOf(columnIdString(c), VALUE_WIDTH));
+  const template = `36px ${attrWidths.map((w) => `${w}px`).join(' ')} ${valueWidths.map((w) => `${w}px`).join(' ')} minmax(0, 1fr)`;
+  const width = 36 + attrWidths.reduce((n, w) => n + w, 0) + valueWidths.reduce((n, w) => n + w, 0);
 
   const sortBy = (field: string) => {
     const cur = view.sort;
@@ -171,6 +268,14 @@ export default function RunsPage() {
       case 'End':
         handled();
         return moveFocus(data.total - 1);
+      case 'ArrowRight':
+      case 'ArrowLeft':
+        // Show or hide the runs nested under the focused run.
+        if (row?.kind === 'run' && row.children && row.expanded === (e.key === 'ArrowLeft')) {
+          handled();
+          data.toggleRun(row.seg, row.index);
+        }
+        return;
       case 'Enter':
         handled();
         if (row?.kind === 'group') return data.toggle(row.seg);
@@ -210,7 +315,19 @@ export default function RunsPage() {
           <span className="skeleton" /> <span className="muted">row {index + 1}</span>
         </div>
       );
-    return <RunCells run={run} checked={selected.has(run.run_id)} columns={columns} onToggle={onToggle} />;
+    return (
+      <RunCells
+        run={run}
+        checked={selected.has(run.run_id)}
+        columns={columns}
+        onToggle={onToggle}
+        depth={row.depth ?? 0}
+        children={row.children ?? 0}
+        expanded={row.expanded ?? false}
+        onToggleTree={onToggleTree}
+        rowIndex={index}
+      />
+    );
   };
 
   return (
@@ -278,8 +395,8 @@ export default function RunsPage() {
         <div className="runs-scroll" ref={scroller} tabIndex={0} role="grid" aria-label="Runs" aria-rowcount={data.total + 1} aria-multiselectable="true" onKeyDown={onKey} aria-activedescendant={`run-row-${focus}`}>
           <div className="runs-header" role="row" style={{ gridTemplateColumns: template, minWidth: width }}>
             <div role="columnheader" className="check" />
-            {ATTRS.map((a) => (
-              <div role="columnheader" key={a.id} aria-sort={a.sort ? ariaSort(a.sort) : undefined}>
+            {ATTRS.map((a, i) => (
+              <div role="columnheader" key={a.id} aria-sort={a.sort ? ariaSort(a.sort) : undefined} data-column={a.id}>
                 {a.sort ? (
                   <button className="sort" onClick={() => sortBy(a.sort!)}>
                     {a.label}
@@ -288,17 +405,19 @@ export default function RunsPage() {
                 ) : (
                   a.label
                 )}
+                <ResizeHandle label={a.label} width={attrWidths[i]!} onResize={(w) => setWidth(a.id, w)} />
               </div>
             ))}
-            {columns.map((c) => {
+            {columns.map((c, i) => {
               const field = columnIdString(c);
               return (
-                <div role="columnheader" key={field} aria-sort={ariaSort(field)} title={field}>
-                  <button className="sort mono" onClick={() => sortBy(field)} aria-label={`Sort by ${field}`}>
+                <div role="columnheader" key={field} aria-sort={ariaSort(field)} title={field} data-column={field}>
+                  <button className="sort mono" onClick={() => sortBy(field)} aria-label={`Sort by ${field}`} title={field}>
                     <span className="muted">{SHORT[c.entity]}.</span>
                     {c.key}
                     {sortMark(field)}
                   </button>
+                  <ResizeHandle label={field} width={valueWidths[i]!} onResize={(w) => setWidth(field, w)} />
                 </div>
               );
             })}

@@ -2,6 +2,7 @@ import { ApiError, post } from '../../lib/api';
 import type { Run } from '../../../../src/tracking/schemas';
 import { columnField, groupFilter, type ColumnId } from '../../logic/runs-view';
 import { quoteValue } from '../../logic/filter-suggest';
+import { treeRows, type TreeRow } from '../../logic/run-tree';
 
 export const PAGE = 200;
 /** Pages fetched at once; the rest wait (and are dropped when scrolled past before their turn). */
@@ -23,7 +24,19 @@ export interface Segment {
   readonly filter: string;
 }
 
-export type Row = { kind: 'group'; seg: Segment; expanded: boolean } | { kind: 'run'; seg: Segment; index: number };
+/**
+ * A row: a group header, or a run (`index` in its segment). A loaded run row carries its place in the tree of
+ * nested runs: its depth and how many runs are nested right under it (and whether they are shown).
+ */
+export type Row = { kind: 'group'; seg: Segment; expanded: boolean } | { kind: 'run'; seg: Segment; index: number; depth?: number; children?: number; expanded?: boolean };
+
+/** A stretch of consecutive rows: a group header (page -1), or one page of a segment (its visible rows). */
+interface Block {
+  start: number;
+  seg: Segment;
+  page: number;
+  size: number;
+}
 
 interface Counts {
   count: number;
@@ -39,7 +52,11 @@ export class RunsData {
   private readonly inFlight = new Set<string>();
   private queue: [Segment, number][] = [];
   private collapsed = new Set<string>();
-  private offsets: number[] = [];
+  /** Runs whose nested runs are shown (collapsed by default). */
+  private expandedRuns = new Set<string>();
+  /** The visible rows of each loaded page (nested runs hidden under collapsed parents). */
+  private readonly trees = new Map<string, TreeRow[]>();
+  private blocks: Block[] = [];
   private disposed = false;
 
   constructor(
@@ -54,6 +71,7 @@ export class RunsData {
     if (reuse && reuse.ready && !reuse.error && reuse.filter === filter && sameGroup(reuse.group, group)) {
       this.segments = reuse.segments;
       this.collapsed = reuse.collapsed;
+      this.expandedRuns = reuse.expandedRuns;
       this.ready = true;
       this.layout();
       if (!group) this.request(this.segments[0]!, 0);
@@ -92,12 +110,26 @@ export class RunsData {
     if (!this.disposed) this.onChange();
   }
 
+  /**
+   * The rows as blocks: per segment its header (grouped) and, when open, one block per page. A page not loaded yet
+   * stands for all its runs (placeholder rows); a loaded one for its visible rows, which are fewer when it nests
+   * runs under collapsed parents. Pages are at most a few hundred, so this is redone whenever one arrives.
+   */
   private layout() {
-    this.offsets = [];
+    this.blocks = [];
     let n = 0;
     for (const s of this.segments) {
-      this.offsets.push(n);
-      n += (this.group ? 1 : 0) + (this.collapsed.has(s.id) ? 0 : s.count);
+      if (this.group) {
+        this.blocks.push({ start: n, seg: s, page: -1, size: 1 });
+        n++;
+      }
+      if (this.collapsed.has(s.id)) continue;
+      const pages = Math.ceil(s.count / PAGE);
+      for (let p = 0; p < pages; p++) {
+        const size = this.trees.get(`${s.id}#${p}`)?.length ?? Math.min(PAGE, s.count - p * PAGE);
+        this.blocks.push({ start: n, seg: s, page: p, size });
+        n += size;
+      }
     }
     this.total = n;
   }
@@ -115,23 +147,38 @@ export class RunsData {
     this.onChange();
   }
 
+  /** Shows or hides the runs nested under a run. */
+  toggleRun(seg: Segment, index: number) {
+    const page = Math.floor(index / PAGE);
+    const id = `${seg.id}#${page}`;
+    const runs = this.pages.get(id);
+    const run = runs?.[index % PAGE];
+    if (!runs || !run) return;
+    if (this.expandedRuns.has(run.run_id)) this.expandedRuns.delete(run.run_id);
+    else this.expandedRuns.add(run.run_id);
+    this.trees.set(id, treeRows(runs, this.expandedRuns));
+    this.layout();
+    this.onChange();
+  }
+
   rowAt(i: number): Row | undefined {
-    // Segments are few (one, or one per group value): a binary search over their starting rows.
+    // A binary search over the blocks' starting rows.
     let lo = 0;
-    let hi = this.offsets.length - 1;
+    let hi = this.blocks.length - 1;
+    if (hi < 0 || i < 0) return undefined;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.offsets[mid]! <= i) lo = mid;
+      if (this.blocks[mid]!.start <= i) lo = mid;
       else hi = mid - 1;
     }
-    const seg = this.segments[lo];
-    if (!seg) return undefined;
-    let k = i - this.offsets[lo]!;
-    if (this.group) {
-      if (k === 0) return { kind: 'group', seg, expanded: !this.collapsed.has(seg.id) };
-      k--;
-    }
-    return k < seg.count ? { kind: 'run', seg, index: k } : undefined;
+    const b = this.blocks[lo]!;
+    const k = i - b.start;
+    if (k >= b.size) return undefined;
+    if (b.page < 0) return { kind: 'group', seg: b.seg, expanded: !this.collapsed.has(b.seg.id) };
+    const tree = this.trees.get(`${b.seg.id}#${b.page}`);
+    if (!tree) return { kind: 'run', seg: b.seg, index: b.page * PAGE + k };
+    const t = tree[k]!;
+    return { kind: 'run', seg: b.seg, index: b.page * PAGE + t.i, depth: t.depth, children: t.children, expanded: t.expanded };
   }
 
   run(seg: Segment, index: number): Run | undefined {
@@ -140,6 +187,7 @@ export class RunsData {
 
   /** Loads the pages behind rows [from, to] (and one page ahead); pages no longer wanted leave the queue. */
   want(from: number, to: number) {
+    this.anchor = from;
     if (!this.ready) return;
     const wanted: [Segment, number][] = [];
     const seen = new Set<string>();
@@ -149,8 +197,8 @@ export class RunsData {
       seen.add(id);
       wanted.push([seg, page]);
     };
-    for (let i = from; i <= to; i += PAGE / 2) this.addRow(i, add);
-    this.addRow(to, add);
+    // Every row on screen (a few dozen): a page that nests most of its runs can take fewer rows than the screen.
+    for (let i = from; i <= to; i++) this.addRow(i, add);
     const last = this.rowAt(to);
     if (last?.kind === 'run') add(last.seg, Math.floor(last.index / PAGE) + 1);
     this.queue = wanted;
@@ -198,8 +246,21 @@ export class RunsData {
       max_results: PAGE,
       offset: page * PAGE,
     });
-    this.pages.set(`${seg.id}#${page}`, r.runs);
+    const id = `${seg.id}#${page}`;
+    const tree = treeRows(r.runs, this.expandedRuns);
+    // A page above the first row on screen that nests runs takes fewer rows than its placeholders did: the rows on
+    // screen move up by the difference, which the table takes back by scrolling (see `shift`).
+    const b = this.blocks.find((x) => x.seg.id === seg.id && x.page === page);
+    if (b && b.start + b.size <= this.anchor) this.shift += b.size - tree.length;
+    this.pages.set(id, r.runs);
+    this.trees.set(id, tree);
+    this.layout();
   }
+
+  /** The first row on screen (set by want). */
+  private anchor = 0;
+  /** Rows removed above the anchor since the table last scrolled to make up for it. */
+  shift = 0;
 
   /** Refreshes the given runs (one batched search) in place; answers whether any changed. */
   async refresh(runIds: string[]): Promise<boolean> {
