@@ -201,7 +201,10 @@ export class TrackingService implements TrackingApi {
   // ---------------------------------------------------------------- runs
 
   async createRun(input: CreateRunInput): Promise<Run> {
-    const exp = await this.activeExperiment(input.experimentId ?? '0');
+    // The experiment's row is enough here (its tags are not needed): one query.
+    const expIdText = input.experimentId ?? '0';
+    const exp = await this.experiments.requireRow(parseExperimentId(expIdText), expIdText);
+    if (exp.lifecycle_stage !== 'active') throw invalid(`The experiment ${exp.experiment_id} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
     const tags = (input.tags ?? []).map((t) => validateRunTag(t.key, t.value));
     const startTime = input.startTime === undefined ? this.now() : validateTime('start_time', input.startTime);
     const nameFromTag = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
@@ -213,13 +216,13 @@ export class TrackingService implements TrackingApi {
     const runId = newRunId();
     const row: Omit<RunRow, 'run_pk'> = {
       run_id: runId,
-      experiment_id: Number(exp.experimentId),
+      experiment_id: Number(exp.experiment_id),
       name,
       user_id: userId,
       status: 'RUNNING',
       start_time: startTime,
       end_time: null,
-      artifact_uri: `${exp.artifactLocation}/${runId}/artifacts`,
+      artifact_uri: `${exp.artifact_location}/${runId}/artifacts`,
       lifecycle_stage: 'active',
       deleted_time: null,
     };
