@@ -467,6 +467,7 @@ for (const backend of STORE_BACKENDS) {
       const h = await hook({ name: 'noisy', url: `${rx.base}/noisy`, events: ['model_created'], model_name: 'noisy-model' });
       const check = (excerpt: string) => {
         assert.ok([...excerpt].length <= 200, `${excerpt.length} characters`);
+        // eslint-disable-next-line no-control-regex
         assert.doesNotMatch(excerpt, /[\u0000-\u001f\u007f-\u009f\u200b\u202e]/, 'no control or invisible characters');
         assert.ok(excerpt.startsWith('[31mSECRET-START [0m admin-token=abc'), excerpt);
         assert.ok(!excerpt.includes('SECRET-END'), 'the rest of the body is not echoed');
