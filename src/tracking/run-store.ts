@@ -62,6 +62,11 @@ export class RunStore {
     });
   }
 
+  /** Changes an active run in one statement and returns it; undefined when there is no such active run. */
+  async updateActive(runId: string, set: { status?: RunStatus; end_time?: number | null }): Promise<RunRow | undefined> {
+    return this.db.updateTable('runs').set(set).where('run_id', '=', runId).where('lifecycle_stage', '=', 'active').returningAll().executeTakeFirst();
+  }
+
   async setLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void> {
     await this.db
       .updateTable('runs')
@@ -81,8 +86,13 @@ export class RunStore {
         await this.insertMetricArrays(trx, runId, undefined, metrics);
         return;
       }
+      if (this.adapter.arrayParameters && params.length > 0 && tags.length === 0 && metrics.length === 0) {
+        // The run's check travels with the params: one statement in the transaction (two when some keys were there).
+        await insertParams(trx, runId, params, true, true);
+        return;
+      }
       const runPk = await this.requireActive(trx, runId);
-      if (params.length > 0) await insertParams(trx, runId, params, this.adapter.arrayParameters);
+      if (params.length > 0) await insertParams(trx, runId, params, this.adapter.arrayParameters, false);
       if (tags.length > 0) {
         await upsertTags(trx, runId, tags);
         const nameTag = [...tags].reverse().find((t) => t.key === RUN_NAME_TAG);
@@ -356,7 +366,11 @@ export function isNewer(a: Metric, b: Metric): boolean {
   return a.value > b.value;
 }
 
-async function insertParams(trx: Db, runId: string, params: readonly Param[], arrays: boolean): Promise<void> {
+/**
+ * Inserts params, refusing changed values. With `arrays` (PostgreSQL) the keys and values go as two arrays; with
+ * `checkRun` too, the same statement checks that the run exists and is active (and inserts nothing otherwise).
+ */
+async function insertParams(trx: Db, runId: string, params: readonly Param[], arrays: boolean, checkRun: boolean): Promise<void> {
   const seen = new Map<string, string>();
   for (const p of params) {
     const prev = seen.get(p.key);
@@ -366,9 +380,26 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[], ar
     seen.set(p.key, p.value);
   }
   // Insert first; only when some keys were already there, compare their stored values (params are immutable).
-  const inserted = arrays
-    ? (await sql`INSERT INTO params (run_id, key, value) SELECT ${runId}, p.key, p.value FROM unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::text[]) AS p(key, value) ON CONFLICT DO NOTHING`.execute(trx)).numAffectedRows
-    : (await trx.insertInto('params').values([...seen].map(([key, value]) => ({ run_id: runId, key, value }))).onConflict((oc) => oc.doNothing()).executeTakeFirst()).numInsertedOrUpdatedRows;
+  let inserted: bigint | number | undefined;
+  if (arrays && checkRun) {
+    const res = await sql<{ lifecycle_stage: string; inserted: number }>`WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_id = ${runId}),
+      ins AS (
+        INSERT INTO params (run_id, key, value)
+        SELECT ${runId}, p.key, p.value FROM run, unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::text[]) AS p(key, value)
+        WHERE run.lifecycle_stage = 'active'
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+      )
+      SELECT run.lifecycle_stage, (SELECT count(*) FROM ins) AS inserted FROM run`.execute(trx);
+    const run = res.rows[0];
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    if (run.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
+    inserted = run.inserted;
+  } else if (arrays) {
+    inserted = (await sql`INSERT INTO params (run_id, key, value) SELECT ${runId}, p.key, p.value FROM unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::text[]) AS p(key, value) ON CONFLICT DO NOTHING`.execute(trx)).numAffectedRows;
+  } else {
+    inserted = (await trx.insertInto('params').values([...seen].map(([key, value]) => ({ run_id: runId, key, value }))).onConflict((oc) => oc.doNothing()).executeTakeFirst()).numInsertedOrUpdatedRows;
+  }
   if (Number(inserted ?? 0) === seen.size) return;
   const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_id', '=', runId).where('key', 'in', [...seen.keys()]).execute();
   for (const e of existing) {

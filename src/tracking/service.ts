@@ -262,12 +262,18 @@ export class TrackingService implements TrackingApi {
   }
 
   async updateRun(input: UpdateRunInput): Promise<RunInfo> {
-    const row = await this.runs.requireRow(validateRunId(input.runId));
-    if (row.lifecycle_stage !== 'active') throw invalid(`The run ${input.runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    const runId = validateRunId(input.runId);
     const set: { status?: RunInfo['status']; end_time?: number | null; name?: string } = {};
     if (input.status !== undefined) set.status = validateStatus(input.status);
     if (input.endTime !== undefined && input.endTime !== null) set.end_time = validateTime('end_time', input.endTime);
     if (input.runName !== undefined && input.runName !== '') set.name = validateRunName(input.runName);
+    if (set.name === undefined && Object.keys(set).length > 0) {
+      // The usual end of a run: one statement that changes an active run and returns it.
+      const updated = await this.runs.updateActive(runId, set);
+      if (updated) return toRunInfo(updated);
+    }
+    const row = await this.runs.requireRow(runId);
+    if (row.lifecycle_stage !== 'active') throw invalid(`The run ${input.runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
     if (Object.keys(set).length > 0) await this.runs.update(row.run_id, set);
     return toRunInfo({ ...row, ...set });
   }

@@ -96,6 +96,11 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(run.data.tags, [{ key: 'mlflow.runName', value: 'lifecycle' }, { key: 'team', value: 'vision' }]);
       assert.equal(run.data.params.length, 10);
       await assert.rejects(svc.createRun({ experimentId: '12345' }), /No Experiment with id=12345 exists/);
+      await assert.rejects(svc.updateRun({ runId: 'e'.repeat(32), status: 'FAILED' }), /Run with id=e+ not found/);
+      await svc.deleteRun(runId);
+      await assert.rejects(svc.updateRun({ runId, status: 'FAILED', endTime: 1 }), /must be in the 'active' state/);
+      await svc.restoreRun(runId);
+      assert.equal((await svc.getRun(runId)).info.status, 'FINISHED', 'a refused update changes nothing');
     });
   });
 }
