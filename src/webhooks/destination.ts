@@ -94,6 +94,9 @@ function hostOf(u: URL): string {
   return h;
 }
 
+/** How long the check of a new URL waits for its name to resolve. */
+const CHECK_TIMEOUT_MS = 5000;
+
 /** A destination a webhook may not reach; `code` lets callers tell it from network errors. */
 export class DestinationRefused extends Error {
   readonly code = 'EDESTINATIONREFUSED';
@@ -175,13 +178,18 @@ export class DestinationPolicy {
    */
   async checkUrl(url: string): Promise<void> {
     const host = hostOf(new URL(url));
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.resolve(host);
+      // A resolver that does not answer does not hold the request: the name is checked again at every delivery.
+      const slow = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('resolution timed out')), CHECK_TIMEOUT_MS)));
+      await Promise.race([this.resolve(host), slow]);
     } catch (e) {
       if (e instanceof DestinationRefused) {
         throw invalid(`Invalid webhook URL: ${e.message} Webhooks may only reach public addresses unless the server's webhook allow-list (KILN_WEBHOOK_ALLOWED_HOSTS) names the host.`, { field: 'url' });
       }
       // Not resolvable now (no such name, no DNS): every delivery resolves and checks it again.
+    } finally {
+      clearTimeout(timer);
     }
   }
 
