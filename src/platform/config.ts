@@ -22,6 +22,8 @@ export interface KilnConfig {
   readonly shutdownTimeoutMs: number;
   /** Days the event log keeps events (0: forever). */
   readonly eventRetentionDays: number;
+  /** Comma-separated hosts, IP addresses and CIDR ranges webhooks may reach although they are internal (default none). */
+  readonly webhookAllowedHosts: string;
 }
 
 export interface ConfigSetting {
@@ -79,6 +81,12 @@ export const SETTINGS: readonly ConfigSetting[] = [
     description: 'Days the event log keeps an event once every active consumer has handled it; 0 keeps them forever (default 30).',
     parse: int('event retention'),
   },
+  {
+    key: 'webhookAllowedHosts',
+    env: 'KILN_WEBHOOK_ALLOWED_HOSTS',
+    description: 'Comma-separated host names, IP addresses and CIDR ranges that webhooks may reach although they are loopback, link-local or private (default none).',
+    parse: str,
+  },
 ];
 
 export const S3_ENV_VARIABLES = [
@@ -104,6 +112,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dbPoolSize: 10,
     shutdownTimeoutMs: 10_000,
     eventRetentionDays: 30,
+    webhookAllowedHosts: '',
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

@@ -41,6 +41,13 @@ export class ExperimentStore {
     return (await this.withTags([row]))[0];
   }
 
+  /** The experiment's own row, without its tags (one query); not found is an error. */
+  async requireRow(id: number | undefined, idText: string): Promise<ExperimentRow> {
+    const row = id === undefined ? undefined : await this.db.selectFrom('experiments').selectAll().where('experiment_id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`No Experiment with id=${idText} exists`);
+    return row;
+  }
+
   async require(id: number | undefined, idText: string): Promise<Experiment> {
     const e = id === undefined ? undefined : await this.get(id);
     if (!e) throw notFound(`No Experiment with id=${idText} exists`);

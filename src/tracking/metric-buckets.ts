@@ -127,5 +127,16 @@ export async function recomputeBuckets(trx: Kysely<TrackingTables> | Transaction
 }
 
 // Every SET expression sees the row as it was before the update, in SQLite and PostgreSQL alike.
-const newMin = sql`(excluded.min_value IS NOT NULL AND (metric_buckets.min_value IS NULL OR excluded.min_value < metric_buckets.min_value OR (excluded.min_value = metric_buckets.min_value AND excluded.min_step < metric_buckets.min_step)))`;
-const newMax = sql`(excluded.max_value IS NOT NULL AND (metric_buckets.max_value IS NULL OR excluded.max_value > metric_buckets.max_value OR (excluded.max_value = metric_buckets.max_value AND excluded.max_step < metric_buckets.max_step)))`;
+const NEW_MIN = `(excluded.min_value IS NOT NULL AND (metric_buckets.min_value IS NULL OR excluded.min_value < metric_buckets.min_value OR (excluded.min_value = metric_buckets.min_value AND excluded.min_step < metric_buckets.min_step)))`;
+const NEW_MAX = `(excluded.max_value IS NOT NULL AND (metric_buckets.max_value IS NULL OR excluded.max_value > metric_buckets.max_value OR (excluded.max_value = metric_buckets.max_value AND excluded.max_step < metric_buckets.max_step)))`;
+const newMin = sql.raw(NEW_MIN);
+const newMax = sql.raw(NEW_MAX);
+
+/** The SET list that folds `excluded` into a stored bucket, as SQL text (the same merge as upsertBuckets). */
+export const BUCKET_MERGE_SQL = [
+  'count = metric_buckets.count + excluded.count',
+  'first_step = CASE WHEN excluded.first_step < metric_buckets.first_step THEN excluded.first_step ELSE metric_buckets.first_step END',
+  'last_step = CASE WHEN excluded.last_step > metric_buckets.last_step THEN excluded.last_step ELSE metric_buckets.last_step END',
+  ...['min_value', 'min_step', 'min_timestamp'].map((c) => `${c} = CASE WHEN ${NEW_MIN} THEN excluded.${c} ELSE metric_buckets.${c} END`),
+  ...['max_value', 'max_step', 'max_timestamp'].map((c) => `${c} = CASE WHEN ${NEW_MAX} THEN excluded.${c} ELSE metric_buckets.${c} END`),
+].join(', ');

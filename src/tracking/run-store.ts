@@ -3,7 +3,7 @@ import type { TrackingTables, RunsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
-import { recomputeBuckets, upsertBuckets } from './metric-buckets.js';
+import { BUCKET_MERGE_SQL, METRIC_BUCKET_WIDTHS, recomputeBuckets, summarize, upsertBuckets, type StoredPoint } from './metric-buckets.js';
 import type { DatasetInput, LifecycleStage, Metric, Param, Run, RunInfo, RunStatus, Tag } from './types.js';
 
 export type RunRow = Selectable<RunsTable>;
@@ -27,6 +27,13 @@ export class RunStore {
   ) {}
 
   async insert(row: Insertable<RunsTable>, tags: readonly Tag[]): Promise<void> {
+    if (this.adapter.arrayParameters) {
+      // One statement (atomic on its own): the run, then its tags from two arrays.
+      const cols = Object.keys(row) as (keyof typeof row & string)[];
+      await sql`WITH r AS (INSERT INTO runs (${sql.join(cols.map((c) => sql.ref(c)))}) VALUES (${sql.join(cols.map((c) => row[c]))}) RETURNING run_id)
+        INSERT INTO tags (run_id, key, value) SELECT r.run_id, t.key, t.value FROM r, unnest(${tags.map((t) => t.key)}::text[], ${tags.map((t) => t.value)}::text[]) AS t(key, value)`.execute(this.db);
+      return;
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('runs').values(row).execute();
       if (tags.length > 0) await trx.insertInto('tags').values(tags.map((t) => ({ run_id: row.run_id, key: t.key, value: t.value }))).execute();
@@ -44,10 +51,20 @@ export class RunStore {
   }
 
   async update(runId: string, set: { status?: RunStatus; end_time?: number | null; name?: string }): Promise<void> {
+    if (set.name === undefined) {
+      // One statement: no transaction round trips.
+      await this.db.updateTable('runs').set(set).where('run_id', '=', runId).execute();
+      return;
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('runs').set(set).where('run_id', '=', runId).execute();
       if (set.name !== undefined) await upsertTags(trx, runId, [{ key: RUN_NAME_TAG, value: set.name }]);
     });
+  }
+
+  /** Changes an active run in one statement and returns it; undefined when there is no such active run. */
+  async updateActive(runId: string, set: { status?: RunStatus; end_time?: number | null }): Promise<RunRow | undefined> {
+    return this.db.updateTable('runs').set(set).where('run_id', '=', runId).where('lifecycle_stage', '=', 'active').returningAll().executeTakeFirst();
   }
 
   async setLifecycle(runId: string, stage: LifecycleStage, now: number): Promise<void> {
@@ -64,14 +81,27 @@ export class RunStore {
    */
   async logBatch(runId: string, metrics: readonly Metric[], params: readonly Param[], tags: readonly Tag[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      if (this.adapter.arrayParameters && params.length === 0 && tags.length === 0 && metrics.length > 0) {
+        // The run's check travels with the metrics: one statement in the transaction.
+        await this.insertMetricArrays(trx, runId, undefined, metrics);
+        return;
+      }
+      if (this.adapter.arrayParameters && params.length > 0 && tags.length === 0 && metrics.length === 0) {
+        // The run's check travels with the params: one statement in the transaction (two when some keys were there).
+        await insertParams(trx, runId, params, true, true);
+        return;
+      }
       const runPk = await this.requireActive(trx, runId);
-      if (params.length > 0) await insertParams(trx, runId, params);
+      if (params.length > 0) await insertParams(trx, runId, params, this.adapter.arrayParameters, false);
       if (tags.length > 0) {
         await upsertTags(trx, runId, tags);
         const nameTag = [...tags].reverse().find((t) => t.key === RUN_NAME_TAG);
         if (nameTag) await trx.updateTable('runs').set({ name: nameTag.value }).where('run_id', '=', runId).execute();
       }
-      if (metrics.length > 0) await this.insertMetrics(trx, runId, runPk, metrics);
+      if (metrics.length > 0) {
+        if (this.adapter.arrayParameters) await this.insertMetricArrays(trx, runId, runPk, metrics);
+        else await this.insertMetrics(trx, runId, runPk, metrics);
+      }
     });
   }
 
@@ -238,6 +268,57 @@ export class RunStore {
     return Number(r.run_pk);
   }
 
+  /**
+   * Stores metric points with one statement whatever the batch size, for engines that take arrays as parameters:
+   * the points, their bucket summaries (when every point was new) and each key's latest value, each from one array
+   * per column. Checks the run exists and is active in the same statement unless the caller already did (`runPk`).
+   */
+  private async insertMetricArrays(trx: Db, runId: string, runPk: number | undefined, metrics: readonly Metric[]): Promise<void> {
+    const n = metrics.length;
+    const keys = new Array<string>(n);
+    const values = new Array<number>(n);
+    const timestamps = new Array<number>(n);
+    const steps = new Array<number>(n);
+    const nans = new Array<number>(n);
+    const points = new Array<{ key: string; value: number | null; timestamp: number; step: number }>(n);
+    const latest = new Map<string, Metric>();
+    for (let i = 0; i < n; i++) {
+      const m = metrics[i]!;
+      const nan = Number.isNaN(m.value);
+      keys[i] = m.key;
+      values[i] = nan ? 0 : m.value;
+      timestamps[i] = m.timestamp;
+      steps[i] = m.step;
+      nans[i] = nan ? 1 : 0;
+      points[i] = { key: m.key, value: nan ? null : m.value, timestamp: m.timestamp, step: m.step };
+      const cur = latest.get(m.key);
+      if (!cur || isNewer(m, cur)) latest.set(m.key, m);
+    }
+    const buckets = bucketColumns(points);
+    const last = [...latest.values()];
+    const res = await trx.executeQuery<{ run_pk: number; lifecycle_stage: string; stored: number }>(
+      CompiledQuery.raw(METRIC_ARRAYS_SQL, [
+        runId,
+        keys,
+        values,
+        timestamps,
+        steps,
+        nans,
+        ...buckets,
+        n,
+        last.map((m) => m.key),
+        last.map((m) => storedValue(m.value)),
+        last.map((m) => m.timestamp),
+        last.map((m) => m.step),
+      ]),
+    );
+    const run = res.rows[0];
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    if (runPk === undefined && run.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
+    // Some points were stored before (their summaries were left alone): count only what is stored.
+    if (Number(run.stored) !== n) await recomputeBuckets(trx, Number(run.run_pk), points);
+  }
+
   private async insertMetrics(trx: Db, runId: string, runPk: number, metrics: readonly Metric[]): Promise<void> {
     const rowsPerStatement = Math.min(1000, Math.floor(this.adapter.maxBindParameters / 6));
     for (let i = 0; i < metrics.length; i += rowsPerStatement) {
@@ -285,7 +366,11 @@ export function isNewer(a: Metric, b: Metric): boolean {
   return a.value > b.value;
 }
 
-async function insertParams(trx: Db, runId: string, params: readonly Param[]): Promise<void> {
+/**
+ * Inserts params, refusing changed values. With `arrays` (PostgreSQL) the keys and values go as two arrays; with
+ * `checkRun` too, the same statement checks that the run exists and is active (and inserts nothing otherwise).
+ */
+async function insertParams(trx: Db, runId: string, params: readonly Param[], arrays: boolean, checkRun: boolean): Promise<void> {
   const seen = new Map<string, string>();
   for (const p of params) {
     const prev = seen.get(p.key);
@@ -295,12 +380,27 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[]): P
     seen.set(p.key, p.value);
   }
   // Insert first; only when some keys were already there, compare their stored values (params are immutable).
-  const res = await trx
-    .insertInto('params')
-    .values([...seen].map(([key, value]) => ({ run_id: runId, key, value })))
-    .onConflict((oc) => oc.doNothing())
-    .executeTakeFirst();
-  if (Number(res.numInsertedOrUpdatedRows ?? 0) === seen.size) return;
+  let inserted: bigint | number | undefined;
+  if (arrays && checkRun) {
+    const res = await sql<{ lifecycle_stage: string; inserted: number }>`WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_id = ${runId}),
+      ins AS (
+        INSERT INTO params (run_id, key, value)
+        SELECT ${runId}, p.key, p.value FROM run, unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::text[]) AS p(key, value)
+        WHERE run.lifecycle_stage = 'active'
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+      )
+      SELECT run.lifecycle_stage, (SELECT count(*) FROM ins) AS inserted FROM run`.execute(trx);
+    const run = res.rows[0];
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    if (run.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
+    inserted = run.inserted;
+  } else if (arrays) {
+    inserted = (await sql`INSERT INTO params (run_id, key, value) SELECT ${runId}, p.key, p.value FROM unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::text[]) AS p(key, value) ON CONFLICT DO NOTHING`.execute(trx)).numAffectedRows;
+  } else {
+    inserted = (await trx.insertInto('params').values([...seen].map(([key, value]) => ({ run_id: runId, key, value }))).onConflict((oc) => oc.doNothing()).executeTakeFirst()).numInsertedOrUpdatedRows;
+  }
+  if (Number(inserted ?? 0) === seen.size) return;
   const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_id', '=', runId).where('key', 'in', [...seen.keys()]).execute();
   for (const e of existing) {
     const v = seen.get(e.key);
@@ -344,3 +444,52 @@ export function toRunInfo(r: Omit<RunRow, 'run_pk'>): RunInfo {
     lifecycleStage: r.lifecycle_stage as LifecycleStage,
   };
 }
+
+/** The bucket summaries of new points as 12 column arrays, in METRIC_ARRAYS_SQL's order. */
+function bucketColumns(points: readonly StoredPoint[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 12 }, () => []);
+  for (const width of METRIC_BUCKET_WIDTHS) {
+    for (const [key, buckets] of summarize(points, width)) {
+      for (const b of buckets.values()) {
+        const row = [key, width, b.bucket, b.count, b.first_step, b.last_step, b.min_value, b.min_step, b.min_timestamp, b.max_value, b.max_step, b.max_timestamp];
+        for (let c = 0; c < 12; c++) cols[c]!.push(row[c]);
+      }
+    }
+  }
+  return cols;
+}
+
+// One statement per batch of metric points (PostgreSQL): $1 the run id; $2–$6 the points; $7–$18 their bucket
+// summaries, folded in only when all $19 points were new; $20–$23 each key's latest point. Every part is guarded by
+// the run being active; the result row (none: no such run) says what the run is and how many points were new.
+const METRIC_ARRAYS_SQL = `WITH run AS (SELECT run_pk, lifecycle_stage FROM runs WHERE run_id = $1),
+ins AS (
+  INSERT INTO metrics (run_pk, key, value, timestamp, step, is_nan)
+  SELECT run.run_pk, m.key, m.value, m.timestamp, m.step, m.is_nan
+  FROM run, unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::int4[]) AS m(key, value, timestamp, step, is_nan)
+  WHERE run.lifecycle_stage = 'active'
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+),
+stored AS (SELECT count(*) AS n FROM ins),
+buckets AS (
+  INSERT INTO metric_buckets (run_pk, key, width, bucket, count, first_step, last_step, min_value, min_step, min_timestamp, max_value, max_step, max_timestamp)
+  SELECT run.run_pk, b.*
+  FROM run, stored, unnest($7::text[], $8::int4[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::float8[], $14::int8[], $15::int8[], $16::float8[], $17::int8[], $18::int8[])
+    AS b(key, width, bucket, count, first_step, last_step, min_value, min_step, min_timestamp, max_value, max_step, max_timestamp)
+  WHERE run.lifecycle_stage = 'active' AND stored.n = $19
+  ON CONFLICT (run_pk, key, width, bucket) DO UPDATE SET ${BUCKET_MERGE_SQL}
+  RETURNING 1
+),
+latest AS (
+  INSERT INTO latest_metrics (run_id, key, value, timestamp, step)
+  SELECT $1, l.key, l.value, l.timestamp, l.step
+  FROM run, unnest($20::text[], $21::float8[], $22::int8[], $23::int8[]) AS l(key, value, timestamp, step)
+  WHERE run.lifecycle_stage = 'active'
+  ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step
+  WHERE excluded.step > latest_metrics.step
+    OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
+    OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)
+  RETURNING 1
+)
+SELECT run.run_pk, run.lifecycle_stage, stored.n AS stored, (SELECT count(*) FROM buckets) + (SELECT count(*) FROM latest) AS written FROM run, stored`;

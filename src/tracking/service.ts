@@ -201,7 +201,10 @@ export class TrackingService implements TrackingApi {
   // ---------------------------------------------------------------- runs
 
   async createRun(input: CreateRunInput): Promise<Run> {
-    const exp = await this.activeExperiment(input.experimentId ?? '0');
+    // The experiment's row is enough here (its tags are not needed): one query.
+    const expIdText = input.experimentId ?? '0';
+    const exp = await this.experiments.requireRow(parseExperimentId(expIdText), expIdText);
+    if (exp.lifecycle_stage !== 'active') throw invalid(`The experiment ${exp.experiment_id} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
     const tags = (input.tags ?? []).map((t) => validateRunTag(t.key, t.value));
     const startTime = input.startTime === undefined ? this.now() : validateTime('start_time', input.startTime);
     const nameFromTag = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
@@ -213,13 +216,13 @@ export class TrackingService implements TrackingApi {
     const runId = newRunId();
     const row: Omit<RunRow, 'run_pk'> = {
       run_id: runId,
-      experiment_id: Number(exp.experimentId),
+      experiment_id: Number(exp.experiment_id),
       name,
       user_id: userId,
       status: 'RUNNING',
       start_time: startTime,
       end_time: null,
-      artifact_uri: `${exp.artifactLocation}/${runId}/artifacts`,
+      artifact_uri: `${exp.artifact_location}/${runId}/artifacts`,
       lifecycle_stage: 'active',
       deleted_time: null,
     };
@@ -259,12 +262,18 @@ export class TrackingService implements TrackingApi {
   }
 
   async updateRun(input: UpdateRunInput): Promise<RunInfo> {
-    const row = await this.runs.requireRow(validateRunId(input.runId));
-    if (row.lifecycle_stage !== 'active') throw invalid(`The run ${input.runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    const runId = validateRunId(input.runId);
     const set: { status?: RunInfo['status']; end_time?: number | null; name?: string } = {};
     if (input.status !== undefined) set.status = validateStatus(input.status);
     if (input.endTime !== undefined && input.endTime !== null) set.end_time = validateTime('end_time', input.endTime);
     if (input.runName !== undefined && input.runName !== '') set.name = validateRunName(input.runName);
+    if (set.name === undefined && Object.keys(set).length > 0) {
+      // The usual end of a run: one statement that changes an active run and returns it.
+      const updated = await this.runs.updateActive(runId, set);
+      if (updated) return toRunInfo(updated);
+    }
+    const row = await this.runs.requireRow(runId);
+    if (row.lifecycle_stage !== 'active') throw invalid(`The run ${input.runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
     if (Object.keys(set).length > 0) await this.runs.update(row.run_id, set);
     return toRunInfo({ ...row, ...set });
   }

@@ -1,7 +1,11 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { VERSION } from '../version.js';
 import { PollLoop } from '../platform/poll-loop.js';
 import { backoffDelay, signatureOf } from './signing.js';
+import { DestinationRefused, type DestinationPolicy, type Resolver } from './destination.js';
 import type { AttemptOutcome, DeliveryRow, WebhookStore } from './store.js';
 
 export interface WebhookOptions {
@@ -24,6 +28,13 @@ export interface WebhookOptions {
    * an attempt whose process died mid-send is due again after timeout + margin.
    */
   readonly leaseMarginMs: number;
+  /**
+   * Hosts, IP addresses and CIDR ranges webhooks may reach although they are loopback, link-local or private
+   * (default none; the server sets it from KILN_WEBHOOK_ALLOWED_HOSTS).
+   */
+  readonly allowedHosts: readonly string[];
+  /** How host names are resolved (default: the system resolver; tests replace it). */
+  readonly resolver?: Resolver;
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
@@ -35,10 +46,13 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   pollIntervalMs: 2000,
   concurrency: 8,
   leaseMarginMs: 30_000,
+  allowedHosts: [],
 };
 
-/** Bytes of a response body kept in the delivery log. */
-export const RESPONSE_BODY_LIMIT = 2048;
+/** Characters of a response body kept in the delivery log and shown by a test call: a short excerpt, not the body. */
+export const RESPONSE_EXCERPT_LIMIT = 200;
+/** Bytes of a response body read to make the excerpt; the rest is not read. */
+const RESPONSE_READ_LIMIT = 1024;
 
 export interface SendRequest {
   readonly url: string;
@@ -49,21 +63,29 @@ export interface SendRequest {
   /** The event's id: the same for every attempt and redelivery of one event (the receiver's idempotency key). */
   readonly eventId: string;
   readonly timeoutMs: number;
+  /** Which destinations may be reached; the connection goes only to addresses it checked. */
+  readonly policy: DestinationPolicy;
 }
 
 export interface SendResult {
   readonly success: boolean;
   readonly responseStatus: number | null;
+  /** A short excerpt of the response body (control characters removed), never the body itself. */
   readonly responseBody: string | null;
   readonly error: string | null;
   readonly durationMs: number;
 }
 
-/** POSTs one signed delivery. Never throws: every failure is described in the result. 2xx is success; redirects are not followed. */
+/**
+ * POSTs one signed delivery. Never throws: every failure is described in the result. 2xx is success; redirects are
+ * not followed. The host is resolved and checked by the destination policy at connection time, and the connection
+ * goes to the checked address.
+ */
 export async function sendWebhook(req: SendRequest): Promise<SendResult> {
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(req.body)),
     'user-agent': `Kiln-Webhooks/${VERSION}`,
     'x-kiln-event': req.kind,
     'x-kiln-delivery': req.deliveryId,
@@ -73,42 +95,62 @@ export async function sendWebhook(req: SendRequest): Promise<SendResult> {
   if (req.secret) headers['x-kiln-signature'] = signatureOf(req.secret, timestamp, req.body);
   const started = performance.now();
   try {
-    const res = await fetch(req.url, { method: 'POST', headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(req.timeoutMs) });
-    const text = await readPrefix(res, RESPONSE_BODY_LIMIT);
-    const ok = res.status >= 200 && res.status < 300;
-    return { success: ok, responseStatus: res.status, responseBody: text, error: ok ? null : `The receiver answered HTTP ${res.status}.`, durationMs: performance.now() - started };
+    const u = new URL(req.url);
+    // Addresses written in the URL are never looked up by the connection: check them here.
+    if (isIP(u.hostname.replace(/^\[(.*)\]$/, '$1'))) await req.policy.resolve(u.hostname);
+    const { status, text } = await post(u, headers, req.body, req.timeoutMs, req.policy);
+    const ok = status >= 200 && status < 300;
+    return { success: ok, responseStatus: status, responseBody: responseExcerpt(text), error: ok ? null : `The receiver answered HTTP ${status}.`, durationMs: performance.now() - started };
   } catch (e) {
     return { success: false, responseStatus: null, responseBody: null, error: describeError(e, req.timeoutMs), durationMs: performance.now() - started };
   }
 }
 
-/** The first `limit` bytes of a response body, as text; the rest is not read. */
-async function readPrefix(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // keep what arrived before the error (a timeout while reading the body)
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+/** One POST over a fresh connection (no pooling: each connection's address is checked); reads at most RESPONSE_READ_LIMIT bytes of the answer. */
+function post(u: URL, headers: Record<string, string>, body: string, timeoutMs: number, policy: DestinationPolicy): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      u,
+      { method: 'POST', headers, agent: false, lookup: policy.lookup as unknown as LookupFunction, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = () => {
+          res.destroy();
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).subarray(0, RESPONSE_READ_LIMIT).toString('utf8') });
+        };
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          size += c.byteLength;
+          if (size >= RESPONSE_READ_LIMIT) done();
+        });
+        res.on('end', done);
+        // keep what arrived before an error or an abort (a timeout while reading the body)
+        res.on('error', done);
+        res.on('close', done);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A short, printable excerpt of a response body: control and invisible formatting characters removed, whitespace collapsed. */
+export function responseExcerpt(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const chars = [...clean];
+  return chars.length <= RESPONSE_EXCERPT_LIMIT ? clean : chars.slice(0, RESPONSE_EXCERPT_LIMIT - 1).join('') + '…';
 }
 
 function describeError(e: unknown, timeoutMs: number): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = e as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `No answer within ${timeoutMs} ms.`;
+  if (e instanceof DestinationRefused) return `Refused to send: ${e.message}`.slice(0, 500);
   const cause = err?.cause;
   if (cause && (cause.code || cause.message)) return `Could not reach the receiver: ${[cause.code, cause.message].filter(Boolean).join(' ')}`.slice(0, 500);
-  return `Could not reach the receiver: ${err?.message ?? String(e)}`.slice(0, 500);
+  return `Could not reach the receiver: ${[err?.code, err?.message ?? String(e)].filter(Boolean).join(' ')}`.slice(0, 500);
 }
 
 /**
@@ -123,7 +165,8 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly store: WebhookStore,
-    private readonly opts: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS,
+    private readonly opts: WebhookOptions,
+    private readonly policy: DestinationPolicy,
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
   ) {
@@ -185,7 +228,7 @@ export class WebhookDispatcher {
     if (hook.status !== 'ACTIVE') {
       outcome = { status: 'FAILED', responseStatus: null, responseBody: null, error: 'The webhook was disabled before this attempt was sent.', durationMs: 0, retryTime: null };
     } else {
-      const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), eventId: row.event_id, timeoutMs: this.opts.timeoutMs });
+      const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), eventId: row.event_id, timeoutMs: this.opts.timeoutMs, policy: this.policy });
       const retry = !r.success && attempt < this.opts.maxAttempts;
       outcome = {
         status: r.success ? 'SUCCEEDED' : retry ? 'RETRIED' : 'FAILED',

@@ -28,8 +28,9 @@ export const webhooksCapability = defineCapability({
     ]);
     const report = platform.reporter('webhooks');
     const store = new WebhookStore(platform.store.db.withTables<WebhookTables>());
-    const webhooks = new WebhookService(store, platform.events, options, platform.now, report);
-    const dispatcher = new WebhookDispatcher(store, webhooks.options, platform.now, report);
+    const allowedHosts = options?.allowedHosts ?? platform.config.webhookAllowedHosts.split(',').filter((h) => h.trim() !== '');
+    const webhooks = new WebhookService(store, platform.events, { ...options, allowedHosts }, platform.now, report);
+    const dispatcher = new WebhookDispatcher(store, webhooks.options, webhooks.destinations, platform.now, report);
     webhooks.onQueued(() => dispatcher.wake());
     let consumer: { close(): Promise<void> } | undefined;
     return {

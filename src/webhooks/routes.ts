@@ -39,7 +39,7 @@ export const WebhookDeliverySchema = Type.Object(
     attempt_time: Nullable(Type.Integer()),
     next_attempt_time: Nullable(Type.Integer({ description: 'when this (PENDING) or the next (RETRIED) attempt is due' })),
     response_status: Nullable(Type.Integer()),
-    response_body: Nullable(Type.String({ description: 'the first 2 KB' })),
+    response_body: Nullable(Type.String({ description: 'a short excerpt of the answer (at most 200 characters, control characters removed)' })),
     error: Nullable(Type.String()),
     duration_ms: Nullable(Type.Integer()),
     payload: WebhookPayload,
@@ -50,7 +50,7 @@ export const WebhookDeliverySchema = Type.Object(
 export const WebhookTestResultSchema = Type.Object({
   success: Type.Boolean(),
   response_status: Nullable(Type.Integer()),
-  response_body: Nullable(Type.String()),
+  response_body: Nullable(Type.String({ description: 'a short excerpt of the answer (at most 200 characters, control characters removed)' })),
   error_message: Nullable(Type.String()),
   response_time_ms: Type.Integer(),
 });

@@ -6,6 +6,7 @@ import { newId } from '../platform/ids.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
 import { MODEL_EVENT_KINDS, REGISTRY_EVENT_PREFIX, registryNoticeOf, type ModelEventKind, type RegistryNotice } from '../registry/types.js';
 import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';
+import { DestinationPolicy } from './destination.js';
 import type { DeliveryRow, WebhookRow, WebhookStore } from './store.js';
 import type { WebhookPayload } from './schemas.js';
 import type { WebhookTables } from './tables.js';
@@ -60,7 +61,7 @@ export interface WebhookDelivery {
   /** PENDING: when it is due; RETRIED: when the next attempt is due. */
   readonly nextAttemptTime: number | null;
   readonly responseStatus: number | null;
-  /** The first 2 KB of the response body. */
+  /** A short excerpt of the response body (at most 200 characters, control characters removed). */
   readonly responseBody: string | null;
   readonly error: string | null;
   readonly durationMs: number | null;
@@ -90,6 +91,8 @@ export const WEBHOOK_CONSUMER = 'webhooks';
  */
 export class WebhookService {
   readonly options: WebhookOptions;
+  /** Which destinations webhooks may reach: checked when a URL is set and at every connection. */
+  readonly destinations: DestinationPolicy;
   private readonly queuedListeners = new Set<() => void>();
 
   constructor(
@@ -100,6 +103,7 @@ export class WebhookService {
     private readonly onError: (e: unknown, what: string) => void = () => {},
   ) {
     this.options = { ...DEFAULT_WEBHOOK_OPTIONS, ...options };
+    this.destinations = new DestinationPolicy(this.options.allowedHosts, this.options.resolver);
   }
 
   // ------------------------------------------------------------------ definitions
@@ -108,7 +112,7 @@ export class WebhookService {
     const row: WebhookRow = {
       webhook_id: newId(),
       name: validateName(input.name),
-      url: validateUrl(input.url),
+      url: await this.validateDestination(input.url),
       events: JSON.stringify(validateEvents(input.events)),
       model_name: validateModelName(input.modelName),
       secret: validateSecret(input.secret),
@@ -136,7 +140,7 @@ export class WebhookService {
     await this.require(id);
     const patch: Partial<WebhookRow> = {};
     if (input.name !== undefined) patch.name = validateName(input.name);
-    if (input.url !== undefined) patch.url = validateUrl(input.url);
+    if (input.url !== undefined) patch.url = await this.validateDestination(input.url);
     if (input.events !== undefined) patch.events = JSON.stringify(validateEvents(input.events));
     if (input.modelName !== undefined) patch.model_name = validateModelName(input.modelName);
     if (input.secret !== undefined) patch.secret = validateSecret(input.secret);
@@ -228,11 +232,18 @@ export class WebhookService {
       reason: null,
       details: { webhook_id: hook.webhook_id, webhook_name: hook.name },
     };
-    const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, eventId: payload.id, timeoutMs: this.options.timeoutMs });
+    const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, eventId: payload.id, timeoutMs: this.options.timeoutMs, policy: this.destinations });
     return { success: r.success, responseStatus: r.responseStatus, responseBody: r.responseBody, errorMessage: r.error, responseTimeMs: Math.round(r.durationMs) };
   }
 
   // ------------------------------------------------------------------ helpers
+  /** A valid URL whose host is not (and does not resolve to) an internal address outside the allow-list. */
+  private async validateDestination(v: unknown): Promise<string> {
+    const url = validateUrl(v);
+    await this.destinations.checkUrl(url);
+    return url;
+  }
+
   private notifyQueued(): void {
     for (const l of this.queuedListeners) {
       try {

@@ -168,7 +168,7 @@ for (const backend of STORE_BACKENDS) {
           await meta.close();
         }
 
-        ts = await startTestServer({ store: backend, storeUri: store.uri });
+        ts = await startTestServer({ store: backend, storeUri: store.uri, webhookAllowedHosts: '127.0.0.1' });
         const url = ts.url;
         const v1 = (method: string, path: string, body?: unknown, user = 'ana') => call(url, method, `/api/v1${path}`, body, { 'x-kiln-user': user });
         const ok = async (method: string, path: string, body?: unknown, user?: string) => {

@@ -20,6 +20,9 @@ interface Received {
   readonly json: any;
 }
 
+/** What an internal service might answer: long, with terminal escapes, line breaks and invisible characters. */
+const NOISY_BODY = '\u001b[31mSECRET-START\u001b[0m\r\n\u0000\u0007admin-token=abc\u202e\u200b' + 'x'.repeat(10_000) + 'SECRET-END';
+
 /** A real HTTP receiver on 127.0.0.1 that records every request; `answer` picks the status for each path. */
 async function startReceiver(answer: (path: string, nth: number) => number = () => 200) {
   const got: Received[] = [];
@@ -37,7 +40,8 @@ async function startReceiver(answer: (path: string, nth: number) => number = () 
       }
       got.push({ path, headers: req.headers, body, json });
       const status = answer(path, got.filter((g) => g.path === path).length);
-      const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : `nope ${status}`);
+      const text = path.startsWith('/noisy') ? NOISY_BODY : status === 200 ? 'ok' : `nope ${status}`;
+      const send = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
       if (path.startsWith('/slower')) setTimeout(send, 1500);
       else if (path.startsWith('/slow')) setTimeout(send, 400);
       else send();
@@ -71,6 +75,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
   }
 }
 
+/** The test receivers listen on loopback, which webhooks may reach only when the allow-list names it. */
+const LOOPBACK_RECEIVER = ['127.0.0.1'];
+
 const hmac = (secret: string, ts: string, body: string) => 'sha256=' + createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
 
 for (const backend of STORE_BACKENDS) {
@@ -95,7 +102,7 @@ for (const backend of STORE_BACKENDS) {
       store = await freshStore(backend);
       dir = tempDir('kiln-hooks-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', home: dir }, {});
-      server = await createServer(config, { capabilities: { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 100 } } });
+      server = await createServer(config, { capabilities: { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 100, allowedHosts: LOOPBACK_RECEIVER } } });
       url = await server.listen();
     });
     after(async () => {
@@ -331,7 +338,7 @@ for (const backend of STORE_BACKENDS) {
     it('sends each attempt once when two server replicas share the store', async () => {
       const dir2 = tempDir('kiln-hooks-2-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
-      const replica = await createServer(config, { capabilities: { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 10 } } });
+      const replica = await createServer(config, { capabilities: { webhooks: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3, timeoutMs: 2000, pollIntervalMs: 10, allowedHosts: LOOPBACK_RECEIVER } } });
       try {
         const h = await hook({ name: 'replicas', url: `${rx.base}/replicas`, events: ['model_created'] });
         // whichever server holds the event log's webhook consumer queues the deliveries; both servers' dispatchers poll them
@@ -353,7 +360,7 @@ for (const backend of STORE_BACKENDS) {
       const own = await freshStore(backend);
       const dir2 = tempDir('kiln-hooks-3-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
-      const other = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000 } } });
+      const other = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000, allowedHosts: LOOPBACK_RECEIVER } } });
       try {
         const h = await other.services.webhooks.create({ name: 'slow', url: `${rx.base}/slow`, events: ['model_created'] });
         await other.services.registry.createModel({ name: 'slow-model' });
@@ -378,7 +385,7 @@ for (const backend of STORE_BACKENDS) {
       const own = await freshStore(backend);
       const dir2 = tempDir('kiln-hooks-4-');
       const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
-      const other = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000 } } });
+      const other = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000, allowedHosts: LOOPBACK_RECEIVER } } });
       try {
         const slow = await other.services.webhooks.create({ name: 'slow', url: `${rx.base}/slower`, events: ['model_created'] });
         const fast = await other.services.webhooks.create({ name: 'fast', url: `${rx.base}/fast-after-slow`, events: ['model_renamed'] });
@@ -454,6 +461,146 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(r.body.error_code, 'RESOURCE_DOES_NOT_EXIST');
       // the UI's prefix serves them too
       assert.equal((await call(url, 'GET', '/ajax-api/2.0/mlflow/webhooks')).status, 200);
+    });
+
+    it('answers a test call and logs deliveries with a short, sanitised excerpt of the response, never the body', async () => {
+      const h = await hook({ name: 'noisy', url: `${rx.base}/noisy`, events: ['model_created'], model_name: 'noisy-model' });
+      const check = (excerpt: string) => {
+        assert.ok([...excerpt].length <= 200, `${excerpt.length} characters`);
+        // eslint-disable-next-line no-control-regex
+        assert.doesNotMatch(excerpt, /[\u0000-\u001f\u007f-\u009f\u200b\u202e]/, 'no control or invisible characters');
+        assert.ok(excerpt.startsWith('[31mSECRET-START [0m admin-token=abc'), excerpt);
+        assert.ok(!excerpt.includes('SECRET-END'), 'the rest of the body is not echoed');
+      };
+      const r = await v1('POST', `/webhooks/${h.id}/test`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.response_status, 200);
+      check(r.body.response_body);
+      const m = await mlflow('POST', `/webhooks/${h.id}/test`, {});
+      check(m.body.result.response_body);
+      await v1('POST', '/models', { name: 'noisy-model' });
+      const [d] = await until('a delivery', async () => {
+        const l = await log(h.id);
+        return l.length === 1 && l[0].status === 'SUCCEEDED' && l;
+      });
+      check(d.response_body);
+      await v1('DELETE', `/webhooks/${h.id}`);
+    });
+
+    it('refuses loopback, link-local and private destinations unless the allow-list names them', async () => {
+      const dir2 = tempDir('kiln-hooks-ssrf-');
+      const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
+      // The default configuration: no allow-list.
+      const strict = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000 } } });
+      const strictUrl = await strict.listen();
+      try {
+        const port = new URL(rx.base).port;
+        const internal = [
+          `http://127.0.0.1:${port}/internal/admin`,
+          `http://127.1.2.3:${port}/`,
+          `http://localhost:${port}/internal/admin`,
+          `http://LOCALHOST./x`,
+          `http://[::1]:${port}/`,
+          `http://[::ffff:127.0.0.1]:${port}/`,
+          `http://[::ffff:a9fe:a9fe]/latest/meta-data/`,
+          `http://2130706433:${port}/`,
+          `http://0x7f.1:${port}/`,
+          `http://0.0.0.0:${port}/`,
+          `http://[::]:${port}/`,
+          'http://10.1.2.3/hook',
+          'http://172.16.0.1/hook',
+          'http://192.168.1.1/hook',
+          'http://100.64.0.1/hook',
+          'http://169.254.169.254/latest/meta-data/',
+          'https://[fe80::1]/hook',
+          'https://[fd00::1]/hook',
+          'http://224.0.0.1/hook',
+        ];
+        for (const target of internal) {
+          let r = await call(strictUrl, 'POST', '/api/v1/webhooks', { name: 'ssrf', url: target, events: ['*'] });
+          assert.equal(r.status, 400, `${target}: ${r.text}`);
+          assert.equal(r.body.error_code, 'INVALID_PARAMETER_VALUE');
+          assert.match(r.body.message, /may not reach/, target);
+          r = await call(strictUrl, 'POST', '/api/2.0/mlflow/webhooks', { name: 'ssrf', url: target, events: [{ entity: 'model_version', action: 'created' }] });
+          assert.equal(r.status, 400, `MLflow ${target}: ${r.text}`);
+          assert.match(r.body.message, /may not reach/, target);
+        }
+        assert.equal((await call(strictUrl, 'GET', '/api/v1/webhooks')).body.webhooks.filter((w: any) => w.name === 'ssrf').length, 0, 'nothing was created');
+
+        // A webhook created while the allow-list named the receiver: changing its URL to an internal one is refused ...
+        const h = await hook({ name: 'was-allowed', url: `${rx.base}/was-allowed`, events: ['model_created'], model_name: 'nothing-here' });
+        let r = await call(strictUrl, 'PATCH', `/api/v1/webhooks/${h.id}`, { url: `http://127.0.0.1:${port}/internal/admin` });
+        assert.equal(r.status, 400, r.text);
+        r = await call(strictUrl, 'PATCH', `/api/2.0/mlflow/webhooks/${h.id}`, { url: 'http://169.254.169.254/' });
+        assert.equal(r.status, 400, r.text);
+        // ... and a server whose allow-list no longer names it refuses to send to it, at delivery time.
+        for (const path of [`/api/v1/webhooks/${h.id}/test`, `/api/2.0/mlflow/webhooks/${h.id}/test`]) {
+          r = await call(strictUrl, 'POST', path, {});
+          assert.equal(r.status, 200, r.text);
+          const result = r.body.result ?? r.body;
+          assert.equal(result.success, false);
+          assert.match(result.error_message, /Refused to send: 127\.0\.0\.1, a loopback, link-local, private or reserved address/);
+          assert.ok(!result.response_body);
+        }
+        assert.equal(rx.at('/was-allowed').length, 0, 'no request reached the receiver');
+        await v1('DELETE', `/webhooks/${h.id}`);
+      } finally {
+        await strict.close();
+        rmSync(dir2, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses queued deliveries to a destination the allow-list no longer names', async () => {
+      const own = await freshStore(backend);
+      const dir2 = tempDir('kiln-hooks-5-');
+      const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
+      const allowed = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000, allowedHosts: LOOPBACK_RECEIVER } } });
+      let hookId = '';
+      try {
+        hookId = (await allowed.services.webhooks.create({ name: 'later-refused', url: `${rx.base}/later-refused`, events: ['model_created'] })).id;
+      } finally {
+        await allowed.close();
+      }
+      const strict = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 50, maxAttempts: 1 } } });
+      try {
+        await strict.services.registry.createModel({ name: 'refused-model' });
+        const [d] = await until('a FAILED delivery', async () => {
+          const l = (await strict.services.webhooks.deliveries(hookId)).items;
+          return l.length === 1 && l[0]!.status === 'FAILED' && l;
+        });
+        assert.match(d!.error!, /Refused to send: 127\.0\.0\.1/);
+        assert.equal(d!.responseStatus, null);
+        assert.equal(rx.at('/later-refused').length, 0);
+      } finally {
+        await strict.close();
+        await own.drop();
+        rmSync(dir2, { recursive: true, force: true });
+      }
+    });
+
+    it('checks the address at connection time: a name that later resolves to loopback is refused (DNS rebinding)', async () => {
+      const own = await freshStore(backend);
+      const dir2 = tempDir('kiln-hooks-6-');
+      const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: own.uri, artifactsUri: pathToFileURL(join(dir2, 'artifacts')).href, logLevel: 'silent', home: dir2 }, {});
+      // The first answer is a public address (the check at creation passes), every later one is loopback.
+      let lookups = 0;
+      const resolver = async (host: string) => {
+        assert.equal(host, 'rebind.example');
+        return lookups++ === 0 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }];
+      };
+      const strict = await createServer(config, { capabilities: { webhooks: { pollIntervalMs: 60_000, resolver } } });
+      try {
+        const h = await strict.services.webhooks.create({ name: 'rebind', url: `http://rebind.example:${new URL(rx.base).port}/rebound`, events: ['model_created'] });
+        const r = await strict.services.webhooks.test(h.id);
+        assert.equal(r.success, false);
+        assert.match(r.errorMessage!, /Refused to send: rebind\.example resolves to 127\.0\.0\.1/);
+        assert.equal(lookups, 2);
+        assert.equal(rx.at('/rebound').length, 0, 'the connection never reached loopback');
+      } finally {
+        await strict.close();
+        await own.drop();
+        rmSync(dir2, { recursive: true, force: true });
+      }
     });
   });
 }

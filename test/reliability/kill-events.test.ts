@@ -35,7 +35,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
 // runs out, so a server killed soon after it started leaves acknowledged events that are committed and not queued.
 const SERVER_OPTIONS = {
   events: { pollIntervalMs: 100, leaseMs: 4000 },
-  capabilities: { webhooks: { timeoutMs: 2500, leaseMarginMs: 500, pollIntervalMs: 100, baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100, concurrency: 4 } },
+  capabilities: { webhooks: { timeoutMs: 2500, leaseMarginMs: 500, pollIntervalMs: 100, baseDelayMs: 50, maxDelayMs: 500, maxAttempts: 100, concurrency: 4, allowedHosts: ['127.0.0.1'] } },
 };
 
 interface Kiln {

@@ -20,6 +20,8 @@ export interface TestServerOptions {
   readonly bodyLimit?: number;
   /** Serve this existing store (of kind `store`) instead of a fresh one; `stop()` leaves it to its owner. */
   readonly storeUri?: string;
+  /** Destinations webhooks may reach although internal (KILN_WEBHOOK_ALLOWED_HOSTS), e.g. '127.0.0.1' for a test receiver. */
+  readonly webhookAllowedHosts?: string;
 }
 
 /** A real Kiln server on a random loopback port over a fresh store (or the given one). */
@@ -37,7 +39,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     process.env.AWS_REGION = 'us-east-1';
   }
   const config = loadConfig(
-    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir },
+    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir, webhookAllowedHosts: opts.webhookAllowedHosts },
     {},
   );
   const server = await createServer(config);

@@ -12,6 +12,11 @@ export interface StoreAdapter {
   readonly autoIdNeedsAutoIncrement: boolean;
   /** Most bound parameters one statement may carry. */
   readonly maxBindParameters: number;
+  /**
+   * Whether a statement can take a whole column as one array parameter (`unnest($1::text[], $2::float8[])`): batch
+   * writes then send one statement whatever their size, whose text and parameter count do not grow with the batch.
+   */
+  readonly arrayParameters: boolean;
   /** The bound-parameter marker for the i-th parameter (1-based) in hand-written SQL text. */
   placeholder(i: number): string;
   /** True when the error is a unique-constraint violation. */
@@ -23,4 +28,5 @@ export interface StoreAdapter {
 export const baseAdapter = {
   autoIdNeedsAutoIncrement: false,
   maxBindParameters: 32_000,
+  arrayParameters: false,
 } as const;

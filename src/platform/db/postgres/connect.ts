@@ -8,6 +8,7 @@ export const postgresAdapter: StoreAdapter = {
   autoIdType: 'bigserial',
   autoIdNeedsAutoIncrement: false,
   maxBindParameters: 65_000,
+  arrayParameters: true,
   placeholder: (i) => `$${i}`,
   isUniqueViolation: (e) => errCode(e) === '23505',
   // 40001 serialization failure, 40P01 deadlock, 57P01 admin shutdown, 08xxx connection exceptions.
