@@ -135,10 +135,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     return reply.status(201).send({ version: versionJson(v) });
   });
   app.get('/models/:name/versions', { schema: { tags, summary: "Search a model's versions (newest first by default)", params: S.NameParams, querystring: S.SearchQuery, response: { 200: Type.Object({ versions: Type.Array(S.ModelVersion), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
-    const model = await r.getModel(req.params.name);
-    const scope = `name = '${model.name.replace(/'/g, "''")}'`;
-    const filter = req.query.filter ? `${scope} AND (${req.query.filter})` : scope;
-    const page = await r.searchVersions({ filter, orderBy: req.query.order_by ?? ['version_number DESC'], maxResults: req.query.max_results, pageToken: req.query.page_token });
+    const page = await r.searchVersions({ model: req.params.name, filter: req.query.filter, orderBy: req.query.order_by ?? ['version_number DESC'], maxResults: req.query.max_results, pageToken: req.query.page_token });
     return { versions: page.items.map(versionJson), next_page_token: page.nextPageToken };
   });
   app.get('/models/:name/versions/:version', { schema: { tags, summary: 'Get a version', params: S.VersionParams, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
