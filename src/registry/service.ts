@@ -29,14 +29,15 @@ const SYSTEM: Actor = { user: 'kiln' };
 /** Options of the registry capability (`createServer(config, { capabilities: { registry: {...} } })`). */
 export interface RegistryOptions {
   /**
-   * How long registering a version waits for the inspection of its files before answering (default 2000 ms). An
-   * inspection that ends in time answers READY or FAILED_REGISTRATION at once; a slower one answers
-   * PENDING_REGISTRATION and goes on in the background. 0 never waits.
+   * How long registering a version waits for the inspection of its files before answering (default 5000 ms: a warm
+   * inspection takes milliseconds, the first one after the worker went idle a second or two). An inspection that
+   * ends in time answers READY or FAILED_REGISTRATION at once; a slower one answers PENDING_REGISTRATION and goes
+   * on in the background. 0 never waits.
    */
   readonly inspectionWaitMs: number;
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { inspectionWaitMs: 2000 };
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { inspectionWaitMs: 5000 };
 
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
