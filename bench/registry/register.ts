@@ -16,6 +16,7 @@ import { machine, median, p95, round, startServer, timed } from '../support.js';
 const BACKENDS = (process.env.KILN_BENCH_BACKENDS ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const N = Number(process.env.KILN_BENCH_REGISTRATIONS ?? 30);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of several shapes
 async function post(url: string, body: unknown): Promise<any> {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await r.text();
