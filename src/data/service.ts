@@ -37,7 +37,8 @@ function optionalText(field: string, v: unknown): string | null {
 
 const toDataset = (r: DatasetRow): Dataset => ({
   name: r.name,
-  description: r.description,
+  // The newest version's description (a dataset without versions keeps the one it was created with).
+  description: r.latest_version === null ? r.description : r.latest_description,
   userId: r.user_id,
   creationTime: Number(r.creation_time),
   lastUpdateTime: Number(r.last_update_time),

@@ -3,7 +3,8 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DataTables, DataDatasetsTable, DataValidationsTable, DataVersionsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 
-export type DatasetRow = Selectable<DataDatasetsTable> & { latest_version: number | null; version_count: number };
+/** A dataset with its newest version's number and description (the description a list shows: see DataStore.datasets). */
+export type DatasetRow = Selectable<DataDatasetsTable> & { latest_version: number | null; version_count: number; latest_description: string | null };
 export type VersionRow = Selectable<DataVersionsTable> & { name: string };
 export type ValidationRow = Selectable<DataValidationsTable> & { name: string };
 type Db = Kysely<DataTables> | Transaction<DataTables>;
@@ -21,6 +22,10 @@ export class DataStore {
     return this.db.transaction().execute(fn);
   }
 
+  /**
+   * Datasets with their newest version's number and description. A description is given per version (`kiln data
+   * add --description`); the dataset row keeps the first one, so what describes the dataset now is the newest's.
+   */
   private datasets(db: Db = this.db) {
     return db
       .selectFrom('data_datasets as d')
@@ -28,6 +33,7 @@ export class DataStore {
       .select((eb) => [
         eb.selectFrom('data_versions as v').whereRef('v.dataset_pk', '=', 'd.dataset_pk').select((e) => e.fn.max('v.version').as('m')).as('latest_version'),
         eb.selectFrom('data_versions as v').whereRef('v.dataset_pk', '=', 'd.dataset_pk').select((e) => e.fn.countAll().as('c')).as('version_count'),
+        eb.selectFrom('data_versions as v').whereRef('v.dataset_pk', '=', 'd.dataset_pk').select('v.description').orderBy('v.version', 'desc').limit(1).as('latest_description'),
       ]);
   }
 

@@ -9,6 +9,7 @@ export type { ManifestEntry } from './manifest.js';
 
 export interface Dataset {
   readonly name: string;
+  /** The newest version's description. */
   readonly description: string | null;
   readonly userId: string | null;
   readonly creationTime: number;

@@ -5,8 +5,9 @@ import type { InspectionOutcome, VersionInspector } from './service.js';
 
 /**
  * Inspects versions whose files live in the server's artifact store (mlflow-artifacts: locations): MLmodel,
- * ONNX model loaded in a worker thread, signature check. Files elsewhere (s3://other-bucket, dbfs:, ...) are
- * registered as they are: READY, not servable, nothing read.
+ * ONNX model loaded in a worker thread, signature check; nothing there is FAILED_REGISTRATION. Files in external
+ * storage (s3://other-bucket, dbfs:, ...; sources.ts refuses other schemes) are registered as they are: READY, not
+ * servable, nothing read, and the status message says so.
  */
 export class ArtifactVersionInspector implements VersionInspector {
   constructor(private readonly artifacts: ArtifactStore) {}
@@ -15,7 +16,7 @@ export class ArtifactVersionInspector implements VersionInspector {
     const prefix = storePrefixOf(location);
     if (prefix === undefined) {
       const reason = `the files live at ${location}, outside this server's artifact store: registered without inspection`;
-      return { status: 'READY', servable: false, package: { flavors: [], servable: false, not_servable_reason: reason, warnings: [] } };
+      return { status: 'READY', statusMessage: reason, servable: false, package: { flavors: [], servable: false, not_servable_reason: reason, warnings: [] } };
     }
     const r = await inspectModelPackage(artifactStoreReader(this.artifacts), prefix);
     return {

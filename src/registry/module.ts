@@ -1,12 +1,15 @@
 import { defineCapability } from '../platform/capability.js';
 import { registerModelCommands } from './cli.js';
 import { REGISTRY_MIGRATIONS } from './migrations/index.js';
-import type { RegistryService } from './service.js';
+import type { RegistryOptions, RegistryService } from './service.js';
 import type { RegistryTables } from './tables.js';
 
 declare module '../platform/capability.js' {
   interface CapabilityServices {
     registry: RegistryService;
+  }
+  interface CapabilityOptions {
+    registry: RegistryOptions;
   }
 }
 
@@ -17,7 +20,7 @@ export const registryCapability = defineCapability({
   // 0006 also created the webhooks' tables: webhooks were part of the registry when it shipped.
   migrations: REGISTRY_MIGRATIONS,
   cli: registerModelCommands,
-  async create(platform, { tracking, data }) {
+  async create(platform, { tracking, data }, options) {
     const [{ RegistryStore }, { PromotionStore }, { RegistryEvents }, { RegistryService }, { PromotionService }, { trainingDataGate }, { ArtifactVersionInspector }, { ModelFiles }, { ReproduceService }, { registryRoutes }, { onnxRoutes }] =
       await Promise.all([
         import('./store.js'),
@@ -35,7 +38,7 @@ export const registryCapability = defineCapability({
     const store = new RegistryStore(platform.store.db.withTables<RegistryTables>(), platform.store.adapter);
     const history = new RegistryEvents(store, platform.events);
     const promotionStore = new PromotionStore(store.db);
-    const registry = new RegistryService(store, promotionStore, history, tracking, new ArtifactVersionInspector(platform.artifacts), platform.now, platform.reporter('registry'));
+    const registry = new RegistryService(store, promotionStore, history, tracking, new ArtifactVersionInspector(platform.artifacts), platform.now, platform.reporter('registry'), options ?? {});
     const promotions = new PromotionService(registry, store, promotionStore, history, tracking, trainingDataGate(tracking, data), platform.now);
     const files = new ModelFiles(registry, platform.artifacts);
     const reproduce = new ReproduceService(registry, tracking, files, data);

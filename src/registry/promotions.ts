@@ -8,7 +8,7 @@ import type { RecordEvent, RegistryEvents } from './events.js';
 import type { RegistryTables } from './tables.js';
 import type { PolicyRow, PromotionStore, RequestRow } from './promotion-store.js';
 import { evaluateRule, parsePolicy, parseRule, type PromotionPolicy, type RuleContext, type RuleResult } from './policy.js';
-import { validateAlias } from './validation.js';
+import { refuseNotReady, validateAlias } from './validation.js';
 import type { Gate as GateResult } from './schemas.js';
 
 /** Checks that a run's training data passed validation (the data capability answers; see registry/data-gate.ts). */
@@ -117,6 +117,7 @@ export class PromotionService {
   async promote(name: string, version: string | number, alias: string, actor: Actor, opts: { reason?: string; dryRun?: boolean } = {}): Promise<PromotionOutcome> {
     const a = validateAlias(alias);
     const row = await this.registry.requireVersion(name, version);
+    refuseNotReady(row, `promote version ${row.version} to '${a}'`);
     const pk = Number(row.model_pk);
     const v = Number(row.version);
     const policyRow = await this.promotions.policy(pk, a);

@@ -21,6 +21,7 @@ export interface RegistryRouteDeps {
 }
 
 const err = { 400: ErrorBody, 404: ErrorBody };
+const conflict = { 409: ErrorBody };
 const noContent = { 204: Type.Null(), ...err };
 const tags = ['models'];
 
@@ -45,7 +46,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     const page = await r.searchVersions({ filter: q.filter, orderBy: q.order_by, maxResults: q.max_results, pageToken: q.page_token });
     return { versions: page.items.map(versionJson), next_page_token: page.nextPageToken };
   });
-  app.get('/model-versions/resolve', { schema: { tags, summary: 'Resolve models:/name/3, models:/name@alias or models:/name/latest to a version', querystring: S.ResolveQuery, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
+  app.get('/model-versions/resolve', { schema: { tags, summary: 'Resolve models:/name/3, models:/name@alias or models:/name/latest (the newest READY version) to a version', querystring: S.ResolveQuery, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
     version: versionJson(await r.resolveModelUri(req.query.uri)),
   }));
   app.get('/models/:name', { schema: { tags, summary: 'Get a registered model', params: S.NameParams, response: { 200: Type.Object({ model: S.RegisteredModel }), ...err } } }, async (req) => ({ model: modelJson(await r.getModel(req.params.name)) }));
@@ -71,10 +72,10 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
 
   // ------------------------------------------------------------------ aliases
   const AliasParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), alias: Type.String({ maxLength: 300 }) });
-  app.get('/models/:name/aliases/:alias', { schema: { tags, summary: 'The version an alias points to (`latest`: the newest version)', params: AliasParams, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
+  app.get('/models/:name/aliases/:alias', { schema: { tags, summary: 'The version an alias points to (`latest`: the newest READY version)', params: AliasParams, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({
     version: versionJson(await r.getVersionByAlias(req.params.name, req.params.alias)),
   }));
-  app.put('/models/:name/aliases/:alias', { schema: { tags, summary: 'Point an alias at a version', params: AliasParams, body: S.SetAliasBody, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => {
+  app.put('/models/:name/aliases/:alias', { schema: { tags, summary: 'Point an alias at a READY version', params: AliasParams, body: S.SetAliasBody, response: { 200: Type.Object({ version: S.ModelVersion }), ...conflict, ...err } } }, async (req) => {
     // The version set, found by key: looking the alias up again by name could answer 404 (a rename meanwhile) or
     // another version (a later move) for a change that was made.
     return { version: versionJson(await r.setAlias(req.params.name, req.params.alias, req.body.version, actor(req), req.body.reason)) };
@@ -100,7 +101,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     await deps.promotions.deletePolicy(req.params.name, req.params.alias, actor(req));
     return reply.status(204).send(null);
   });
-  app.post('/models/:name/versions/:version/promote', { schema: { tags, summary: "Promote a version to an alias through the alias's policy: every gate's result; PROMOTED, REJECTED or PENDING_APPROVAL", params: S.VersionParams, body: S.PromoteBody, response: { 200: S.PromotionOutcome, ...err } } }, async (req) =>
+  app.post('/models/:name/versions/:version/promote', { schema: { tags, summary: "Promote a version to an alias through the alias's policy: every gate's result; PROMOTED, REJECTED or PENDING_APPROVAL", params: S.VersionParams, body: S.PromoteBody, response: { 200: S.PromotionOutcome, ...conflict, ...err } } }, async (req) =>
     outcomeJson(await deps.promotions.promote(req.params.name, req.params.version, req.body.alias, actor(req), { reason: req.body.reason, dryRun: req.body.dry_run })),
   );
   const RequestParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }), request_id: Type.Integer({ minimum: 1 }) });
@@ -129,16 +130,13 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
   );
 
   // ------------------------------------------------------------------ versions
-  app.post('/models/:name/versions', { schema: { tags, summary: 'Register a new version (inspected in the background: PENDING_REGISTRATION, then READY or FAILED_REGISTRATION)', params: S.NameParams, body: S.CreateVersionBody, response: { 201: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req, reply) => {
+  app.post('/models/:name/versions', { schema: { tags, summary: 'Register a new version; its files are inspected within the request (READY or FAILED_REGISTRATION), or PENDING_REGISTRATION when that takes longer than the bound', params: S.NameParams, body: S.CreateVersionBody, response: { 201: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req, reply) => {
     const b = req.body;
     const v = await r.createVersion({ name: req.params.name, source: b.source, runId: b.run_id, runLink: b.run_link, description: b.description, tags: mapToTags(b.tags) }, actor(req));
     return reply.status(201).send({ version: versionJson(v) });
   });
   app.get('/models/:name/versions', { schema: { tags, summary: "Search a model's versions (newest first by default)", params: S.NameParams, querystring: S.SearchQuery, response: { 200: Type.Object({ versions: Type.Array(S.ModelVersion), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
-    const model = await r.getModel(req.params.name);
-    const scope = `name = '${model.name.replace(/'/g, "''")}'`;
-    const filter = req.query.filter ? `${scope} AND (${req.query.filter})` : scope;
-    const page = await r.searchVersions({ filter, orderBy: req.query.order_by ?? ['version_number DESC'], maxResults: req.query.max_results, pageToken: req.query.page_token });
+    const page = await r.searchVersions({ model: req.params.name, filter: req.query.filter, orderBy: req.query.order_by ?? ['version_number DESC'], maxResults: req.query.max_results, pageToken: req.query.page_token });
     return { versions: page.items.map(versionJson), next_page_token: page.nextPageToken };
   });
   app.get('/models/:name/versions/:version', { schema: { tags, summary: 'Get a version', params: S.VersionParams, response: { 200: Type.Object({ version: S.ModelVersion }), ...err } } }, async (req) => ({

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { compileFilter, numberField, parseFilter, parseOrderBy, stringField, type FieldSql, type Grammar } from '../platform/search/index.js';
+import { compileFilter, numberField, parseFilter, parseOrderBy, stringField, type Comparison, type FieldSql, type FilterNode, type Grammar } from '../platform/search/index.js';
 
 /**
  * The registry's search languages: MLflow's registered-model and model-version filters (`name LIKE '%x%'`,
@@ -86,9 +86,25 @@ export function compileModelOrder(orderBy: readonly string[] | undefined): RawBu
   return out;
 }
 
-export function compileVersionFilter(filter: string | undefined): RawBuilder<boolean> | undefined {
-  const node = parseFilter(filter, MODEL_VERSION_GRAMMAR);
+/**
+ * A version filter, optionally scoped to one model. The scope is a node of the syntax tree ANDed with the parsed
+ * filter, never text pasted around it: whatever the filter holds (an unbalanced `')`, an OR), it only narrows the
+ * model's versions.
+ */
+export function compileVersionFilter(filter: string | undefined, scope?: { readonly model: string }): RawBuilder<boolean> | undefined {
+  const parsed = parseFilter(filter, MODEL_VERSION_GRAMMAR);
+  const node = scope === undefined ? parsed : andNodes(modelIs(scope.model), parsed);
   return node ? compileFilter(node, versionFields) : undefined;
+}
+
+/** `name = '<model>'` as a tree node. */
+function modelIs(name: string): Comparison {
+  return { kind: 'cmp', entity: 'attribute', key: 'name', op: '=', value: name, pos: 0, opPos: 0 };
+}
+
+/** Both conditions, at the tree level (the second may be absent). */
+function andNodes(a: FilterNode, b: FilterNode | undefined): FilterNode {
+  return b === undefined ? a : { kind: 'and', items: [a, b], pos: 0 };
 }
 
 /** Default: newest first (MLflow orders versions by last update); ties by model and version. */

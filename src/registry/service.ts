@@ -9,7 +9,7 @@ import type { RegistryTables } from './tables.js';
 import { resolveVersionSource } from './sources.js';
 import { compileModelFilter, compileModelOrder, compileVersionFilter, compileVersionOrder } from './search.js';
 import { type Actor, type CreateModelInput, type CreateVersionInput, type ModelEvent, type ModelPackage, type ModelVersion, type RegisteredModel, type SearchInput } from './types.js';
-import { dedupeTags, parseStage, parseVersion, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
+import { dedupeTags, parseStage, parseVersion, refuseNotReady, validateAlias, validateDescription, validateModelName, validateRegistryTag, REGISTRY_LIMITS } from './validation.js';
 
 /** What inspecting a version's files concluded (see registry/inspection.ts). */
 export interface InspectionOutcome {
@@ -26,13 +26,28 @@ export interface VersionInspector {
 
 const SYSTEM: Actor = { user: 'kiln' };
 
+/** Options of the registry capability (`createServer(config, { capabilities: { registry: {...} } })`). */
+export interface RegistryOptions {
+  /**
+   * How long registering a version waits for the inspection of its files before answering (default 5000 ms: a warm
+   * inspection takes milliseconds, the first one after the worker went idle a second or two). An inspection that
+   * ends in time answers READY or FAILED_REGISTRATION at once; a slower one answers PENDING_REGISTRATION and goes
+   * on in the background. 0 never waits.
+   */
+  readonly inspectionWaitMs: number;
+}
+
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { inspectionWaitMs: 5000 };
+
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
  * stages, aliases and the history of every change. A new version is PENDING_REGISTRATION until its files have
- * been inspected in the background, then READY or FAILED_REGISTRATION with a message.
+ * been inspected, then READY or FAILED_REGISTRATION with a message; registering waits for the inspection up to
+ * `inspectionWaitMs`, and a slower one finishes in the background.
  */
 export class RegistryService {
   private readonly inflight = new Set<Promise<void>>();
+  readonly options: RegistryOptions;
 
   constructor(
     private readonly store: RegistryStore,
@@ -42,7 +57,12 @@ export class RegistryService {
     private readonly inspector: VersionInspector,
     private readonly now: () => number = Date.now,
     private readonly onError: (e: unknown, what: string) => void = () => {},
-  ) {}
+    options: Partial<RegistryOptions> = {},
+  ) {
+    const wait = options.inspectionWaitMs ?? DEFAULT_REGISTRY_OPTIONS.inspectionWaitMs;
+    if (!Number.isFinite(wait) || wait < 0) throw new Error(`registry option inspectionWaitMs must be a non-negative number, got ${wait}`);
+    this.options = Object.freeze({ inspectionWaitMs: wait });
+  }
 
   // ------------------------------------------------------------------ registered models
   async createModel(input: CreateModelInput, actor: Actor = SYSTEM): Promise<RegisteredModel> {
@@ -169,8 +189,15 @@ export class RegistryService {
       await record({ modelPk: pk, version: v, kind: 'version_created', actor: actor.user, time: now, details: { source: input.source, run_id: resolved.runId ?? null } });
       return v;
     });
-    this.scheduleInspection(Number(model.model_pk), version, resolved.storageLocation);
-    return this.getVersion(model.name, String(version));
+    const wait = this.options.inspectionWaitMs;
+    if (wait === 0) {
+      // Never waits: the answer is the version as registered, PENDING_REGISTRATION.
+      const registered = await this.versionAfterChange(Number(model.model_pk), version, model.name);
+      this.scheduleInspection(Number(model.model_pk), version, resolved.storageLocation);
+      return registered;
+    }
+    await settledWithin(this.scheduleInspection(Number(model.model_pk), version, resolved.storageLocation), wait);
+    return this.versionAfterChange(Number(model.model_pk), version, model.name);
   }
 
   async getVersion(name: string, version: string | number): Promise<ModelVersion> {
@@ -237,10 +264,12 @@ export class RegistryService {
     });
   }
 
-  async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
+  /** Versions across models, or of one model (`model`: its versions only, whatever the filter says). */
+  async searchVersions(input: SearchInput & { readonly model?: string }): Promise<Page<ModelVersion>> {
     const limit = validateMaxResults(input.maxResults, 10_000, 200_000);
     const offset = offsetFromPageToken(input.pageToken);
-    const where = compileVersionFilter(input.filter);
+    const model = input.model === undefined ? undefined : (await this.requireModel(input.model)).name;
+    const where = compileVersionFilter(input.filter, model === undefined ? undefined : { model });
     const order = compileVersionOrder(input.orderBy);
     const rows = await this.store.searchVersions(where, order, offset, limit + 1);
     return offsetPage(rows, limit, offset, (r) => this.store.loadVersions(r));
@@ -285,7 +314,9 @@ export class RegistryService {
       await this.store.lockModel(trx, pk, now);
       // Checked under the model's lock: a policy set concurrently either comes first (and refuses this) or after.
       await this.refuseGuarded(trx, pk, row.name, a);
-      if (!(await this.store.versionRow(pk, v, trx))) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
+      const current = await this.store.versionRow(pk, v, trx);
+      if (!current) throw notFound(`Model Version (name=${row.name}, version=${v}) not found`);
+      refuseNotReady(current, `point alias '${a}' at version ${v}`);
       const previous = await this.store.aliasVersion(pk, a, trx);
       await this.store.setAlias(trx, pk, a, v);
       await record({ modelPk: pk, version: v, kind: 'alias_set', alias: a, actor: actor.user, time: now, reason: reason ?? null, details: { previous_version: previous ?? null } });
@@ -317,14 +348,21 @@ export class RegistryService {
       if (row) return (await this.store.loadVersions([row]))[0]!;
     }
     const model = await this.requireModel(name);
-    const v = alias.toLowerCase() === 'latest' ? await this.latestVersionNumber(Number(model.model_pk)) : undefined;
-    if (v === undefined) throw notFound(`Registered model alias ${alias} not found on '${model.name}'.`);
+    if (alias.toLowerCase() !== 'latest') throw notFound(`Registered model alias ${alias} not found on '${model.name}'.`);
+    const v = await this.store.latestVersionNumber(Number(model.model_pk), 'READY');
+    if (v === undefined) {
+      const newest = await this.store.latestVersionNumber(Number(model.model_pk));
+      if (newest === undefined) throw notFound(`'${model.name}' has no versions, so no latest one.`);
+      const row = (await this.store.versionRow(Number(model.model_pk), newest))!;
+      throw notFound(`'${model.name}' has no READY version: the newest, version ${newest}, is ${row.status}${row.status_message ? ` (${row.status_message})` : ''}.`);
+    }
     return this.getVersion(model.name, v);
   }
 
   /**
    * Resolves `models:/<name>/<version>`, `models:/<name>@<alias>`, `models:/<name>/latest` (and the same without
-   * the scheme) to a version.
+   * the scheme) to a version. `latest` is the newest READY version: one that failed registration, or is still being
+   * inspected, is never the latest one to use.
    */
   async resolveModelUri(uri: string): Promise<ModelVersion> {
     if (typeof uri !== 'string') throw invalid('A model URI is a string such as models:/name/3 or models:/name@champion.');
@@ -364,11 +402,13 @@ export class RegistryService {
     return rows.length;
   }
 
-  private scheduleInspection(modelPk: number, version: number, location: string): void {
+  /** Starts inspecting a version; the promise settles (never rejects) when its outcome is recorded. */
+  private scheduleInspection(modelPk: number, version: number, location: string): Promise<void> {
     const p = this.inspectNow(modelPk, version, location)
       .catch((e) => this.onError(e, `inspecting version ${version}`))
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
+    return p;
   }
 
   private async inspectNow(modelPk: number, version: number, location: string): Promise<void> {
@@ -426,10 +466,6 @@ export class RegistryService {
     return (await this.store.loadVersions([row]))[0]!;
   }
 
-  private latestVersionNumber(modelPk: number): Promise<number | undefined> {
-    return this.store.latestVersionNumber(modelPk);
-  }
-
   async requireModel(name: string): Promise<ModelRow> {
     if (typeof name !== 'string' || name === '') throw invalid(`Missing value for required parameter 'name'.`);
     const row = await this.store.modelRow(name);
@@ -446,3 +482,15 @@ export class RegistryService {
   }
 }
 
+/** Waits for `p` at most `ms` milliseconds; true when it settled in time. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -10,12 +10,36 @@ export interface SourceDeps {
   readonly resolveModelUri: (uri: string) => Promise<ModelVersion>;
 }
 
+/** Schemes of storage outside the server that a source may name: registered as given, never read. */
+export const EXTERNAL_SOURCE_SCHEMES = ['s3', 's3a', 'gs', 'wasbs', 'abfss', 'hdfs', 'dbfs'] as const;
+
+const ACCEPTED = `runs:/<run_id>/<path>, models:/<name>/<version>, models:/<name>@<alias>, models:/m-<model_id>, mlflow-artifacts:/<path>, or a location in external storage (${EXTERNAL_SOURCE_SCHEMES.map((s) => `${s}:/`).join(', ')})`;
+
+/** Close misspellings of the schemes Kiln reads, for the message that refuses them. */
+const DID_YOU_MEAN: Readonly<Record<string, string>> = { run: 'runs', model: 'models', 'mlflow-artifact': 'mlflow-artifacts', artifacts: 'mlflow-artifacts' };
+
+/**
+ * Refuses a source whose scheme Kiln does not know (`run:/...`, `/local/path`, `ftp://...`): it could never be
+ * found, so registering it would make a version that only fails later, at download.
+ */
+function checkScheme(source: string): void {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(source);
+  const scheme = m?.[1]!.toLowerCase();
+  if (scheme === 'runs' || scheme === 'models' || scheme === 'mlflow-artifacts') return;
+  if (scheme !== undefined && (EXTERNAL_SOURCE_SCHEMES as readonly string[]).includes(scheme)) return;
+  const hint = scheme !== undefined && DID_YOU_MEAN[scheme] ? ` Did you mean ${DID_YOU_MEAN[scheme]}:/?` : '';
+  const what = scheme === undefined ? 'names no scheme' : `has the unknown scheme '${scheme}:'`;
+  throw invalid(`Invalid source '${source}': it ${what}.${hint} A source is ${ACCEPTED}.`);
+}
+
 /**
  * Where a new version's files are, and which run and logged model it comes from: `runs:/<run>/<path>` (the run's
  * artifacts), `models:/m-<id>` or a `model_id` (an MLflow 3 logged model), `models:/<name>/<version>` (another
- * version's files), `mlflow-artifacts:/...` (checked for path tricks), or any other URI (kept as given).
+ * version's files), `mlflow-artifacts:/...` (checked for path tricks), or a location in external storage (kept as
+ * given). Any other scheme is refused.
  */
 export async function resolveVersionSource(deps: SourceDeps, source: string, runId: string | undefined, modelId: string | undefined): Promise<ResolvedSource> {
+  checkScheme(source);
   const resolved = await resolve(deps, source, runId, modelId);
   // A location in the server's store must be a clean path ('..' and other tricks are refused), however it was named.
   if (resolved.storageLocation.startsWith('mlflow-artifacts:')) storePrefixOf(resolved.storageLocation);

@@ -312,8 +312,11 @@ export class RegistryStore {
     return Number(r.numDeletedRows) > 0;
   }
 
-  async latestVersionNumber(modelPk: number): Promise<number | undefined> {
-    const row = await this.db.selectFrom('model_versions').select((e) => e.fn.max('version').as('v')).where('model_pk', '=', modelPk).executeTakeFirst();
+  /** The newest version number of a model (with `status`: the newest in that status). */
+  async latestVersionNumber(modelPk: number, status?: string): Promise<number | undefined> {
+    let q = this.db.selectFrom('model_versions').select((e) => e.fn.max('version').as('v')).where('model_pk', '=', modelPk);
+    if (status !== undefined) q = q.where('status', '=', status);
+    const row = await q.executeTakeFirst();
     return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
   }
 

@@ -1,4 +1,4 @@
-import { invalid } from '../platform/errors.js';
+import { KilnError, invalid } from '../platform/errors.js';
 import type { Tag } from '../platform/tags.js';
 import { describeValue as describe, hasControlChars, validateKey, validateValue } from '../platform/validation.js';
 import { STAGES, type Stage } from './types.js';
@@ -67,4 +67,14 @@ export function dedupeTags(tags: readonly Tag[]): Tag[] {
   const m = new Map<string, Tag>();
   for (const t of tags) m.set(t.key, t);
   return [...m.values()];
+}
+
+/**
+ * Refuses to act on a version that is not READY (an alias or a promotion would point users at files that were not
+ * found, failed inspection, or are still being inspected).
+ */
+export function refuseNotReady(v: { readonly status: string; readonly status_message: string | null; readonly version: number | string }, what: string): void {
+  if (v.status === 'READY') return;
+  const why = v.status === 'PENDING_REGISTRATION' ? 'its files are still being inspected; try again once it is READY' : `${v.status_message ?? 'its files failed inspection'}; only a READY version can be used`;
+  throw new KilnError('INVALID_STATE', `Cannot ${what}: version ${v.version} is ${v.status} (${why}).`);
 }

@@ -163,6 +163,20 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(score.mean.delta, 1000);
       });
 
+      it("describes a dataset by its newest version's description in the list and the dataset", async () => {
+        let r = await add('rainfall', [{ path: 'r.csv', content: baseline() }], { description: 'March' });
+        assert.equal(r.status, 201, r.text);
+        r = await add('rainfall', [{ path: 'r.csv', content: anomalous() }], { description: 'April' });
+        assert.equal(r.status, 201, r.text);
+        const listed = (await v1('GET', '/datasets?name_like=rainfall')).body.datasets;
+        assert.deepEqual(listed.map((d: { name: string; description: string | null; latest_version: number }) => [d.name, d.latest_version, d.description]), [['rainfall', 2, 'April']]);
+        assert.equal((await v1('GET', '/datasets/rainfall')).body.dataset.description, 'April');
+        // a newest version without a description describes the dataset as undescribed, not by an older one
+        r = await add('rainfall', [{ path: 'r.csv', content: baseline() + '1,2.5,north,true,3,x\n' }]);
+        assert.equal(r.status, 201, r.text);
+        assert.equal((await v1('GET', '/datasets/rainfall')).body.dataset.description, null);
+      });
+
       it('validates against a version schema: every kind of anomaly, stored with the version', async () => {
         let r = await v1('POST', '/datasets/weather/versions/v2/validations', { schema_ref: 'weather@v1' });
         assert.equal(r.status, 201, r.text);

@@ -135,7 +135,13 @@ for (const backend of STORE_BACKENDS) {
         'mlflow.source.git.repoURL': 'https://example.com/ml/weather.git',
         'mlflow.source.git.branch': 'main',
         'mlflow.project.entryPoint': 'main',
+        'kiln.source.git.dirty': 'false',
         'kiln.runtime.node': 'v20.0.0',
+        'kiln.runtime.platform': 'linux-x64',
+        'kiln.runtime.manifest': 'train/package.json',
+        'kiln.runtime.manifest.sha256': 'a'.repeat(64),
+        'kiln.runtime.lockfile': 'train/package-lock.json',
+        'kiln.runtime.lockfile.sha256': 'b'.repeat(64),
       };
       const run = (await v1json('POST', '/runs', { experiment_id: '0', run_name: 'full', user_id: 'ana', tags })).run;
       await v1json('POST', `/runs/${run.run_id}/log`, { params: { lr: '0.1', epochs: '3' } });
@@ -190,6 +196,45 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(recipe.gaps, []);
       assert.deepEqual(recipe.datasets[0]?.kiln_version, { name: 'weather-full', version: 1, digest: data.digest });
       assert.equal(recipe.environment.runtime['kiln.runtime.node'], 'v20.0.0');
+      assert.equal(recipe.environment.node_version, 'v20.0.0');
+      assert.equal(recipe.environment.lockfile_sha256, 'b'.repeat(64));
+      assert.equal(recipe.code.git_dirty, false);
+      assert.ok(recipe.steps.includes(`cd train && npm ci  # Node v20.0.0; train/package.json (sha256 ${'a'.repeat(64)}) with train/package-lock.json (sha256 ${'b'.repeat(64)})`), JSON.stringify(recipe.steps));
+      assert.ok(!recipe.steps.some((x: string) => x.startsWith('pip install')), 'a Node run is not reproduced with pip');
+    });
+
+    it('names every missing piece of a recipe: repository, uncommitted changes, unpinned data, environment', async () => {
+      const v1json = async (method: string, path: string, body?: unknown) => {
+        const r = await call(ts.url, method, `/api/v1${path}`, body);
+        assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+        return r.body;
+      };
+      const register = async (name: string, tags: Record<string, string>, inputs: unknown[] = []) => {
+        const run = (await v1json('POST', '/runs', { experiment_id: '0', tags })).run;
+        if (inputs.length) await v1json('POST', `/runs/${run.run_id}/inputs`, { datasets: inputs });
+        await fetch(`${ts.url}/api/v1/runs/${run.run_id}/artifacts/model/model.onnx`, { method: 'PUT', body: linearModel(), headers: { 'content-type': 'application/octet-stream' } });
+        await v1json('POST', '/models', { name });
+        const v = (await v1json('POST', `/models/${name}/versions`, { source: `runs:/${run.run_id}/model`, run_id: run.run_id })).version;
+        await ts.server.services.registry.whenSettled();
+        return (await v1json('GET', `/models/${name}/versions/${v.version}/reproduce`)) as { gaps: string[]; code: { git_dirty: boolean | null } };
+      };
+      // A Node run with a commit but no repository, a dirty tree, no lockfile, and no dataset inputs.
+      let recipe = await register('gappy', { 'mlflow.source.name': 'train.ts', 'mlflow.source.git.commit': 'c'.repeat(40), 'kiln.source.git.dirty': 'true', 'kiln.runtime.node': 'v22.1.0', 'kiln.runtime.manifest': 'package.json', 'kiln.runtime.manifest.sha256': 'd'.repeat(64) });
+      const expect = (patterns: RegExp[]) => {
+        for (const p of patterns) assert.ok(recipe.gaps.some((g) => p.test(g)), `${p} in ${JSON.stringify(recipe.gaps)}`);
+        assert.equal(recipe.gaps.length, patterns.length, JSON.stringify(recipe.gaps));
+      };
+      expect([/no repository URL was recorded/, /uncommitted changes when the run started/, /no dataset inputs/, /no lockfile was recorded beside package\.json/]);
+      assert.equal(recipe.code.git_dirty, true);
+
+      // No commit and nothing about the environment; a dataset that is not a Kiln version.
+      recipe = await register('bare', {}, [{ name: 'raw', digest: 'ffff0000', source_type: 'local', source: '/data/raw.csv' }]);
+      expect([/no git commit was recorded/, /no repository URL was recorded/, /dataset raw \(ffff0000\) is not a Kiln dataset version/, /no environment was recorded/]);
+      assert.ok(!recipe.gaps.some((g) => /uncommitted/.test(g)), 'no commit: nothing to say about the tree');
+
+      // A commit whose tree state was not recorded, a Node run without a manifest.
+      recipe = await register('unknown-tree', { 'mlflow.source.git.commit': 'c'.repeat(40), 'mlflow.source.git.repoURL': 'https://example.com/r.git', 'kiln.runtime.node': 'v22.1.0' });
+      expect([/whether the working tree had uncommitted changes was not recorded/, /no dataset inputs/, /no package manifest was recorded/]);
     });
   });
 }

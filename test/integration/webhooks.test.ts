@@ -122,7 +122,7 @@ for (const backend of STORE_BACKENDS) {
       assert.ok(!JSON.stringify((await v1('GET', '/webhooks')).body).includes('topsecret'));
 
       assert.equal((await v1('POST', '/models', { name: 'weather' })).status, 201);
-      assert.equal((await v1('POST', '/models/weather/versions', { source: 'file:///nowhere/model' })).status, 201);
+      assert.equal((await v1('POST', '/models/weather/versions', { source: 's3://nowhere/model' })).status, 201);
       assert.equal((await v1('PUT', '/models/weather/aliases/champion', { version: 1, reason: 'best so far' })).status, 200);
 
       const got = await until('three deliveries', () => rx.at('/signed').length >= 3 && rx.at('/signed'));
@@ -147,7 +147,7 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(alias.reason, 'best so far');
       assert.deepEqual(alias.details, { previous_version: null });
       assert.equal(got[1]!.json.version, '1');
-      assert.equal(got[1]!.json.details.source, 'file:///nowhere/model');
+      assert.equal(got[1]!.json.details.source, 's3://nowhere/model');
 
       const entries = await until('a settled log', async () => {
         const l = await log(h.id);
@@ -233,7 +233,7 @@ for (const backend of STORE_BACKENDS) {
       const disabled = await hook({ name: 'off', url: `${rx.base}/disabled`, events: ['*'], status: 'DISABLED' });
       assert.equal(disabled.status, 'DISABLED');
       await v1('POST', '/models', { name: 'filtered' });
-      await v1('POST', '/models/filtered/versions', { source: 'file:///nowhere/f' });
+      await v1('POST', '/models/filtered/versions', { source: 's3://nowhere/f' });
       await v1('PUT', '/models/filtered/aliases/prod', { version: 1 });
       await v1('DELETE', '/models/filtered/aliases/prod');
       const got = await until('two alias events', () => rx.at('/alias-only').length >= 2 && rx.at('/alias-only'));
@@ -248,12 +248,12 @@ for (const backend of STORE_BACKENDS) {
       let r = await v1('PATCH', `/webhooks/${disabled.id}`, { status: 'ACTIVE', events: ['version_created'], model_name: 'filtered' });
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.webhook.events, ['version_created']);
-      await v1('POST', '/models/filtered/versions', { source: 'file:///nowhere/g' });
+      await v1('POST', '/models/filtered/versions', { source: 's3://nowhere/g' });
       const again = await until('the re-enabled hook', () => rx.at('/disabled').length === 1 && rx.at('/disabled'));
       assert.equal(again[0]!.json.version, '2');
       r = await v1('PATCH', `/webhooks/${disabled.id}`, { status: 'DISABLED' });
       assert.equal(r.body.webhook.status, 'DISABLED');
-      await v1('POST', '/models/filtered/versions', { source: 'file:///nowhere/h' });
+      await v1('POST', '/models/filtered/versions', { source: 's3://nowhere/h' });
       await server.services.registry.whenSettled();
       await server.services.webhooks.whenSettled();
       await new Promise((res) => setTimeout(res, 200));

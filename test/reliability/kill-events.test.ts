@@ -190,9 +190,10 @@ for (const backend of STORE_BACKENDS) {
               req = {
                 method: 'POST',
                 path: `/models/${m.name}/versions`,
-                // Nothing there: inspection fails in the background and writes version_failed, one more event that
-                // a killed server leaves pending and a restarted one finishes.
-                body: { source: 'file:///nowhere/model' },
+                // External storage: READY without reading anything (so aliases can point at it), recorded by the
+                // inspection's own transaction after the version's: version_ready is one more event that a server
+                // killed in between leaves pending and a restarted one finishes.
+                body: { source: 's3://nowhere/model' },
                 change,
                 apply: (body) => {
                   change.version = Number(body.version.version);

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
-import { createServer, type KilnServer } from '../../src/server.js';
+import { createServer, type CreateServerOptions, type KilnServer } from '../../src/server.js';
 import { freshStore, tempDir, type TestStore } from './backends.js';
 import { startS3Server } from './s3.js';
 
@@ -22,6 +22,8 @@ export interface TestServerOptions {
   readonly storeUri?: string;
   /** Destinations webhooks may reach although internal (KILN_WEBHOOK_ALLOWED_HOSTS), e.g. '127.0.0.1' for a test receiver. */
   readonly webhookAllowedHosts?: string;
+  /** Options of the capabilities (e.g. `{ registry: { inspectionWaitMs: 0 } }`). */
+  readonly capabilities?: CreateServerOptions['capabilities'];
 }
 
 /** A real Kiln server on a random loopback port over a fresh store (or the given one). */
@@ -42,7 +44,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir, webhookAllowedHosts: opts.webhookAllowedHosts },
     {},
   );
-  const server = await createServer(config);
+  const server = await createServer(config, { capabilities: opts.capabilities });
   const url = await server.listen();
   return {
     url,

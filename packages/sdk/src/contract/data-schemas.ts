@@ -168,7 +168,7 @@ export type ManifestEntry = Static<typeof ManifestEntry>;
 export const Dataset = Type.Object(
   {
     name: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
+    description: Type.Union([Type.String(), Type.Null()], { description: "the newest version's description" }),
     user_id: Type.Union([Type.String(), Type.Null()]),
     creation_time: Type.Integer(),
     last_update_time: Type.Integer(),
