@@ -109,7 +109,9 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(recipe.params, { lr: '0.01' });
       assert.equal(recipe.datasets[0].digest, 'abc123');
       assert.equal(recipe.datasets[0].kiln_version, null);
-      assert.match(recipe.environment.requirements, /onnxruntime/);
+      // The model was written by the TypeScript packager: no Python environment is invented for it.
+      assert.equal(recipe.environment.requirements, null);
+      assert.equal(recipe.environment.python_env, null);
       assert.ok(recipe.gaps.some((g: string) => /not a Kiln dataset version/.test(g)));
       const printed = await kiln(['models', 'reproduce', 'weather', '1', '--tracking-uri', ts.url]);
       assert.equal(printed.code, 0, printed.err);
@@ -191,8 +193,11 @@ for (const backend of STORE_BACKENDS) {
       const recipe = await v1json('GET', '/models/full/versions/1/reproduce');
       assert.deepEqual(recipe, asJson(await reproduce.recipe('full', 1)));
       assert.deepEqual(Object.keys(recipe), Object.keys(ReproductionRecipe.properties));
-      // Nothing is missing from this run, so every field of the recipe carries a value.
-      assert.ok(!JSON.stringify(recipe).includes('null'), JSON.stringify(recipe));
+      // Nothing is missing from this run, so every field of the recipe carries a value, but for the Python
+      // environment, which a model written by the TypeScript packager does not have.
+      const { python_version, requirements, conda, python_env, ...nodeEnvironment } = recipe.environment;
+      assert.deepEqual([python_version, requirements, conda, python_env], [null, null, null, null]);
+      assert.ok(!JSON.stringify({ ...recipe, environment: nodeEnvironment }).includes('null'), JSON.stringify(recipe));
       assert.deepEqual(recipe.gaps, []);
       assert.deepEqual(recipe.datasets[0]?.kiln_version, { name: 'weather-full', version: 1, digest: data.digest });
       assert.equal(recipe.environment.runtime['kiln.runtime.node'], 'v20.0.0');
