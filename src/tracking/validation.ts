@@ -1,6 +1,7 @@
 import { invalid } from '../platform/errors.js';
-import { MAX_KEY_LENGTH, describeValue as describe, hasControlChars, validateKey, validateValue } from '../platform/validation.js';
+import { MAX_KEY_LENGTH, checkName, describeValue as describe, validateKey, validateValue } from '../platform/validation.js';
 
+import { RUN_NAME_TAG } from './run-store.js';
 import { RUN_STATUSES, VIEW_TYPES, type Metric, type RunStatus, type Tag, type ViewType } from './types.js';
 
 /** Limits follow MLflow's mlflow/utils/validation.py so MLflow clients see the same behaviour. */
@@ -41,7 +42,9 @@ export function validateParam(key: unknown, value: unknown): { key: string; valu
 
 export function validateRunTag(key: unknown, value: unknown): Tag {
   const k = validateKey('tag', key);
-  return { key: k, value: validateValue('tag', k, value, LIMITS.maxRunTagValueLength) };
+  const v = validateValue('tag', k, value, LIMITS.maxRunTagValueLength);
+  // The tag that holds the run's name follows the run name rule.
+  return { key: k, value: k === RUN_NAME_TAG ? validateRunName(v) : v };
 }
 
 export function validateExperimentTag(key: unknown, value: unknown): Tag {
@@ -93,14 +96,13 @@ export function validateExperimentName(name: unknown): string {
   if (name.length > LIMITS.maxExperimentNameLength) {
     throw invalid(`Experiment name had length ${name.length}, which exceeded length limit of ${LIMITS.maxExperimentNameLength}`);
   }
-  if (hasControlChars(name)) throw invalid('Invalid experiment name: control characters are not allowed');
-  return name;
+  return checkName('experiment name', 'name', name);
 }
 
 export function validateRunName(name: unknown): string {
   if (typeof name !== 'string') throw invalid(`Invalid run name: a string is required, got ${describe(name)}`);
   if (name.length > LIMITS.maxRunNameLength) throw invalid(`Run name had length ${name.length}, which exceeded length limit of ${LIMITS.maxRunNameLength}`);
-  return name;
+  return checkName('run name', 'run_name', name);
 }
 
 export function validateStatus(status: unknown): RunStatus {
