@@ -1,6 +1,7 @@
 import { invalid } from '../platform/errors.js';
 import { MAX_KEY_LENGTH, checkName, describeValue as describe, validateKey, validateValue } from '../platform/validation.js';
 
+import { PROXY_SCHEME, reservedPrefixOf, storePrefixOf } from '../platform/artifacts/path.js';
 import { RUN_NAME_TAG } from './run-store.js';
 import { RUN_STATUSES, VIEW_TYPES, type Metric, type RunStatus, type Tag, type ViewType } from './types.js';
 
@@ -125,3 +126,40 @@ export function validateTime(name: string, t: unknown): number {
   return t;
 }
 
+
+/** URI schemes an experiment's artifact_location may use besides the server's own store (mlflow-artifacts:). */
+export const EXTERNAL_ARTIFACT_SCHEMES = ['s3', 'gs', 'wasbs', 'abfss', 'hdfs', 'dbfs', 'file', 'http', 'https', 'sftp'] as const;
+
+/**
+ * An experiment's artifact_location, checked when the experiment is created: `mlflow-artifacts:/<path>` (a clean path
+ * in the server's store, outside the folders capabilities own, e.g. dataset blobs), or a URI of a known external
+ * scheme without '..' segments (the server never reads those; clients write there directly). Returned without a
+ * trailing slash, a store path in canonical form.
+ */
+export function validateArtifactLocation(location: unknown, reserved: readonly string[]): string {
+  if (typeof location !== 'string' || location.length > LIMITS.maxArtifactLocationLength) {
+    throw invalid(`artifact_location must be a string of at most ${LIMITS.maxArtifactLocationLength} characters`, { field: 'artifact_location' });
+  }
+  const bad = (why: string) => invalid(`Invalid artifact_location '${location.slice(0, 200)}': ${why}`, { field: 'artifact_location' });
+  if (location.startsWith(PROXY_SCHEME)) {
+    if (location.startsWith(`${PROXY_SCHEME}//`)) throw bad(`give a path in this server's store as ${PROXY_SCHEME}/<path>`);
+    let path: string;
+    try {
+      path = storePrefixOf(location)!;
+    } catch (e) {
+      throw bad((e as Error).message.replace(/^Invalid artifact path '.*': /, ''));
+    }
+    const owned = reservedPrefixOf(path, reserved);
+    if (owned !== undefined) throw bad(`'${owned}/' is reserved for the server's own storage`);
+    return path === '' ? PROXY_SCHEME : `${PROXY_SCHEME}/${path}`;
+  }
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(location);
+  if (!m || !(EXTERNAL_ARTIFACT_SCHEMES as readonly string[]).includes(m[1]!.toLowerCase())) {
+    throw bad(`expected ${PROXY_SCHEME}/<path> or a URI with one of the schemes ${EXTERNAL_ARTIFACT_SCHEMES.join(', ')}`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(location)) throw bad('control characters and backslashes are not allowed');
+  const rest = location.slice(m[0].length).split(/[?#]/)[0]!;
+  if (rest.split('/').some((seg) => seg === '..' || seg === '.' || /^(%2e|\.){2}$/i.test(seg))) throw bad("'.' and '..' segments are not allowed");
+  return location.replace(/\/+$/, '');
+}
