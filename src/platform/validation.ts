@@ -33,11 +33,6 @@ export function validateValue(kind: string, key: string, value: unknown, max: nu
   return value;
 }
 
-export function hasControlChars(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f]/.test(s);
-}
-
 /*
  * The text rule, the same on every backend:
  * - any text (descriptions, tag and param values, filters, ...) is well-formed Unicode without NUL: U+0000 and UTF-16
