@@ -45,6 +45,11 @@ export function validateValue(kind: string, key: string, value: unknown, max: nu
 // With the u flag a well-formed surrogate pair is one code point, so the class matches only a lone surrogate.
 // eslint-disable-next-line no-control-regex
 const ILL_FORMED = /[\u0000\uD800-\uDFFF]/u;
+
+/** True when the text breaks the text rule (the fast test: String.prototype.isWellFormed, Node 20). */
+export function isIllFormedText(s: string): boolean {
+  return s.includes('\u0000') || !(s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
 // eslint-disable-next-line no-control-regex
 const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\p{Bidi_Control}]/u;
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../errors.js';
-import { escapeText, textProblem } from '../validation.js';
+import { escapeText, isIllFormedText, textProblem } from '../validation.js';
 
 /** Where a value of a request sits, as the error names it. */
 type Part = 'body' | 'querystring' | 'params';
@@ -20,6 +20,38 @@ const child = (path: string, key: string) => (path === '' ? key : `${path}.${key
  * Only plain JSON values are walked: a raw body (a stream, a Buffer) is not text and is left alone.
  */
 export function findIllFormedText(value: unknown): { field: string; problem: string } | undefined {
+  return hasIllFormedText(value) ? locate(value) : undefined;
+}
+
+/** The fast pass: whether any string breaks the rule, without building paths (almost every request is clean). */
+function hasIllFormedText(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (isIllFormedText(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const e: unknown = v[i];
+        if (typeof e === 'string') {
+          if (isIllFormedText(e)) return true;
+        } else if (typeof e === 'object' && e !== null) stack.push(e);
+      }
+    } else if (typeof v === 'object' && v !== null && isPlain(v)) {
+      for (const key in v) {
+        if (isIllFormedText(key)) return true;
+        const e = (v as Record<string, unknown>)[key];
+        if (typeof e === 'string') {
+          if (isIllFormedText(e)) return true;
+        } else if (typeof e === 'object' && e !== null) stack.push(e);
+      }
+    }
+  }
+  return false;
+}
+
+/** The slow pass, once a problem is known to exist: its path. */
+function locate(value: unknown): { field: string; problem: string } | undefined {
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length > 0) {
     const [v, path] = stack.pop()!;
