@@ -77,7 +77,8 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     opened.push(() => artifacts.close());
     events = new EventLog(store, { retentionMs: config.eventRetentionDays * 24 * 3600_000, ...opts.events }, Date.now, reporter('events'));
     opened.push(() => events.close());
-    const platform: Platform = { config, logger, store, artifacts, events, now: Date.now, reporter };
+    const reservedArtifactPrefixes = modules.flatMap((m) => m.artifactPrefixes ?? []);
+    const platform: Platform = { config, logger, store, artifacts, events, reservedArtifactPrefixes, now: Date.now, reporter };
     for (const m of modules) {
       const deps = Object.fromEntries(m.dependsOn.map((d) => [d, services[d]]));
       const options = (opts.capabilities as Record<string, unknown> | undefined)?.[m.name];

@@ -14,6 +14,8 @@ export const dataCapability = defineCapability({
   name: 'data',
   dependsOn: [],
   migrations: DATA_MIGRATIONS,
+  // Content-addressed blobs (datasets/blobs/sha256/...): written only by this capability, after checking their digest.
+  artifactPrefixes: ['datasets'],
   cli: registerDataCommands,
   async create(platform) {
     const [{ DataService }, { workerProfiler }, { dataRoutes }] = await Promise.all([import('./service.js'), import('./profiler.js'), import('./routes.js')]);

@@ -9,7 +9,7 @@ import type { MetadataStore } from '../platform/db/types.js';
 import type { ArtifactObject, ArtifactStore } from '../platform/artifacts/types.js';
 import { normalizeArtifactPath } from '../platform/artifacts/path.js';
 import { ANONYMOUS, type Actor } from '../platform/actor.js';
-import { invalid, isKilnError, notFound } from '../platform/errors.js';
+import { KilnError, invalid, isKilnError, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { diffProfiles, inferSchema, parseSchema, validateProfile, type DatasetProfile, type DatasetSchema, type DataFormat } from './profile/index.js';
 import { blobPath, canonicalManifest, manifestDigest, mlflowDigest, validateManifest, validateSha256, type ManifestEntry } from './manifest.js';
@@ -25,6 +25,24 @@ export interface DataServiceOptions {
 }
 
 const MAX_PAGE = 1000;
+/** How many blobs a missing-check reads at once. */
+const BLOB_CHECKS_AT_ONCE = 8;
+/** How many verified digests a process remembers (past it, they are hashed again). */
+const MAX_VERIFIED = 100_000;
+
+/** `fn` over the items, at most `limit` at a time, results in order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 const MAX_TEXT = 5000;
 
 const pageSize = (v: unknown, dflt: number): number => validateMaxResults(v, dflt, MAX_PAGE);
@@ -94,6 +112,8 @@ export class DataService {
   private readonly store: DataStore;
   private readonly profiler: Profiler;
   private readonly now: () => number;
+  /** Digests of blobs hashed in this process (written, or checked): only this capability writes them, so they stay right. */
+  private readonly verified = new Set<string>();
 
   constructor(
     meta: MetadataStore,
@@ -114,23 +134,61 @@ export class DataService {
 
   // ------------------------------------------------------------------ blobs
 
-  /** Which of these blobs the store lacks (in the order given, without duplicates). */
+  /**
+   * Which of these blobs the store lacks (in the order given, without duplicates). A blob is present only when its
+   * bytes hash to its name: one that does not (planted or damaged outside this capability) is removed and reported
+   * missing, so the client uploads the real content.
+   */
   async missingBlobs(sha256s: readonly string[]): Promise<string[]> {
     if (!Array.isArray(sha256s) || sha256s.length > 10_000) throw invalid('sha256 must be a list of at most 10000 digests', { field: 'sha256' });
     const unique = [...new Set(sha256s.map((s, i) => validateSha256(s, `sha256[${i}]`)))];
-    const present = await Promise.all(unique.map((s) => this.artifacts.exists(blobPath(s))));
+    const present = await mapLimited(unique, BLOB_CHECKS_AT_ONCE, (s) => this.blobIntact(s));
     return unique.filter((_, i) => !present[i]);
   }
 
   /**
+   * Whether the blob is stored with bytes that hash to its digest. Each blob is hashed once per server process (when
+   * it is written, or the first time it is asked for); later checks only ask whether it still exists. A blob whose
+   * bytes do not match is deleted.
+   */
+  private async blobIntact(sha256: string): Promise<boolean> {
+    const path = blobPath(sha256);
+    if (this.verified.has(sha256)) {
+      if (await this.artifacts.exists(path)) return true;
+      this.verified.delete(sha256);
+      return false;
+    }
+    let object: ArtifactObject;
+    try {
+      object = await this.artifacts.get(path);
+    } catch (e) {
+      if (isKilnError(e) && e.code === 'RESOURCE_DOES_NOT_EXIST') return false;
+      throw e;
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of object.body) hash.update(chunk as Buffer);
+    if (hash.digest('hex') === sha256) {
+      this.rememberVerified(sha256);
+      return true;
+    }
+    await this.artifacts.delete(path);
+    return false;
+  }
+
+  private rememberVerified(sha256: string): void {
+    if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+    this.verified.add(sha256);
+  }
+
+  /**
    * Stores a blob from a stream while hashing it. When the bytes do not hash to `sha256` (or their length differs
-   * from `declaredLength`), nothing is kept and INVALID_PARAMETER_VALUE is thrown. A blob already present is not
-   * rewritten (the body is drained).
+   * from `declaredLength`), nothing is kept and INVALID_PARAMETER_VALUE is thrown. A blob already present with the
+   * right bytes is not rewritten (the body is drained); one present with other bytes is replaced by the upload.
    */
   async putBlob(sha256: string, body: Readable, declaredLength?: number): Promise<{ created: boolean; bytes: number }> {
     validateSha256(sha256);
     const path = blobPath(sha256);
-    if (await this.artifacts.exists(path)) {
+    if (await this.blobIntact(sha256)) {
       body.resume();
       return { created: false, bytes: declaredLength ?? 0 };
     }
@@ -154,7 +212,47 @@ export class DataService {
     body.on('error', (e) => verify.destroy(e));
     body.pipe(verify);
     await this.artifacts.put(path, verify);
+    this.rememberVerified(sha256);
     return { created: true, bytes };
+  }
+
+  /**
+   * The blob's bytes for a download, checked as they stream: a size that differs from the manifest's is refused before
+   * anything is sent, and a hash that differs fails the stream before its last chunk, so a client never receives a
+   * complete body whose bytes are not the digest's. Either way the damaged blob is deleted (uploading the file again
+   * repairs the version).
+   */
+  private async readVerified(entry: ManifestEntry): Promise<ArtifactObject> {
+    const path = blobPath(entry.sha256);
+    const object = await this.artifacts.get(path);
+    const damaged = () => {
+      this.verified.delete(entry.sha256);
+      return this.artifacts.delete(path).catch(() => {});
+    };
+    if (object.size !== entry.bytes) {
+      object.body.destroy();
+      await damaged();
+      throw new KilnError('INVALID_STATE', `The stored content of '${entry.path}' (sha256 ${entry.sha256}) is damaged: ${object.size} bytes instead of ${entry.bytes}. It was removed; upload the file again to repair the version.`);
+    }
+    const hash = createHash('sha256');
+    let held: Buffer | undefined;
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        const out = held;
+        held = chunk;
+        cb(null, out);
+      },
+      flush(cb) {
+        if (hash.digest('hex') !== entry.sha256) {
+          void damaged();
+          cb(new KilnError('INVALID_STATE', `The stored content of '${entry.path}' does not match its digest ${entry.sha256}; it was removed.`));
+        } else cb(null, held);
+      },
+    });
+    object.body.on('error', (e) => check.destroy(e));
+    object.body.pipe(check);
+    return { body: check, size: object.size };
   }
 
   // ------------------------------------------------------------------ versions
@@ -309,7 +407,7 @@ export class DataService {
     }
     const entry = v.files.find((f) => f.path === p);
     if (!entry) throw notFound(`${formatDatasetRef(v.name, v.version)} has no file '${p}'`);
-    return { entry, object: await this.artifacts.get(blobPath(entry.sha256)) };
+    return { entry, object: await this.readVerified(entry) };
   }
 
   async diff(refA: string, refB: string): Promise<VersionDiff> {

@@ -1,31 +1,40 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ArtifactStore } from '../platform/artifacts/types.js';
-import { normalizeArtifactPath } from '../platform/artifacts/path.js';
+import { normalizeArtifactPath, reservedPrefixOf } from '../platform/artifacts/path.js';
 import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
 import { KilnError } from '../platform/errors.js';
 
 export interface MlflowArtifactDeps {
   readonly artifacts: ArtifactStore;
   readonly uploadLimit: number;
+  /** Folders of the store that capabilities own (dataset blobs): the proxy neither reads, lists, writes nor deletes them. */
+  readonly reservedArtifactPrefixes: readonly string[];
 }
 
-function pathParam(req: FastifyRequest): string {
-  const raw = (req.params as { '*'?: string })['*'] ?? '';
-  return normalizeArtifactPath(raw);
+/** The canonical path, refused with PERMISSION_DENIED when it lies in a folder a capability owns. */
+function proxied(raw: string, reserved: readonly string[], opts: { allowEmpty?: boolean } = {}): string {
+  const path = normalizeArtifactPath(raw, opts);
+  const owned = reservedPrefixOf(path, reserved);
+  if (owned !== undefined) {
+    throw new KilnError('PERMISSION_DENIED', `The artifact path '${path}' is in '${owned}/', which the server keeps for its own content-addressed storage; the artifact proxy cannot read or change it.`);
+  }
+  return path;
 }
 
 /** MLflow's proxied artifact service (mlflow_artifacts.proto): the store behind `mlflow-artifacts:/` URIs. */
 export async function mlflowArtifactRoutes(app: FastifyInstance, deps: MlflowArtifactDeps): Promise<void> {
   acceptRawBodies(app);
   const store = deps.artifacts;
+  const reserved = deps.reservedArtifactPrefixes;
+  const pathParam = (req: FastifyRequest) => proxied((req.params as { '*'?: string })['*'] ?? '', reserved);
 
   app.get('/artifacts', async (req) => {
     const q = req.query as { path?: unknown };
     const rawPath = Array.isArray(q.path) ? q.path[q.path.length - 1] : q.path;
     if (rawPath !== undefined && typeof rawPath !== 'string') throw new KilnError('INVALID_PARAMETER_VALUE', 'path must be a string');
-    const path = normalizeArtifactPath(rawPath ?? '', { allowEmpty: true });
+    const path = proxied(rawPath ?? '', reserved, { allowEmpty: true });
     if (path !== '' && (await store.exists(path))) return { files: [] };
-    const entries = await store.list(path);
+    const entries = (await store.list(path)).filter((e) => reservedPrefixOf(e.path, reserved) === undefined);
     return {
       files: entries.map((e) => {
         const name = e.path.split('/').pop()!;

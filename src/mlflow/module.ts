@@ -28,6 +28,7 @@ export const mlflowCapability = defineCapability({
           webhooks,
           artifacts: platform.artifacts,
           uploadLimit: platform.config.artifactUploadLimit,
+          reservedArtifactPrefixes: platform.reservedArtifactPrefixes,
         }),
     };
   },

@@ -30,6 +30,11 @@ export interface Platform {
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly events: EventLog;
+  /**
+   * Top-level folders of the artifact store that one capability owns (every capability's `artifactPrefixes`): no
+   * other path reaches them (the artifact proxy refuses them, experiment locations may not point into them).
+   */
+  readonly reservedArtifactPrefixes: readonly string[];
   readonly now: () => number;
   /** Reports an error of background work (an inspection, a delivery) under the capability's name. */
   reporter(capability: string): (e: unknown, what: string) => void;
@@ -56,6 +61,8 @@ export interface Capability<N extends CapabilityName = CapabilityName, D extends
   readonly dependsOn: readonly D[];
   /** Its schema changes, one file each (the runner orders every capability's migrations by their global number). */
   readonly migrations?: readonly KilnMigration[];
+  /** Top-level folders of the artifact store that only this capability writes (e.g. the data capability's `datasets`). */
+  readonly artifactPrefixes?: readonly string[];
   /** Where its routes are mounted (default `/api/v1`; protocol adapters mount at the root). */
   readonly prefix?: string;
   /** Adds its command group(s) to the `kiln` CLI. Must not load server code. */

@@ -33,12 +33,33 @@ export function decodePageToken(token: string | undefined): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
-export function offsetFromPageToken(token: string | undefined): number {
+/** How a page token's field is checked: a safe integer, or a non-negative one. */
+export type TokenField = 'integer' | 'nonNegative';
+
+/**
+ * A page token decoded and checked against the shape this server writes: exactly the named fields, each a safe
+ * integer (non-negative where asked). Anything else (a fraction, 1e308, a negative offset, a string, another
+ * field) is INVALID_PARAMETER_VALUE, so a forged token never reaches the database.
+ */
+export function decodePageTokenAs<K extends string>(token: string | undefined, shape: Readonly<Record<K, TokenField>>, what = 'page token'): Record<K, number> | undefined {
   const p = decodePageToken(token);
-  if (!p) return 0;
-  const offset = p.offset;
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw invalid('Invalid page token: bad offset');
-  return offset;
+  if (!p) return undefined;
+  const keys = Object.keys(shape) as K[];
+  const extra = Object.keys(p).find((k) => !(keys as string[]).includes(k));
+  if (extra !== undefined) throw invalid(`Invalid ${what}: it was not produced by this server (unexpected field)`);
+  const out = {} as Record<K, number>;
+  for (const k of keys) {
+    const v = p[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || (shape[k] === 'nonNegative' && v < 0)) {
+      throw invalid(`Invalid ${what}: it was not produced by this server (bad '${k}')`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+export function offsetFromPageToken(token: string | undefined): number {
+  return decodePageTokenAs(token, { offset: 'nonNegative' })?.offset ?? 0;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { KilnError, invalid } from '../platform/errors.js';
 import type { Tag } from '../platform/tags.js';
-import { describeValue as describe, hasControlChars, validateKey, validateValue } from '../platform/validation.js';
+import { checkName, describeValue as describe, validateKey, validateValue } from '../platform/validation.js';
 import { STAGES, type Stage } from './types.js';
 
 export const REGISTRY_LIMITS = {
@@ -16,7 +16,7 @@ export function validateModelName(name: unknown, field = 'name'): string {
   if (typeof name !== 'string' || name.trim() === '') throw invalid(`Missing value for required parameter '${field}': a registered model name is a non-empty string.`);
   if (name.length > REGISTRY_LIMITS.maxModelNameLength) throw invalid(`Registered model name '${name.slice(0, 40)}…' is longer than ${REGISTRY_LIMITS.maxModelNameLength} characters.`);
   if (name.includes('/')) throw invalid(`Invalid registered model name '${name}': names cannot contain '/'.`);
-  if (hasControlChars(name)) throw invalid(`Invalid registered model name ${JSON.stringify(name)}: names cannot contain control characters.`);
+  checkName('registered model name', field, name);
   if (name !== name.trim()) throw invalid(`Invalid registered model name ${JSON.stringify(name)}: names cannot start or end with whitespace.`);
   return name;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ArtifactEntry, ArtifactObject, ArtifactStore } from '../platform/artifacts/types.js';
-import { joinArtifactPath, normalizeArtifactPath, storePrefixOf } from '../platform/artifacts/path.js';
+import { joinArtifactPath, normalizeArtifactPath, reservedPrefixOf, storePrefixOf } from '../platform/artifacts/path.js';
 import { KilnError, notFound } from '../platform/errors.js';
 import type { TrackingService } from './service.js';
 
@@ -15,6 +15,8 @@ export class RunArtifactService {
   constructor(
     private readonly tracking: TrackingService,
     private readonly store: ArtifactStore,
+    /** Folders other capabilities own: a run whose location points into one (an experiment made before locations were checked) is refused. */
+    private readonly reserved: readonly string[] = [],
   ) {}
 
   private async prefix(runId: string): Promise<{ prefix: string; rootUri: string }> {
@@ -25,6 +27,10 @@ export class RunArtifactService {
         'INVALID_PARAMETER_VALUE',
         `The artifacts of run ${runId} live at ${info.artifactUri}, outside this server's artifact store; read them from there directly.`,
       );
+    }
+    const owned = reservedPrefixOf(prefix, this.reserved);
+    if (owned !== undefined) {
+      throw new KilnError('PERMISSION_DENIED', `The artifacts of run ${runId} would live at ${info.artifactUri}, inside '${owned}/', which the server keeps for its own storage.`);
     }
     return { prefix, rootUri: info.artifactUri };
   }

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MetadataStore } from '../platform/db/types.js';
 import type { TrackingTables } from './tables.js';
 import { METRIC_BUCKET_WIDTHS, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
-import { decodePageToken, encodePageToken } from '../platform/pagination.js';
-import { invalid } from '../platform/errors.js';
+import { decodePageTokenAs, encodePageToken } from '../platform/pagination.js';
 import type { Metric, MetricHistory } from './types.js';
 
 export interface HistoryQuery {
@@ -166,9 +165,6 @@ function fromArray(r: unknown[]): BucketSummary {
 }
 
 function decodeAfter(token: string | undefined): { s: number; t: number; n: number } | undefined {
-  const p = decodePageToken(token);
-  if (!p) return undefined;
-  const { s, t, n } = p;
-  if (typeof s !== 'number' || typeof t !== 'number' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw invalid('Invalid page token for metric history');
-  return { s, t, n };
+  // s: the last step returned, t: its timestamp, n: how many points with exactly that (step, timestamp) were returned.
+  return decodePageTokenAs(token, { s: 'integer', t: 'nonNegative', n: 'nonNegative' }, 'page token for metric history');
 }

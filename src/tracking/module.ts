@@ -17,7 +17,7 @@ export const trackingCapability = defineCapability({
   cli: registerTrackingCommands,
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
-    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now });
+    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes });
     return {
       service: tracking,
       routes: (app) => trackingRoutes(app, { tracking, runArtifacts: tracking.artifacts, uploadLimit: platform.config.artifactUploadLimit }),

@@ -43,6 +43,7 @@ import {
   validateParam,
   validateRunId,
   validateRunName,
+  validateArtifactLocation,
   validateRunTag,
   validateStatus,
   validateTime,
@@ -53,6 +54,8 @@ import { validateDatasetInputs } from './dataset-validation.js';
 export interface TrackingServiceOptions {
   /** Where new experiments put their artifacts when the caller names no location. */
   readonly defaultArtifactRoot?: string;
+  /** Folders of the artifact store that other capabilities own: experiment locations may not point into them. */
+  readonly reservedArtifactPrefixes?: readonly string[];
   readonly now?: () => number;
 }
 
@@ -65,6 +68,7 @@ export class TrackingService implements TrackingApi {
   private readonly keys: RunKeysStore;
   private readonly db: Kysely<TrackingTables>;
   private readonly now: () => number;
+  private readonly reservedArtifactPrefixes: readonly string[];
   private readonly defaultArtifactRoot: string;
 
   /** A run's artifact files (through the server's artifact store). */
@@ -78,7 +82,8 @@ export class TrackingService implements TrackingApi {
     opts: TrackingServiceOptions = {},
   ) {
     this.db = store.db.withTables<TrackingTables>();
-    this.artifacts = new RunArtifactService(this, artifactStore);
+    this.reservedArtifactPrefixes = opts.reservedArtifactPrefixes ?? [];
+    this.artifacts = new RunArtifactService(this, artifactStore, this.reservedArtifactPrefixes);
     this.loggedModels = new LoggedModelService(store, this, opts.now);
     this.experiments = new ExperimentStore(this.db, store.adapter);
     this.runs = new RunStore(this.db, store.adapter);
@@ -126,10 +131,7 @@ export class TrackingService implements TrackingApi {
     const tags = (input.tags ?? []).map((t) => validateExperimentTag(t.key, t.value));
     let location: string | ((id: number) => string) = (id) => `${this.defaultArtifactRoot}/${id}`;
     if (input.artifactLocation !== undefined && input.artifactLocation !== '') {
-      if (typeof input.artifactLocation !== 'string' || input.artifactLocation.length > LIMITS.maxArtifactLocationLength) {
-        throw invalid(`artifact_location must be a string of at most ${LIMITS.maxArtifactLocationLength} characters`);
-      }
-      location = input.artifactLocation.replace(/\/+$/, '');
+      location = validateArtifactLocation(input.artifactLocation, this.reservedArtifactPrefixes);
     }
     return String(await this.experiments.create(name, location, tags, this.now()));
   }

@@ -1,6 +1,8 @@
 import { invalid } from '../platform/errors.js';
-import { MAX_KEY_LENGTH, describeValue as describe, hasControlChars, validateKey, validateValue } from '../platform/validation.js';
+import { MAX_KEY_LENGTH, checkName, describeValue as describe, validateKey, validateValue } from '../platform/validation.js';
 
+import { PROXY_SCHEME, reservedPrefixOf, storePrefixOf } from '../platform/artifacts/path.js';
+import { RUN_NAME_TAG } from './run-store.js';
 import { RUN_STATUSES, VIEW_TYPES, type Metric, type RunStatus, type Tag, type ViewType } from './types.js';
 
 /** Limits follow MLflow's mlflow/utils/validation.py so MLflow clients see the same behaviour. */
@@ -41,7 +43,9 @@ export function validateParam(key: unknown, value: unknown): { key: string; valu
 
 export function validateRunTag(key: unknown, value: unknown): Tag {
   const k = validateKey('tag', key);
-  return { key: k, value: validateValue('tag', k, value, LIMITS.maxRunTagValueLength) };
+  const v = validateValue('tag', k, value, LIMITS.maxRunTagValueLength);
+  // The tag that holds the run's name follows the run name rule.
+  return { key: k, value: k === RUN_NAME_TAG ? validateRunName(v) : v };
 }
 
 export function validateExperimentTag(key: unknown, value: unknown): Tag {
@@ -93,14 +97,13 @@ export function validateExperimentName(name: unknown): string {
   if (name.length > LIMITS.maxExperimentNameLength) {
     throw invalid(`Experiment name had length ${name.length}, which exceeded length limit of ${LIMITS.maxExperimentNameLength}`);
   }
-  if (hasControlChars(name)) throw invalid('Invalid experiment name: control characters are not allowed');
-  return name;
+  return checkName('experiment name', 'name', name);
 }
 
 export function validateRunName(name: unknown): string {
   if (typeof name !== 'string') throw invalid(`Invalid run name: a string is required, got ${describe(name)}`);
   if (name.length > LIMITS.maxRunNameLength) throw invalid(`Run name had length ${name.length}, which exceeded length limit of ${LIMITS.maxRunNameLength}`);
-  return name;
+  return checkName('run name', 'run_name', name);
 }
 
 export function validateStatus(status: unknown): RunStatus {
@@ -123,3 +126,40 @@ export function validateTime(name: string, t: unknown): number {
   return t;
 }
 
+
+/** URI schemes an experiment's artifact_location may use besides the server's own store (mlflow-artifacts:). */
+export const EXTERNAL_ARTIFACT_SCHEMES = ['s3', 'gs', 'wasbs', 'abfss', 'hdfs', 'dbfs', 'file', 'http', 'https', 'sftp'] as const;
+
+/**
+ * An experiment's artifact_location, checked when the experiment is created: `mlflow-artifacts:/<path>` (a clean path
+ * in the server's store, outside the folders capabilities own, e.g. dataset blobs), or a URI of a known external
+ * scheme without '..' segments (the server never reads those; clients write there directly). Returned without a
+ * trailing slash, a store path in canonical form.
+ */
+export function validateArtifactLocation(location: unknown, reserved: readonly string[]): string {
+  if (typeof location !== 'string' || location.length > LIMITS.maxArtifactLocationLength) {
+    throw invalid(`artifact_location must be a string of at most ${LIMITS.maxArtifactLocationLength} characters`, { field: 'artifact_location' });
+  }
+  const bad = (why: string) => invalid(`Invalid artifact_location '${location.slice(0, 200)}': ${why}`, { field: 'artifact_location' });
+  if (location.startsWith(PROXY_SCHEME)) {
+    if (location.startsWith(`${PROXY_SCHEME}//`)) throw bad(`give a path in this server's store as ${PROXY_SCHEME}/<path>`);
+    let path: string;
+    try {
+      path = storePrefixOf(location)!;
+    } catch (e) {
+      throw bad((e as Error).message.replace(/^Invalid artifact path '.*': /, ''));
+    }
+    const owned = reservedPrefixOf(path, reserved);
+    if (owned !== undefined) throw bad(`'${owned}/' is reserved for the server's own storage`);
+    return path === '' ? PROXY_SCHEME : `${PROXY_SCHEME}/${path}`;
+  }
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(location);
+  if (!m || !(EXTERNAL_ARTIFACT_SCHEMES as readonly string[]).includes(m[1]!.toLowerCase())) {
+    throw bad(`expected ${PROXY_SCHEME}/<path> or a URI with one of the schemes ${EXTERNAL_ARTIFACT_SCHEMES.join(', ')}`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(location)) throw bad('control characters and backslashes are not allowed');
+  const rest = location.slice(m[0].length).split(/[?#]/)[0]!;
+  if (rest.split('/').some((seg) => seg === '..' || seg === '.' || /^(%2e|\.){2}$/i.test(seg))) throw bad("'.' and '..' segments are not allowed");
+  return location.replace(/\/+$/, '');
+}

@@ -4,6 +4,7 @@ import type { EventLog } from '../platform/events/log.js';
 import type { EventConsumerSpec, KilnEvent } from '../platform/events/types.js';
 import { newId } from '../platform/ids.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
+import { checkName } from '../platform/validation.js';
 import { MODEL_EVENT_KINDS, REGISTRY_EVENT_PREFIX, registryNoticeOf, type ModelEventKind, type RegistryNotice } from '../registry/types.js';
 import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';
 import { DestinationPolicy } from './destination.js';
@@ -340,7 +341,7 @@ function validateName(v: unknown): string {
   const name = v.trim();
   if (name === '') throw invalid(`Invalid value for parameter 'name': it is blank.`, { field: 'name' });
   if (name.length > WEBHOOK_LIMITS.maxName) throw invalid(`Invalid value for parameter 'name': longer than ${WEBHOOK_LIMITS.maxName} characters.`, { field: 'name' });
-  return name;
+  return checkName('webhook name', 'name', name);
 }
 
 /** http(s) URLs only, without credentials (they would be shown to everyone who can list webhooks: use a secret). */

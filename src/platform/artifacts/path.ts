@@ -87,3 +87,8 @@ export function storePrefixOf(artifactUri: string): string | undefined {
   const rest = artifactUri.slice(PROXY_SCHEME.length).replace(/^\/+/, '');
   return normalizeArtifactPath(rest, { allowEmpty: true });
 }
+
+/** The reserved prefix (a capability's own folder, see Platform.reservedArtifactPrefixes) that holds a canonical path, if any. */
+export function reservedPrefixOf(path: string, reserved: readonly string[]): string | undefined {
+  return reserved.find((r) => path === r || path.startsWith(`${r}/`));
+}

@@ -5,6 +5,7 @@ import type { Logger } from '../logging.js';
 import { KilnError } from '../errors.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
+import { installTextGuard } from './text-guard.js';
 import { validatorController } from './validators.js';
 import { findWebRoot, serveWebUi } from './web.js';
 
@@ -40,6 +41,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
   }) as unknown as FastifyInstance;
 
   installErrorHandler(app);
+  installTextGuard(app);
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });

@@ -46,7 +46,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     const status = mlflow ? ke.mlflowStatus : ke.status;
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: ke.code, msg: ke.message }, 'request rejected');
-    void reply.status(status).send(errorBody(ke, mlflow));
+    // Serialized here: a route that had set another content type (a download whose stream failed) still answers JSON.
+    void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(ke, mlflow)));
   });
 }
 
