@@ -125,16 +125,13 @@ describe('kiln CLI', () => {
   });
 
   it('ends quietly when the reader of its output goes away', async () => {
-    const id = (await call(ts.url, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', run_name: 'wide' })).body.run.info.run_id;
-    for (let b = 0; b < 3; b++) {
-      const params = Array.from({ length: 100 }, (_, i) => ({ key: `p${b}_${i}`, value: 'v'.repeat(500) }));
-      assert.equal((await call(ts.url, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: id, params })).status, 200);
-    }
-    // 150 kB of output, far more than a pipe holds: head exits while kiln is still writing.
-    const r = await shell(`kiln runs get ${id} | head -1; exit \${PIPESTATUS[0]}`, env());
+    // `true` exits without reading, long before kiln has its answer from the server: every write finds the pipe closed.
+    const r = await shell(`kiln runs get ${runId} | true; exit \${PIPESTATUS[0]}`, env());
     assert.equal(r.err, '');
     assert.equal(r.code, 0);
-    assert.match(r.out, /^FIELD\s+VALUE\n$/);
+    const head = await shell(`kiln runs get ${runId} | head -1`, env());
+    assert.equal(head.err, '');
+    assert.match(head.out, /^FIELD\s+VALUE\n$/);
   });
 
   it('prints floats at a display precision in tables and exactly in JSON', async () => {
