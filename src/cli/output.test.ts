@@ -38,6 +38,11 @@ describe('CLI output', () => {
     assert.doesNotMatch(out, /…/);
   });
 
+  it('wraps at spaces, and inside a word only when it is longer than the column', () => {
+    const out = formatTable(['ID', 'NAME'], [['7', 'an experiment with a rather long name'], ['8', 'abcdefghijklmnopqrstuvwxyz']], { width: 18, whole: [0] });
+    assert.deepEqual(out.trimEnd().split('\n').slice(2), ['7   an experiment', '    with a rather', '    long name', '8   abcdefghijklmn', '    opqrstuvwxyz']);
+  });
+
   it('lets a row overflow rather than cut a whole column that cannot fit', () => {
     const id = 'x'.repeat(80);
     const out = formatTable(['ID', 'NAME'], [[id, 'n']], { width: 40, whole: [0] });

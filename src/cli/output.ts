@@ -67,7 +67,7 @@ function wrap(s: string, width: number): string[] {
   let rest = s;
   while (rest.length > width) {
     const space = rest.lastIndexOf(' ', width);
-    const cut = space > width / 3 ? space : width;
+    const cut = space > 0 ? space : width;
     lines.push(rest.slice(0, cut).trimEnd());
     rest = rest.slice(cut).trimStart();
   }
