@@ -33,6 +33,7 @@ async function resolveRef(client: KilnClient, ref: string, version?: string): Pr
 }
 
 const REF_HELP = 'NAME VERSION, NAME ALIAS, NAME@ALIAS, models:/NAME/3 or models:/NAME@alias (default: the latest version)';
+const MODEL_ARG_HELP = 'NAME, NAME@ALIAS, models:/NAME/3 or models:/NAME@alias (NAME alone, without a version: the latest)';
 
 function printVersions(list: readonly ModelVersion[]): void {
   printTable(
@@ -252,7 +253,7 @@ export function registerModelCommands(program: Command): void {
     printTable(['WHEN', 'EVENT', 'VERSION', 'ALIAS', 'BY', 'REASON'], events.map((e) => [formatTime(e.time), e.kind, e.version ?? '', e.alias ?? '', e.actor, e.reason ?? '']));
   });
 
-  clientOptions(models.command('files').description(`List a version's files: ${REF_HELP}`).argument('<model>').argument('[version]'))
+  clientOptions(models.command('files').description("List a version's files").argument('<model>', MODEL_ARG_HELP).argument('[version]', 'a version number or an alias'))
     .option('--path <path>', 'folder inside the version', '')
     .action(async (ref: string, version: string | undefined, flags: ClientFlags & { path: string }) => {
       const client = clientFrom(flags);
@@ -279,9 +280,9 @@ function registerReproduceCommand(models: Command): void {
   clientOptions(
     models
       .command('reproduce')
-      .description(`Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment. The version: ${REF_HELP}`)
-      .argument('<model>')
-      .argument('[version]'),
+      .description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment')
+      .argument('<model>', MODEL_ARG_HELP)
+      .argument('[version]', 'a version number or an alias'),
   ).action(
     async (ref: string, version: string | undefined, flags: ClientFlags) => {
       const client = clientFrom(flags);
