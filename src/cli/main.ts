@@ -1,10 +1,11 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { registerServerCommands } from './server.js';
 import { MODULES } from '../modules.js';
 import { VERSION } from '../version.js';
 import { KilnApiError } from '@kiln-mlops/sdk/http';
 import { isKilnError } from '../platform/errors.js';
 import { CliExit } from './exit.js';
+import { serverTarget, TrackingUriError } from './client.js';
 
 /** Exit codes: 0 ok, 1 error, 2 usage. */
 export function buildProgram(): Command {
@@ -14,18 +15,46 @@ export function buildProgram(): Command {
     .description('Kiln: the open-source MLOps platform')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError()
     .exitOverride();
   registerServerCommands(program);
   // Each capability contributes its command groups.
   for (const m of MODULES) m.cli?.(program);
   program.commands.forEach(function applyExit(c: Command) {
     c.exitOverride();
+    checkRequiredAfterUnknown(c);
     c.commands.forEach(applyExit);
   });
   return program;
 }
 
+/**
+ * Commander reports a missing required option before an unknown one, so a misspelt required option
+ * (`--experiments x` for `--experiment`) would be reported as missing instead of named. Required options are checked
+ * here instead, after commander has refused unknown options (with a suggestion) and before the action runs.
+ */
+function checkRequiredAfterUnknown(cmd: Command): void {
+  const required: Option[] = cmd.options.filter((o) => o.mandatory);
+  if (required.length === 0) return;
+  for (const o of required) o.mandatory = false;
+  cmd.hook('preAction', (_self, action) => {
+    if (action !== cmd) return;
+    for (const o of required) {
+      if (cmd.getOptionValue(o.attributeName()) === undefined) cmd.error(`error: required option '${o.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    }
+  });
+}
+
+/** `kiln … | head`: once the reader has gone, the rest of the output has nowhere to go; end quietly. */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -36,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return e.exitCode === 0 ? 0 : 2;
     }
+    if (e instanceof TrackingUriError) {
+      process.stderr.write(`Error: ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof KilnApiError) {
       process.stderr.write(`Error: ${e.message} (${e.code})\n`);
       return 1;
@@ -44,9 +77,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`Error: ${e.message}\n`);
       return 1;
     }
-    const err = e as Error & { cause?: { code?: string } };
+    const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err instanceof TypeError && err.message === 'fetch failed') {
-      process.stderr.write(`Error: cannot reach the Kiln server (${err.cause?.code ?? 'connection failed'}). Is it running? Set --tracking-uri or KILN_TRACKING_URI.\n`);
+      const why = err.cause?.code ?? err.cause?.message ?? 'connection failed';
+      const at = serverTarget();
+      process.stderr.write(`Error: cannot reach the Kiln server${at ? ` at ${at}` : ''} (${why}). Is it running? Set --tracking-uri or KILN_TRACKING_URI.\n`);
+      return 1;
+    }
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      const at = serverTarget();
+      process.stderr.write(`Error: the Kiln server${at ? ` at ${at}` : ''} did not answer in time.\n`);
       return 1;
     }
     process.stderr.write(`Error: ${err.message ?? String(e)}\n`);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
-import { createServer } from '../server.js';
-import { openStore, migrateToLatest } from '../platform/db/index.js';
-import { MIGRATIONS } from '../migrations.js';
+
+// The server and the database layer (Fastify, Kysely, drivers, metrics) load only when a command below runs:
+// every other command, and `--help`, starts without them.
 
 interface ServerFlags {
   host?: string;
@@ -24,6 +24,7 @@ export function registerServerCommands(program: Command): void {
     .addHelpText('after', '\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
     .action(async (flags: ServerFlags) => {
       const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel });
+      const { createServer } = await import('../server.js');
       const server = await createServer(config);
       const url = await server.listen();
       process.stderr.write(`Kiln server listening on ${url}\n`);
@@ -49,6 +50,7 @@ export function registerServerCommands(program: Command): void {
     .option('--store <uri>', 'metadata store URI [env KILN_STORE_URI]')
     .action(async (flags: { store?: string }) => {
       const config = loadConfig({ storeUri: flags.store });
+      const [{ openStore, migrateToLatest }, { MIGRATIONS }] = await Promise.all([import('../platform/db/index.js'), import('../migrations.js')]);
       const store = await openStore(config.storeUri);
       try {
         const report = await migrateToLatest(store, MIGRATIONS);

@@ -59,7 +59,7 @@ export function registerDataCommands(program: Command): void {
       if (!Number.isInteger(flags.maxResults) || flags.maxResults < 1 || flags.maxResults > 1000) usage(cmd, '--max-results must be an integer between 1 and 1000');
       const page = await clientFrom(flags).data.list({ nameLike: flags.nameLike, maxResults: flags.maxResults, pageToken: flags.pageToken });
       if (flags.json) return printJson({ datasets: page.items, next_page_token: page.nextPageToken });
-      printTable(['NAME', 'LATEST', 'VERSIONS', 'UPDATED', 'DESCRIPTION'], page.items.map((d) => [d.name, d.latest_version === null ? '' : `v${d.latest_version}`, d.version_count, formatTime(d.last_update_time), d.description]));
+      printTable(['NAME', 'LATEST', 'VERSIONS', 'UPDATED', 'DESCRIPTION'], page.items.map((d) => [d.name, d.latest_version === null ? '' : `v${d.latest_version}`, d.version_count, formatTime(d.last_update_time), d.description]), { whole: [0] });
       if (page.nextPageToken) process.stdout.write(`More datasets: --page-token ${page.nextPageToken}\n`);
     });
 
@@ -151,7 +151,7 @@ export function registerDataCommands(program: Command): void {
       const r = await clientFrom(flags).data.validate(ref, { ...input, baseline: flags.baseline, jsThreshold: flags.threshold });
       if (flags.json) printJson(r);
       else {
-        printTable(['SEVERITY', 'ANOMALY', 'COLUMN', 'MESSAGE'], r.anomalies.map((a) => [a.severity, a.type, a.column, a.message]));
+        printTable(['SEVERITY', 'ANOMALY', 'COLUMN', 'MESSAGE'], r.anomalies.map((a) => [a.severity, a.type, a.column, a.message]), { whole: [2] });
         process.stdout.write(`${r.name}@v${r.version} against ${r.schema_ref}${r.baseline ? ` (baseline ${r.baseline})` : ''}: ${r.ok ? 'PASSED' : 'FAILED'}, ${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}\n`);
       }
       if (!r.ok) throw new Error(`${r.name}@v${r.version} failed validation (${r.errors} error${r.errors === 1 ? '' : 's'})`);

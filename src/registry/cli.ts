@@ -22,17 +22,24 @@ function parseTags(list: string[] | undefined): Record<string, string> {
   );
 }
 
-/** A version reference: NAME VERSION, NAME@ALIAS, models:/NAME/3, models:/NAME@alias. */
+/** A version reference: NAME VERSION, NAME ALIAS, NAME latest, NAME@ALIAS, models:/NAME/3, models:/NAME@alias (NAME alone: the latest). */
 async function resolveRef(client: KilnClient, ref: string, version?: string): Promise<ModelVersion> {
-  if (version !== undefined) return client.registry.getVersion(ref, version);
+  if (version !== undefined) {
+    if (/^\d+$/.test(version)) return client.registry.getVersion(ref, version);
+    return client.registry.resolve(version === 'latest' ? `models:/${ref}/latest` : `models:/${ref}@${version}`);
+  }
   const uri = ref.startsWith('models:/') ? ref : ref.includes('@') ? `models:/${ref}` : `models:/${ref}/latest`;
   return client.registry.resolve(uri);
 }
+
+const REF_HELP = 'NAME VERSION, NAME ALIAS, NAME@ALIAS, models:/NAME/3 or models:/NAME@alias (default: the latest version)';
+const MODEL_ARG_HELP = 'NAME, NAME@ALIAS, models:/NAME/3 or models:/NAME@alias (NAME alone, without a version: the latest)';
 
 function printVersions(list: readonly ModelVersion[]): void {
   printTable(
     ['VERSION', 'STATUS', 'SERVABLE', 'STAGE', 'ALIASES', 'RUN', 'CREATED'],
     list.map((v) => [v.version, v.status, v.servable ? 'yes' : 'no', v.stage, v.aliases.join(','), v.run_id ?? '', formatTime(v.creation_time)]),
+    { whole: [5] },
   );
 }
 
@@ -65,8 +72,9 @@ export function registerModelCommands(program: Command): void {
           m.latest_versions.reduce((mx, v) => Math.max(mx, v.version), 0) || '',
           aliasList(m.aliases),
           formatTime(m.last_update_time),
-          (m.description ?? '').split('\n')[0]!.slice(0, 50),
+          (m.description ?? '').split('\n')[0]!,
         ]),
+        { whole: [0] },
       );
       if (page.nextPageToken) process.stdout.write(`More models: --page-token ${page.nextPageToken}\n`);
     });
@@ -91,7 +99,7 @@ export function registerModelCommands(program: Command): void {
       ['updated', formatTime(m.last_update_time)],
       ['aliases', aliasList(m.aliases)],
       ['tags', Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(' ')],
-    ]);
+    ], { whole: [1] });
     const policies = await client.registry.listPolicies(name);
     if (policies.length) {
       process.stdout.write('\nPromotion policies\n');
@@ -146,7 +154,7 @@ export function registerModelCommands(program: Command): void {
   clientOptions(
     models
       .command('download')
-      .description("Download a version's files: NAME VERSION, NAME@ALIAS, models:/NAME/3 or models:/NAME@alias (default: the latest version)")
+      .description(`Download a version's files: ${REF_HELP}`)
       .argument('<model>')
       .argument('[version]'),
   )
@@ -205,7 +213,7 @@ export function registerModelCommands(program: Command): void {
     .action(async (name: string, flags: ClientFlags & { status?: 'PENDING_APPROVAL' | 'PROMOTED' | 'REJECTED' }) => {
       const list = await clientFrom(flags).registry.listPromotions(name, flags.status);
       if (flags.json) return printJson({ requests: list });
-      printTable(['ID', 'VERSION', 'ALIAS', 'STATUS', 'REQUESTED BY', 'DECIDED BY', 'WHEN', 'REASON'], list.map((r) => [r.id, r.version, r.alias, r.status, r.requested_by, r.decided_by ?? '', formatTime(r.request_time), r.reason ?? '']));
+      printTable(['ID', 'VERSION', 'ALIAS', 'STATUS', 'REQUESTED BY', 'DECIDED BY', 'WHEN', 'REASON'], list.map((r) => [r.id, r.version, r.alias, r.status, r.requested_by, r.decided_by ?? '', formatTime(r.request_time), r.reason ?? '']), { whole: [0] });
     });
 
   const policy = models.command('policy').description('Promotion policies guarding aliases');
@@ -245,14 +253,14 @@ export function registerModelCommands(program: Command): void {
     printTable(['WHEN', 'EVENT', 'VERSION', 'ALIAS', 'BY', 'REASON'], events.map((e) => [formatTime(e.time), e.kind, e.version ?? '', e.alias ?? '', e.actor, e.reason ?? '']));
   });
 
-  clientOptions(models.command('files').description("List a version's files").argument('<model>').argument('[version]'))
+  clientOptions(models.command('files').description("List a version's files").argument('<model>', MODEL_ARG_HELP).argument('[version]', 'a version number or an alias'))
     .option('--path <path>', 'folder inside the version', '')
     .action(async (ref: string, version: string | undefined, flags: ClientFlags & { path: string }) => {
       const client = clientFrom(flags);
       const v = await resolveRef(client, ref, version);
       const l = await client.registry.listFiles(v.name, v.version, flags.path);
       if (flags.json) return printJson(l);
-      printTable(['PATH', 'TYPE', 'SIZE'], l.files.map((f) => [f.path + (f.is_dir ? '/' : ''), f.is_dir ? 'dir' : 'file', formatBytes(f.size)]));
+      printTable(['PATH', 'TYPE', 'SIZE'], l.files.map((f) => [f.path + (f.is_dir ? '/' : ''), f.is_dir ? 'dir' : 'file', formatBytes(f.size)]), { whole: [0] });
     });
   registerReproduceCommand(models);
 }
@@ -269,9 +277,17 @@ function requestId(s: string): number {
 }
 
 function registerReproduceCommand(models: Command): void {
-  clientOptions(models.command('reproduce').description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment').argument('<name>').argument('<version>')).action(
-    async (name: string, version: string, flags: ClientFlags) => {
-      const r = await clientFrom(flags).registry.reproduce(name, version);
+  clientOptions(
+    models
+      .command('reproduce')
+      .description('Print everything needed to reproduce a version: code commit and entry point, params, dataset versions, environment')
+      .argument('<model>', MODEL_ARG_HELP)
+      .argument('[version]', 'a version number or an alias'),
+  ).action(
+    async (ref: string, version: string | undefined, flags: ClientFlags) => {
+      const client = clientFrom(flags);
+      const v = await resolveRef(client, ref, version);
+      const r = await client.registry.reproduce(v.name, v.version);
       if (flags.json) return printJson(r);
       const out = (s: string) => process.stdout.write(s);
       out(`${r.model.name} version ${r.model.version} (${r.model.status}) from ${r.model.source}\n\n`);
@@ -283,17 +299,17 @@ function registerReproduceCommand(models: Command): void {
         ['branch', r.code.git_branch ?? '—'],
         ['entry point', r.code.entry_point ?? r.code.project_entry_point ?? '—'],
         ['source type', r.code.source_type ?? '—'],
-      ]);
+      ], { whole: [1] });
       out('\nParams\n');
-      printTable(['KEY', 'VALUE'], Object.entries(r.params));
+      printTable(['KEY', 'VALUE'], Object.entries(r.params), { whole: [1] });
       out('\nData\n');
-      printTable(['DATASET', 'CONTEXT', 'DIGEST', 'KILN VERSION', 'SOURCE'], r.datasets.map((d) => [d.name, d.context ?? '', d.digest, d.kiln_version ? `${d.kiln_version.name}@v${d.kiln_version.version}` : '—', d.source]));
+      printTable(['DATASET', 'CONTEXT', 'DIGEST', 'KILN VERSION', 'SOURCE'], r.datasets.map((d) => [d.name, d.context ?? '', d.digest, d.kiln_version ? `${d.kiln_version.name}@v${d.kiln_version.version}` : '—', d.source]), { whole: [2, 4] });
       out('\nEnvironment\n');
       printTable(['FIELD', 'VALUE'], [
         ...Object.entries(r.environment.runtime),
         ['python', r.environment.python_version ?? '—'],
         ['requirements', r.environment.requirements ? r.environment.requirements.trim().split('\n').join(', ') : '—'],
-      ]);
+      ], { whole: [1] });
       if (r.steps.length) out(`\nSteps\n${r.steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}\n`);
       if (r.gaps.length) out(`\nGaps\n${r.gaps.map((g) => `  - ${g}`).join('\n')}\n`);
     },

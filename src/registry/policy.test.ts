@@ -30,6 +30,14 @@ describe('promotion rules', () => {
     assert.equal(evaluateRule(parseRule('metrics.acc >= 0'), ctx({ acc: NaN })).passed, false);
   });
 
+  it('accepts metric. and param. as the run search grammar does', () => {
+    assert.equal(evaluateRule(parseRule('metric.acc >= 0.85'), ctx({ acc: 0.9 })).passed, true);
+    assert.equal(evaluateRule(parseRule('metric.acc >= 0.85'), ctx({ acc: 0.8 })).passed, false);
+    assert.equal(evaluateRule(parseRule('param.depth <= 8'), ctx({}, undefined, { depth: '6' })).passed, true);
+    assert.equal(evaluateRule(parseRule('metric.acc >= champion.metric.acc - 0.01'), ctx({ acc: 0.895 }, { acc: 0.9 })).passed, true);
+    assert.equal(evaluateRule(parseRule('metric.acc >= champion'), ctx({ acc: 0.8 }, { acc: 0.9 })).message, 'failed: 0.8 >= 0.9');
+  });
+
   it('reads keys with dashes, slashes, dots and backticks', () => {
     assert.equal(evaluateRule(parseRule('metrics.val-loss < 1'), ctx({ 'val-loss': 0.5 })).passed, true);
     assert.equal(evaluateRule(parseRule('metrics.eval/f1 > 0.5'), ctx({ 'eval/f1': 0.6 })).passed, true);

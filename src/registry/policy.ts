@@ -13,6 +13,7 @@ import type { Policy as PromotionPolicy } from './schemas.js';
  * A rule compares two arithmetic expressions (+ - * / and parentheses) over numbers and references:
  * `metrics.<key>` / `params.<key>` of the candidate's run, `champion.metrics.<key>` / `champion.params.<key>` of the
  * version holding the alias now, and `champion` alone: the champion's value of the rule's left-hand reference.
+ * As in the run search grammar, the singular `metric.<key>` / `param.<key>` are accepted too.
  * Keys with other characters are written in backticks: metrics.`val acc`.
  */
 export type { Policy as PromotionPolicy } from './schemas.js';
@@ -102,9 +103,9 @@ function ruleError(text: string, pos: number, expected: string): Error {
 
 function parseRef(text: string, v: string, pos: number): Ref {
   if (v === 'champion') return { who: 'champion', entity: 'same' };
-  const m = /^(champion\.)?(metrics|params)\.(.+)$/.exec(v);
+  const m = /^(champion\.)?(metrics?|params?)\.(.+)$/.exec(v);
   if (!m) throw ruleError(text, pos, "a reference: metrics.<key>, params.<key>, champion.metrics.<key> or champion");
-  return { who: m[1] ? 'champion' : 'candidate', entity: m[2] as 'metrics' | 'params', key: m[3]! };
+  return { who: m[1] ? 'champion' : 'candidate', entity: m[2]!.startsWith('metric') ? 'metrics' : 'params', key: m[3]! };
 }
 
 /** Parses one rule; a malformed rule throws INVALID_PARAMETER_VALUE naming the position and what was expected. */

@@ -129,7 +129,7 @@ export class PromotionService {
     const needsApproval = failed.length === 0 && policy?.require_approval === true;
     if (opts.dryRun) {
       const status: PromotionStatus = failed.length ? 'REJECTED' : needsApproval ? 'PENDING_APPROVAL' : 'PROMOTED';
-      return { ...base, requestId: null, status, message: `dry run: ${summary(status, failed, a, v)}` };
+      return { ...base, requestId: null, status, message: summary(status, failed, a, v) };
     }
     const now = this.now();
     const reason = opts.reason ?? null;

@@ -50,7 +50,7 @@ export function registerExperimentCommands(program: Command): void {
       if (flags.view && !(VIEW as readonly string[]).includes(flags.view)) throw new Error(`--view must be one of ${VIEW.join(', ')}`);
       const page = await clientFrom(flags).searchExperiments({ viewType: viewType(flags.view), filter: flags.filter, orderBy: flags.orderBy, maxResults: flags.maxResults });
       if (flags.json) printJson({ experiments: page.items.map(experimentJson), next_page_token: page.nextPageToken });
-      else printTable(['ID', 'NAME', 'STAGE', 'CREATED', 'ARTIFACT LOCATION'], page.items.map((e) => [e.experimentId, e.name, e.lifecycleStage, formatTime(e.creationTime), e.artifactLocation]));
+      else printTable(['ID', 'NAME', 'STAGE', 'CREATED', 'ARTIFACT LOCATION'], page.items.map((e) => [e.experimentId, e.name, e.lifecycleStage, formatTime(e.creationTime), e.artifactLocation]), { whole: [0, 4] });
     });
 
   clientOptions(exp.command('get').description('Show one experiment').argument('<id-or-name>', 'experiment id or name')).action(async (idOrName: string, flags: ClientFlags) => {
@@ -65,7 +65,7 @@ export function registerExperimentCommands(program: Command): void {
         ['created', formatTime(e.creationTime)],
         ['last_updated', formatTime(e.lastUpdateTime)],
         ...e.tags.map((t) => [`tag ${t.key}`, t.value]),
-      ]);
+      ], { whole: [1] });
     }
   });
 

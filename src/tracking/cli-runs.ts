@@ -12,7 +12,6 @@ import { runJson } from './json.js';
 
 const VIEW = ['active', 'deleted', 'all'] as const;
 const viewType = (v: string | undefined) => (v === 'deleted' ? 'DELETED_ONLY' : v === 'all' ? 'ALL' : 'ACTIVE_ONLY');
-const num = (v: number) => (Number.isFinite(v) ? v : String(v));
 
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('Search, inspect and manage runs');
@@ -54,6 +53,7 @@ export function registerRunCommands(program: Command): void {
           ...metricKeys.map((k) => r.data.metrics.find((m) => m.key === k)?.value),
           ...paramKeys.map((k) => r.data.params.find((p) => p.key === k)?.value),
         ]),
+        { whole: [0] },
       );
       if (page.nextPageToken) process.stdout.write(`More runs: --page-token ${page.nextPageToken}\n`);
     });
@@ -74,14 +74,14 @@ export function registerRunCommands(program: Command): void {
       ['ended', formatTime(r.info.endTime)],
       ['lifecycle_stage', r.info.lifecycleStage],
       ['artifact_uri', r.info.artifactUri],
-    ]);
+    ], { whole: [1] });
     for (const [title, rows] of [
       ['Params', r.data.params.map((p) => [p.key, p.value])],
-      ['Metrics (latest)', r.data.metrics.map((m) => [m.key, num(m.value), m.step])],
+      ['Metrics (latest)', r.data.metrics.map((m) => [m.key, m.value, m.step])],
       ['Tags', r.data.tags.map((t) => [t.key, t.value])],
     ] as const) {
       process.stdout.write(`\n${title}\n`);
-      printTable(title.startsWith('Metrics') ? ['KEY', 'VALUE', 'STEP'] : ['KEY', 'VALUE'], rows);
+      printTable(title.startsWith('Metrics') ? ['KEY', 'VALUE', 'STEP'] : ['KEY', 'VALUE'], rows, { whole: [1] });
     }
   });
 
@@ -101,7 +101,7 @@ export function registerRunCommands(program: Command): void {
     async (runId: string, flags: ClientFlags & { path: string }) => {
       const l = await clientFrom(flags).listArtifacts(runId, flags.path);
       if (flags.json) printJson({ root_uri: l.rootUri, files: l.files.map((f) => ({ path: f.path, is_dir: f.isDir, size: f.size })) });
-      else printTable(['PATH', 'TYPE', 'SIZE'], l.files.map((f) => [f.path + (f.isDir ? '/' : ''), f.isDir ? 'dir' : 'file', formatBytes(f.size)]));
+      else printTable(['PATH', 'TYPE', 'SIZE'], l.files.map((f) => [f.path + (f.isDir ? '/' : ''), f.isDir ? 'dir' : 'file', formatBytes(f.size)]), { whole: [0] });
     },
   );
   clientOptions(

@@ -1,12 +1,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kiln } from '../support/cli.js';
+import { createServer } from 'node:net';
+import { kiln, kilnModules, shell } from '../support/cli.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 
-
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 describe('kiln CLI', () => {
   let ts: TestServer;
@@ -104,6 +112,83 @@ describe('kiln CLI', () => {
     assert.ok(!existsSync(join(one, 'notes.txt')));
     rmSync(dest, { recursive: true, force: true });
     rmSync(one, { recursive: true, force: true });
+  });
+
+  it('loads no server code for help and client commands', async () => {
+    const server = /\/node_modules\/(fastify|@fastify\/[^/]+|kysely|better-sqlite3|pg|prom-client|pino|ajv|@aws-sdk\/[^/]+)\/|\/dist\/src\/(server|platform\/http\/[^/]+|platform\/db\/index)\.js$/;
+    for (const args of [['--help'], ['runs', '--help'], ['experiments', 'list']]) {
+      const r = await kilnModules(args, env());
+      assert.equal(r.code, 0, r.err);
+      assert.ok(r.modules.some((m) => m.endsWith('/dist/src/cli/main.js')), 'the hook saw the CLI load');
+      assert.deepEqual(r.modules.filter((m) => server.test(m)), [], args.join(' '));
+    }
+  });
+
+  it('ends quietly when the reader of its output goes away', async () => {
+    // `true` exits without reading, long before kiln has its answer from the server: every write finds the pipe closed.
+    const r = await shell(`kiln runs get ${runId} | true; exit \${PIPESTATUS[0]}`, env());
+    assert.equal(r.err, '');
+    assert.equal(r.code, 0);
+    const head = await shell(`kiln runs get ${runId} | head -1`, env());
+    assert.equal(head.err, '');
+    assert.match(head.out, /^FIELD\s+VALUE\n$/);
+  });
+
+  it('prints floats at a display precision in tables and exactly in JSON', async () => {
+    const id = (await call(ts.url, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0', run_name: 'noisy' })).body.run.info.run_id;
+    await call(ts.url, 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: id, metrics: [{ key: 'acc', value: 0.9490000000000001, timestamp: 1 }] });
+    let r = await kiln(['runs', 'get', id], env());
+    assert.match(r.out, /\nacc\s+0\.949\s+0\n/);
+    assert.doesNotMatch(r.out, /0\.949000/);
+    r = await kiln(['runs', 'search', '--experiment', '0', '--filter', "attributes.run_name = 'noisy'"], env());
+    assert.match(r.out, /noisy.*\s0\.949\n/);
+    r = await kiln(['runs', 'get', id, '--json'], env());
+    assert.equal(JSON.parse(r.out).metrics.acc.value, 0.9490000000000001);
+  });
+
+  it('prints ids and URIs whole when the output is not a terminal', async () => {
+    const location = `file:///tmp/kiln-cli-test/a/folder/deep/enough/to/be/longer/than/any/column/was/${'x'.repeat(40)}`;
+    const exp = (await kiln(['experiments', 'create', 'long-location', '--artifact-location', location, '--json'], env())).out;
+    const expId = JSON.parse(exp).experiment_id as string;
+    const id = (await call(ts.url, 'POST', '/api/2.0/mlflow/runs/create', { experiment_id: expId, run_name: 'deep' })).body.run.info.run_id;
+    const uri = `${location}/${id}/artifacts`;
+    let r = await kiln(['runs', 'get', id], env());
+    assert.match(r.out, new RegExp(`artifact_uri\\s+${uri.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n`));
+    r = await kiln(['experiments', 'list'], env());
+    assert.ok(r.out.includes(location), r.out);
+    assert.doesNotMatch(r.out, /…/);
+  });
+
+  it('names an unknown option instead of reporting a required one missing', async () => {
+    const r = await kiln(['runs', 'search', '--experiments', 'x'], env());
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown option '--experiments'/);
+    assert.match(r.err, /Did you mean --experiment\?/);
+    const missing = await kiln(['runs', 'search'], env());
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /required option '--experiment <id-or-name\.\.\.>' not specified/);
+  });
+
+  it('names the URL it could not reach', async () => {
+    const port = await closedPort();
+    const r = await kiln(['experiments', 'list', '--tracking-uri', `http://127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`cannot reach the Kiln server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+  });
+
+  it('takes a tracking URI without a scheme as http and refuses other schemes with the form expected', async () => {
+    const hostPort = ts.url.replace(/^http:\/\//, '');
+    let r = await kiln(['experiments', 'list', '--tracking-uri', hostPort, '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(JSON.parse(r.out).experiments.length > 0);
+    r = await kiln(['experiments', 'list', '--json'], { KILN_TRACKING_URI: hostPort });
+    assert.equal(r.code, 0, r.err);
+    r = await kiln(['experiments', 'list'], { KILN_TRACKING_URI: 'file:///tmp/mlruns' });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /KILN_TRACKING_URI 'file:\/\/\/tmp\/mlruns' uses the scheme file:\/\/: expected .*http:\/\/127\.0\.0\.1:5000/);
+    r = await kiln(['experiments', 'list', '--tracking-uri', 'http://']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--tracking-uri 'http:\/\/'/);
   });
 
   it('upgrades a database explicitly', async () => {

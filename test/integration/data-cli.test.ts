@@ -119,6 +119,15 @@ describe('kiln data CLI', () => {
     assert.equal(((await res.json()) as { validations: unknown[] }).validations.length, 3, 'every report is stored with the version');
   });
 
+  it('prints every validation message whole', async () => {
+    const json = await run('data', 'validate', 'weather@v2', '--schema', 'weather@v1', '--json');
+    const messages = (JSON.parse(json.out) as { anomalies: { message: string }[] }).anomalies.map((a) => a.message);
+    assert.ok(messages.some((m) => m.length > 60), 'a message longer than a narrow column');
+    const r = await run('data', 'validate', 'weather@v2', '--schema', 'weather@v1');
+    for (const m of messages) assert.ok(r.out.includes(m.replace(/\s+/g, ' ')), `${m} in\n${r.out}`);
+    assert.doesNotMatch(r.out, /…/);
+  });
+
   it('reports unknown datasets and bad input with exit 1 and a message', async () => {
     let r = await run('data', 'get', 'nope@v1');
     assert.equal(r.code, 1);

@@ -90,4 +90,31 @@ describe('registry through the SDK and the CLI', () => {
     assert.equal((await cli(['models', 'get', 'nope'])).code, 1);
     assert.equal((await cli(['models', 'approve', 'iris', 'abc'])).code, 1);
   });
+
+  it('says dry run once, takes metric. in rules and reproduces a version named by its alias', async () => {
+    let r = await cli(['models', 'policy', 'set', 'iris', 'staging', '--rule', 'metric.val_accuracy >= 0.85']);
+    assert.equal(r.code, 0, r.err);
+    r = await cli(['models', 'promote', 'iris', '2', '--alias', 'staging', '--dry-run']);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /FAIL\s+metric\.val_accuracy >= 0\.85\s+failed: 0\.5 >= 0\.85/);
+    assert.match(r.out, /\nREJECTED \(dry run\): 1 gate failed: metric\.val_accuracy >= 0\.85\n/);
+    r = await cli(['models', 'promote', 'iris', '1', '--alias', 'staging', '--dry-run']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\nPROMOTED \(dry run\): every gate passed; staging would move to version 1\n/);
+    assert.doesNotMatch(r.out, /dry run\): dry run/i);
+
+    const byNumber = await cli(['models', 'reproduce', 'iris', '1', '--json']);
+    assert.equal(byNumber.code, 0, byNumber.err);
+    const expected = JSON.parse(byNumber.out);
+    for (const args of [['iris', 'production'], ['iris@production'], ['models:/iris@production']]) {
+      r = await cli(['models', 'reproduce', ...args, '--json']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+      assert.deepEqual(JSON.parse(r.out), expected, args.join(' '));
+    }
+    r = await cli(['models', 'reproduce', 'iris', 'production']);
+    assert.match(r.out, /^iris version 1 /);
+    r = await cli(['models', 'reproduce', 'iris', 'no-such-alias']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no-such-alias/);
+  });
 });

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const KILN_BIN = join(process.cwd(), 'bin', 'kiln.js');
@@ -11,8 +13,12 @@ export interface CliResult {
 
 /** Runs the built `kiln` CLI as a separate process (asynchronously: a test server may live in this process). */
 export function kiln(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return run(process.execPath, [KILN_BIN, ...args], env, timeoutMs);
+}
+
+function run(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KILN_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -24,4 +30,36 @@ export function kiln(args: string[], env: Record<string, string> = {}, timeoutMs
       resolve({ code, out, err });
     });
   });
+}
+
+/** Runs a bash command line (e.g. `kiln … | head -1`) asynchronously; `kiln` in it is the built CLI. */
+export function shell(command: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return run('bash', ['-c', `kiln() { "$KILN_TEST_NODE" "$KILN_TEST_BIN" "$@"; }\n${command}`], { ...env, KILN_TEST_NODE: process.execPath, KILN_TEST_BIN: KILN_BIN }, timeoutMs);
+}
+
+// A module resolve hook that appends every resolved URL to $KILN_TEST_LOAD_LOG (hooks run in their own thread).
+const LOAD_HOOKS = `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(process.env.KILN_TEST_LOAD_LOG, r.url + '\\n');
+  return r;
+}`;
+const REGISTER_LOAD_HOOKS = `import { register } from 'node:module'; register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(LOAD_HOOKS))});`;
+
+/** Runs the CLI and returns, with its result, the URL of every module it imported. */
+export async function kilnModules(args: string[], env: Record<string, string> = {}): Promise<CliResult & { readonly modules: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-loads-'));
+  const log = join(dir, 'modules.txt');
+  try {
+    const r = await run(process.execPath, ['--import', 'data:text/javascript,' + encodeURIComponent(REGISTER_LOAD_HOOKS), KILN_BIN, ...args], { ...env, KILN_TEST_LOAD_LOG: log }, 60_000);
+    let modules: string[] = [];
+    try {
+      modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      // nothing was imported
+    }
+    return { ...r, modules };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
