@@ -19,6 +19,10 @@ export interface KilnConfig {
   /** Largest artifact upload in bytes. */
   readonly artifactUploadLimit: number;
   readonly dbPoolSize: number;
+  /** SQLite: how long a write waits for another process's write lock before answering 503. */
+  readonly dbBusyTimeoutMs: number;
+  /** PostgreSQL: statement_timeout of every connection (0: none); a query cancelled by it answers 503. */
+  readonly dbStatementTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   /** Days the event log keeps events (0: forever). */
   readonly eventRetentionDays: number;
@@ -68,6 +72,18 @@ export const SETTINGS: readonly ConfigSetting[] = [
   },
   { key: 'dbPoolSize', env: 'KILN_DB_POOL_SIZE', description: 'PostgreSQL connection pool size (default 10).', parse: int('pool size') },
   {
+    key: 'dbBusyTimeoutMs',
+    env: 'KILN_DB_BUSY_TIMEOUT_MS',
+    description: 'SQLite: how long a write waits for another process holding the write lock before it is answered 503 with Retry-After (default 10000).',
+    parse: int('busy timeout'),
+  },
+  {
+    key: 'dbStatementTimeoutMs',
+    env: 'KILN_DB_STATEMENT_TIMEOUT_MS',
+    description: 'PostgreSQL: longest a single query may run before it is cancelled and answered 503; 0 for no limit (default 30000).',
+    parse: int('statement timeout'),
+  },
+  {
     key: 'shutdownTimeoutMs',
     env: 'KILN_SHUTDOWN_TIMEOUT_MS',
     description: 'How long graceful shutdown waits for in-flight requests (default 10000).',
@@ -102,6 +118,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     bodyLimit: 1024 * 1024,
     artifactUploadLimit: 5 * 1024 * 1024 * 1024,
     dbPoolSize: 10,
+    dbBusyTimeoutMs: 10_000,
+    dbStatementTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     eventRetentionDays: 30,
   };
