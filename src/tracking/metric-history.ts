@@ -40,24 +40,24 @@ export class MetricHistoryReader {
     const skip = after?.n ?? 0;
     const limit = q.limit !== undefined ? ` LIMIT ${bind(q.limit + skip + 1)}` : '';
     const rows = await this.store.selectArrays(`SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where.join(' AND ')} ORDER BY step, timestamp, value, is_nan${limit}`, params);
-    const all = rows.map((r) => ({ value: r[0] as number, timestamp: Number(r[1]), step: Number(r[2]), is_nan: Number(r[3]) }));
-    const page = skip > 0 ? all.slice(skip) : all;
-    let next: string | undefined;
-    if (q.limit !== undefined && page.length > q.limit) {
-      page.length = q.limit;
-      // The token names the last (step, timestamp) and how many points with exactly that pair were returned.
-      const last = page[page.length - 1]!;
-      let n = 0;
-      for (let i = page.length - 1; i >= 0 && page[i]!.step === last.step && page[i]!.timestamp === last.timestamp; i--) n++;
-      if (after && after.s === Number(last.step) && after.t === Number(last.timestamp)) n += skip;
-      next = encodePageToken({ s: Number(last.step), t: Number(last.timestamp), n });
-    }
+    // Straight from the row arrays to the answer's points: no intermediate copy of a page.
+    const end = q.limit !== undefined ? Math.min(rows.length, skip + q.limit) : rows.length;
     const key = q.key;
-    return {
-      metrics: page.map((r) => ({ key, value: r.is_nan ? NaN : Number(r.value), timestamp: r.timestamp, step: r.step })),
-      nextPageToken: next,
-      downsampled: false,
-    };
+    const metrics: Metric[] = new Array(Math.max(0, end - skip));
+    for (let i = skip; i < end; i++) {
+      const r = rows[i]!;
+      metrics[i - skip] = { key, value: Number(r[3]) ? NaN : Number(r[0]), timestamp: Number(r[1]), step: Number(r[2]) };
+    }
+    let next: string | undefined;
+    if (q.limit !== undefined && rows.length > end) {
+      // The token names the last (step, timestamp) and how many points with exactly that pair were returned.
+      const last = metrics[metrics.length - 1]!;
+      let n = 0;
+      for (let i = metrics.length - 1; i >= 0 && metrics[i]!.step === last.step && metrics[i]!.timestamp === last.timestamp; i--) n++;
+      if (after && after.s === last.step && after.t === last.timestamp) n += skip;
+      next = encodePageToken({ s: last.step, t: last.timestamp, n });
+    }
+    return { metrics, nextPageToken: next, downsampled: false };
   }
 
   /**

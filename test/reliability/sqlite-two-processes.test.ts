@@ -1,38 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshStore, tempDir } from '../support/backends.js';
+import { startKilnProcess } from '../support/kiln-process.js';
 import { call } from '../support/server.js';
-
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
-}
-
-/** Starts `kiln server` as a separate process and resolves with its URL. */
-function startProcess(store: string, artifacts: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 90_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${err}`));
-    });
-  });
-}
 
 describe('two server processes on one SQLite file', () => {
   it('serve 16 concurrent writers with no 5xx, and keep every acknowledged write', async () => {
@@ -40,8 +13,8 @@ describe('two server processes on one SQLite file', () => {
     const dir = tempDir();
     const artifacts = pathToFileURL(join(dir, 'artifacts')).href;
     // Started one after the other: the second migrates nothing, the first already did.
-    const a = await startProcess(store.uri, artifacts);
-    const b = await startProcess(store.uri, artifacts);
+    const a = await startKilnProcess(store.uri, artifacts);
+    const b = await startKilnProcess(store.uri, artifacts);
     try {
       const servers = [a.url, b.url];
       const failures: string[] = [];
@@ -86,9 +59,7 @@ describe('two server processes on one SQLite file', () => {
       }
       assert.equal(acked.length, 16);
     } finally {
-      a.child.kill('SIGTERM');
-      b.child.kill('SIGTERM');
-      await Promise.all([exited(a.child), exited(b.child)]);
+      await Promise.all([a.stop(), b.stop()]);
       await store.drop();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,24 @@
+// one-off: /health latency while one get-history without max_results runs on 1M points
+import { startKilnProcess } from '/work/wt-sqlite/dist/test/support/kiln-process.js';
+import { openStore } from '/work/wt-sqlite/dist/src/platform/db/index.js';
+import { sql } from 'kysely';
+import { rmSync, mkdirSync } from 'node:fs';
+rmSync('/tmp/kx/m', { recursive: true, force: true }); mkdirSync('/tmp/kx/m');
+const uri = 'sqlite:///tmp/kx/m/k.db';
+const s = await startKilnProcess(uri, 'file:///tmp/kx/m/a');
+const runId = (await (await fetch(s.url + '/api/2.0/mlflow/runs/create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"experiment_id":"0"}' })).json()).run.info.run_id;
+const st = await openStore(uri);
+const pk = (await sql`SELECT run_pk FROM runs WHERE run_id = ${runId}`.execute(st.db)).rows[0].run_pk;
+await sql`INSERT INTO metrics (run_pk, key, value, timestamp, step, is_nan) WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 999999) SELECT ${pk}, 'loss', i * 0.001, 1000 + i, i, 0 FROM s`.execute(st.db);
+await st.close();
+const lat = []; let run = true;
+const probe = (async () => { while (run) { const t = performance.now(); await (await fetch(s.url + '/health')).text(); lat.push(performance.now() - t); await new Promise(r => setTimeout(r, 20)); } })();
+await new Promise(r => setTimeout(r, 300));
+const t0 = performance.now();
+const r = await fetch(`${s.url}/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss`);
+const body = await r.text();
+const ms = performance.now() - t0;
+run = false; await probe;
+lat.sort((a, b) => a - b);
+console.log(JSON.stringify({ status: r.status, bytes: body.length, points: JSON.parse(body).metrics.length, next: !!JSON.parse(body).next_page_token, ms: Math.round(ms), healthProbes: lat.length, healthP50: +lat[lat.length >> 1].toFixed(1), healthMax: +lat[lat.length - 1].toFixed(1) }));
+await s.stop();
