@@ -94,6 +94,9 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     app = await createHttpApp({
       logger,
       bodyLimit: config.bodyLimit,
+      listenHost: config.host,
+      allowedHosts: config.allowedHosts.split(',').map((h) => h.trim()).filter(Boolean),
+      timeouts: { headersMs: config.httpHeadersTimeoutMs, requestMs: config.httpRequestTimeoutMs, keepAliveMs: config.httpKeepAliveTimeoutMs, idleMs: config.httpIdleTimeoutMs },
       metrics,
       version: VERSION,
       healthCheck: async () => {

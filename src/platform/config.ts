@@ -26,6 +26,16 @@ export interface KilnConfig {
   readonly shutdownTimeoutMs: number;
   /** Days the event log keeps events (0: forever). */
   readonly eventRetentionDays: number;
+  /** A connection must have sent its request headers within this many ms. */
+  readonly httpHeadersTimeoutMs: number;
+  /** A whole request (headers and body) must have arrived within this many ms (0: no limit). */
+  readonly httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this many ms. */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** A connection with no traffic either way for this many ms is closed (0: never). */
+  readonly httpIdleTimeoutMs: number;
+  /** Comma-separated Host names the server answers to besides loopback ones ('*': any). */
+  readonly allowedHosts: string;
 }
 
 export interface ConfigSetting {
@@ -95,6 +105,38 @@ export const SETTINGS: readonly ConfigSetting[] = [
     description: 'Days the event log keeps an event once every active consumer has handled it; 0 keeps them forever (default 30).',
     parse: int('event retention'),
   },
+  {
+    key: 'allowedHosts',
+    env: 'KILN_ALLOWED_HOSTS',
+    flag: '--allowed-hosts',
+    description:
+      'Comma-separated host names the server answers to besides localhost, 127.0.0.1 and [::1]; on a loopback address other Host headers get 403 (DNS rebinding protection). `*` allows any (default none).',
+    parse: str,
+  },
+  {
+    key: 'httpHeadersTimeoutMs',
+    env: 'KILN_HTTP_HEADERS_TIMEOUT_MS',
+    description: 'A connection that has not sent complete request headers within this time is answered 408 and closed: idle and slowloris connections (default 10000).',
+    parse: int('headers timeout'),
+  },
+  {
+    key: 'httpRequestTimeoutMs',
+    env: 'KILN_HTTP_REQUEST_TIMEOUT_MS',
+    description: 'A whole request, headers and body, must arrive within this time (large artifact uploads too); 0 for no limit (default 3600000, 1 hour).',
+    parse: int('request timeout'),
+  },
+  {
+    key: 'httpKeepAliveTimeoutMs',
+    env: 'KILN_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    description: 'An idle keep-alive connection is closed after this time (default 5000).',
+    parse: int('keep-alive timeout'),
+  },
+  {
+    key: 'httpIdleTimeoutMs',
+    env: 'KILN_HTTP_IDLE_TIMEOUT_MS',
+    description: 'A connection with no traffic in either direction for this time is closed, also mid-request; 0 never (default 60000).',
+    parse: int('idle timeout'),
+  },
 ];
 
 export const S3_ENV_VARIABLES = [
@@ -122,6 +164,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dbStatementTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     eventRetentionDays: 30,
+    allowedHosts: '',
+    httpHeadersTimeoutMs: 10_000,
+    httpRequestTimeoutMs: 3_600_000,
+    httpKeepAliveTimeoutMs: 5_000,
+    httpIdleTimeoutMs: 60_000,
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];
