@@ -40,6 +40,9 @@ export class MetricHistoryReader {
     const skip = after?.n ?? 0;
     const limit = q.limit !== undefined ? ` LIMIT ${bind(q.limit + skip + 1)}` : '';
     const rows = await this.store.selectArrays(`SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where.join(' AND ')} ORDER BY step, timestamp, value, is_nan${limit}`, params);
+    // Let other requests (/health) in between the read and the building of the answer: each step of a long page
+    // holds the event loop for tens of milliseconds.
+    await yieldToEventLoop();
     // Straight from the row arrays to the answer's points: no intermediate copy of a page.
     const end = q.limit !== undefined ? Math.min(rows.length, skip + q.limit) : rows.length;
     const key = q.key;
@@ -163,6 +166,11 @@ function fromArray(r: unknown[]): BucketSummary {
   const n = (i: number) => Number(r[i]);
   const v = (i: number) => (r[i] === null ? null : Number(r[i]));
   return { bucket: n(0), count: n(1), first_step: n(2), last_step: n(3), min_value: v(4), min_step: n(5), min_timestamp: n(6), max_value: v(7), max_step: n(8), max_timestamp: n(9) };
+}
+
+/** Resolves after the I/O callbacks already waiting have run. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 function decodeAfter(token: string | undefined): { s: number; t: number; n: number } | undefined {

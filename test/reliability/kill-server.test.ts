@@ -18,7 +18,7 @@ function startProcess(store: string, artifacts: string): Promise<{ child: ChildP
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 90_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(err);
