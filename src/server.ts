@@ -49,7 +49,11 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new ServerMetrics();
   const reporter = (component: string) => (e: unknown, what: string) => logger.error({ err: e }, `${component}: ${what}`);
-  const store = await openStore(config.storeUri, { poolSize: config.dbPoolSize, onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
+  const store = await openStore(config.storeUri, {
+    poolSize: config.dbPoolSize,
+    busyTimeoutMs: config.dbBusyTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
   // What was opened, in order; unwound in reverse by close(), and by a start that fails part-way.
   const opened: (() => Promise<void>)[] = [() => store.close()];
   const unwind = async (): Promise<unknown[]> => {
@@ -91,6 +95,9 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     app = await createHttpApp({
       logger,
       bodyLimit: config.bodyLimit,
+      listenHost: config.host,
+      allowedHosts: config.allowedHosts.split(',').map((h) => h.trim()).filter(Boolean),
+      timeouts: { headersMs: config.httpHeadersTimeoutMs, requestMs: config.httpRequestTimeoutMs, keepAliveMs: config.httpKeepAliveTimeoutMs, idleMs: config.httpIdleTimeoutMs },
       metrics,
       version: VERSION,
       healthCheck: async () => {

@@ -10,6 +10,7 @@ interface ServerFlags {
   store?: string;
   artifacts?: string;
   logLevel?: string;
+  allowedHosts?: string;
 }
 
 export function registerServerCommands(program: Command): void {
@@ -21,9 +22,10 @@ export function registerServerCommands(program: Command): void {
     .option('--store <uri>', 'metadata store: sqlite:///abs/path/kiln.db or postgresql://user@host:5432/db [env KILN_STORE_URI] (default ./.kiln/kiln.db)')
     .option('--artifacts <uri>', 'artifact store: file:///abs/path or s3://bucket/prefix [env KILN_ARTIFACTS_URI] (default ./.kiln/artifacts)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env KILN_LOG_LEVEL] (default info)')
+    .option('--allowed-hosts <names>', 'comma-separated Host names to answer besides localhost, 127.0.0.1, [::1]; others get 403 on a loopback address [env KILN_ALLOWED_HOSTS]')
     .addHelpText('after', '\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
     .action(async (flags: ServerFlags) => {
-      const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel });
+      const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel, allowedHosts: flags.allowedHosts });
       const { createServer } = await import('../server.js');
       const server = await createServer(config);
       const url = await server.listen();

@@ -19,11 +19,25 @@ export interface KilnConfig {
   /** Largest artifact upload in bytes. */
   readonly artifactUploadLimit: number;
   readonly dbPoolSize: number;
+  /** SQLite: how long a write waits for another process's write lock before answering 503. */
+  readonly dbBusyTimeoutMs: number;
+  /** PostgreSQL: statement_timeout of every connection (0: none); a query cancelled by it answers 503. */
+  readonly dbStatementTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   /** Days the event log keeps events (0: forever). */
   readonly eventRetentionDays: number;
   /** Comma-separated hosts, IP addresses and CIDR ranges webhooks may reach although they are internal (default none). */
   readonly webhookAllowedHosts: string;
+  /** A connection must have sent its request headers within this many ms. */
+  readonly httpHeadersTimeoutMs: number;
+  /** A whole request (headers and body) must have arrived within this many ms (0: no limit). */
+  readonly httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this many ms. */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** A connection with no traffic either way for this many ms is closed (0: never). */
+  readonly httpIdleTimeoutMs: number;
+  /** Comma-separated Host names the server answers to besides loopback ones ('*': any). */
+  readonly allowedHosts: string;
 }
 
 export interface ConfigSetting {
@@ -70,6 +84,18 @@ export const SETTINGS: readonly ConfigSetting[] = [
   },
   { key: 'dbPoolSize', env: 'KILN_DB_POOL_SIZE', description: 'PostgreSQL connection pool size (default 10).', parse: int('pool size') },
   {
+    key: 'dbBusyTimeoutMs',
+    env: 'KILN_DB_BUSY_TIMEOUT_MS',
+    description: 'SQLite: how long a write waits for another process holding the write lock before it is answered 503 with Retry-After (default 10000).',
+    parse: int('busy timeout'),
+  },
+  {
+    key: 'dbStatementTimeoutMs',
+    env: 'KILN_DB_STATEMENT_TIMEOUT_MS',
+    description: 'PostgreSQL: longest a single query may run before it is cancelled and answered 503; 0 for no limit (default 30000).',
+    parse: int('statement timeout'),
+  },
+  {
     key: 'shutdownTimeoutMs',
     env: 'KILN_SHUTDOWN_TIMEOUT_MS',
     description: 'How long graceful shutdown waits for in-flight requests (default 10000).',
@@ -86,6 +112,38 @@ export const SETTINGS: readonly ConfigSetting[] = [
     env: 'KILN_WEBHOOK_ALLOWED_HOSTS',
     description: 'Comma-separated host names, IP addresses and CIDR ranges that webhooks may reach although they are loopback, link-local or private (default none).',
     parse: str,
+  },
+  {
+    key: 'allowedHosts',
+    env: 'KILN_ALLOWED_HOSTS',
+    flag: '--allowed-hosts',
+    description:
+      'Comma-separated host names the server answers to besides localhost, 127.0.0.1 and [::1]; on a loopback address other Host headers get 403 (DNS rebinding protection). `*` allows any (default none).',
+    parse: str,
+  },
+  {
+    key: 'httpHeadersTimeoutMs',
+    env: 'KILN_HTTP_HEADERS_TIMEOUT_MS',
+    description: 'A connection that has not sent complete request headers within this time is answered 408 and closed: idle and slowloris connections (default 10000).',
+    parse: int('headers timeout'),
+  },
+  {
+    key: 'httpRequestTimeoutMs',
+    env: 'KILN_HTTP_REQUEST_TIMEOUT_MS',
+    description: 'A whole request, headers and body, must arrive within this time (large artifact uploads too); 0 for no limit (default 3600000, 1 hour).',
+    parse: int('request timeout'),
+  },
+  {
+    key: 'httpKeepAliveTimeoutMs',
+    env: 'KILN_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    description: 'An idle keep-alive connection is closed after this time (default 5000).',
+    parse: int('keep-alive timeout'),
+  },
+  {
+    key: 'httpIdleTimeoutMs',
+    env: 'KILN_HTTP_IDLE_TIMEOUT_MS',
+    description: 'A connection with no traffic in either direction for this time is closed, also mid-request; 0 never (default 60000).',
+    parse: int('idle timeout'),
   },
 ];
 
@@ -110,9 +168,16 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     bodyLimit: 1024 * 1024,
     artifactUploadLimit: 5 * 1024 * 1024 * 1024,
     dbPoolSize: 10,
+    dbBusyTimeoutMs: 10_000,
+    dbStatementTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     eventRetentionDays: 30,
     webhookAllowedHosts: '',
+    allowedHosts: '',
+    httpHeadersTimeoutMs: 10_000,
+    httpRequestTimeoutMs: 3_600_000,
+    httpKeepAliveTimeoutMs: 5_000,
+    httpIdleTimeoutMs: 60_000,
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

@@ -152,9 +152,11 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
     );
     return reply.status(204).send(null);
   });
-  app.get('/runs/:run_id/metric-history', { schema: { tags: ['runs'], summary: 'Metric history, full or downsampled (max_points keeps min/max per bucket)', params: S.RunIdParams, querystring: S.HistoryQuery, response: { 200: S.MetricHistory, ...err } } }, async (req, reply) => {
+  app.get('/runs/:run_id/metric-history', { schema: { tags: ['runs'], summary: 'Metric history: pages of at most 25,000 points (max_results, then next_page_token), or downsampled (max_points keeps min/max per bucket)', params: S.RunIdParams, querystring: S.HistoryQuery, response: { 200: S.MetricHistory, ...err } } }, async (req, reply) => {
     const q = req.query;
     const h = await t.getMetricHistory({ runId: req.params.run_id, key: q.key, maxResults: q.max_results, pageToken: q.page_token, maxPoints: q.max_points, startStep: q.start_step, endStep: q.end_step });
+    // Other requests get their turn before the page is written (see MetricHistoryReader.page).
+    await new Promise((r) => setImmediate(r));
     // Columnar, written in one pass: the shape charts consume, and the cheapest to produce for long series.
     const values = h.metrics.map((m) => (Number.isFinite(m.value) ? String(m.value) : `"${jsonDouble(m.value) as string}"`));
     const body =

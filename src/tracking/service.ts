@@ -387,7 +387,9 @@ export class TrackingService implements TrackingApi {
       if (maxPoints < 2) throw invalid('max_points must be at least 2');
       return this.history.downsampled({ ...q, maxPoints });
     }
-    const limit = input.maxResults === undefined && input.pageToken === undefined ? undefined : validateMaxResults(input.maxResults, LIMITS.metricHistoryMaxResults, LIMITS.metricHistoryMaxResults);
+    // Always a bounded page (25,000 points unless fewer are asked for), with a token for the rest: one request never
+    // reads, builds and sends a whole long history. MLflow's clients follow next_page_token.
+    const limit = validateMaxResults(input.maxResults, LIMITS.metricHistoryMaxResults, LIMITS.metricHistoryMaxResults);
     return this.history.page({ ...q, limit, pageToken: input.pageToken });
   }
 }

@@ -18,7 +18,7 @@ function startProcess(store: string, artifacts: string): Promise<{ child: ChildP
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 90_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(err);
@@ -69,9 +69,16 @@ for (const backend of STORE_BACKENDS) {
 
         const second = await startProcess(store.uri, artifacts);
         try {
-          const h = await call(second.url, 'GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss`);
+          // Every page of the history (a page holds at most 25,000 points).
+          const points: { step: number }[] = [];
+          let token: string | undefined;
+          do {
+            const h = await call(second.url, 'GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss${token ? `&page_token=${encodeURIComponent(token)}` : ''}`);
+            points.push(...(h.body.metrics as { step: number }[]));
+            token = h.body.next_page_token;
+          } while (token);
           const perBatch = new Map<number, number>();
-          for (const m of h.body.metrics) {
+          for (const m of points) {
             const b = Math.floor(m.step / PER);
             perBatch.set(b, (perBatch.get(b) ?? 0) + 1);
           }

@@ -12,14 +12,18 @@ export interface OpenStoreOptions {
   readonly poolSize?: number;
   /** Called after every query with its SQL text, duration and outcome (for metrics). */
   readonly onQuery?: QueryObserver;
+  /** SQLite: how long a write waits for another process's write lock before failing with 503 (default 10 s). */
+  readonly busyTimeoutMs?: number;
+  /** PostgreSQL: the statement_timeout of every connection, 0 for none (default 30 s). */
+  readonly statementTimeoutMs?: number;
 }
 
 export async function openStore(uri: string, opts: OpenStoreOptions = {}): Promise<MetadataStore> {
   if (uri.startsWith('sqlite:')) {
-    return (await import('./sqlite/connect.js')).openSqlite(sqliteFileFromUri(uri), opts.onQuery);
+    return (await import('./sqlite/connect.js')).openSqlite(sqliteFileFromUri(uri), opts.onQuery, opts.busyTimeoutMs);
   }
   if (uri.startsWith('postgresql://') || uri.startsWith('postgres://')) {
-    return (await import('./postgres/connect.js')).openPostgres(uri, opts.poolSize, opts.onQuery);
+    return (await import('./postgres/connect.js')).openPostgres(uri, opts.poolSize, opts.onQuery, opts.statementTimeoutMs);
   }
   throw new KilnError(
     'INVALID_PARAMETER_VALUE',

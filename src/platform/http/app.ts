@@ -8,6 +8,7 @@ import { ServerMetrics } from './metrics.js';
 import { installTextGuard } from './text-guard.js';
 import { validatorController } from './validators.js';
 import { findWebRoot, serveWebUi } from './web.js';
+import { installHostCheck, installNoSniff, timeoutOptions, type HttpTimeouts } from './hardening.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -18,7 +19,15 @@ export interface HttpAppOptions {
   readonly healthCheck: () => Promise<void>;
   /** The built web UI to serve at / (default: web/dist when it was built; false: none). */
   readonly webRoot?: string | false;
+  /** Limits on slow and idle clients (default: DEFAULT_HTTP_TIMEOUTS). */
+  readonly timeouts?: HttpTimeouts;
+  /** The address the server listens on: on a loopback one, requests must name a loopback host (see installHostCheck). */
+  readonly listenHost?: string;
+  /** Further Host names the server answers to. */
+  readonly allowedHosts?: readonly string[];
 }
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 3_600_000, keepAliveMs: 5_000, idleMs: 60_000 };
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -37,14 +46,17 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
     forceCloseConnections: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    ...timeoutOptions(opts.timeouts ?? DEFAULT_HTTP_TIMEOUTS),
     schemaController: validatorController,
   }) as unknown as FastifyInstance;
 
   installErrorHandler(app);
   installTextGuard(app);
+  installNoSniff(app);
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });
+  if (opts.listenHost !== undefined) installHostCheck(app, opts.listenHost, opts.allowedHosts ?? []);
   const webRoot = opts.webRoot === false ? undefined : (opts.webRoot ?? findWebRoot());
   const spa = webRoot ? await serveWebUi(app, webRoot) : undefined;
   app.setNotFoundHandler((req, reply) => {

@@ -11,6 +11,8 @@ declare module 'fastify' {
 /** Turns anything thrown into a KilnError: our own, Fastify's 4xx (parsing, validation, limits), or an internal error. */
 export function toKilnError(err: unknown): KilnError {
   if (isKilnError(err)) return err;
+  const unavailable = databaseUnavailable(err);
+  if (unavailable) return unavailable;
   const fe = err as Partial<FastifyError> & { validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string };
   if (fe && Array.isArray(fe.validation)) {
     const v = fe.validation[0];
@@ -38,6 +40,25 @@ export function toKilnError(err: unknown): KilnError {
   return new KilnError('INTERNAL_ERROR', 'Internal server error.');
 }
 
+/**
+ * A database error that says "not now" rather than "never": SQLite busy or locked (another process held the write
+ * lock past the busy timeout), a PostgreSQL statement cancelled by statement_timeout, a serialization failure, a
+ * deadlock, a lost connection. The client may retry: 503 with Retry-After, not 500.
+ */
+function databaseUnavailable(err: unknown): KilnError | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string') return undefined;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new KilnError('TEMPORARILY_UNAVAILABLE', 'The database is busy; try again.');
+  if (code === '57014') return new KilnError('TEMPORARILY_UNAVAILABLE', 'The query took longer than the database statement timeout and was cancelled; narrow it or try again.');
+  if (code === '40001' || code === '40P01' || code === '55P03' || code === '57P01' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code.startsWith('08')) {
+    return new KilnError('TEMPORARILY_UNAVAILABLE', 'The database is temporarily unavailable; try again.');
+  }
+  return undefined;
+}
+
+/** Seconds a client is asked to wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = 1;
+
 /** The one error handler: maps codes to status and body (native or MLflow shape); 5xx logged as errors, 4xx as info. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
@@ -46,6 +67,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     const status = mlflow ? ke.mlflowStatus : ke.status;
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: ke.code, msg: ke.message }, 'request rejected');
+    if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     // Serialized here: a route that had set another content type (a download whose stream failed) still answers JSON.
     void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(ke, mlflow)));
   });

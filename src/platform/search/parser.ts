@@ -5,6 +5,11 @@ import { SearchSyntaxError, describeToken, tokenize, type Token } from './lexer.
 
 /** Deepest parenthesis nesting a filter may use. */
 export const MAX_FILTER_DEPTH = 100;
+/**
+ * Most comparisons one filter may hold. Each becomes a membership test of its own in the one SQL query, and the
+ * query's cost grows faster than their number: a hundred answer in tens of milliseconds, thousands in seconds.
+ */
+export const MAX_FILTER_COMPARISONS = 100;
 /** Most values an IN list may hold. */
 export const MAX_IN_LIST = 10_000;
 /** Most order_by items (each value term is a join). */
@@ -25,6 +30,7 @@ const fieldLabel = (id: Identifier): string => (id.entity === 'attribute' ? `att
 class Parser {
   private i = 0;
   private depth = 0;
+  private comparisons = 0;
   private readonly toks: Token[];
 
   constructor(
@@ -160,6 +166,7 @@ class Parser {
 
   private comparison(): Comparison {
     const idTok = this.peek();
+    if (++this.comparisons > MAX_FILTER_COMPARISONS) this.fail(idTok, `at most ${MAX_FILTER_COMPARISONS} comparisons in one filter`, `comparison number ${this.comparisons}`);
     const id = this.identifier();
     const rule = this.ruleOf(id, idTok);
     const opTok = this.peek();

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KilnError } from '../../platform/errors.js';
-import { MAX_FILTER_LENGTH, MAX_ORDER_TERMS, show, showOrder } from '../../platform/search/index.js';
+import { MAX_FILTER_COMPARISONS, MAX_FILTER_LENGTH, MAX_ORDER_TERMS, show, showOrder } from '../../platform/search/index.js';
 import { parseExperimentFilter, parseExperimentOrderBy, parseRunFilter, parseRunOrderBy } from './grammars.js';
 
 const p = (f: string): string | undefined => {
@@ -182,9 +182,17 @@ describe('run filter parser: invalid filters', () => {
     rejects(() => parseRunFilter('('.repeat(101) + 'metrics.a > 1' + ')'.repeat(101)), 100, /expected at most 100 nested parentheses/);
   });
 
-  it('parses a long flat chain without recursion trouble', () => {
-    const n = parseRunFilter(Array.from({ length: 2500 }, (_, i) => `metrics.m${i}>1`).join(' AND '));
-    assert.ok(n && n.kind === 'and' && n.items.length === 2500);
+  it('limits the number of comparisons, and parses a chain of that many flat', () => {
+    const chain = (n: number) => Array.from({ length: n }, (_, i) => `metrics.m${i}>1`).join(' AND ');
+    const n = parseRunFilter(chain(MAX_FILTER_COMPARISONS));
+    assert.ok(n && n.kind === 'and' && n.items.length === MAX_FILTER_COMPARISONS);
+    const over = chain(MAX_FILTER_COMPARISONS + 1);
+    rejects(() => parseRunFilter(over), over.lastIndexOf('metrics.'), /expected at most 100 comparisons in one filter but found comparison number 101/);
+    // Also when they hide in parentheses and OR.
+    rejects(() => parseRunFilter(Array.from({ length: 101 }, (_, i) => `(params.p${i} = 'a' OR tags.t = 'b')`).join(' AND ')), undefined, /at most 100 comparisons/);
+    // 3,000 clauses in 64 KiB, the shape that held the server for seconds.
+    const big = Array.from({ length: 3000 }, (_, i) => `metrics.m${i % 5} >= 0`).join(' AND ').slice(0, MAX_FILTER_LENGTH);
+    rejects(() => parseRunFilter(big.slice(0, big.lastIndexOf(' AND '))), undefined, /at most 100 comparisons/);
   });
 });
 

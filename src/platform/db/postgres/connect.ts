@@ -24,12 +24,20 @@ function errCode(e: unknown): unknown {
 
 const INT8_OID = 20;
 
-/** Opens a pooled PostgreSQL connection. The `pg` driver is loaded only here. */
-export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryObserver): Promise<MetadataStore> {
+/** The statement_timeout of every connection unless configured (KILN_DB_STATEMENT_TIMEOUT_MS). */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * Opens a pooled PostgreSQL connection. The `pg` driver is loaded only here. Every connection gets a
+ * statement_timeout, so no single query holds a connection (and the request waiting on it) for longer: a query
+ * cancelled by it fails with 57014, which the HTTP layer answers with 503.
+ */
+export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryObserver, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS): Promise<MetadataStore> {
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({
     connectionString: uri,
     max: poolSize,
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     // 64-bit integers (times in ms, ids) fit a double exactly up to 2^53: return numbers, not strings.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

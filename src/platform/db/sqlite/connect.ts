@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { baseAdapter, type StoreAdapter } from '../adapter.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
+import { ImmediateSqliteDialect, isBusy, retryBusy, type BusyPolicy } from './driver.js';
 
 export const sqliteAdapter: StoreAdapter = {
   ...baseAdapter,
@@ -12,7 +13,7 @@ export const sqliteAdapter: StoreAdapter = {
   maxBindParameters: 32_000,
   placeholder: () => '?',
   isUniqueViolation: (e) => errCode(e) === 'SQLITE_CONSTRAINT_UNIQUE' || errCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
-  isTransient: (e) => errCode(e) === 'SQLITE_BUSY' || errCode(e) === 'SQLITE_LOCKED',
+  isTransient: isBusy,
 };
 
 type Connection = import('better-sqlite3').Database;
@@ -46,24 +47,33 @@ function errCode(e: unknown): unknown {
   return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
 }
 
-/** Opens a SQLite database file (created if missing) in WAL mode. */
-export async function openSqlite(file: string, onQuery?: QueryObserver): Promise<MetadataStore> {
+/** How long a process waits for another one's write lock before answering 503 (KILN_DB_BUSY_TIMEOUT_MS). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens a SQLite database file (created if missing) in WAL mode. Other processes may open the same file: writes wait
+ * for each other (see driver.ts), up to `busyTimeoutMs`.
+ */
+export async function openSqlite(file: string, onQuery?: QueryObserver, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): Promise<MetadataStore> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const conn = new BetterSqlite3(file);
   // WAL lets readers run beside the one writer; NORMAL sync keeps every committed transaction across a
-  // process crash (kill -9) and only risks the last ones on power loss. busy_timeout makes a second
-  // process on the same file wait instead of failing with "database is locked".
-  conn.pragma('journal_mode = WAL');
+  // process crash (kill -9) and only risks the last ones on power loss. SQLite's own busy handler waits
+  // synchronously, blocking the event loop: it gets a few milliseconds, and the longer wait for another
+  // process's write lock happens asynchronously in retryBusy (driver.ts).
+  const policy: BusyPolicy = { busyTimeoutMs };
+  conn.pragma('busy_timeout = 5');
+  // Switching to WAL needs a moment of exclusive access: another process starting at the same time may hold it.
+  await retryBusy(policy, () => conn.pragma('journal_mode = WAL'));
   conn.pragma('synchronous = NORMAL');
-  conn.pragma('busy_timeout = 10000');
   conn.pragma('foreign_keys = ON');
   conn.pragma('case_sensitive_like = ON');
   conn.pragma('cache_size = -65536');
   conn.pragma('temp_store = MEMORY');
   // Checkpoint the WAL every ~64 MB rather than every 4 MB: fewer, larger copies under sustained ingestion.
   conn.pragma('wal_autocheckpoint = 16384');
-  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), log: kyselyLog(onQuery) });
+  const db = new Kysely<object>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(conn) }, () => conn.inTransaction, policy), log: kyselyLog(onQuery) });
   // Kept apart from the statements Kysely uses: raw mode is a property of the statement.
   const arrayStatements = new Map<string, ReturnType<Connection['prepare']>>();
   let closed = false;
@@ -78,7 +88,8 @@ export async function openSqlite(file: string, onQuery?: QueryObserver): Promise
         if (arrayStatements.size >= 64) arrayStatements.delete(arrayStatements.keys().next().value as string);
         arrayStatements.set(sqlText, stmt);
       }
-      return stmt.all(params as never) as unknown[][];
+      const prepared = stmt;
+      return retryBusy(policy, () => prepared.all(params as never) as unknown[][]);
     },
     async ping() {
       await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();

@@ -1,0 +1,82 @@
+import { isIP } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KilnError } from '../errors.js';
+import { errorBody } from './error-handler.js';
+
+/**
+ * How long the server gives a client, in milliseconds. Slow or idle clients must not hold connections forever:
+ * a connection that has not sent its request headers within `headersMs` is answered 408 and closed (idle and
+ * slowloris connections), an idle keep-alive connection is closed after `keepAliveMs`, a socket with no traffic
+ * either way for `idleMs` is closed, and a whole request (headers and body: large artifact uploads) must arrive
+ * within `requestMs`.
+ */
+export interface HttpTimeouts {
+  readonly headersMs: number;
+  readonly requestMs: number;
+  readonly keepAliveMs: number;
+  readonly idleMs: number;
+}
+
+/** The Fastify options that apply the timeouts (Node checks headers and request timeouts once per second). */
+export function timeoutOptions(t: HttpTimeouts): { connectionTimeout: number; keepAliveTimeout: number; requestTimeout: number; http: { headersTimeout: number; connectionsCheckingInterval: number } } {
+  // Node requires headersTimeout <= requestTimeout when the latter is set.
+  const headers = t.requestMs > 0 ? Math.min(t.headersMs, t.requestMs) : t.headersMs;
+  return {
+    connectionTimeout: t.idleMs,
+    keepAliveTimeout: t.keepAliveMs,
+    requestTimeout: t.requestMs,
+    http: { headersTimeout: headers, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headers / 4) || 1000)) },
+  };
+}
+
+/** True for names and addresses that only reach this machine: localhost (and *.localhost), 127.0.0.0/8, ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || h.startsWith('::ffff:127.');
+  return false;
+}
+
+/** The host name of a Host header value, without its port ("[::1]:5000" → "[::1]", "a.b:80" → "a.b"). */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end < 0 ? h : h.slice(0, end + 1);
+  }
+  const colon = h.lastIndexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/**
+ * DNS rebinding protection. A server without authentication that listens on a loopback address trusts that only
+ * this machine reaches it; a web page on another origin can still make the browser send it requests through a
+ * name that resolves to 127.0.0.1, and those carry that name in Host. So on a loopback address the server answers
+ * only requests whose Host names a loopback name or address (any port: SSH tunnels forward other ports), or one of
+ * `allowedHosts`; others get 403. With `allowedHosts` set the check applies on any address.
+ */
+export function installHostCheck(app: FastifyInstance, listenHost: string, allowedHosts: readonly string[]): void {
+  const allowed = new Set(allowedHosts.map((h) => hostName(h)));
+  if (!isLoopbackHost(listenHost) && allowed.size === 0) return;
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.host;
+    // HTTP/1.0 clients may send none; browsers (what rebinding abuses) always do.
+    if (header === undefined || header === '') return;
+    const name = hostName(header);
+    if (isLoopbackHost(name) || allowed.has(name) || allowed.has('*')) return;
+    const err = new KilnError(
+      'PERMISSION_DENIED',
+      `Host '${header.slice(0, 255)}' is not allowed: this server listens on ${listenHost} without authentication and answers only requests addressed to localhost, 127.0.0.1 or [::1] (protection against DNS rebinding). To reach it under another name, list the name in --allowed-hosts (KILN_ALLOWED_HOSTS).`,
+    );
+    const mlflow = /^\/(ajax-)?api\/[23]\.0\//.test(req.url);
+    return reply.status(403).send(errorBody(err, mlflow));
+  });
+}
+
+/** `X-Content-Type-Options: nosniff` on every answer: a browser never guesses a type other than the one sent. */
+export function installNoSniff(app: FastifyInstance): void {
+  app.addHook('onRequest', async (_req, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+  });
+}
