@@ -35,9 +35,11 @@ export interface RegistryOptions {
    * on in the background. 0 never waits.
    */
   readonly inspectionWaitMs: number;
+  /** Folders of the artifact store that other capabilities own (the data capability's blobs): never a version's source. */
+  readonly reservedArtifactPrefixes?: readonly string[];
 }
 
-export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { inspectionWaitMs: 5000 };
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { inspectionWaitMs: 5000, reservedArtifactPrefixes: [] };
 
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
@@ -61,7 +63,7 @@ export class RegistryService {
   ) {
     const wait = options.inspectionWaitMs ?? DEFAULT_REGISTRY_OPTIONS.inspectionWaitMs;
     if (!Number.isFinite(wait) || wait < 0) throw new Error(`registry option inspectionWaitMs must be a non-negative number, got ${wait}`);
-    this.options = Object.freeze({ inspectionWaitMs: wait });
+    this.options = Object.freeze({ inspectionWaitMs: wait, reservedArtifactPrefixes: options.reservedArtifactPrefixes ?? [] });
   }
 
   // ------------------------------------------------------------------ registered models
@@ -157,7 +159,7 @@ export class RegistryService {
     if (input.source.length > REGISTRY_LIMITS.maxSourceLength) throw invalid(`The source is longer than ${REGISTRY_LIMITS.maxSourceLength} characters.`);
     const description = validateDescription(input.description);
     const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
-    const resolved = await resolveVersionSource({ tracking: this.tracking, loggedModels: this.tracking.loggedModels, resolveModelUri: (uri) => this.resolveModelUri(uri) }, input.source, input.runId, input.modelId);
+    const resolved = await resolveVersionSource({ tracking: this.tracking, loggedModels: this.tracking.loggedModels, resolveModelUri: (uri) => this.resolveModelUri(uri), reservedArtifactPrefixes: this.options.reservedArtifactPrefixes }, input.source, input.runId, input.modelId);
     if (input.runLink !== undefined && typeof input.runLink !== 'string') throw invalid(`Invalid value for parameter 'run_link': expected a string.`);
     const now = this.now();
     const version = await this.events.tx(async (trx, record) => {

@@ -1,13 +1,15 @@
 import { invalid } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
-import { storePrefixOf } from '../platform/artifacts/path.js';
+import { reservedPrefixOf, storePrefixOf } from '../platform/artifacts/path.js';
 import type { ModelVersion } from './types.js';
 
 export interface SourceDeps {
   readonly tracking: TrackingService;
   readonly loggedModels: LoggedModelService;
   readonly resolveModelUri: (uri: string) => Promise<ModelVersion>;
+  /** Folders of the store that other capabilities own: a source inside one is refused. */
+  readonly reservedArtifactPrefixes?: readonly string[];
 }
 
 /** Schemes of storage outside the server that a source may name: registered as given, never read. */
@@ -42,7 +44,11 @@ export async function resolveVersionSource(deps: SourceDeps, source: string, run
   checkScheme(source);
   const resolved = await resolve(deps, source, runId, modelId);
   // A location in the server's store must be a clean path ('..' and other tricks are refused), however it was named.
-  if (resolved.storageLocation.startsWith('mlflow-artifacts:')) storePrefixOf(resolved.storageLocation);
+  if (resolved.storageLocation.startsWith('mlflow-artifacts:')) {
+    const path = storePrefixOf(resolved.storageLocation) ?? '';
+    const owned = reservedPrefixOf(path, deps.reservedArtifactPrefixes ?? []);
+    if (owned !== undefined) throw invalid(`Invalid source '${source}': the store's '${owned}/' folder belongs to another capability and holds no model files.`);
+  }
   return resolved;
 }
 

@@ -67,6 +67,12 @@ for (const backend of STORE_BACKENDS) {
         }
         const r = await mlflow('POST', '/model-versions/create', { name: 'typo', source: `run:/${runId}/model` });
         assert.match(r.body.message, /Did you mean runs:\/\?/);
+        // the data capability's content-addressed folder is never a model's files
+        for (const source of ['mlflow-artifacts:/datasets/blobs/sha256/ab', 'mlflow-artifacts:/datasets']) {
+          const owned = await v1('POST', '/models/typo/versions', { source });
+          assert.equal(owned.status, 400, `${source}: ${owned.text}`);
+          assert.match(owned.body.message, /'datasets\/' folder belongs to another capability/);
+        }
         assert.deepEqual((await v1('GET', '/models/typo/versions')).body.versions, []);
         // a location in external storage is still accepted: READY, not servable, and says it was not inspected
         const ext = await v1('POST', '/models/typo/versions', { source: 's3://other-bucket/models/rain' });
