@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KilnError, isKilnError } from '../errors.js';
+import { isPostgresLockNotAvailable, isPostgresStatementTimeout, isPostgresTransient, isSqliteBusy } from '../db/transient.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -46,13 +47,9 @@ export function toKilnError(err: unknown): KilnError {
  * deadlock, a lost connection. The client may retry: 503 with Retry-After, not 500.
  */
 function databaseUnavailable(err: unknown): KilnError | undefined {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  if (typeof code !== 'string') return undefined;
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new KilnError('TEMPORARILY_UNAVAILABLE', 'The database is busy; try again.');
-  if (code === '57014') return new KilnError('TEMPORARILY_UNAVAILABLE', 'The query took longer than the database statement timeout and was cancelled; narrow it or try again.');
-  if (code === '40001' || code === '40P01' || code === '55P03' || code === '57P01' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code.startsWith('08')) {
-    return new KilnError('TEMPORARILY_UNAVAILABLE', 'The database is temporarily unavailable; try again.');
-  }
+  if (isSqliteBusy(err)) return new KilnError('TEMPORARILY_UNAVAILABLE', 'The database is busy; try again.');
+  if (isPostgresStatementTimeout(err)) return new KilnError('TEMPORARILY_UNAVAILABLE', 'The query took longer than the database statement timeout and was cancelled; narrow it or try again.');
+  if (isPostgresTransient(err) || isPostgresLockNotAvailable(err)) return new KilnError('TEMPORARILY_UNAVAILABLE', 'The database is temporarily unavailable; try again.');
   return undefined;
 }
 

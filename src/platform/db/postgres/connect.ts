@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import { baseAdapter, type StoreAdapter } from '../adapter.js';
+import { isPostgresTransient } from '../transient.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
 
 export const postgresAdapter: StoreAdapter = {
@@ -11,11 +12,7 @@ export const postgresAdapter: StoreAdapter = {
   arrayParameters: true,
   placeholder: (i) => `$${i}`,
   isUniqueViolation: (e) => errCode(e) === '23505',
-  // 40001 serialization failure, 40P01 deadlock, 57P01 admin shutdown, 08xxx connection exceptions.
-  isTransient: (e) => {
-    const c = errCode(e);
-    return typeof c === 'string' && (c === '40001' || c === '40P01' || c === '57P01' || c.startsWith('08') || c === 'ECONNREFUSED' || c === 'ECONNRESET');
-  },
+  isTransient: isPostgresTransient,
 };
 
 function errCode(e: unknown): unknown {

@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import { Kysely } from 'kysely';
 import { baseAdapter, type StoreAdapter } from '../adapter.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
-import { ImmediateSqliteDialect, isBusy, retryBusy, type BusyPolicy } from './driver.js';
+import { ImmediateSqliteDialect, retryBusy, type BusyPolicy } from './driver.js';
+import { isSqliteBusy } from '../transient.js';
 
 export const sqliteAdapter: StoreAdapter = {
   ...baseAdapter,
@@ -13,7 +14,7 @@ export const sqliteAdapter: StoreAdapter = {
   maxBindParameters: 32_000,
   placeholder: () => '?',
   isUniqueViolation: (e) => errCode(e) === 'SQLITE_CONSTRAINT_UNIQUE' || errCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
-  isTransient: isBusy,
+  isTransient: isSqliteBusy,
 };
 
 type Connection = import('better-sqlite3').Database;

@@ -1,5 +1,6 @@
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig } from 'kysely';
 import { KilnError } from '../../errors.js';
+import { isSqliteBusy as isBusy } from '../transient.js';
 
 /**
  * Several processes may open one SQLite file (two `kiln server`s, a CLI beside a server). SQLite lets one of them
@@ -20,10 +21,6 @@ export interface BusyPolicy {
   readonly busyTimeoutMs: number;
 }
 
-export function isBusy(e: unknown): boolean {
-  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
 
 export function busyUnavailable(e: unknown, waitedMs: number): KilnError {
   const ke = new KilnError('TEMPORARILY_UNAVAILABLE', `The database is busy (another process held its write lock for ${waitedMs} ms); try again.`);
