@@ -1,6 +1,7 @@
 import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { TrackingTables, RunsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
+import { numberArrayLiteral, textArrayLiteral } from '../platform/db/array-literal.js';
 import { invalid, notFound } from '../platform/errors.js';
 import { newId } from '../platform/ids.js';
 import { BUCKET_MERGE_SQL, METRIC_BUCKET_WIDTHS, recomputeBuckets, summarize, upsertBuckets, type StoredPoint } from './metric-buckets.js';
@@ -80,6 +81,17 @@ export class RunStore {
    * points (idempotent: an identical point is stored once), then moves each key's latest value.
    */
   async logBatch(runId: string, metrics: readonly Metric[], params: readonly Param[], tags: readonly Tag[]): Promise<void> {
+    if (this.adapter.arrayParameters && params.length === 0 && tags.length === 0 && metrics.length > 0) {
+      // The common case, new points only: one statement, atomic on its own, no transaction round trips and no
+      // per-row conflict handling. A point stored before makes the unique index refuse the whole statement
+      // (nothing written); the batch then goes through the transaction below, which skips stored points.
+      try {
+        await this.insertMetricArrays(this.db, runId, undefined, metrics, true);
+        return;
+      } catch (e) {
+        if (!this.adapter.isUniqueViolation(e)) throw e;
+      }
+    }
     await this.db.transaction().execute(async (trx) => {
       if (this.adapter.arrayParameters && params.length === 0 && tags.length === 0 && metrics.length > 0) {
         // The run's check travels with the metrics: one statement in the transaction.
@@ -273,7 +285,7 @@ export class RunStore {
    * the points, their bucket summaries (when every point was new) and each key's latest value, each from one array
    * per column. Checks the run exists and is active in the same statement unless the caller already did (`runPk`).
    */
-  private async insertMetricArrays(trx: Db, runId: string, runPk: number | undefined, metrics: readonly Metric[]): Promise<void> {
+  private async insertMetricArrays(trx: Db, runId: string, runPk: number | undefined, metrics: readonly Metric[], allNew = false): Promise<void> {
     const n = metrics.length;
     const keys = new Array<string>(n);
     const values = new Array<number>(n);
@@ -297,19 +309,19 @@ export class RunStore {
     const buckets = bucketColumns(points);
     const last = [...latest.values()];
     const res = await trx.executeQuery<{ run_pk: number; lifecycle_stage: string; stored: number }>(
-      CompiledQuery.raw(METRIC_ARRAYS_SQL, [
+      CompiledQuery.raw(allNew ? METRIC_ARRAYS_NEW_SQL : METRIC_ARRAYS_SQL, [
         runId,
-        keys,
-        values,
-        timestamps,
-        steps,
-        nans,
-        ...buckets,
+        textArrayLiteral(keys),
+        numberArrayLiteral(values),
+        numberArrayLiteral(timestamps),
+        numberArrayLiteral(steps),
+        numberArrayLiteral(nans),
+        ...buckets.map((col, c) => (c === 0 ? textArrayLiteral(col as string[]) : numberArrayLiteral(col as (number | null)[]))),
         n,
-        last.map((m) => m.key),
-        last.map((m) => storedValue(m.value)),
-        last.map((m) => m.timestamp),
-        last.map((m) => m.step),
+        textArrayLiteral(last.map((m) => m.key)),
+        numberArrayLiteral(last.map((m) => storedValue(m.value))),
+        numberArrayLiteral(last.map((m) => m.timestamp)),
+        numberArrayLiteral(last.map((m) => m.step)),
       ]),
     );
     const run = res.rows[0];
@@ -460,26 +472,28 @@ function bucketColumns(points: readonly StoredPoint[]): unknown[][] {
 }
 
 // One statement per batch of metric points (PostgreSQL): $1 the run id; $2–$6 the points; $7–$18 their bucket
-// summaries, folded in only when all $19 points were new; $20–$23 each key's latest point. Every part is guarded by
-// the run being active; the result row (none: no such run) says what the run is and how many points were new.
-const METRIC_ARRAYS_SQL = `WITH run AS (SELECT run_pk, lifecycle_stage FROM runs WHERE run_id = $1),
+// summaries; $19 the number of points; $20–$23 each key's latest point. Every part is guarded by the run being
+// active; the result row (none: no such run) says what the run is and how many points were new.
+//
+// Two forms. `allNew`: a plain insert, whose unique index refuses the whole statement (nothing written) when a
+// point was stored before; it skips the speculative insertion of ON CONFLICT, which costs about as much again per
+// row as the insert itself. Otherwise: stored points are skipped, and the summaries are folded in only when all
+// $19 points were new (the caller recomputes them when not).
+function metricArraysSql(allNew: boolean): string {
+  return `WITH run AS (SELECT run_pk, lifecycle_stage FROM runs WHERE run_id = $1),
 ins AS (
   INSERT INTO metrics (run_pk, key, value, timestamp, step, is_nan)
   SELECT run.run_pk, m.key, m.value, m.timestamp, m.step, m.is_nan
   FROM run, unnest($2::text[], $3::float8[], $4::int8[], $5::int8[], $6::int4[]) AS m(key, value, timestamp, step, is_nan)
-  WHERE run.lifecycle_stage = 'active'
-  ON CONFLICT DO NOTHING
-  RETURNING 1
-),
-stored AS (SELECT count(*) AS n FROM ins),
+  WHERE run.lifecycle_stage = 'active'${allNew ? '' : '\n  ON CONFLICT DO NOTHING\n  RETURNING 1'}
+),${allNew ? '' : '\nstored AS (SELECT count(*) AS n FROM ins),'}
 buckets AS (
   INSERT INTO metric_buckets (run_pk, key, width, bucket, count, first_step, last_step, min_value, min_step, min_timestamp, max_value, max_step, max_timestamp)
   SELECT run.run_pk, b.*
-  FROM run, stored, unnest($7::text[], $8::int4[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::float8[], $14::int8[], $15::int8[], $16::float8[], $17::int8[], $18::int8[])
+  FROM run, ${allNew ? '' : 'stored, '}unnest($7::text[], $8::int4[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::float8[], $14::int8[], $15::int8[], $16::float8[], $17::int8[], $18::int8[])
     AS b(key, width, bucket, count, first_step, last_step, min_value, min_step, min_timestamp, max_value, max_step, max_timestamp)
-  WHERE run.lifecycle_stage = 'active' AND stored.n = $19
+  WHERE run.lifecycle_stage = 'active'${allNew ? '' : ' AND stored.n = $19'}
   ON CONFLICT (run_pk, key, width, bucket) DO UPDATE SET ${BUCKET_MERGE_SQL}
-  RETURNING 1
 ),
 latest AS (
   INSERT INTO latest_metrics (run_id, key, value, timestamp, step)
@@ -490,6 +504,8 @@ latest AS (
   WHERE excluded.step > latest_metrics.step
     OR (excluded.step = latest_metrics.step AND excluded.timestamp > latest_metrics.timestamp)
     OR (excluded.step = latest_metrics.step AND excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)
-  RETURNING 1
 )
-SELECT run.run_pk, run.lifecycle_stage, stored.n AS stored, (SELECT count(*) FROM buckets) + (SELECT count(*) FROM latest) AS written FROM run, stored`;
+SELECT run.run_pk, run.lifecycle_stage, ${allNew ? '$19::int4' : 'stored.n'} AS stored FROM run${allNew ? '' : ', stored'}`;
+}
+const METRIC_ARRAYS_SQL = metricArraysSql(false);
+const METRIC_ARRAYS_NEW_SQL = metricArraysSql(true);

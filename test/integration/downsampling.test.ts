@@ -31,6 +31,31 @@ for (const backend of STORE_BACKENDS) {
       await test?.drop();
     });
 
+    it('stores a point once whether it comes again in a later batch or twice in one, and still counts new points of a mixed batch', async () => {
+      const runId = (await svc.createRun({ experimentId: '0' })).info.runId;
+      const p = (step: number, value = step / 10) => ({ key: 'k', value, timestamp: 5000 + step, step });
+      await svc.logBatch({ runId, metrics: [p(0), p(1)] });
+      await svc.logBatch({ runId, metrics: [p(1), p(2), p(2), p(3, NaN)] }); // one stored before, one twice in the batch
+      await svc.logBatch({ runId, metrics: [p(4), p(4)] }); // all new, one twice
+      const h = await svc.getMetricHistory({ runId, key: 'k', maxPoints: 100 });
+      assert.equal(h.totalPoints, 5);
+      assert.deepEqual(h.metrics.map((m) => [m.step, m.value]), [[0, 0], [1, 0.1], [2, 0.2], [3, NaN], [4, 0.4]]);
+      // The bucket summaries agree with the points: a downsampled read of the same history counts the same.
+      const d = await svc.getMetricHistory({ runId, key: 'k', maxPoints: 2 });
+      assert.equal(d.totalPoints, 5);
+      const run = await svc.getRun(runId);
+      assert.deepEqual(run.data.metrics.map((m) => [m.key, m.step, m.value]), [['k', 4, 0.4]]);
+    });
+
+    it('refuses points for a run that is not active, storing none of them', async () => {
+      const runId = (await svc.createRun({ experimentId: '0' })).info.runId;
+      await svc.deleteRun(runId);
+      await assert.rejects(svc.logBatch({ runId, metrics: [{ key: 'k', value: 1, timestamp: 1, step: 0 }] }), /must be in the 'active' state/);
+      await assert.rejects(svc.logBatch({ runId: 'f'.repeat(32), metrics: [{ key: 'k', value: 1, timestamp: 1, step: 0 }] }), /not found/);
+      await svc.restoreRun(runId);
+      assert.equal((await svc.getMetricHistory({ runId, key: 'k', maxPoints: 10 })).totalPoints, 0);
+    });
+
     for (let trial = 0; trial < 12; trial++) {
       it(`keeps the envelope, real points and counts (random history ${trial})`, async () => {
         const r = rng(1000 + trial);
