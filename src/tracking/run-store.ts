@@ -41,6 +41,49 @@ export class RunStore {
     });
   }
 
+  /**
+   * PostgreSQL: creates a run and its tags in one statement that also checks its experiment, and derives the run's
+   * artifact URI from the experiment's location. Undefined when there is no such experiment; otherwise the
+   * experiment's stage, and the run's artifact URI when it was created (only under an active experiment).
+   */
+  async insertUnderExperiment(
+    experimentId: number,
+    row: Omit<Insertable<RunsTable>, 'experiment_id' | 'artifact_uri' | 'lifecycle_stage'>,
+    tags: readonly Tag[],
+  ): Promise<{ stage: string; artifactUri: string | null } | undefined> {
+    const res = await this.db.executeQuery<{ lifecycle_stage: string; artifact_uri: string | null }>(
+      CompiledQuery.raw(
+        `WITH e AS (SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = $1),
+r AS (
+  INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage, deleted_time)
+  SELECT $2::text, e.experiment_id, $3, $4, $5, $6, $7, e.artifact_location || '/' || $2::text || '/artifacts', 'active', NULL FROM e
+  WHERE e.lifecycle_stage = 'active'
+  RETURNING run_id, artifact_uri
+),
+t AS (INSERT INTO tags (run_id, key, value) SELECT r.run_id, t.key, t.value FROM r, unnest($8::text[], $9::text[]) AS t(key, value))
+SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) AS artifact_uri FROM e`,
+        [
+          experimentId,
+          row.run_id,
+          row.name,
+          row.user_id,
+          row.status,
+          row.start_time,
+          row.end_time ?? null,
+          textArrayLiteral(tags.map((t) => t.key)),
+          textArrayLiteral(tags.map((t) => t.value)),
+        ],
+      ),
+    );
+    const r = res.rows[0];
+    return r ? { stage: r.lifecycle_stage, artifactUri: r.artifact_uri } : undefined;
+  }
+
+  /** True when runs can be created with insertUnderExperiment. */
+  get createsInOneStatement(): boolean {
+    return this.adapter.arrayParameters;
+  }
+
   async row(runId: string): Promise<RunRow | undefined> {
     return this.db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
   }
@@ -87,6 +130,16 @@ export class RunStore {
       // (nothing written); the batch then goes through the transaction below, which skips stored points.
       try {
         await this.insertMetricArrays(this.db, runId, undefined, metrics, true);
+        return;
+      } catch (e) {
+        if (!this.adapter.isUniqueViolation(e)) throw e;
+      }
+    }
+    if (this.adapter.arrayParameters && params.length > 0 && tags.length === 0 && metrics.length === 0) {
+      // Params only: one statement that checks the run and the stored values and inserts the new keys, atomic on its
+      // own. A key another request inserts meanwhile fails it with a unique violation: the transaction below decides.
+      try {
+        await insertNewParams(this.db, runId, distinctParams(params));
         return;
       } catch (e) {
         if (!this.adapter.isUniqueViolation(e)) throw e;
@@ -383,14 +436,7 @@ export function isNewer(a: Metric, b: Metric): boolean {
  * `checkRun` too, the same statement checks that the run exists and is active (and inserts nothing otherwise).
  */
 async function insertParams(trx: Db, runId: string, params: readonly Param[], arrays: boolean, checkRun: boolean): Promise<void> {
-  const seen = new Map<string, string>();
-  for (const p of params) {
-    const prev = seen.get(p.key);
-    if (prev !== undefined && prev !== p.value) {
-      throw invalid(`Duplicate parameter keys have been submitted: '${p.key}' with values '${prev}' and '${p.value}'. Params are immutable.`);
-    }
-    seen.set(p.key, p.value);
-  }
+  const seen = distinctParams(params);
   // Insert first; only when some keys were already there, compare their stored values (params are immutable).
   let inserted: bigint | number | undefined;
   if (arrays && checkRun) {
@@ -416,13 +462,55 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[], ar
   const existing = await trx.selectFrom('params').select(['key', 'value']).where('run_id', '=', runId).where('key', 'in', [...seen.keys()]).execute();
   for (const e of existing) {
     const v = seen.get(e.key);
-    if (v !== undefined && v !== e.value) {
-      throw invalid(
-        `Changing param values is not allowed. Param with key='${e.key}' was already logged with value='${e.value}' for run ID='${runId}'. Attempted logging new value '${v}'.`,
-        { key: e.key, old_value: e.value, new_value: v },
-      );
-    }
+    if (v !== undefined && v !== e.value) throw paramChanged(runId, e.key, e.value, v);
   }
+}
+
+/** The batch's params by key; the same key twice with different values is refused. */
+function distinctParams(params: readonly Param[]): Map<string, string> {
+  const seen = new Map<string, string>();
+  for (const p of params) {
+    const prev = seen.get(p.key);
+    if (prev !== undefined && prev !== p.value) {
+      throw invalid(`Duplicate parameter keys have been submitted: '${p.key}' with values '${prev}' and '${p.value}'. Params are immutable.`);
+    }
+    seen.set(p.key, p.value);
+  }
+  return seen;
+}
+
+function paramChanged(runId: string, key: string, oldValue: string, newValue: string) {
+  return invalid(
+    `Changing param values is not allowed. Param with key='${key}' was already logged with value='${oldValue}' for run ID='${runId}'. Attempted logging new value '${newValue}'.`,
+    { key, old_value: oldValue, new_value: newValue },
+  );
+}
+
+/**
+ * PostgreSQL, params only: one autocommit statement checks the run, compares the keys already stored (params are
+ * immutable: a changed value refuses the whole batch) and inserts the rest. No ON CONFLICT: a key that another
+ * request stores meanwhile fails the statement with a unique violation, and nothing is written.
+ */
+async function insertNewParams(db: Db, runId: string, seen: ReadonlyMap<string, string>): Promise<void> {
+  const res = await db.executeQuery<{ lifecycle_stage: string; key: string | null; old_value: string | null; new_value: string | null }>(
+    CompiledQuery.raw(
+      `WITH run AS (SELECT lifecycle_stage FROM runs WHERE run_id = $1),
+p AS (SELECT * FROM unnest($2::text[], $3::text[]) AS p(key, value)),
+existing AS (SELECT e.key, e.value FROM params e JOIN p ON e.key = p.key WHERE e.run_id = $1),
+clash AS (SELECT p.key, e.value AS old_value, p.value AS new_value FROM p JOIN existing e ON e.key = p.key WHERE e.value <> p.value ORDER BY p.key LIMIT 1),
+ins AS (
+  INSERT INTO params (run_id, key, value)
+  SELECT $1, p.key, p.value FROM run, p
+  WHERE run.lifecycle_stage = 'active' AND NOT EXISTS (SELECT 1 FROM clash) AND NOT EXISTS (SELECT 1 FROM existing e WHERE e.key = p.key)
+)
+SELECT run.lifecycle_stage, clash.key, clash.old_value, clash.new_value FROM run LEFT JOIN clash ON true`,
+      [runId, textArrayLiteral([...seen.keys()]), textArrayLiteral([...seen.values()])],
+    ),
+  );
+  const row = res.rows[0];
+  if (!row) throw notFound(`Run with id=${runId} not found`);
+  if (row.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+  if (row.key !== null) throw paramChanged(runId, row.key, row.old_value!, row.new_value!);
 }
 
 async function upsertTags(trx: Db, runId: string, tags: readonly Tag[]): Promise<void> {

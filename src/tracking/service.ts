@@ -203,10 +203,9 @@ export class TrackingService implements TrackingApi {
   // ---------------------------------------------------------------- runs
 
   async createRun(input: CreateRunInput): Promise<Run> {
-    // The experiment's row is enough here (its tags are not needed): one query.
     const expIdText = input.experimentId ?? '0';
-    const exp = await this.experiments.requireRow(parseExperimentId(expIdText), expIdText);
-    if (exp.lifecycle_stage !== 'active') throw invalid(`The experiment ${exp.experiment_id} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+    const expId = parseExperimentId(expIdText);
+    if (expId === undefined) throw notFound(`No Experiment with id=${expIdText} exists`);
     const tags = (input.tags ?? []).map((t) => validateRunTag(t.key, t.value));
     const startTime = input.startTime === undefined ? this.now() : validateTime('start_time', input.startTime);
     const nameFromTag = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
@@ -216,20 +215,23 @@ export class TrackingService implements TrackingApi {
     const name = validateRunName(input.runName || nameFromTag || randomRunName());
     const userId = input.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
     const runId = newRunId();
-    const row: Omit<RunRow, 'run_pk'> = {
-      run_id: runId,
-      experiment_id: Number(exp.experiment_id),
-      name,
-      user_id: userId,
-      status: 'RUNNING',
-      start_time: startTime,
-      end_time: null,
-      artifact_uri: `${exp.artifact_location}/${runId}/artifacts`,
-      lifecycle_stage: 'active',
-      deleted_time: null,
-    };
     const allTags = nameFromTag === undefined ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
-    await this.runs.insert(row, allTags);
+    const inactive = (id: number, stage: string) => invalid(`The experiment ${id} must be in the 'active' state. Current state is ${stage}.`);
+    const base = { run_id: runId, name, user_id: userId, status: 'RUNNING' as const, start_time: startTime, end_time: null, deleted_time: null };
+    let row: Omit<RunRow, 'run_pk'>;
+    if (this.runs.createsInOneStatement) {
+      // One statement checks the experiment and creates the run with its tags.
+      const created = await this.runs.insertUnderExperiment(expId, base, allTags);
+      if (!created) throw notFound(`No Experiment with id=${expIdText} exists`);
+      if (created.artifactUri === null) throw inactive(expId, created.stage);
+      row = { ...base, experiment_id: expId, artifact_uri: created.artifactUri, lifecycle_stage: 'active' };
+    } else {
+      // The experiment's row is enough here (its tags are not needed): one query.
+      const exp = await this.experiments.requireRow(expId, expIdText);
+      if (exp.lifecycle_stage !== 'active') throw inactive(Number(exp.experiment_id), exp.lifecycle_stage);
+      row = { ...base, experiment_id: Number(exp.experiment_id), artifact_uri: `${exp.artifact_location}/${runId}/artifacts`, lifecycle_stage: 'active' };
+      await this.runs.insert(row, allTags);
+    }
     // Everything about the new run is known here; no need to read it back.
     const lastByKey = new Map(allTags.map((t) => [t.key, t.value]));
     return {

@@ -83,6 +83,36 @@ for (const backend of STORE_BACKENDS) {
       assert.equal((await svc.getMetricHistory({ runId, key: 'a', maxPoints: 10 })).totalPoints, 0);
     });
 
+    it('refuses a params-only batch that changes a stored value as a whole, and keeps same-value repeats idempotent', async () => {
+      const runId = (await svc.createRun({ experimentId: '0' })).info.runId;
+      await svc.logBatch({ runId, params: [{ key: 'lr', value: '0.1' }, { key: 'depth', value: '3' }] });
+      await assert.rejects(svc.logBatch({ runId, params: [{ key: 'fresh', value: 'x' }, { key: 'depth', value: '4' }] }), (e: Error & { details?: unknown }) => {
+        assert.match(e.message, /Param with key='depth' was already logged with value='3'.*new value '4'/);
+        return true;
+      });
+      await svc.logBatch({ runId, params: [{ key: 'lr', value: '0.1' }, { key: 'batch', value: '32' }] }); // one repeat, one new
+      assert.deepEqual((await svc.getRun(runId)).data.params, [
+        { key: 'batch', value: '32' },
+        { key: 'depth', value: '3' },
+        { key: 'lr', value: '0.1' },
+      ]);
+    });
+
+    it('settles concurrent params-only batches on the same keys: equal values all pass, a different value is refused whole', async () => {
+      const runId = (await svc.createRun({ experimentId: '0' })).info.runId;
+      const same = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => svc.logBatch({ runId, params: [{ key: 'shared', value: 'v' }, { key: `own${i}`, value: String(i) }] })));
+      assert.deepEqual(same.map((r) => r.status), Array(8).fill('fulfilled'));
+      const rival = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => svc.logBatch({ runId, params: [{ key: 'contested', value: `c${i}` }, { key: `mine${i}`, value: 'x' }] })));
+      const won = rival.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      assert.equal(won.length, 1, 'exactly one value of the contested key is stored');
+      for (const r of rival) if (r.status === 'rejected') assert.match(String(r.reason), /Changing param values is not allowed/);
+      const params = new Map((await svc.getRun(runId)).data.params.map((p) => [p.key, p.value]));
+      assert.equal(params.get('contested'), `c${won[0]}`);
+      // A refused batch stored none of its keys.
+      for (let i = 0; i < 6; i++) assert.equal(params.has(`mine${i}`), i === won[0], `mine${i}`);
+      assert.equal(params.size, 1 + 8 + 1 + 1);
+    });
+
     it('creates a run with its tags and ends it', async () => {
       const created = await svc.createRun({ experimentId: '0', runName: 'lifecycle', tags: [{ key: 'team', value: 'vision' }] });
       const runId = created.info.runId;
@@ -96,6 +126,15 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(run.data.tags, [{ key: 'mlflow.runName', value: 'lifecycle' }, { key: 'team', value: 'vision' }]);
       assert.equal(run.data.params.length, 10);
       await assert.rejects(svc.createRun({ experimentId: '12345' }), /No Experiment with id=12345 exists/);
+      await assert.rejects(svc.createRun({ experimentId: 'abc' }), /No Experiment with id=abc exists/);
+      const exp = await svc.createExperiment({ name: `gone-${runId}` });
+      await svc.deleteExperiment(exp);
+      await assert.rejects(svc.createRun({ experimentId: exp }), new RegExp(`The experiment ${exp} must be in the 'active' state. Current state is deleted`));
+      const other = await svc.createExperiment({ name: `there-${runId}`, artifactLocation: 'file:///tmp/kiln-elsewhere' });
+      const placed = await svc.createRun({ experimentId: other, tags: [{ key: 'a', value: '1' }] });
+      assert.equal(placed.info.artifactUri, `file:///tmp/kiln-elsewhere/${placed.info.runId}/artifacts`);
+      assert.equal(placed.info.experimentId, other);
+      assert.deepEqual((await svc.getRun(placed.info.runId)).data.tags.map((t) => t.key), ['a', 'mlflow.runName']);
       await assert.rejects(svc.updateRun({ runId: 'e'.repeat(32), status: 'FAILED' }), /Run with id=e+ not found/);
       await svc.deleteRun(runId);
       await assert.rejects(svc.updateRun({ runId, status: 'FAILED', endTime: 1 }), /must be in the 'active' state/);
