@@ -1,5 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { registerTrackingCommands } from './cli.js';
 import { TRACKING_MIGRATIONS } from './migrations/index.js';
 import type { TrackingService } from './service.js';
 
@@ -14,7 +13,7 @@ export const trackingCapability = defineCapability({
   name: 'tracking',
   dependsOn: [],
   migrations: TRACKING_MIGRATIONS,
-  cli: registerTrackingCommands,
+  cli: { commands: ['experiments', 'runs'], load: async () => (await import('./cli.js')).registerTrackingCommands },
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
     const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes });
