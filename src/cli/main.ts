@@ -25,9 +25,11 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .exitOverride();
   registerServerCommands(program);
   // Each capability contributes its command groups.
-  for (const m of capabilitiesFor(argv, program)) {
+  const capabilities = capabilitiesFor(argv, program);
+  const registers = await Promise.all(capabilities.map((m) => m.cli.load()));
+  for (const [i, m] of capabilities.entries()) {
     const before = program.commands.length;
-    (await m.cli.load())(program);
+    registers[i]!(program);
     const added = program.commands.slice(before).map((c) => c.name());
     if (added.join(' ') !== m.cli.commands.join(' ')) throw new Error(`capability '${m.name}' declares the commands ${m.cli.commands.join(', ')} but its cli.ts adds ${added.join(', ')}`);
   }
