@@ -1,5 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { DATA_MIGRATIONS } from './migrations/index.js';
 import type { DataService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -12,7 +11,7 @@ declare module '../platform/capability.js' {
 export const dataCapability = defineCapability({
   name: 'data',
   dependsOn: [],
-  migrations: DATA_MIGRATIONS,
+  migrations: async () => (await import('./migrations/index.js')).DATA_MIGRATIONS,
   // Content-addressed blobs (datasets/blobs/sha256/...): written only by this capability, after checking their digest.
   artifactPrefixes: ['datasets'],
   cli: { commands: ['data'], load: async () => (await import('./cli.js')).registerDataCommands },

@@ -65,14 +65,18 @@ export interface CapabilityCli {
 
 /**
  * The one place a capability plugs into the server and the CLI. module.ts files stay light (the CLI loads every
- * one of them): `create` imports the capability's server code when it runs, `cli.load` its commands.
+ * one of them): `create` imports the capability's server code when it runs, `migrations` its migrations and
+ * `cli.load` its commands.
  */
 export interface Capability<N extends CapabilityName = CapabilityName, D extends CapabilityName = CapabilityName> {
   readonly name: N;
   /** Capabilities whose services this one calls; they are created, started and routed before it. */
   readonly dependsOn: readonly D[];
-  /** Its schema changes, one file each (the runner orders every capability's migrations by their global number). */
-  readonly migrations?: readonly KilnMigration[];
+  /**
+   * Imports its schema changes, one file each (the runner orders every capability's migrations by their global
+   * number). A loader, as for `create` and `cli`: the CLI's client commands read the module list and need none.
+   */
+  readonly migrations?: () => Promise<readonly KilnMigration[]>;
   /** Top-level folders of the artifact store that only this capability writes (e.g. the data capability's `datasets`). */
   readonly artifactPrefixes?: readonly string[];
   /** Where its routes are mounted (default `/api/v1`; protocol adapters mount at the root). */

@@ -1,5 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { TRACKING_MIGRATIONS } from './migrations/index.js';
 import type { TrackingService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -12,7 +11,7 @@ declare module '../platform/capability.js' {
 export const trackingCapability = defineCapability({
   name: 'tracking',
   dependsOn: [],
-  migrations: TRACKING_MIGRATIONS,
+  migrations: async () => (await import('./migrations/index.js')).TRACKING_MIGRATIONS,
   cli: { commands: ['experiments', 'runs'], load: async () => (await import('./cli.js')).registerTrackingCommands },
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
