@@ -1,7 +1,6 @@
 /** Datasets over the native API: add from a local file or folder (content-addressed upload), read, diff, validate, download. */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -107,7 +106,7 @@ export class DataClient {
   /** Streams a local file to PUT /api/v1/data/blobs/{sha256} with its length (node:http, so the body is never held in memory). */
   async uploadBlob(sha256: string, file: string, bytes: number): Promise<void> {
     const url = new URL(`${this.http.baseUrl}/api/v1/data/blobs/${sha256}`);
-    const send = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     return new Promise((resolveUpload, reject) => {
       const req = send(url, { method: 'PUT', headers: { ...this.headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) } }, (res) => {
         const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 /** A small JSON-over-HTTP client with retries for transient failures (connection refused, 429, 502-504). */
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 
 export class KilnApiError extends Error {
   constructor(
@@ -136,7 +136,8 @@ function apiError(status: number, statusText: string, text: string): KilnApiErro
  * network error (ECONNREFUSED, ECONNRESET, ENOTFOUND, …).
  */
 async function exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<IncomingMessage> {
-  const send = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  // Loaded on first use, so that importing the SDK (or `kiln --help`) costs neither.
+  const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const head: OutgoingHttpHeaders = body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
     let req: ClientRequest;
