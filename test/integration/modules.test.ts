@@ -70,7 +70,13 @@ describe('capability modules', () => {
 
   it('contributes its CLI commands through the same module', async () => {
     const program = new Command();
-    for (const m of [...MODULES, notes]) if (m.cli) (await m.cli.load())(program);
+    for (const m of [...MODULES, notes]) {
+      if (!m.cli) continue;
+      const before = program.commands.length;
+      (await m.cli.load())(program);
+      // What a module declares is what the CLI reads to load only the capability a command belongs to.
+      assert.deepEqual(program.commands.slice(before).map((c) => c.name()), m.cli.commands, m.name);
+    }
     assert.deepEqual(
       program.commands.map((c) => c.name()),
       ['experiments', 'runs', 'data', 'models', 'lineage', 'notes'],
