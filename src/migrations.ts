@@ -4,9 +4,10 @@ import { PLATFORM_MIGRATIONS } from './platform/migrations.js';
 import { MODULES } from './modules.js';
 
 /** The platform's migrations and those of the given capabilities (the runner orders them by name). */
-export function migrationsOf(modules: readonly Capability[]): KilnMigration[] {
-  return [...PLATFORM_MIGRATIONS, ...modules.flatMap((m) => m.migrations ?? [])];
+export async function migrationsOf(modules: readonly Capability[]): Promise<KilnMigration[]> {
+  const own = await Promise.all(modules.map(async (m) => (await m.migrations?.()) ?? []));
+  return [...PLATFORM_MIGRATIONS, ...own.flat()];
 }
 
 /** Every migration of the server: a static list (no directory scan), so it works from dist/. */
-export const MIGRATIONS: readonly KilnMigration[] = migrationsOf(MODULES);
+export const MIGRATIONS: readonly KilnMigration[] = await migrationsOf(MODULES);

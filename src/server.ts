@@ -75,7 +75,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
   const services: Record<string, unknown> = {};
   let draining = false;
   try {
-    const migration = await migrateToLatest(store, migrationsOf(modules));
+    const migration = await migrateToLatest(store, await migrationsOf(modules));
     if (migration.applied.length > 0) logger.info({ applied: migration.applied }, 'database migrated');
     artifacts = await openArtifacts(config.artifactsUri);
     opened.push(() => artifacts.close());

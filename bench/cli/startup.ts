@@ -3,16 +3,27 @@
 //
 //   npm run bench:cli
 //   KILN_BENCH_REPEAT=5 npm run bench:cli
+//   KILN_BENCH_AGAINST=../kiln-0.1.0,../kiln-main npm run bench:cli   # other built checkouts, alternated with this one
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../../test/support/backends.js';
 import { machine, median, p95, round, startServer } from '../support.js';
 
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
 const REPEAT = Number(process.env.KILN_BENCH_REPEAT ?? 15);
+/**
+ * The builds measured: this checkout, and every checkout named in KILN_BENCH_AGAINST (built, with its node_modules).
+ * Each repetition runs each build once in turn, so a change of the machine's load reaches all of them alike.
+ */
+const BUILDS = [
+  { label: 'this', bin: join(process.cwd(), 'bin', 'kiln.js') },
+  ...(process.env.KILN_BENCH_AGAINST ?? '')
+    .split(',')
+    .filter((d) => d.trim() !== '')
+    .map((d) => ({ label: d.trim(), bin: join(resolve(d.trim()), 'bin', 'kiln.js') })),
+];
 
 /**
  * CPU time (user + system, ms) of this process's waited-for children so far (Linux: /proc/self/stat, in clock
@@ -28,26 +39,33 @@ function childrenCpuMs(): number {
   }
 }
 
-function measure(args: string[], script: string[] = [BIN]) {
-  let code: number | null = null;
-  spawnSync(process.execPath, [...script, ...args], { stdio: 'ignore' }); // warm the file cache
-  const times: number[] = [];
-  const cpu: number[] = [];
+/** Runs `node <script> <args>` REPEAT times for each script, alternating; the figures of each. */
+function measureEach(args: string[], scripts: string[][]) {
+  const runs = scripts.map(() => ({ times: [] as number[], cpu: [] as number[], code: null as number | null }));
+  for (const script of scripts) spawnSync(process.execPath, [...script, ...args], { stdio: 'ignore' }); // warm the file cache
   for (let i = 0; i < REPEAT; i++) {
-    const c0 = childrenCpuMs();
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [...script, ...args], { stdio: 'ignore' });
-    times.push(performance.now() - t0);
-    cpu.push(childrenCpuMs() - c0);
-    code = r.status;
+    scripts.forEach((script, k) => {
+      const c0 = childrenCpuMs();
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [...script, ...args], { stdio: 'ignore' });
+      runs[k]!.times.push(performance.now() - t0);
+      runs[k]!.cpu.push(childrenCpuMs() - c0);
+      runs[k]!.code = r.status;
+    });
   }
-  return { median_ms: round(median(times)), p95_ms: round(p95(times)), median_cpu_ms: round(median(cpu)), exit_code: code };
+  return runs.map((r) => ({ median_ms: round(median(r.times)), p95_ms: round(p95(r.times)), median_cpu_ms: round(median(r.cpu)), exit_code: r.code }));
+}
+
+/** A `kiln` command's figures: one build's, or by build label when others are compared. */
+function measure(args: string[]) {
+  const figures = measureEach(args, BUILDS.map((b) => [b.bin]));
+  return BUILDS.length === 1 ? figures[0] : Object.fromEntries(BUILDS.map((b, k) => [b.label, figures[k]]));
 }
 
 async function main() {
-  const out: Record<string, unknown> = { machine: machine(), repeat: REPEAT };
+  const out: Record<string, unknown> = { machine: machine(), repeat: REPEAT, builds: BUILDS.map((b) => b.label) };
   // What starting Node alone costs on this machine (the floor under every figure below).
-  out.node_alone = measure(['0'], ['-e']);
+  out.node_alone = measureEach(['0'], [['-e']])[0];
   out.load_average = loadavg().map((x) => round(x));
   out.commands = {
     help: measure(['--help']),
@@ -63,6 +81,7 @@ async function main() {
     await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
+  out.load_average_end = loadavg().map((x) => round(x));
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }
 

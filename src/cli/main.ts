@@ -1,14 +1,20 @@
 import { Command, CommanderError, type Option } from 'commander';
 import { registerServerCommands } from './server.js';
 import { MODULES } from '../modules.js';
+import type { Capability, CapabilityCli } from '../platform/capability.js';
 import { VERSION } from '../version.js';
 import { KilnApiError } from '@kiln-mlops/sdk/http';
 import { isKilnError } from '../platform/errors.js';
 import { CliExit } from './exit.js';
 import { serverTarget, TrackingUriError } from './client.js';
 
-/** Exit codes: 0 ok, 1 error, 2 usage. */
-export function buildProgram(): Command {
+/**
+ * The program, with the commands `argv` needs: the server's, and of the capabilities' only the one whose command runs
+ * (`kiln experiments list` imports the tracking capability's cli.ts, no other). Help for the whole tree (`kiln`,
+ * `kiln --help`, `kiln help …`), an unknown command (for its suggestions) and no argv load every capability's
+ * commands, so every help text is what the whole program would print. Exit codes: 0 ok, 1 error, 2 usage.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('kiln')
@@ -19,13 +25,36 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServerCommands(program);
   // Each capability contributes its command groups.
-  for (const m of MODULES) m.cli?.(program);
+  const capabilities = capabilitiesFor(argv, program);
+  const registers = await Promise.all(capabilities.map((m) => m.cli.load()));
+  for (const [i, m] of capabilities.entries()) {
+    const before = program.commands.length;
+    registers[i]!(program);
+    const added = program.commands.slice(before).map((c) => c.name());
+    if (added.join(' ') !== m.cli.commands.join(' ')) throw new Error(`capability '${m.name}' declares the commands ${m.cli.commands.join(', ')} but its cli.ts adds ${added.join(', ')}`);
+  }
   program.commands.forEach(function applyExit(c: Command) {
     c.exitOverride();
     checkRequiredAfterUnknown(c);
     c.commands.forEach(applyExit);
   });
   return program;
+}
+
+type WithCli = Capability & { readonly cli: CapabilityCli };
+
+/**
+ * The capabilities whose commands `argv` needs. The command is the first word after `kiln` that is not an option
+ * (the program's own options, --help and --version, take no value): one of the server's needs none, a capability's
+ * needs that capability; anything else needs them all.
+ */
+function capabilitiesFor(argv: readonly string[] | undefined, program: Command): WithCli[] {
+  const all = MODULES.filter((m): m is WithCli => m.cli !== undefined);
+  const name = argv?.slice(2).find((a) => !a.startsWith('-'));
+  if (name === undefined) return all;
+  if (program.commands.some((c) => c.name() === name)) return [];
+  const owner = all.find((m) => m.cli.commands.includes(name));
+  return owner ? [owner] : all;
 }
 
 /**
@@ -55,7 +84,7 @@ function quietOnClosedStdout(): void {
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdout();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return 0;

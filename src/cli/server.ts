@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../platform/config.js';
 
-// The server and the database layer (Fastify, Kysely, drivers, metrics) load only when a command below runs:
-// every other command, and `--help`, starts without them.
+// The server, the database layer (Fastify, Kysely, drivers, metrics) and the configuration load only when a command
+// below runs: every other command, and `--help`, starts without them.
 
 interface ServerFlags {
   host?: string;
@@ -25,6 +24,7 @@ export function registerServerCommands(program: Command): void {
     .option('--allowed-hosts <names>', 'comma-separated Host names to answer besides localhost, 127.0.0.1, [::1]; others get 403 on a loopback address [env KILN_ALLOWED_HOSTS]')
     .addHelpText('after', '\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
     .action(async (flags: ServerFlags) => {
+      const { loadConfig } = await import('../platform/config.js');
       const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel, allowedHosts: flags.allowedHosts });
       const { createServer } = await import('../server.js');
       const server = await createServer(config);
@@ -51,6 +51,7 @@ export function registerServerCommands(program: Command): void {
     .description('Apply pending schema migrations (the server also does this at start)')
     .option('--store <uri>', 'metadata store URI [env KILN_STORE_URI]')
     .action(async (flags: { store?: string }) => {
+      const { loadConfig } = await import('../platform/config.js');
       const config = loadConfig({ storeUri: flags.store });
       const [{ openStore, migrateToLatest }, { MIGRATIONS }] = await Promise.all([import('../platform/db/index.js'), import('../migrations.js')]);
       const store = await openStore(config.storeUri);

@@ -1,6 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { registerDataCommands } from './cli.js';
-import { DATA_MIGRATIONS } from './migrations/index.js';
 import type { DataService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -13,10 +11,10 @@ declare module '../platform/capability.js' {
 export const dataCapability = defineCapability({
   name: 'data',
   dependsOn: [],
-  migrations: DATA_MIGRATIONS,
+  migrations: async () => (await import('./migrations/index.js')).DATA_MIGRATIONS,
   // Content-addressed blobs (datasets/blobs/sha256/...): written only by this capability, after checking their digest.
   artifactPrefixes: ['datasets'],
-  cli: registerDataCommands,
+  cli: { commands: ['data'], load: async () => (await import('./cli.js')).registerDataCommands },
   async create(platform) {
     const [{ DataService }, { workerProfiler }, { dataRoutes }] = await Promise.all([import('./service.js'), import('./profiler.js'), import('./routes.js')]);
     const data = new DataService(platform.store, platform.artifacts, platform.events, { profiler: workerProfiler({ artifactsUri: platform.config.artifactsUri }), now: platform.now });

@@ -1,5 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { registerLineageCommands } from './cli.js';
 import type { LineageService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -12,7 +11,7 @@ declare module '../platform/capability.js' {
 export const lineageCapability = defineCapability({
   name: 'lineage',
   dependsOn: ['tracking', 'registry', 'data'],
-  cli: registerLineageCommands,
+  cli: { commands: ['lineage'], load: async () => (await import('./cli.js')).registerLineageCommands },
   async create(_platform, { tracking, registry, data }) {
     const [{ LineageService }, { datasetLookup }, { lineageRoutes }] = await Promise.all([import('./service.js'), import('./datasets.js'), import('./routes.js')]);
     const lineage = new LineageService(tracking, registry, datasetLookup(data));

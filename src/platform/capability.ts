@@ -52,21 +52,37 @@ export interface CapabilityInstance<S> {
 }
 
 /**
+ * A capability's `kiln` commands: the top-level names it adds, and the module that defines them (its cli.ts). The CLI
+ * imports that module only when one of those commands runs, or when the whole tree is shown (`kiln --help`), so a
+ * command loads no other capability's commands.
+ */
+export interface CapabilityCli {
+  /** The top-level commands its module adds, as typed after `kiln`, in the order it adds them (checked when loaded). */
+  readonly commands: readonly string[];
+  /** Imports its cli.ts and returns the function that adds those commands. Must not load server code. */
+  load(): Promise<(program: Command) => void>;
+}
+
+/**
  * The one place a capability plugs into the server and the CLI. module.ts files stay light (the CLI loads every
- * one of them): `create` imports the capability's server code when it runs.
+ * one of them): `create` imports the capability's server code when it runs, `migrations` its migrations and
+ * `cli.load` its commands.
  */
 export interface Capability<N extends CapabilityName = CapabilityName, D extends CapabilityName = CapabilityName> {
   readonly name: N;
   /** Capabilities whose services this one calls; they are created, started and routed before it. */
   readonly dependsOn: readonly D[];
-  /** Its schema changes, one file each (the runner orders every capability's migrations by their global number). */
-  readonly migrations?: readonly KilnMigration[];
+  /**
+   * Imports its schema changes, one file each (the runner orders every capability's migrations by their global
+   * number). A loader, as for `create` and `cli`: the CLI's client commands read the module list and need none.
+   */
+  readonly migrations?: () => Promise<readonly KilnMigration[]>;
   /** Top-level folders of the artifact store that only this capability writes (e.g. the data capability's `datasets`). */
   readonly artifactPrefixes?: readonly string[];
   /** Where its routes are mounted (default `/api/v1`; protocol adapters mount at the root). */
   readonly prefix?: string;
-  /** Adds its command group(s) to the `kiln` CLI. Must not load server code. */
-  readonly cli?: (program: Command) => void;
+  /** Its command group(s) of the `kiln` CLI. */
+  readonly cli?: CapabilityCli;
   create(platform: Platform, deps: { readonly [K in D]: CapabilityServices[K] }, options: OptionsOf<N>): Promise<CapabilityInstance<CapabilityServices[N]>>;
 }
 

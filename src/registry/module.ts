@@ -1,6 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { registerModelCommands } from './cli.js';
-import { REGISTRY_MIGRATIONS } from './migrations/index.js';
 import type { RegistryOptions, RegistryService } from './service.js';
 import type { RegistryTables } from './tables.js';
 
@@ -18,8 +16,8 @@ export const registryCapability = defineCapability({
   name: 'registry',
   dependsOn: ['tracking', 'data'],
   // 0006 also created the webhooks' tables: webhooks were part of the registry when it shipped.
-  migrations: REGISTRY_MIGRATIONS,
-  cli: registerModelCommands,
+  migrations: async () => (await import('./migrations/index.js')).REGISTRY_MIGRATIONS,
+  cli: { commands: ['models'], load: async () => (await import('./cli.js')).registerModelCommands },
   async create(platform, { tracking, data }, options) {
     const [{ RegistryStore }, { PromotionStore }, { RegistryEvents }, { RegistryService }, { PromotionService }, { trainingDataGate }, { ArtifactVersionInspector }, { ModelFiles }, { ReproduceService }, { registryRoutes }, { onnxRoutes }] =
       await Promise.all([

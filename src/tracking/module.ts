@@ -1,6 +1,4 @@
 import { defineCapability } from '../platform/capability.js';
-import { registerTrackingCommands } from './cli.js';
-import { TRACKING_MIGRATIONS } from './migrations/index.js';
 import type { TrackingService } from './service.js';
 
 declare module '../platform/capability.js' {
@@ -13,8 +11,8 @@ declare module '../platform/capability.js' {
 export const trackingCapability = defineCapability({
   name: 'tracking',
   dependsOn: [],
-  migrations: TRACKING_MIGRATIONS,
-  cli: registerTrackingCommands,
+  migrations: async () => (await import('./migrations/index.js')).TRACKING_MIGRATIONS,
+  cli: { commands: ['experiments', 'runs'], load: async () => (await import('./cli.js')).registerTrackingCommands },
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
     const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes });

@@ -124,6 +124,26 @@ describe('kiln CLI', () => {
     }
   });
 
+  it("loads, for a client command, its own capability's commands only, no migrations, and not fetch's undici", async () => {
+    const commandsOf = (modules: string[]) => [...new Set(modules.map((m) => /\/dist\/src\/(\w+)\/cli(-[\w-]+)?\.js$/.exec(m)?.[1]).filter((c) => c !== undefined))].sort();
+    for (const [args, own] of [
+      [['experiments', 'list'], ['tracking']],
+      [['runs', 'search', '--experiment', '0', '--json'], ['tracking']],
+      [['models', 'list'], ['registry']],
+      [['data', 'list'], ['data']],
+      [['lineage', `runs:/${runId}`], ['lineage']],
+    ] as const) {
+      const r = await kilnModules([...args], env());
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(commandsOf(r.modules), own, args.join(' '));
+      assert.deepEqual(r.modules.filter((m) => /\/migrations(\/|\.js$)|\/migration-helpers\.js$/.test(m)), [], args.join(' '));
+      assert.ok(r.builtins.includes('NativeModule http'), 'the list of built-in modules was recorded');
+      assert.ok(!r.builtins.some((b) => b.includes('undici')), `${args.join(' ')} loaded undici`);
+    }
+    // The whole tree, for help, has every capability's commands.
+    assert.deepEqual(commandsOf((await kilnModules(['--help'])).modules), ['data', 'lineage', 'registry', 'tracking']);
+  });
+
   it('ends quietly when the reader of its output goes away', async () => {
     // `true` exits without reading, long before kiln has its answer from the server: every write finds the pipe closed.
     const r = await shell(`kiln runs get ${runId} | true; exit \${PIPESTATUS[0]}`, env());

@@ -9,8 +9,8 @@ describe('docs', () => {
   it('docs/api.md matches the OpenAPI document (run `npm run docs` after changing routes)', async () => {
     assert.equal(readFileSync(join(process.cwd(), 'docs', 'api.md'), 'utf8'), await renderApiDocs());
   });
-  it('docs/cli.md matches the CLI help (run `npm run docs` after changing commands)', () => {
-    assert.equal(readFileSync(join(process.cwd(), 'docs', 'cli.md'), 'utf8'), renderCliDocs());
+  it('docs/cli.md matches the CLI help (run `npm run docs` after changing commands)', async () => {
+    assert.equal(readFileSync(join(process.cwd(), 'docs', 'cli.md'), 'utf8'), await renderCliDocs());
   });
   it('docs/configuration.md names every setting and its variable', () => {
     const text = readFileSync(join(process.cwd(), 'docs', 'configuration.md'), 'utf8');

@@ -27,7 +27,7 @@ describe('capability modules', () => {
   const notes = {
     name: 'notes',
     dependsOn: ['tracking', 'registry'],
-    cli: (program: Command) => void program.command('notes').description('Notes about experiments'),
+    cli: { commands: ['notes'], load: async () => (program: Command) => void program.command('notes').description('Notes about experiments') },
     async create(platform: Platform, deps: object) {
       const d = deps as unknown as { tracking: { getExperiment(id: string): Promise<{ name: string }> }; registry: object };
       calls.push(`create (deps: ${Object.keys(deps).sort().join(', ')})`);
@@ -68,9 +68,15 @@ describe('capability modules', () => {
     assert.equal(missing.body.error_code, 'RESOURCE_DOES_NOT_EXIST');
   });
 
-  it('contributes its CLI commands through the same module', () => {
+  it('contributes its CLI commands through the same module', async () => {
     const program = new Command();
-    for (const m of [...MODULES, notes]) m.cli?.(program);
+    for (const m of [...MODULES, notes]) {
+      if (!m.cli) continue;
+      const before = program.commands.length;
+      (await m.cli.load())(program);
+      // What a module declares is what the CLI reads to load only the capability a command belongs to.
+      assert.deepEqual(program.commands.slice(before).map((c) => c.name()), m.cli.commands, m.name);
+    }
     assert.deepEqual(
       program.commands.map((c) => c.name()),
       ['experiments', 'runs', 'data', 'models', 'lineage', 'notes'],

@@ -44,21 +44,31 @@ export async function resolve(specifier, context, next) {
   appendFileSync(process.env.KILN_TEST_LOAD_LOG, r.url + '\\n');
   return r;
 }`;
-const REGISTER_LOAD_HOOKS = `import { register } from 'node:module'; register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(LOAD_HOOKS))});`;
+// Registers it, and writes Node's own list of the built-in modules it loaded (process.moduleLoadList, which names the
+// internal ones such as undici behind fetch) to $KILN_TEST_BUILTIN_LOG as the process exits.
+const REGISTER_LOAD_HOOKS = `import { register } from 'node:module'; import { writeFileSync } from 'node:fs';
+register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(LOAD_HOOKS))});
+process.on('exit', () => writeFileSync(process.env.KILN_TEST_BUILTIN_LOG, process.moduleLoadList.join('\\n')));`;
 
-/** Runs the CLI and returns, with its result, the URL of every module it imported. */
-export async function kilnModules(args: string[], env: Record<string, string> = {}): Promise<CliResult & { readonly modules: string[] }> {
+const lines = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return []; // nothing was loaded
+  }
+};
+
+/**
+ * Runs the CLI and returns, with its result, the URL of every module it imported and the built-in modules Node
+ * loaded (`NativeModule http`, `NativeModule internal/deps/undici/undici`, …).
+ */
+export async function kilnModules(args: string[], env: Record<string, string> = {}): Promise<CliResult & { readonly modules: string[]; readonly builtins: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-loads-'));
   const log = join(dir, 'modules.txt');
+  const builtinLog = join(dir, 'builtins.txt');
   try {
-    const r = await run(process.execPath, ['--import', 'data:text/javascript,' + encodeURIComponent(REGISTER_LOAD_HOOKS), KILN_BIN, ...args], { ...env, KILN_TEST_LOAD_LOG: log }, 60_000);
-    let modules: string[] = [];
-    try {
-      modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    } catch {
-      // nothing was imported
-    }
-    return { ...r, modules };
+    const r = await run(process.execPath, ['--import', 'data:text/javascript,' + encodeURIComponent(REGISTER_LOAD_HOOKS), KILN_BIN, ...args], { ...env, KILN_TEST_LOAD_LOG: log, KILN_TEST_BUILTIN_LOG: builtinLog }, 60_000);
+    return { ...r, modules: lines(log), builtins: lines(builtinLog) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,6 @@
 /** Datasets over the native API: add from a local file or folder (content-addressed upload), read, diff, validate, download. */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,6 +66,8 @@ export async function localDataFiles(path: string): Promise<LocalFile[]> {
 
 /** SHA-256 (hex) of a local file, streamed. */
 export async function sha256File(path: string): Promise<string> {
+  // node:crypto loads when a file is hashed: every client command (`kiln runs get`) loads this module.
+  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -105,9 +104,9 @@ export class DataClient {
   }
 
   /** Streams a local file to PUT /api/v1/data/blobs/{sha256} with its length (node:http, so the body is never held in memory). */
-  uploadBlob(sha256: string, file: string, bytes: number): Promise<void> {
+  async uploadBlob(sha256: string, file: string, bytes: number): Promise<void> {
     const url = new URL(`${this.http.baseUrl}/api/v1/data/blobs/${sha256}`);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     return new Promise((resolveUpload, reject) => {
       const req = send(url, { method: 'PUT', headers: { ...this.headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) } }, (res) => {
         const chunks: Buffer[] = [];
