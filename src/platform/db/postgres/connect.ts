@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import { baseAdapter, type StoreAdapter } from '../adapter.js';
 import { isPostgresTransient } from '../transient.js';
+import { toColumns } from '../columns.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
 
 export const postgresAdapter: StoreAdapter = {
@@ -50,9 +51,9 @@ export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryOb
     db,
     adapter: postgresAdapter,
     uri: uri.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@'),
-    async selectArrays(sqlText: string, params: readonly unknown[]) {
+    async selectColumns(sqlText: string, params: readonly unknown[]) {
       const res = await pool.query({ text: sqlText, values: [...params], rowMode: 'array' });
-      return res.rows as unknown[][];
+      return toColumns(res.rows as unknown[][], res.fields.length);
     },
     async ping() {
       await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
