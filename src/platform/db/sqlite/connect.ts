@@ -64,7 +64,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
  * Opens a SQLite database file (created if missing) in WAL mode. Other processes may open the same file: writes wait
  * for each other (see driver.ts), up to `busyTimeoutMs`.
  */
-export async function openSqlite(file: string, onQuery?: QueryObserver, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): Promise<MetadataStore> {
+export async function openSqlite(file: string, onQuery?: QueryObserver, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, startReadWorker = false): Promise<MetadataStore> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const conn = new BetterSqlite3(file);
@@ -88,6 +88,7 @@ export async function openSqlite(file: string, onQuery?: QueryObserver, busyTime
   // committed transaction, and every write here commits before its request is answered. An in-memory database
   // exists on this connection only, so its reads stay here.
   const reader = file === ':memory:' ? undefined : new SqliteReadWorker(file, (e) => rebuildSqliteError(BetterSqlite3.SqliteError, e));
+  if (startReadWorker) reader?.startEarly();
   // Kept apart from the statements Kysely uses: raw mode is a property of the statement.
   const arrayStatements = new Map<string, ReturnType<Connection['prepare']>>();
   let closed = false;

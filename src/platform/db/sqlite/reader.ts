@@ -8,7 +8,7 @@ import type { ReadAnswer, ReadRequest, ReadWorkerData } from './read-worker.js';
  * connection, so that reading 25,000 points does not hold the event loop: /health and every other request go on
  * meanwhile. better-sqlite3 runs a statement synchronously on the thread that calls it.
  *
- * The worker starts with the first read and is restarted by the next read after it died: the reads it had not
+ * The worker starts with the first read (or startEarly) and is restarted by the next read after it died: the reads it had not
  * answered fail with TEMPORARILY_UNAVAILABLE (503 with Retry-After), never hang. It does not keep the process alive
  * while no read is waiting for it.
  */
@@ -32,6 +32,11 @@ export class SqliteReadWorker {
       r.pending.set(id, { resolve, reject });
       r.worker.postMessage({ id, sql: sqlText, params } satisfies ReadRequest);
     });
+  }
+
+  /** Starts the worker now rather than with the first read (its start takes ~100 ms of CPU on a thread of its own). */
+  startEarly(): void {
+    if (!this.closed && !this.running) this.start();
   }
 
   /** Stops the worker; reads still waiting fail. Safe to call twice. */
