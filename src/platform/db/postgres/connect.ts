@@ -33,7 +33,7 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 type QueryConfig = import('pg').QueryConfig;
 
 /** Rows per round trip of selectColumns (pg's `rows`: the portal is executed that many rows at a time). */
-const ROWS_PER_BATCH = 2000;
+const ROWS_PER_BATCH = 1000;
 
 /**
  * selectColumns reads running at once; the others wait their turn. Each one's rows are parsed on this thread: eight
@@ -83,7 +83,7 @@ export async function openPostgres(uri: string, poolSize = 10, onQuery?: QueryOb
     let failed: Error | undefined;
     try {
       return await new Promise<ResultColumns>((resolve, reject) => {
-        // Rows go into the columns as they arrive and are dropped, in batches of 2,000 (the server sends the next
+        // Rows go into the columns as they arrive and are dropped, in batches of 1,000 (the server sends the next
         // batch when asked): between batches the event loop is free, and no page of row objects is ever alive.
         const query = new pg.Query({ text: sqlText, values: [...params], rowMode: 'array', rows: ROWS_PER_BATCH } as QueryConfig);
         const columns = new ColumnsBuilder();
