@@ -182,7 +182,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
       maxResults: f.optionalInt('max_results'),
       pageToken: f.optionalString('page_token'),
     });
-    return reply.type('application/json').send(await metricHistoryJson(h));
+    return reply.type('application/json; charset=utf-8').send(await metricHistoryJson(h));
   });
   get('/metrics/get-history-bulk', async (f) => {
     const runIds = f.stringList('run_id') ?? [];

@@ -171,8 +171,8 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
         '}',
     );
     const body = out.toBuffer();
-    // Already JSON: Fastify sends bytes as they are (the schema still documents the shape).
-    return reply.type('application/json').send(body as unknown as Static<typeof S.MetricHistory>);
+    // Already JSON: Fastify sends bytes as they are (the schema still documents the shape), with the type given here.
+    return reply.type('application/json; charset=utf-8').send(body as unknown as Static<typeof S.MetricHistory>);
   });
 
   // ------------------------------------------------------------------ run artifacts
