@@ -53,6 +53,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     poolSize: config.dbPoolSize,
     busyTimeoutMs: config.dbBusyTimeoutMs,
     statementTimeoutMs: config.dbStatementTimeoutMs,
+    startReadWorker: true,
     onQuery: (sqlText, ms, ok) => metrics.observeQuery(sqlText, ms, ok) });
   // What was opened, in order; unwound in reverse by close(), and by a start that fails part-way.
   const opened: (() => Promise<void>)[] = [() => store.close()];

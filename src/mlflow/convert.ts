@@ -3,6 +3,8 @@ import type { ModelOutput } from '../tracking/logged-model-types.js';
 import { parseDouble, parseInt64 } from './fields.js';
 import { invalid } from '../platform/errors.js';
 import { jsonDouble } from '../tracking/types.js';
+import type { MetricHistoryColumns } from '../tracking/history-types.js';
+import { SlicedJsonWriter } from '../platform/http/json-writer.js';
 
 /** Entities → MLflow's JSON shapes (proto field names; doubles that JSON cannot hold become "NaN"/"Infinity"). */
 
@@ -99,22 +101,23 @@ export function readMetrics(list: Record<string, unknown>[], field = 'metrics'):
 }
 
 /**
- * `{"metrics":[...]}` written directly: long histories are the largest answers the server gives, and
- * building the text in one pass is several times faster than serializing 10,000 objects.
+ * A history page's `{"metrics":[...],"next_page_token":...}` written directly from its columns: long histories are
+ * the largest answers the server gives, and writing the text in one pass is several times faster than serializing
+ * 25,000 objects. Written 1,000 points at a time, other requests getting their turn in between (SlicedJsonWriter).
  */
-export function metricListJson(metrics: readonly Metric[], runId?: string, nextPageToken?: string): string {
-  const parts: string[] = new Array(metrics.length);
-  const run = runId === undefined ? '' : `,"run_id":${JSON.stringify(runId)}`;
-  let lastKey = '';
-  let keyJson = '""';
-  for (let i = 0; i < metrics.length; i++) {
-    const m = metrics[i]!;
-    if (m.key !== lastKey) {
-      lastKey = m.key;
-      keyJson = JSON.stringify(m.key);
+export async function metricHistoryJson(h: MetricHistoryColumns): Promise<Buffer> {
+  const keyJson = JSON.stringify(h.key);
+  const { steps, timestamps, values } = h;
+  const out = new SlicedJsonWriter().text('{"metrics":[');
+  await out.list(steps.length, (from, to) => {
+    const parts: string[] = new Array(to - from);
+    for (let i = from; i < to; i++) {
+      const v = values[i]!;
+      const value = Number.isFinite(v) ? String(v) : `"${jsonDouble(v) as string}"`;
+      parts[i - from] = `{"key":${keyJson},"value":${value},"timestamp":${timestamps[i]!},"step":${steps[i]!}}`;
     }
-    const v = Number.isFinite(m.value) ? String(m.value) : `"${jsonDouble(m.value) as string}"`;
-    parts[i] = `{"key":${keyJson},"value":${v},"timestamp":${m.timestamp},"step":${m.step}${run}}`;
-  }
-  return `{"metrics":[${parts.join(',')}]${nextPageToken ? `,"next_page_token":${JSON.stringify(nextPageToken)}` : ''}}`;
+    return parts.join(',');
+  });
+  out.text(`]${h.nextPageToken ? `,"next_page_token":${JSON.stringify(h.nextPageToken)}` : ''}}`);
+  return out.toBuffer();
 }

@@ -5,7 +5,7 @@ import type { LoggedModelService } from '../tracking/logged-model-service.js';
 import { RUN_STATUSES, type DatasetInput, type RunStatus, type Tag } from '../tracking/types.js';
 import { invalid } from '../platform/errors.js';
 import { Fields, badType } from './fields.js';
-import { metricListJson, mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
+import { metricHistoryJson, mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
 
 export interface MlflowTrackingDeps {
   readonly tracking: TrackingService;
@@ -176,15 +176,13 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   // ------------------------------------------------------------------ metrics
   app.get('/metrics/get-history', async (req, reply) => {
     const f = fields(req);
-    const h = await t.getMetricHistory({
+    const h = await t.getMetricHistoryColumns({
       runId: runIdOf(f),
       key: f.requiredString('metric_key'),
       maxResults: f.optionalInt('max_results'),
       pageToken: f.optionalString('page_token'),
     });
-    // Other requests get their turn before the page is written (see MetricHistoryReader.page).
-    await new Promise((r) => setImmediate(r));
-    return reply.type('application/json').send(metricListJson(h.metrics, undefined, h.nextPageToken));
+    return reply.type('application/json; charset=utf-8').send(await metricHistoryJson(h));
   });
   get('/metrics/get-history-bulk', async (f) => {
     const runIds = f.stringList('run_id') ?? [];

@@ -3,7 +3,9 @@ import type { MetadataStore } from '../platform/db/types.js';
 import type { TrackingTables } from './tables.js';
 import { METRIC_BUCKET_WIDTHS, addPoint, bucketOf, mergeSummaries, type BucketSummary, type StoredPoint } from './metric-buckets.js';
 import { decodePageTokenAs, encodePageToken } from '../platform/pagination.js';
+import { yieldToEventLoop } from '../platform/slices.js';
 import type { Metric, MetricHistory } from './types.js';
+import type { MetricHistoryColumns } from './history-types.js';
 
 export interface HistoryQuery {
   /** The run's integer key (runs.run_pk). */
@@ -22,9 +24,17 @@ export class MetricHistoryReader {
     this.db = store.db.withTables<TrackingTables>();
   }
 
+  /** A page of points (or, without a limit, every point in the range), one object per point. */
   async page(q: HistoryQuery): Promise<MetricHistory> {
+    const c = await this.pageColumns(q);
+    await yieldToEventLoop();
+    return { metrics: toMetrics(c), nextPageToken: c.nextPageToken, downsampled: false };
+  }
+
+  /** A page as columns: nothing per point but numbers in Float64Arrays, from the database's answer to the page. */
+  async pageColumns(q: HistoryQuery): Promise<MetricHistoryColumns> {
     const after = decodeAfter(q.pageToken);
-    // Hand-written and read as arrays: the longest read the server does. Ordered exactly like the
+    // Hand-written and read as columns: the longest read the server does. Ordered exactly like the
     // metrics_point index (step, timestamp, value, is_nan), so it needs no sort.
     const p = this.store.adapter.placeholder;
     const params: unknown[] = [q.runPk, q.key];
@@ -38,28 +48,27 @@ export class MetricHistoryReader {
     if (after) where.push(`(step, timestamp) >= (${bind(after.s)}, ${bind(after.t)})`);
     const skip = after?.n ?? 0;
     const limit = q.limit !== undefined ? ` LIMIT ${bind(q.limit + skip + 1)}` : '';
-    const rows = await this.store.selectArrays(`SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where.join(' AND ')} ORDER BY step, timestamp, value, is_nan${limit}`, params);
-    // Let other requests (/health) in between the read and the building of the answer: each step of a long page
-    // holds the event loop for tens of milliseconds.
-    await yieldToEventLoop();
-    // Straight from the row arrays to the answer's points: no intermediate copy of a page.
-    const end = q.limit !== undefined ? Math.min(rows.length, skip + q.limit) : rows.length;
-    const key = q.key;
-    const metrics: Metric[] = new Array(Math.max(0, end - skip));
-    for (let i = skip; i < end; i++) {
-      const r = rows[i]!;
-      metrics[i - skip] = { key, value: Number(r[3]) ? NaN : Number(r[0]), timestamp: Number(r[1]), step: Number(r[2]) };
-    }
+    const res = await this.store.selectColumns(`SELECT value, timestamp, step, is_nan FROM metrics WHERE ${where.join(' AND ')} ORDER BY step, timestamp, value, is_nan${limit}`, params);
+    const rowCount = res.rowCount;
+    const [value, timestamp, step, isNan] = res.columns as [NumberColumn, NumberColumn, NumberColumn, NumberColumn];
+    const end = q.limit !== undefined ? Math.min(rowCount, skip + q.limit) : rowCount;
+    const from = Math.min(skip, end);
+    const steps = numbers(step, from, end);
+    const timestamps = numbers(timestamp, from, end);
+    const values = new Float64Array(end - from);
+    for (let i = from; i < end; i++) values[i - from] = Number(isNan[i]) ? NaN : Number(value[i]);
     let next: string | undefined;
-    if (q.limit !== undefined && rows.length > end) {
+    if (q.limit !== undefined && rowCount > end) {
       // The token names the last (step, timestamp) and how many points with exactly that pair were returned.
-      const last = metrics[metrics.length - 1]!;
+      const last = steps.length - 1;
+      const s = steps[last]!;
+      const t = timestamps[last]!;
       let n = 0;
-      for (let i = metrics.length - 1; i >= 0 && metrics[i]!.step === last.step && metrics[i]!.timestamp === last.timestamp; i--) n++;
-      if (after && after.s === last.step && after.t === last.timestamp) n += skip;
-      next = encodePageToken({ s: last.step, t: last.timestamp, n });
+      for (let i = last; i >= 0 && steps[i] === s && timestamps[i] === t; i--) n++;
+      if (after && after.s === s && after.t === t) n += skip;
+      next = encodePageToken({ s, t, n });
     }
-    return { metrics, nextPageToken: next, downsampled: false };
+    return { key: q.key, steps, timestamps, values, nextPageToken: next, downsampled: false };
   }
 
   /**
@@ -70,13 +79,24 @@ export class MetricHistoryReader {
    * NaN points count in `totalPoints` but are left out of a downsampled history.
    */
   async downsampled(q: HistoryQuery & { maxPoints: number }): Promise<MetricHistory> {
+    const d = await this.downsample(q);
+    if (d.points) return { metrics: d.points, downsampled: true, totalPoints: d.total };
+    return { ...(await this.page({ ...q, limit: undefined, pageToken: undefined })), totalPoints: d.total };
+  }
+
+  /** downsampled(), as columns. */
+  async downsampledColumns(q: HistoryQuery & { maxPoints: number }): Promise<MetricHistoryColumns> {
+    const d = await this.downsample(q);
+    if (d.points) return historyColumns({ metrics: d.points, downsampled: true, totalPoints: d.total }, q.key);
+    return { ...(await this.pageColumns({ ...q, limit: undefined, pageToken: undefined })), totalPoints: d.total };
+  }
+
+  /** The number of points in the range, and the downsampled points unless they are no more than maxPoints. */
+  private async downsample(q: HistoryQuery & { maxPoints: number }): Promise<{ total: number; points?: Metric[] }> {
     const [FINE, COARSE] = METRIC_BUCKET_WIDTHS;
     const coarse = await this.bucketRows(q, COARSE);
     const total = coarse.reduce((n, r) => n + r.count, 0);
-    if (total <= q.maxPoints) {
-      const all = await this.page({ ...q, limit: undefined, pageToken: undefined });
-      return { ...all, totalPoints: total };
-    }
+    if (total <= q.maxPoints) return { total };
     const lo = coarse.reduce((m, r) => Math.min(m, r.first_step), Infinity);
     const hi = coarse.reduce((m, r) => Math.max(m, r.last_step), -Infinity);
     const groups = Math.max(1, Math.floor(q.maxPoints / 2) - 2);
@@ -108,7 +128,7 @@ export class MetricHistoryReader {
       else if (g.max_step < g.min_step) out.push(highPoint, lowPoint);
       else out.push(lowPoint, highPoint);
     }
-    return { metrics: out, downsampled: true, totalPoints: total };
+    return { total, points: out };
   }
 
   /**
@@ -121,11 +141,11 @@ export class MetricHistoryReader {
     let range = '';
     if (q.startStep !== undefined) range += ` AND bucket >= ${p(params.push(bucketOf(q.startStep, W)))}`;
     if (q.endStep !== undefined) range += ` AND bucket <= ${p(params.push(bucketOf(q.endStep, W)))}`;
-    const raw = await this.store.selectArrays(
+    const raw = await this.store.selectColumns(
       `SELECT ${BUCKET_COLUMNS.join(', ')} FROM metric_buckets WHERE run_pk = ${p(1)} AND key = ${p(2)} AND width = ${p(3)}${range} ORDER BY bucket`,
       params,
     );
-    let rows = raw.map(fromArray);
+    let rows = Array.from({ length: raw.rowCount }, (_, i) => fromColumns(raw.columns, i));
     if (rows.length > 0 && q.startStep !== undefined && rows[0]!.first_step < q.startStep) {
       const b = rows[0]!.bucket;
       rows = [...(await this.exact(q, q.startStep, Math.min((b + 1) * W - 1, q.endStep ?? Infinity), b)), ...rows.slice(1)];
@@ -161,15 +181,42 @@ export class MetricHistoryReader {
 
 const BUCKET_COLUMNS = ['bucket', 'count', 'first_step', 'last_step', 'min_value', 'min_step', 'min_timestamp', 'max_value', 'max_step', 'max_timestamp'] as const;
 
-function fromArray(r: unknown[]): BucketSummary {
-  const n = (i: number) => Number(r[i]);
-  const v = (i: number) => (r[i] === null ? null : Number(r[i]));
+function fromColumns(c: readonly ArrayLike<unknown>[], row: number): BucketSummary {
+  const n = (i: number) => Number(c[i]![row]);
+  const v = (i: number) => (c[i]![row] === null ? null : Number(c[i]![row]));
   return { bucket: n(0), count: n(1), first_step: n(2), last_step: n(3), min_value: v(4), min_step: n(5), min_timestamp: n(6), max_value: v(7), max_step: n(8), max_timestamp: n(9) };
 }
 
-/** Resolves after the I/O callbacks already waiting have run. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
+type NumberColumn = Float64Array | readonly unknown[];
+
+/** Entries [from, to) of a column of numbers, as a Float64Array (a view when it is one already). */
+function numbers(c: NumberColumn, from: number, to: number): Float64Array {
+  if (c instanceof Float64Array) return c.subarray(from, to);
+  const out = new Float64Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = Number(c[i]);
+  return out;
+}
+
+/** Columns to the TrackingApi's points, one object per point. */
+export function toMetrics(c: MetricHistoryColumns): Metric[] {
+  const { key, steps, timestamps, values } = c;
+  const metrics: Metric[] = new Array(steps.length);
+  for (let i = 0; i < steps.length; i++) metrics[i] = { key, value: values[i]!, timestamp: timestamps[i]!, step: steps[i]! };
+  return metrics;
+}
+
+/** Points to columns (a downsampled history: at most max_points of them). */
+export function historyColumns(h: MetricHistory, key: string): MetricHistoryColumns {
+  const n = h.metrics.length;
+  const steps = new Float64Array(n);
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  h.metrics.forEach((m, i) => {
+    steps[i] = m.step;
+    timestamps[i] = m.timestamp;
+    values[i] = m.value;
+  });
+  return { key, steps, timestamps, values, nextPageToken: h.nextPageToken, downsampled: h.downsampled, totalPoints: h.totalPoints };
 }
 
 function decodeAfter(token: string | undefined): { s: number; t: number; n: number } | undefined {

@@ -8,6 +8,7 @@ import { mapToTags } from '../platform/tags.js';
 import { experimentJson, runJson } from './json.js';
 import { fromJsonDouble, jsonDouble } from './types.js';
 import { ArtifactListing, ArtifactListQuery, ErrorBody } from '../platform/http/schemas.js';
+import { SlicedJsonWriter } from '../platform/http/json-writer.js';
 import * as S from './schemas.js';
 
 export interface TrackingRouteDeps {
@@ -154,19 +155,24 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   });
   app.get('/runs/:run_id/metric-history', { schema: { tags: ['runs'], summary: 'Metric history: pages of at most 25,000 points (max_results, then next_page_token), or downsampled (max_points keeps min/max per bucket)', params: S.RunIdParams, querystring: S.HistoryQuery, response: { 200: S.MetricHistory, ...err } } }, async (req, reply) => {
     const q = req.query;
-    const h = await t.getMetricHistory({ runId: req.params.run_id, key: q.key, maxResults: q.max_results, pageToken: q.page_token, maxPoints: q.max_points, startStep: q.start_step, endStep: q.end_step });
-    // Other requests get their turn before the page is written (see MetricHistoryReader.page).
-    await new Promise((r) => setImmediate(r));
-    // Columnar, written in one pass: the shape charts consume, and the cheapest to produce for long series.
-    const values = h.metrics.map((m) => (Number.isFinite(m.value) ? String(m.value) : `"${jsonDouble(m.value) as string}"`));
-    const body =
-      `{"key":${JSON.stringify(q.key)},"steps":[${h.metrics.map((m) => m.step).join(',')}],"timestamps":[${h.metrics.map((m) => m.timestamp).join(',')}],` +
-      `"values":[${values.join(',')}],"downsampled":${h.downsampled}` +
-      (h.totalPoints !== undefined ? `,"total_points":${h.totalPoints}` : '') +
-      (h.nextPageToken ? `,"next_page_token":${JSON.stringify(h.nextPageToken)}` : '') +
-      '}';
-    // Already JSON text: Fastify sends strings as they are (the schema still documents the shape).
-    return reply.type('application/json').send(body as unknown as Static<typeof S.MetricHistory>);
+    const h = await t.getMetricHistoryColumns({ runId: req.params.run_id, key: q.key, maxResults: q.max_results, pageToken: q.page_token, maxPoints: q.max_points, startStep: q.start_step, endStep: q.end_step });
+    // Columnar, written 1,000 points at a time with other requests getting their turn in between (SlicedJsonWriter):
+    // the shape charts consume, and the cheapest to produce for long series.
+    const { steps, timestamps, values } = h;
+    const n = steps.length;
+    const out = new SlicedJsonWriter().text(`{"key":${JSON.stringify(q.key)},"steps":[`);
+    await out.list(n, (a, b) => steps.subarray(a, b).join(','));
+    await out.text('],"timestamps":[').list(n, (a, b) => timestamps.subarray(a, b).join(','));
+    await out.text('],"values":[').list(n, (a, b) => doublesJson(values, a, b));
+    out.text(
+      `],"downsampled":${h.downsampled}` +
+        (h.totalPoints !== undefined ? `,"total_points":${h.totalPoints}` : '') +
+        (h.nextPageToken ? `,"next_page_token":${JSON.stringify(h.nextPageToken)}` : '') +
+        '}',
+    );
+    const body = out.toBuffer();
+    // Already JSON: Fastify sends bytes as they are (the schema still documents the shape), with the type given here.
+    return reply.type('application/json; charset=utf-8').send(body as unknown as Static<typeof S.MetricHistory>);
   });
 
   // ------------------------------------------------------------------ run artifacts
@@ -195,3 +201,16 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
     });
   });
 };
+
+/** Entries [from, to) of `values` as JSON numbers, or "NaN", "Infinity", "-Infinity" (JSON has no such numbers). */
+function doublesJson(values: Float64Array, from: number, to: number): string {
+  let finite = true;
+  for (let i = from; i < to && finite; i++) finite = Number.isFinite(values[i]!);
+  if (finite) return values.subarray(from, to).join(',');
+  const parts: string[] = new Array(to - from);
+  for (let i = from; i < to; i++) {
+    const v = values[i]!;
+    parts[i - from] = Number.isFinite(v) ? String(v) : `"${jsonDouble(v) as string}"`;
+  }
+  return parts.join(',');
+}

@@ -10,7 +10,8 @@ import { newRunId } from '../platform/ids.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { validateKey } from '../platform/validation.js';
 import { ExperimentStore } from './experiment-store.js';
-import { MetricHistoryReader } from './metric-history.js';
+import { MetricHistoryReader, type HistoryQuery } from './metric-history.js';
+import type { MetricHistoryColumns } from './history-types.js';
 import { randomRunName } from './run-names.js';
 import { RUN_NAME_TAG, RunStore, toRunInfo, type DatasetSummary, type RunRow } from './run-store.js';
 import { countRunRows, parseRunFilter, parseRunOrderBy, searchExperimentRows, searchRunRows, type RunCounts } from './search/index.js';
@@ -381,18 +382,33 @@ export class TrackingService implements TrackingApi {
   }
 
   async getMetricHistory(input: MetricHistoryInput): Promise<MetricHistory> {
+    const q = await this.historyQuery(input);
+    return q.maxPoints !== undefined ? this.history.downsampled({ ...q, maxPoints: q.maxPoints }) : this.history.page(q);
+  }
+
+  /**
+   * getMetricHistory's answer as columns, without an object per point: what the HTTP routes write a page of up to
+   * 25,000 points from.
+   */
+  async getMetricHistoryColumns(input: MetricHistoryInput): Promise<MetricHistoryColumns> {
+    const q = await this.historyQuery(input);
+    if (q.maxPoints !== undefined) return this.history.downsampledColumns({ ...q, maxPoints: q.maxPoints });
+    return this.history.pageColumns(q);
+  }
+
+  private async historyQuery(input: MetricHistoryInput): Promise<HistoryQuery & { maxPoints?: number }> {
     const row = await this.runs.requireRow(validateRunId(input.runId));
     const key = validateKey('metric', input.key);
     const q = { runPk: Number(row.run_pk), key, startStep: optionalStep('start_step', input.startStep), endStep: optionalStep('end_step', input.endStep) };
     if (input.maxPoints !== undefined) {
       const maxPoints = validateMaxResults(input.maxPoints, 1000, LIMITS.maxPoints);
       if (maxPoints < 2) throw invalid('max_points must be at least 2');
-      return this.history.downsampled({ ...q, maxPoints });
+      return { ...q, maxPoints };
     }
     // Always a bounded page (25,000 points unless fewer are asked for), with a token for the rest: one request never
     // reads, builds and sends a whole long history. MLflow's clients follow next_page_token.
     const limit = validateMaxResults(input.maxResults, LIMITS.metricHistoryMaxResults, LIMITS.metricHistoryMaxResults);
-    return this.history.page({ ...q, limit, pageToken: input.pageToken });
+    return { ...q, limit, pageToken: input.pageToken };
   }
 }
 

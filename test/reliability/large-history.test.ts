@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,40 +25,59 @@ async function seed(storeUri: string, runId: string): Promise<void> {
     } else {
       await sql`INSERT INTO metrics (run_pk, key, value, timestamp, step, is_nan)
         SELECT ${runPk}, 'loss', i * 0.001, 1000 + i, i, 0 FROM generate_series(0, ${POINTS - 1}::int) AS i`.execute(store.db);
+      // What autovacuum does within a minute of a bulk load: without statistics the planner sorts the whole history
+      // for every page (0.2-1 s of PostgreSQL's CPU each) instead of reading the index in order.
+      await sql`ANALYZE metrics`.execute(store.db);
     }
   } finally {
     await store.close();
   }
 }
 
-/** Probes /health every 20 ms until stopped; resolves with every latency seen. */
-function probeHealth(url: string): { stop(): Promise<number[]>; failures: string[] } {
-  const latencies: number[] = [];
-  const failures: string[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      const r = await fetch(url + '/health');
-      const text = await r.text();
-      latencies.push(performance.now() - t0);
-      if (r.status !== 200) failures.push(`${r.status} ${text}`);
-      await new Promise((res) => setTimeout(res, 20));
-    }
-  })();
+/**
+ * Probes /health every 20 ms until stopped; resolves with every latency seen. The probe runs on a thread of its own:
+ * this thread parses 1-2 MB pages meanwhile, and its pauses are not the server's.
+ */
+function probeHealth(url: string): { stop(): Promise<{ latencies: number[]; failures: string[] }> } {
+  const worker = new Worker(
+    `const { parentPort, workerData: url } = require('node:worker_threads');
+    let running = true;
+    const latencies = [];
+    const failures = [];
+    parentPort.once('message', () => { running = false; });
+    (async () => {
+      while (running) {
+        const t0 = performance.now();
+        try {
+          const r = await fetch(url + '/health');
+          const text = await r.text();
+          if (r.status !== 200) failures.push(r.status + ' ' + text);
+        } catch (e) {
+          failures.push(String(e));
+        }
+        latencies.push(performance.now() - t0);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      parentPort.postMessage({ latencies, failures });
+    })();`,
+    { eval: true, workerData: url },
+  );
+  let result: Promise<{ latencies: number[]; failures: string[] }> | undefined;
   return {
-    failures,
-    async stop() {
-      running = false;
-      await loop;
-      return latencies;
+    stop() {
+      result ??= new Promise<{ latencies: number[]; failures: string[] }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      }).finally(() => worker.terminate());
+      return result;
     },
   };
 }
 
 for (const backend of STORE_BACKENDS) {
   describe(`a 1,000,000-point metric history on ${backend}`, () => {
-    it('is answered in bounded pages that MLflow clients follow, while /health keeps answering within 100 ms', async () => {
+    it('is answered in bounded pages that MLflow clients follow and eight readers at once, while /health keeps answering within 100 ms', async () => {
       const store = await freshStore(backend);
       const dir = tempDir();
       const server = await startKilnProcess(store.uri, pathToFileURL(join(dir, 'artifacts')).href);
@@ -87,10 +107,11 @@ for (const backend of STORE_BACKENDS) {
           token = r.body.next_page_token;
         } while (token);
         const mlflowMs = performance.now() - started;
-        const latencies = (await probe.stop()).sort((a, b) => a - b);
-        assert.deepEqual(probe.failures, []);
         // The native API pages the same way; eight readers at once each get a bounded page.
         const native = await Promise.all(Array.from({ length: 8 }, () => call(server.url, 'GET', `/api/v1/runs/${runId}/metric-history?key=loss`)));
+        const { latencies, failures } = await probe.stop();
+        latencies.sort((a, b) => a - b);
+        assert.deepEqual(failures, []);
 
         assert.equal(total, POINTS, 'every point was read once');
         for (const r of native) {
@@ -100,14 +121,17 @@ for (const backend of STORE_BACKENDS) {
         }
         const max = latencies[latencies.length - 1]!;
         const p50 = latencies[Math.floor(latencies.length / 2)]!;
-        process.stderr.write(`# ${backend}: ${pages} pages in ${Math.round(mlflowMs)} ms; /health over ${latencies.length} probes: p50 ${p50.toFixed(1)} ms, p90 ${latencies[Math.floor(latencies.length * 0.9)]!.toFixed(1)} ms, max ${max.toFixed(1)} ms\n`);
-        // Each page still blocks the event loop while it is read and written (about 20-40 ms on an idle 2-core
-        // machine): /health answers within 100 ms but for the rare probe that lands behind one on a loaded machine.
         const p90 = latencies[Math.floor(latencies.length * 0.9)]!;
+        process.stderr.write(`# ${backend}: ${pages} pages in ${Math.round(mlflowMs)} ms; /health over ${latencies.length} probes: p50 ${p50.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms, max ${max.toFixed(1)} ms\n`);
+        // Nothing holds the server's event loop for long: SQLite reads run on a worker thread, PostgreSQL rows are
+        // fetched 1,000 at a time, and pages are written in 5 ms slices, one per turn of the loop. On a 2-core machine
+        // busy with other work (load 3-5) this measured p90 12-33 ms, max 50-126 ms; there an idle server's /health
+        // alone reached a max of 75-145 ms (the scheduler, not the server). So max < 100 ms is not asserted: the p90
+        // is, and that no probe waited a second.
         assert.ok(p90 < 100, `/health answered within 100 ms while the history was read (p90 ${p90.toFixed(1)} ms, max ${max.toFixed(1)} ms)`);
         assert.ok(max < 1000, `/health never waited a second (max ${max.toFixed(1)} ms)`);
       } finally {
-        await probe?.stop();
+        await probe?.stop().catch(() => undefined);
         await server.stop();
         await store.drop();
         rmSync(dir, { recursive: true, force: true });

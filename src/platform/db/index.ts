@@ -16,11 +16,16 @@ export interface OpenStoreOptions {
   readonly busyTimeoutMs?: number;
   /** PostgreSQL: the statement_timeout of every connection, 0 for none (default 30 s). */
   readonly statementTimeoutMs?: number;
+  /**
+   * SQLite: start the thread that runs the longest reads now (the server), not at the first of them: its start takes
+   * ~100 ms of CPU, which a loaded machine feels in the requests of that moment.
+   */
+  readonly startReadWorker?: boolean;
 }
 
 export async function openStore(uri: string, opts: OpenStoreOptions = {}): Promise<MetadataStore> {
   if (uri.startsWith('sqlite:')) {
-    return (await import('./sqlite/connect.js')).openSqlite(sqliteFileFromUri(uri), opts.onQuery, opts.busyTimeoutMs);
+    return (await import('./sqlite/connect.js')).openSqlite(sqliteFileFromUri(uri), opts.onQuery, opts.busyTimeoutMs, opts.startReadWorker);
   }
   if (uri.startsWith('postgresql://') || uri.startsWith('postgres://')) {
     return (await import('./postgres/connect.js')).openPostgres(uri, opts.poolSize, opts.onQuery, opts.statementTimeoutMs);

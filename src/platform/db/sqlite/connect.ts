@@ -5,6 +5,8 @@ import { baseAdapter, type StoreAdapter } from '../adapter.js';
 import { kyselyLog, type MetadataStore, type QueryObserver } from '../types.js';
 import { ImmediateSqliteDialect, retryBusy, type BusyPolicy } from './driver.js';
 import { isSqliteBusy } from '../transient.js';
+import { SqliteReadWorker } from './reader.js';
+import { toColumns } from '../columns.js';
 
 export const sqliteAdapter: StoreAdapter = {
   ...baseAdapter,
@@ -44,6 +46,13 @@ function withStatementCache(conn: Connection, size = 256): { prepare: Connection
   } as { prepare: Connection['prepare']; close: () => void };
 }
 
+/** A failure the read worker reported, as the driver's own error: SQLITE_BUSY stays retryable, the rest keeps its code. */
+function rebuildSqliteError(SqliteError: new (message: string, code: string) => Error, e: { name: string; message: string; code?: string }): Error {
+  const err = e.code !== undefined ? new SqliteError(e.message, e.code) : new Error(e.message);
+  if (e.code === undefined) err.name = e.name;
+  return err;
+}
+
 function errCode(e: unknown): unknown {
   return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
 }
@@ -55,7 +64,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
  * Opens a SQLite database file (created if missing) in WAL mode. Other processes may open the same file: writes wait
  * for each other (see driver.ts), up to `busyTimeoutMs`.
  */
-export async function openSqlite(file: string, onQuery?: QueryObserver, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): Promise<MetadataStore> {
+export async function openSqlite(file: string, onQuery?: QueryObserver, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS, startReadWorker = false): Promise<MetadataStore> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const conn = new BetterSqlite3(file);
@@ -75,6 +84,11 @@ export async function openSqlite(file: string, onQuery?: QueryObserver, busyTime
   // Checkpoint the WAL every ~64 MB rather than every 4 MB: fewer, larger copies under sustained ingestion.
   conn.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<object>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(conn) }, () => conn.inTransaction, policy), log: kyselyLog(onQuery) });
+  // A file's longest reads run on a worker thread (reader.ts) with its own read-only connection: WAL gives it every
+  // committed transaction, and every write here commits before its request is answered. An in-memory database
+  // exists on this connection only, so its reads stay here.
+  const reader = file === ':memory:' ? undefined : new SqliteReadWorker(file, (e) => rebuildSqliteError(BetterSqlite3.SqliteError, e));
+  if (startReadWorker) reader?.startEarly();
   // Kept apart from the statements Kysely uses: raw mode is a property of the statement.
   const arrayStatements = new Map<string, ReturnType<Connection['prepare']>>();
   let closed = false;
@@ -82,7 +96,8 @@ export async function openSqlite(file: string, onQuery?: QueryObserver, busyTime
     db,
     adapter: sqliteAdapter,
     uri: `sqlite://${file === ':memory:' ? ':memory:' : '/' + file.replace(/^\/+/, '')}`,
-    async selectArrays(sqlText: string, params: readonly unknown[]) {
+    async selectColumns(sqlText: string, params: readonly unknown[]) {
+      if (reader) return retryBusy(policy, () => reader.read(sqlText, params));
       let stmt = arrayStatements.get(sqlText);
       if (!stmt) {
         stmt = conn.prepare(sqlText).raw(true);
@@ -90,7 +105,7 @@ export async function openSqlite(file: string, onQuery?: QueryObserver, busyTime
         arrayStatements.set(sqlText, stmt);
       }
       const prepared = stmt;
-      return retryBusy(policy, () => prepared.all(params as never) as unknown[][]);
+      return retryBusy(policy, () => toColumns(prepared.all(params as never) as unknown[][], prepared.columns().length));
     },
     async ping() {
       await db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
@@ -98,6 +113,7 @@ export async function openSqlite(file: string, onQuery?: QueryObserver, busyTime
     async close() {
       if (closed) return;
       closed = true;
+      await reader?.close();
       await db.destroy();
     },
   };
