@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { KilnClient } from '@kiln-mlops/sdk/client';
+import type { KilnClient } from '@kiln-mlops/sdk/client';
 
 export interface ClientFlags {
   trackingUri?: string;
@@ -8,11 +8,17 @@ export interface ClientFlags {
 
 export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
 
-/** Adds the options every client command shares. */
+/** The SDK's client class, imported when a client command is about to run (`--help` and the server never need it). */
+let Client: typeof KilnClient | undefined;
+
+/** Adds the options every client command shares, and the SDK, loaded before its action runs (see clientFrom). */
 export function clientOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--tracking-uri <url>', `Kiln server URL, e.g. http://127.0.0.1:5000 or 127.0.0.1:5000 [env KILN_TRACKING_URI, MLFLOW_TRACKING_URI] (default ${DEFAULT_TRACKING_URI})`))
-    .option('--json', 'print JSON instead of a table');
+    .option('--json', 'print JSON instead of a table')
+    .hook('preAction', async () => {
+      Client ??= (await import('@kiln-mlops/sdk/client')).KilnClient;
+    });
 }
 
 /** A tracking URI the CLI cannot use; main() prints its message. */
@@ -49,7 +55,9 @@ export function serverTarget(): string | undefined {
   return target;
 }
 
+/** The client for a command's flags; from the action of a command made with clientOptions, which loaded the SDK. */
 export function clientFrom(flags: ClientFlags): KilnClient {
   target = trackingUriFrom(flags.trackingUri);
-  return new KilnClient({ trackingUri: target, maxAttempts: 2 });
+  if (!Client) throw new Error('clientFrom() is for the actions of commands made with clientOptions()');
+  return new Client({ trackingUri: target, maxAttempts: 2 });
 }

@@ -140,8 +140,13 @@ describe('kiln CLI', () => {
       assert.ok(r.builtins.includes('NativeModule http'), 'the list of built-in modules was recorded');
       assert.ok(!r.builtins.some((b) => b.includes('undici')), `${args.join(' ')} loaded undici`);
     }
-    // The whole tree, for help, has every capability's commands.
-    assert.deepEqual(commandsOf((await kilnModules(['--help'])).modules), ['data', 'lineage', 'registry', 'tracking']);
+    // The whole tree, for help, has every capability's commands; help needs no client.
+    const help = await kilnModules(['--help']);
+    assert.deepEqual(commandsOf(help.modules), ['data', 'lineage', 'registry', 'tracking']);
+    for (const r of [help, await kilnModules(['runs', 'search', '--help'])]) {
+      assert.deepEqual(r.modules.filter((m) => /\/sdk\/dist\/(client|data|registry)\.js$/.test(m)), [], 'help loads the SDK client');
+      assert.ok(!r.builtins.includes('NativeModule http'), 'help loads node:http');
+    }
   });
 
   it('ends quietly when the reader of its output goes away', async () => {
