@@ -27,14 +27,8 @@ export class RunStore {
     private readonly adapter: StoreAdapter,
   ) {}
 
+  /** Creates a run and its tags in one transaction (PostgreSQL creates runs with insertUnderExperiment). */
   async insert(row: Insertable<RunsTable>, tags: readonly Tag[]): Promise<void> {
-    if (this.adapter.arrayParameters) {
-      // One statement (atomic on its own): the run, then its tags from two arrays.
-      const cols = Object.keys(row) as (keyof typeof row & string)[];
-      await sql`WITH r AS (INSERT INTO runs (${sql.join(cols.map((c) => sql.ref(c)))}) VALUES (${sql.join(cols.map((c) => row[c]))}) RETURNING run_id)
-        INSERT INTO tags (run_id, key, value) SELECT r.run_id, t.key, t.value FROM r, unnest(${tags.map((t) => t.key)}::text[], ${tags.map((t) => t.value)}::text[]) AS t(key, value)`.execute(this.db);
-      return;
-    }
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('runs').values(row).execute();
       if (tags.length > 0) await trx.insertInto('tags').values(tags.map((t) => ({ run_id: row.run_id, key: t.key, value: t.value }))).execute();
@@ -328,9 +322,7 @@ SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) AS artifact_uri FROM e`,
   /** Checks the run exists and is active, inside the caller's transaction; returns its integer key. */
   private async requireActive(trx: Db, runId: string): Promise<number> {
     const r = await trx.selectFrom('runs').select(['lifecycle_stage', 'run_pk']).where('run_id', '=', runId).executeTakeFirst();
-    if (!r) throw notFound(`Run with id=${runId} not found`);
-    if (r.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${r.lifecycle_stage}.`);
-    return Number(r.run_pk);
+    return Number(activeRun(runId, r).run_pk);
   }
 
   /**
@@ -379,7 +371,7 @@ SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) AS artifact_uri FROM e`,
     );
     const run = res.rows[0];
     if (!run) throw notFound(`Run with id=${runId} not found`);
-    if (runPk === undefined && run.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
+    if (runPk === undefined) activeRun(runId, run);
     // Some points were stored before (their summaries were left alone): count only what is stored.
     if (Number(run.stored) !== n) await recomputeBuckets(trx, Number(run.run_pk), points);
   }
@@ -449,10 +441,7 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[], ar
         RETURNING 1
       )
       SELECT run.lifecycle_stage, (SELECT count(*) FROM ins) AS inserted FROM run`.execute(trx);
-    const run = res.rows[0];
-    if (!run) throw notFound(`Run with id=${runId} not found`);
-    if (run.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
-    inserted = run.inserted;
+    inserted = activeRun(runId, res.rows[0]).inserted;
   } else if (arrays) {
     inserted = (await sql`INSERT INTO params (run_id, key, value) SELECT ${runId}, p.key, p.value FROM unnest(${[...seen.keys()]}::text[], ${[...seen.values()]}::text[]) AS p(key, value) ON CONFLICT DO NOTHING`.execute(trx)).numAffectedRows;
   } else {
@@ -464,6 +453,13 @@ async function insertParams(trx: Db, runId: string, params: readonly Param[], ar
     const v = seen.get(e.key);
     if (v !== undefined && v !== e.value) throw paramChanged(runId, e.key, e.value, v);
   }
+}
+
+/** The row a statement read for a run (none: no such run), checked to be an active run. */
+function activeRun<R extends { lifecycle_stage: string }>(runId: string, run: R | undefined): R {
+  if (!run) throw notFound(`Run with id=${runId} not found`);
+  if (run.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${run.lifecycle_stage}.`);
+  return run;
 }
 
 /** The batch's params by key; the same key twice with different values is refused. */
@@ -507,9 +503,7 @@ SELECT run.lifecycle_stage, clash.key, clash.old_value, clash.new_value FROM run
       [runId, textArrayLiteral([...seen.keys()]), textArrayLiteral([...seen.values()])],
     ),
   );
-  const row = res.rows[0];
-  if (!row) throw notFound(`Run with id=${runId} not found`);
-  if (row.lifecycle_stage !== 'active') throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+  const row = activeRun(runId, res.rows[0]);
   if (row.key !== null) throw paramChanged(runId, row.key, row.old_value!, row.new_value!);
 }
 
