@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { KilnConfig } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logging.js';
@@ -6,7 +5,7 @@ import { openStore, migrateToLatest, type MetadataStore } from './platform/db/in
 import { migrationsOf } from './migrations.js';
 import { createArtifactStore } from './platform/artifacts/index.js';
 import type { ArtifactStore } from './platform/artifacts/types.js';
-import { createHttpApp } from './platform/http/app.js';
+import { createHttpApp, type KilnHttpApp } from './platform/http/app.js';
 import { ServerMetrics } from './platform/http/metrics.js';
 import { EventLog } from './platform/events/log.js';
 import type { EventLogOptions } from './platform/events/types.js';
@@ -18,7 +17,7 @@ import { VERSION } from './version.js';
 const SHUTDOWN_DRAIN_MS = 250;
 
 export interface KilnServer {
-  readonly app: FastifyInstance;
+  readonly app: KilnHttpApp;
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly events: EventLog;
@@ -72,7 +71,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
   const running: { readonly module: Capability; readonly instance: CapabilityInstance<unknown> }[] = [];
   let artifacts: ArtifactStore;
   let events: EventLog;
-  let app: FastifyInstance;
+  let app: KilnHttpApp;
   const services: Record<string, unknown> = {};
   let draining = false;
   try {
@@ -93,8 +92,16 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       if (instance.close) opened.push(() => instance.close!());
     }
 
+    const provided = <K extends 'authenticator' | 'projects'>(key: K): CapabilityInstance<unknown>[K] => {
+      const from = running.filter((r) => r.instance[key] !== undefined);
+      if (from.length > 1) throw new Error(`${key} is provided by more than one capability: ${from.map((r) => r.module.name).join(', ')}`);
+      return from[0]?.instance[key];
+    };
     app = await createHttpApp({
       logger,
+      authenticator: provided('authenticator'),
+      projects: provided('projects'),
+      publicMetrics: config.metricsPublic,
       bodyLimit: config.bodyLimit,
       listenHost: config.host,
       allowedHosts: config.allowedHosts.split(',').map((h) => h.trim()).filter(Boolean),

@@ -6,6 +6,8 @@ import type { KilnMigration } from './db/migrate.js';
 import type { MetadataStore } from './db/types.js';
 import type { EventLog } from './events/log.js';
 import type { Logger } from './logging.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { ProjectAuthorizer } from './http/auth.js';
 
 /**
  * Every capability's service, by capability name. Each capability adds its own entry from its module.ts
@@ -45,6 +47,10 @@ export interface CapabilityInstance<S> {
   readonly service: S;
   /** Its HTTP routes, registered as one encapsulated Fastify plugin under the capability's prefix. */
   readonly routes?: FastifyPluginAsync;
+  /** Who the callers are (the governance capability's; one capability at most provides it). */
+  readonly authenticator?: Authenticator;
+  /** Decides route rules' project part (the governance capability's projects). */
+  readonly projects?: ProjectAuthorizer;
   /** Starts background work, once every capability's routes are registered (before the server listens). */
   start?(): void | Promise<void>;
   /** Finishes background work; called after the HTTP server stopped, in reverse dependency order. */

@@ -38,6 +38,12 @@ export interface KilnConfig {
   readonly httpIdleTimeoutMs: number;
   /** Comma-separated Host names the server answers to besides loopback ones ('*': any). */
   readonly allowedHosts: string;
+  /** `on`: every route but the public ones needs an identity. `none`: everyone is trusted (loopback addresses only). */
+  readonly auth: 'on' | 'none';
+  /** Allows `--auth none` on an address that is not loopback. */
+  readonly insecureNoAuth: boolean;
+  /** Whether /metrics answers without an identity (otherwise: admins only). */
+  readonly metricsPublic: boolean;
 }
 
 export interface ConfigSetting {
@@ -45,7 +51,7 @@ export interface ConfigSetting {
   readonly env: string;
   readonly flag?: string;
   readonly description: string;
-  readonly parse: (raw: string) => string | number;
+  readonly parse: (raw: string) => string | number | boolean;
 }
 
 const int = (name: string) => (raw: string) => {
@@ -54,6 +60,18 @@ const int = (name: string) => (raw: string) => {
   return n;
 };
 const str = (raw: string) => raw;
+const oneOf =
+  (name: string, ...values: string[]) =>
+  (raw: string) => {
+    if (!values.includes(raw)) throw new KilnError('INVALID_PARAMETER_VALUE', `${name} must be ${values.join(' or ')}, got '${raw}'`);
+    return raw;
+  };
+const bool = (name: string) => (raw: string) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new KilnError('INVALID_PARAMETER_VALUE', `${name} must be true or false, got '${raw}'`);
+};
 
 /** The one list of settings; the CLI, docs and env parsing all read it. */
 export const SETTINGS: readonly ConfigSetting[] = [
@@ -122,6 +140,27 @@ export const SETTINGS: readonly ConfigSetting[] = [
     parse: str,
   },
   {
+    key: 'auth',
+    env: 'KILN_AUTH',
+    flag: '--auth',
+    description:
+      '`on`: every route except /health, /version, /metrics (see KILN_METRICS_PUBLIC), the UI files and the login endpoints needs an identity (password, API token, session). `none` (default): everyone who reaches the server is trusted; only allowed on a loopback address.',
+    parse: oneOf('auth', 'on', 'none'),
+  },
+  {
+    key: 'insecureNoAuth',
+    env: 'KILN_INSECURE_NO_AUTH',
+    flag: '--insecure-no-auth',
+    description: 'Allows `--auth none` on an address that is not loopback: anyone who reaches the server can read, change and delete everything (default false).',
+    parse: bool('insecure-no-auth'),
+  },
+  {
+    key: 'metricsPublic',
+    env: 'KILN_METRICS_PUBLIC',
+    description: 'Whether /metrics answers without an identity when auth is on; false: server admins only (default true).',
+    parse: bool('metrics-public'),
+  },
+  {
     key: 'httpHeadersTimeoutMs',
     env: 'KILN_HTTP_HEADERS_TIMEOUT_MS',
     description: 'A connection that has not sent complete request headers within this time is answered 408 and closed: idle and slowloris connections (default 10000).',
@@ -153,12 +192,12 @@ export const S3_ENV_VARIABLES = [
   ['AWS_REGION / AWS_DEFAULT_REGION', 'Region (default us-east-1).'],
 ] as const;
 
-export type ConfigOverrides = Partial<Record<keyof KilnConfig, string | number | undefined>>;
+export type ConfigOverrides = Partial<Record<keyof KilnConfig, string | number | boolean | undefined>>;
 
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): KilnConfig {
   const home = resolve(cwd, String(overrides.home ?? env.KILN_HOME ?? '.kiln'));
   const file = readConfigFile(env.KILN_CONFIG ? resolve(cwd, env.KILN_CONFIG) : resolve(home, 'config.json'), !!env.KILN_CONFIG);
-  const values: Record<string, string | number> = {
+  const values: Record<string, string | number | boolean> = {
     host: '127.0.0.1',
     port: 5000,
     home,
@@ -178,6 +217,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     httpRequestTimeoutMs: 3_600_000,
     httpKeepAliveTimeoutMs: 5_000,
     httpIdleTimeoutMs: 60_000,
+    auth: 'none',
+    insecureNoAuth: false,
+    metricsPublic: true,
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

@@ -9,6 +9,9 @@ import { installTextGuard } from './text-guard.js';
 import { validatorController } from './validators.js';
 import { findWebRoot, serveWebUi } from './web.js';
 import { installHostCheck, installNoSniff, timeoutOptions, type HttpTimeouts } from './hardening.js';
+import { installAuthentication, installRouteRules, type ProjectAuthorizer, type RouteEntry } from './auth.js';
+import { OPEN_AUTHENTICATOR, type Authenticator } from '../auth/authenticator.js';
+import { rule } from '../auth/rules.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -25,14 +28,23 @@ export interface HttpAppOptions {
   readonly listenHost?: string;
   /** Further Host names the server answers to. */
   readonly allowedHosts?: readonly string[];
+  /** Who the callers are (default: `--auth none`, everyone trusted). */
+  readonly authenticator?: Authenticator;
+  /** Decides the project part of route rules (the governance capability's projects). */
+  readonly projects?: ProjectAuthorizer;
+  /** Whether /metrics answers without an identity (default true). */
+  readonly publicMetrics?: boolean;
 }
+
+/** The HTTP app and the list of its routes with their rules. */
+export type KilnHttpApp = FastifyInstance & { readonly kilnRoutes: () => RouteEntry[] };
 
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 3_600_000, keepAliveMs: 5_000, idleMs: 60_000 };
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The Fastify instance with everything every capability shares: ids, logs, errors, validation, metrics, OpenAPI, health. */
-export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+export async function createHttpApp(opts: HttpAppOptions): Promise<KilnHttpApp> {
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimit,
@@ -50,7 +62,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
     schemaController: validatorController,
   }) as unknown as FastifyInstance;
 
+  const routes = installRouteRules(app);
+  app.decorate('kilnRoutes', routes);
   installErrorHandler(app);
+  installAuthentication(app, opts.authenticator ?? OPEN_AUTHENTICATOR, opts.projects);
   installTextGuard(app);
   installNoSniff(app);
   app.addHook('onRequest', async (req, reply) => {
@@ -65,7 +80,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
     const err = new KilnError('ENDPOINT_NOT_FOUND', `No endpoint ${req.method} ${req.url.split('?')[0]}`);
     void reply.status(404).send(errorBody(err, mlflow));
   });
-  opts.metrics.install(app);
+  opts.metrics.install(app, opts.publicMetrics === false ? rule.admin : rule.public);
 
   await app.register(swagger, {
     // Shared schemas keep their $id as their component name (Experiment, Run, ...).
@@ -81,7 +96,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
     },
   });
 
-  app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/health', { schema: { hide: true }, config: { permission: rule.public } }, async (_req, reply) => {
     try {
       await opts.healthCheck();
       return reply.type('text/plain').send('OK');
@@ -89,8 +104,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<FastifyInstan
       return reply.status(503).type('text/plain').send(`UNAVAILABLE: ${(e as Error).message}`);
     }
   });
-  app.get('/version', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send(opts.version));
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/version', { schema: { hide: true }, config: { permission: rule.public } }, async (_req, reply) => reply.type('text/plain').send(opts.version));
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { permission: rule.public } }, async () => app.swagger());
 
-  return app;
+  return app as KilnHttpApp;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { RouteRule } from '../auth/rules.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one server (its own registry, so several servers can live in one process). */
@@ -35,14 +36,14 @@ export class ServerMetrics {
     this.dbTime.observe({ kind, outcome: ok ? 'ok' : 'error' }, ms / 1000);
   }
 
-  install(app: FastifyInstance): void {
+  install(app: FastifyInstance, permission: RouteRule): void {
     app.addHook('onResponse', async (req, reply) => {
       const route = req.routeOptions.url ?? 'unmatched';
       const labels = { method: req.method, route, status: String(reply.statusCode) };
       this.requests.inc(labels);
       this.latency.observe(labels, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    app.get('/metrics', { schema: { hide: true }, config: { permission } }, async (_req, reply) => {
       void reply.header('content-type', this.registry.contentType);
       return this.registry.metrics();
     });

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { rule } from '../auth/rules.js';
 
 /** The built web UI (web/dist), found from this module whether it runs from src (tests) or dist. */
 export function findWebRoot(): string | undefined {
@@ -23,7 +24,12 @@ const API = /^\/(api|ajax-api|health|version|metrics)(\/|$|\?)/;
  * Returns a not-found hook for the app's 404 handler.
  */
 export async function serveWebUi(app: FastifyInstance, root: string): Promise<(req: FastifyRequest, reply: FastifyReply) => boolean> {
-  await app.register(fastifyStatic, {
+  // The UI's files are public (its API calls are not): one route per file, each given the public rule here.
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (opts) => {
+      opts.config = { ...opts.config, permission: rule.public };
+    });
+    await scope.register(fastifyStatic, {
     root,
     prefix: '/',
     wildcard: false,
@@ -32,6 +38,7 @@ export async function serveWebUi(app: FastifyInstance, root: string): Promise<(r
       res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
       res.header('x-content-type-options', 'nosniff');
     },
+    });
   });
   // Assets are served by explicit routes (wildcard: false registers one route per file at start).
   return (req, reply) => {

@@ -1,0 +1,27 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { SYSTEM, type Principal } from './principal.js';
+
+/** What a request's work knows about who asked, wherever it runs (services and stores read it; see docs/design/governance.md). */
+export interface RequestContext {
+  readonly principal: Principal;
+  readonly requestId: string;
+  /** The client's address as the server saw it. */
+  readonly source: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` (and everything it starts) as the given request. */
+export function runInContext<T>(ctx: RequestContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+/** The context of the request being served, or undefined outside any request (background work, the CLI). */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** Who is acting: the request's principal, or the server itself outside a request. */
+export function currentPrincipal(): Principal {
+  return storage.getStore()?.principal ?? SYSTEM;
+}

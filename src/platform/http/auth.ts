@@ -1,0 +1,95 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { KilnError } from '../errors.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { runInContext, type RequestContext } from '../auth/context.js';
+import { hasScope, type Principal } from '../auth/principal.js';
+import { describeRule, scopeOf, type RouteRule } from '../auth/rules.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling; set before any handler runs (undefined only on public routes without credentials). */
+    principal: Principal | undefined;
+  }
+}
+
+/** A registered route and its rule, as the route listing (docs, the RBAC test) shows it. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly rule: RouteRule | undefined;
+}
+
+/**
+ * Refuses to let the server start with a route that declares no rule (`config.permission`), and keeps the list of
+ * routes with their rules. Installed on the root instance before any route is registered; checked when the server
+ * becomes ready (after every plugin's own onRoute hooks have run, which may fill in a rule, as the UI's does).
+ */
+export function installRouteRules(app: FastifyInstance): () => RouteEntry[] {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (opts) => {
+    routes.push(opts);
+  });
+  const list = (): RouteEntry[] =>
+    routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((method) => ({ method: String(method), url: r.url, rule: r.config?.permission })));
+  app.addHook('onReady', async () => {
+    const missing = list().filter((r) => r.rule === undefined);
+    if (missing.length > 0) {
+      throw new Error(`every route must declare who may call it (config.permission); these do not: ${missing.map((r) => `${r.method} ${r.url}`).join(', ')}`);
+    }
+  });
+  return list;
+}
+
+/** Decides a rule's project part (the governance capability's projects); absent: every identity passes it. */
+export interface ProjectAuthorizer {
+  check(principal: Principal, rule: Extract<RouteRule, { access: 'project' }>, req: FastifyRequest): Promise<void>;
+}
+
+/**
+ * Authenticates every request and enforces its route's rule before the handler runs: 401 without an identity where
+ * one is needed, 403 when the identity or its token's scope is not enough. The request's work then runs in its
+ * RequestContext (principal, request id, source address).
+ */
+export function installAuthentication(app: FastifyInstance, authenticator: Authenticator, projects?: ProjectAuthorizer): void {
+  app.decorateRequest('principal', undefined);
+  const scopes = new WeakMap<FastifyRequest, AsyncResource>();
+  app.addHook('onRequest', async (req) => {
+    const rule = req.routeOptions.config?.permission;
+    if (rule?.access === 'public') {
+      // Credentials on a public route are used when they are good and ignored otherwise.
+      req.principal = await authenticator.authenticate(req).catch(() => undefined);
+    } else {
+      req.principal = await authenticator.authenticate(req);
+    }
+  });
+  app.addHook('onRequest', (req, _reply, done) => {
+    const principal = req.principal;
+    if (principal === undefined) return done();
+    const ctx: RequestContext = { principal, requestId: req.id, source: req.ip };
+    runInContext(ctx, () => {
+      // Body parsing may leave the context; the handler's hooks re-enter it through this resource.
+      scopes.set(req, new AsyncResource('kiln-request'));
+      done();
+    });
+  });
+  app.addHook('preValidation', (req, _reply, done) => {
+    const scope = scopes.get(req);
+    if (scope) scope.runInAsyncScope(done);
+    else done();
+  });
+  app.addHook('preHandler', async (req) => {
+    const rule = req.routeOptions.config?.permission;
+    if (rule === undefined || rule.access === 'public') return;
+    const p = req.principal;
+    if (p === undefined) throw new KilnError('UNAUTHENTICATED', 'Authentication required: send an API token (Authorization: Bearer …), basic auth, or sign in.');
+    const scope = scopeOf(rule);
+    if (scope !== undefined && !hasScope(p, scope)) {
+      throw new KilnError('PERMISSION_DENIED', `This token lacks the '${scope}' scope that ${req.method} ${req.routeOptions.url} needs.`);
+    }
+    if (rule.access === 'admin' && !p.admin) throw new KilnError('PERMISSION_DENIED', `Only a server admin may call ${req.method} ${req.routeOptions.url}.`);
+    if (rule.access === 'project' && projects && !p.admin) await projects.check(p, rule, req);
+  });
+}
+
+export { describeRule };
