@@ -12,6 +12,8 @@ import type { EventLogOptions } from './platform/events/types.js';
 import { orderByDependencies, type Capability, type CapabilityInstance, type CapabilityOptions, type CapabilityServices, type Platform } from './platform/capability.js';
 import { MODULES } from './modules.js';
 import { VERSION } from './version.js';
+import { KilnError } from './platform/errors.js';
+import { isLoopbackHost } from './platform/http/hardening.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
 const SHUTDOWN_DRAIN_MS = 250;
@@ -45,6 +47,7 @@ export interface CreateServerOptions {
  * encapsulated plugin, and starts them. Does not listen yet. Knows no capability by name: they come from the module list.
  */
 export async function createServer(config: KilnConfig, opts: CreateServerOptions = {}): Promise<KilnServer> {
+  checkAuthMode(config);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new ServerMetrics();
   const reporter = (component: string) => (e: unknown, what: string) => logger.error({ err: e }, `${component}: ${what}`);
@@ -169,6 +172,20 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     },
   };
   return server;
+}
+
+/**
+ * Without authentication, whoever reaches the server can read, change and delete everything: that is only allowed on
+ * a loopback address, unless the operator says explicitly that it is meant (`--insecure-no-auth`).
+ */
+export function checkAuthMode(config: Pick<KilnConfig, 'auth' | 'host' | 'insecureNoAuth'>): void {
+  if (config.auth !== 'none' || config.insecureNoAuth || isLoopbackHost(config.host)) return;
+  throw new KilnError(
+    'INVALID_PARAMETER_VALUE',
+    `Refusing to listen on ${config.host} without authentication: anyone who reaches it could read, change and delete everything. ` +
+      'Start with --auth on (KILN_AUTH=on; create the first admin with KILN_ADMIN_USER and KILN_ADMIN_PASSWORD, or `kiln admin create-user NAME --admin`), ' +
+      'listen on 127.0.0.1, or pass --insecure-no-auth (KILN_INSECURE_NO_AUTH=true) if something in front of Kiln authenticates.',
+  );
 }
 
 async function openArtifacts(uri: string): Promise<ArtifactStore> {

@@ -10,6 +10,8 @@ interface ServerFlags {
   artifacts?: string;
   logLevel?: string;
   allowedHosts?: string;
+  auth?: string;
+  insecureNoAuth?: boolean;
 }
 
 export function registerServerCommands(program: Command): void {
@@ -22,10 +24,12 @@ export function registerServerCommands(program: Command): void {
     .option('--artifacts <uri>', 'artifact store: file:///abs/path or s3://bucket/prefix [env KILN_ARTIFACTS_URI] (default ./.kiln/artifacts)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent [env KILN_LOG_LEVEL] (default info)')
     .option('--allowed-hosts <names>', 'comma-separated Host names to answer besides localhost, 127.0.0.1, [::1]; others get 403 on a loopback address [env KILN_ALLOWED_HOSTS]')
-    .addHelpText('after', '\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
+    .option('--auth <mode>', 'on: every request needs an identity (password, API token); none: trusted callers, loopback addresses only [env KILN_AUTH] (default none)')
+    .option('--insecure-no-auth', 'allow --auth none on an address that is not loopback [env KILN_INSECURE_NO_AUTH]')
+    .addHelpText('after', '\nWith --auth on and no user yet, KILN_ADMIN_USER and KILN_ADMIN_PASSWORD create the first admin at start.\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
     .action(async (flags: ServerFlags) => {
       const { loadConfig } = await import('../platform/config.js');
-      const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel, allowedHosts: flags.allowedHosts });
+      const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel, allowedHosts: flags.allowedHosts, auth: flags.auth, insecureNoAuth: flags.insecureNoAuth });
       const { createServer } = await import('../server.js');
       const server = await createServer(config);
       const url = await server.listen();

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { invalid } from './errors.js';
+import { authenticatedName } from './auth/context.js';
 
 /** Who is acting: recorded in histories and audit trails. */
 export interface Actor {
@@ -11,9 +12,12 @@ export const ANONYMOUS: Actor = { user: 'anonymous' };
 /**
  * The caller's identity as the request states it: the `X-Kiln-User` header (the SDK and CLI send it), else the user
  * name of HTTP basic auth (MLflow clients send it when MLFLOW_TRACKING_USERNAME is set), else `anonymous`.
- * These are attributions, not proofs: authentication belongs to the governance capability.
+ * These are attributions, not proofs, used only without authentication (`--auth none`).
  */
 export function actorFromHeaders(headers: IncomingHttpHeaders): Actor {
+  // Signed in (`--auth on`), the caller is who authenticated: what the request says is not asked.
+  const signedIn = authenticatedName();
+  if (signedIn !== undefined) return { user: signedIn };
   const header = headers['x-kiln-user'];
   if (typeof header === 'string' && header !== '') return { user: checkUser(decodeHeader(header)) };
   const auth = headers.authorization;

@@ -7,6 +7,7 @@ import type { TrackingTables } from './tables.js';
 import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
+import { authenticatedName } from '../platform/auth/context.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { validateKey } from '../platform/validation.js';
 import { ExperimentStore } from './experiment-store.js';
@@ -214,7 +215,8 @@ export class TrackingService implements TrackingApi {
       throw invalid(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${nameFromTag}').`);
     }
     const name = validateRunName(input.runName || nameFromTag || randomRunName());
-    const userId = input.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
+    // Signed in, the run is the caller's, whatever the client says; without authentication, who the client names.
+    const userId = authenticatedName() ?? input.userId ?? tags.find((t) => t.key === 'mlflow.user')?.value ?? '';
     const runId = newRunId();
     const allTags = nameFromTag === undefined ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags;
     const inactive = (id: number, stage: string) => invalid(`The experiment ${id} must be in the 'active' state. Current state is ${stage}.`);

@@ -24,7 +24,12 @@ export interface TestServerOptions {
   readonly webhookAllowedHosts?: string;
   /** Options of the capabilities (e.g. `{ registry: { inspectionWaitMs: 0 } }`). */
   readonly capabilities?: CreateServerOptions['capabilities'];
+  /** `on`: authentication required (default none). */
+  readonly auth?: 'on' | 'none';
 }
+
+/** scrypt's cost in tests: N = 2^10 instead of OWASP's 2^17 (hashing in ~2 ms, not ~0.5 s). */
+export const TEST_SCRYPT = { ln: 10, r: 8, p: 1 } as const;
 
 /** A real Kiln server on a random loopback port over a fresh store (or the given one). */
 export async function startTestServer(opts: TestServerOptions): Promise<TestServer> {
@@ -41,10 +46,11 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     process.env.AWS_REGION = 'us-east-1';
   }
   const config = loadConfig(
-    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir, webhookAllowedHosts: opts.webhookAllowedHosts },
+    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir, webhookAllowedHosts: opts.webhookAllowedHosts, auth: opts.auth },
     {},
   );
-  const server = await createServer(config, { capabilities: opts.capabilities });
+  const capabilities = { ...opts.capabilities, governance: { scrypt: TEST_SCRYPT, env: {}, ...opts.capabilities?.governance } };
+  const server = await createServer(config, { capabilities });
   const url = await server.listen();
   return {
     url,

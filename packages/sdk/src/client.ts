@@ -1,3 +1,4 @@
+import { authorizationHeader, type Credentials } from './credentials.js';
 import { readFile } from 'node:fs/promises';
 import { defaultUser } from './user.js';
 import { HttpClient, type HttpOptions } from './http.js';
@@ -78,11 +79,16 @@ export class KilnClient implements TrackingApi {
   readonly registry: RegistryClient;
   readonly data: DataClient;
 
-  /** `user` names who acts (recorded in registry histories); default $KILN_USER, then $USER/$LOGNAME, then the OS account (`os.userInfo()`). */
-  constructor(opts: Partial<HttpOptions> & { trackingUri?: string; user?: string } = {}) {
+  /**
+   * `user` names who acts on a server without authentication (recorded in histories); default $KILN_USER, then
+   * $USER/$LOGNAME, then the OS account (`os.userInfo()`). On a server with `--auth on` the credentials decide who
+   * acts: `token`, or `username` and `password`, else the environment and `kiln login`'s stored token (see Credentials).
+   */
+  constructor(opts: Partial<HttpOptions> & { trackingUri?: string; user?: string } & Credentials = {}) {
     const baseUrl = opts.baseUrl ?? opts.trackingUri ?? process.env.KILN_TRACKING_URI ?? process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5000';
     const user = opts.user ?? defaultUser();
-    const headers = { ...(user ? { 'x-kiln-user': encodeURIComponent(user) } : {}), ...opts.headers };
+    const authorization = authorizationHeader(baseUrl, opts);
+    const headers = { ...(user ? { 'x-kiln-user': encodeURIComponent(user) } : {}), ...(authorization ? { authorization } : {}), ...opts.headers };
     this.http = new HttpClient({ ...opts, baseUrl, headers });
     this.registry = new RegistryClient(this.http);
     this.data = new DataClient(this.http, headers);

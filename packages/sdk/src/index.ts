@@ -1,3 +1,4 @@
+import type { Credentials } from './credentials.js';
 import { defaultUser } from './user.js';
 import { KilnClient } from './client.js';
 import { ActiveRun } from './run.js';
@@ -13,6 +14,7 @@ export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
 export { RegistryClient, type RegisterVersionOptions } from './registry.js';
 export { defaultUser } from './user.js';
+export { authorizationHeader, credentialsPath, storeToken, storedToken, type Credentials } from './credentials.js';
 // What client.registry and client.data return: the native API's JSON shapes (snake_case), as docs/api.md documents them.
 export type {
   AliasPolicy,
@@ -52,10 +54,14 @@ export type { LineageEdge, LineageGraph, LineageNode } from './contract/lineage-
 // The tracking client's results are the server's domain types (camelCase), the same the server's TrackingApi uses.
 export type * from './contract/tracking-types.js';
 
-export interface KilnOptions extends Partial<HttpOptions> {
+export interface KilnOptions extends Partial<HttpOptions>, Credentials {
   /** Server URL; default $KILN_TRACKING_URI, then $MLFLOW_TRACKING_URI, then http://127.0.0.1:5000. */
   readonly trackingUri?: string;
-  /** Who acts (recorded in registry histories); default $KILN_USER, then $USER/$LOGNAME, then the OS account (`os.userInfo()`). */
+  /**
+   * Who acts on a server without authentication (recorded in histories); default $KILN_USER, then $USER/$LOGNAME,
+   * then the OS account (`os.userInfo()`). With `--auth on` the credentials (`token`, or `username` and `password`,
+   * else $KILN_TOKEN, $KILN_USERNAME/$KILN_PASSWORD or the token `kiln login` stored) decide who acts.
+   */
   readonly user?: string;
   readonly buffer?: MetricBufferOptions;
 }

@@ -25,3 +25,9 @@ export function currentContext(): RequestContext | undefined {
 export function currentPrincipal(): Principal {
   return storage.getStore()?.principal ?? SYSTEM;
 }
+
+/** The name of the signed-in caller of the request being served; undefined without authentication or outside a request. */
+export function authenticatedName(): string | undefined {
+  const p = storage.getStore()?.principal;
+  return p && p.method !== 'none' && p.method !== 'system' ? p.name : undefined;
+}

@@ -1,0 +1,5 @@
+import type { KilnMigration } from '../../platform/db/migrate.js';
+import governance from './0008_governance.js';
+
+/** The governance capability's schema history, in order. Append new migrations; never edit or remove a shipped one. */
+export const GOVERNANCE_MIGRATIONS: readonly KilnMigration[] = [governance];

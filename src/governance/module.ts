@@ -1,0 +1,48 @@
+import { defineCapability } from '../platform/capability.js';
+import type { GovernanceOptions, GovernanceService } from './service.js';
+
+declare module '../platform/capability.js' {
+  interface CapabilityServices {
+    governance: GovernanceService;
+  }
+  interface CapabilityOptions {
+    governance: GovernanceOptions & {
+      /** Where KILN_ADMIN_USER and KILN_ADMIN_PASSWORD are read (default process.env). */
+      readonly env: NodeJS.ProcessEnv;
+    };
+  }
+}
+
+/**
+ * Who the callers are: users (passwords hashed with scrypt), service accounts, API tokens, and the authenticator the
+ * HTTP layer asks with `--auth on` (see docs/security.md and docs/design/governance.md).
+ */
+export const governanceCapability = defineCapability({
+  name: 'governance',
+  dependsOn: [],
+  migrations: async () => (await import('./migrations/index.js')).GOVERNANCE_MIGRATIONS,
+  cli: { commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin'], load: async () => (await import('./cli.js')).registerGovernanceCommands },
+  async create(platform, _deps, options) {
+    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }] = await Promise.all([
+      import('./service.js'),
+      import('./store.js'),
+      import('./authenticator.js'),
+      import('./routes.js'),
+    ]);
+    const { env = process.env, ...serviceOptions } = options ?? {};
+    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter), serviceOptions, platform.now, platform.reporter('governance'));
+    const mode = platform.config.auth;
+    if (mode === 'on') {
+      const outcome = await governance.bootstrapAdmin(env.KILN_ADMIN_USER, env.KILN_ADMIN_PASSWORD);
+      if (outcome === 'created') platform.logger.info({ user: env.KILN_ADMIN_USER }, 'created the first admin from KILN_ADMIN_USER');
+      if (outcome === 'no-users') {
+        platform.logger.warn('auth is on and there is no user yet: set KILN_ADMIN_USER and KILN_ADMIN_PASSWORD at start, or run `kiln admin create-user NAME --admin --store URI`');
+      }
+    }
+    return {
+      service: governance,
+      authenticator: governanceAuthenticator(governance, mode),
+      routes: (app) => governanceRoutes(app, { governance, mode }),
+    };
+  },
+});

@@ -1,0 +1,372 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
+import { SCOPES, type Principal, type Scope } from '../platform/auth/principal.js';
+import type { AuthMethod } from '../platform/auth/principal.js';
+import { OWASP_SCRYPT, hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
+import { newToken, parseToken, secretMatches } from './tokens.js';
+import type { GovernanceStore, TokenRow, UserRow } from './store.js';
+
+export interface GovernanceOptions {
+  /** scrypt's cost for new password hashes (tests lower it; OWASP's by default). */
+  readonly scrypt: ScryptParams;
+  /** How long a checked token or user row is trusted before it is read again: the bound on how late a revocation bites on another replica. */
+  readonly recheckMs: number;
+  /** How long a verified password is remembered (per process, under an HMAC with a per-process key) before scrypt runs again. */
+  readonly passwordCacheMs: number;
+  /** A token's last-used time is written at most this often. */
+  readonly lastUsedWriteMs: number;
+}
+
+export const DEFAULT_GOVERNANCE_OPTIONS: GovernanceOptions = { scrypt: OWASP_SCRYPT, recheckMs: 2_000, passwordCacheMs: 5 * 60_000, lastUsedWriteMs: 60_000 };
+
+export interface User {
+  readonly name: string;
+  readonly kind: 'user' | 'service';
+  readonly displayName: string | null;
+  readonly email: string | null;
+  readonly admin: boolean;
+  readonly disabled: boolean;
+  readonly hasPassword: boolean;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+  readonly lastLoginTime: number | null;
+}
+
+export interface TokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly user: string;
+  readonly scopes: readonly Scope[];
+  readonly creationTime: number;
+  readonly expiryTime: number | null;
+  readonly lastUsedTime: number | null;
+  readonly revokedTime: number | null;
+}
+
+export interface NewUserInput {
+  readonly name: string;
+  readonly password?: string;
+  readonly admin?: boolean;
+  readonly kind?: 'user' | 'service';
+  readonly displayName?: string;
+  readonly email?: string;
+}
+
+export interface NewTokenInput {
+  readonly name: string;
+  readonly scopes?: readonly string[];
+  /** Days until it expires (none: never). */
+  readonly expiresInDays?: number;
+}
+
+const USER_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._@+-]{0,127}$/u;
+const MAX_TOKEN_DAYS = 3650;
+/** A hash of a password nobody has: checked when the user does not exist, so a wrong name costs what a wrong password does. */
+let decoyHash: Promise<string> | undefined;
+
+const toUser = (u: UserRow): User => ({
+  name: u.name,
+  kind: u.kind === 'service' ? 'service' : 'user',
+  displayName: u.display_name,
+  email: u.email,
+  admin: u.admin === 1,
+  disabled: u.disabled === 1,
+  hasPassword: u.password_hash !== null,
+  creationTime: u.creation_time,
+  lastUpdateTime: u.last_update_time,
+  lastLoginTime: u.last_login_time,
+});
+
+const toToken = (t: TokenRow, user: string): TokenInfo => ({
+  id: t.token_id,
+  name: t.name,
+  user,
+  scopes: t.scopes.split(',').filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)),
+  creationTime: t.creation_time,
+  expiryTime: t.expiry_time,
+  lastUsedTime: t.last_used_time,
+  revokedTime: t.revoked_time,
+});
+
+const badCredentials = () => new KilnError('UNAUTHENTICATED', 'Invalid username or password.');
+const badToken = () => new KilnError('UNAUTHENTICATED', 'Invalid, expired or revoked API token.');
+
+/** Who the users are, their API tokens, and checking the credentials a request carries. */
+export class GovernanceService {
+  readonly options: GovernanceOptions;
+  /** Keys the password cache: what it holds is worthless outside this process. */
+  private readonly cacheKey = randomBytes(32);
+  private readonly tokens = new Map<string, { token: TokenRow; user: UserRow; checkedAt: number }>();
+  private readonly usersByName = new Map<string, { user: UserRow | undefined; checkedAt: number }>();
+  private readonly passwords = new Map<string, { hash: string; verifiedAt: number }>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly store: GovernanceStore,
+    options: Partial<GovernanceOptions> = {},
+    private readonly now: () => number = Date.now,
+    private readonly report: (e: unknown, what: string) => void = () => {},
+  ) {
+    this.options = { ...DEFAULT_GOVERNANCE_OPTIONS, ...options };
+  }
+
+  // ------------------------------------------------------------------ users
+
+  async createUser(input: NewUserInput): Promise<User> {
+    const name = checkUserName(input.name);
+    const kind = input.kind ?? 'user';
+    if (kind !== 'user' && kind !== 'service') throw invalid(`kind must be 'user' or 'service', got '${String(kind)}'.`);
+    if (kind === 'service' && input.password !== undefined) throw invalid('A service account has no password: it authenticates with API tokens.');
+    let passwordHash: string | null = null;
+    if (input.password !== undefined) passwordHash = await this.hash(input.password);
+    const now = this.now();
+    const row = {
+      name,
+      kind,
+      display_name: optionalText(input.displayName, 'display_name', 200),
+      email: optionalText(input.email, 'email', 320),
+      password_hash: passwordHash,
+      admin: input.admin ? 1 : 0,
+      disabled: 0,
+      creation_time: now,
+      last_update_time: now,
+      last_login_time: null,
+    };
+    try {
+      return toUser(await this.store.insertUser(row));
+    } catch (e) {
+      if (this.store.isUniqueViolation(e)) throw alreadyExists(`User '${name}' already exists.`);
+      throw e;
+    }
+  }
+
+  async getUser(name: string): Promise<User> {
+    return toUser(await this.userRow(name));
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (await this.store.users()).map(toUser);
+  }
+
+  async countUsers(): Promise<number> {
+    return this.store.countUsers();
+  }
+
+  async updateUser(name: string, patch: { admin?: boolean; disabled?: boolean; displayName?: string | null; email?: string | null }): Promise<User> {
+    const row = await this.userRow(name);
+    const set: Partial<UserRow> = { last_update_time: this.now() };
+    if (patch.admin !== undefined) set.admin = patch.admin ? 1 : 0;
+    if (patch.disabled !== undefined) set.disabled = patch.disabled ? 1 : 0;
+    if (patch.displayName !== undefined) set.display_name = patch.displayName === null ? null : optionalText(patch.displayName, 'display_name', 200);
+    if (patch.email !== undefined) set.email = patch.email === null ? null : optionalText(patch.email, 'email', 320);
+    const losesAdmin = row.admin === 1 && row.disabled === 0 && (set.admin === 0 || set.disabled === 1);
+    if (losesAdmin && (await this.store.countAdmins()) <= 1) throw new KilnError('INVALID_STATE', `'${name}' is the last active admin: make another user admin first.`);
+    await this.store.updateUser(row.user_pk, set);
+    this.forget(row.user_pk, name);
+    return this.getUser(name);
+  }
+
+  async setPassword(name: string, password: string): Promise<void> {
+    const row = await this.userRow(name);
+    if (row.kind === 'service') throw invalid('A service account has no password: it authenticates with API tokens.');
+    await this.store.updateUser(row.user_pk, { password_hash: await this.hash(password), last_update_time: this.now() });
+    this.forget(row.user_pk, name);
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    const row = await this.userRow(name);
+    if (row.admin === 1 && row.disabled === 0 && (await this.store.countAdmins()) <= 1) throw new KilnError('INVALID_STATE', `'${name}' is the last active admin: make another user admin first.`);
+    await this.store.deleteUser(row.user_pk);
+    this.forget(row.user_pk, name);
+  }
+
+  /**
+   * Creates the first admin from the environment at start (`KILN_ADMIN_USER`, `KILN_ADMIN_PASSWORD`) when there is no
+   * user yet. Several replicas starting at once: one creates it, the others find it exists. Returns what it did.
+   */
+  async bootstrapAdmin(name: string | undefined, password: string | undefined): Promise<'created' | 'exists' | 'no-users' | 'has-users'> {
+    if ((await this.store.countUsers()) > 0) return 'has-users';
+    if (!name || password === undefined || password === '') return 'no-users';
+    try {
+      await this.createUser({ name, password, admin: true });
+      return 'created';
+    } catch (e) {
+      if (e instanceof KilnError && e.code === 'RESOURCE_ALREADY_EXISTS') return 'exists';
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ tokens
+
+  /** Creates a token for `owner` (a person's own, or a service account's when an admin asks). The secret is in the answer only. */
+  async createToken(owner: string, input: NewTokenInput): Promise<{ token: string; info: TokenInfo }> {
+    const user = await this.userRow(owner);
+    const name = checkTokenName(input.name);
+    const scopes = checkScopes(input.scopes ?? ['read', 'write']);
+    if (scopes.includes('admin') && user.admin !== 1) throw new KilnError('PERMISSION_DENIED', `Only a server admin's token can have the 'admin' scope.`);
+    let expiry: number | null = null;
+    if (input.expiresInDays !== undefined) {
+      const d = input.expiresInDays;
+      if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0 || d > MAX_TOKEN_DAYS) throw invalid(`expires_in_days must be a number of days between 0 and ${MAX_TOKEN_DAYS}.`);
+      expiry = this.now() + Math.round(d * 86_400_000);
+    }
+    const t = newToken();
+    const row: TokenRow = {
+      token_id: t.id,
+      user_pk: user.user_pk,
+      name,
+      secret_hash: t.secretHash,
+      scopes: scopes.join(','),
+      creation_time: this.now(),
+      expiry_time: expiry,
+      last_used_time: null,
+      revoked_time: null,
+    };
+    try {
+      await this.store.insertToken(row);
+    } catch (e) {
+      if (this.store.isUniqueViolation(e)) throw alreadyExists(`'${owner}' already has a token named '${name}': revoke it or choose another name.`);
+      throw e;
+    }
+    return { token: t.token, info: toToken(row, user.name) };
+  }
+
+  async listTokens(owner: string): Promise<TokenInfo[]> {
+    const user = await this.userRow(owner);
+    return (await this.store.tokensOf(user.user_pk)).map((t) => toToken(t, user.name));
+  }
+
+  async revokeToken(owner: string, idOrName: string): Promise<TokenInfo> {
+    const user = await this.userRow(owner);
+    const row = await this.store.revokeToken(user.user_pk, idOrName, this.now());
+    if (!row) throw notFound(`'${owner}' has no live token with the id or name '${idOrName}'.`);
+    this.tokens.delete(row.token_id);
+    return toToken(row, user.name);
+  }
+
+  // ------------------------------------------------------------------ authentication
+
+  /** The principal of a `kiln_…` API token; UNAUTHENTICATED when it is unknown, expired, revoked or its owner disabled. */
+  async authenticateToken(token: string): Promise<Principal> {
+    const parsed = parseToken(token);
+    if (!parsed) throw badToken();
+    const now = this.now();
+    let entry = this.tokens.get(parsed.id);
+    if (!entry || now - entry.checkedAt > this.options.recheckMs) {
+      const found = await this.store.tokenWithUser(parsed.id);
+      if (!found) {
+        this.tokens.delete(parsed.id);
+        throw badToken();
+      }
+      entry = { ...found, checkedAt: now };
+      this.remember(this.tokens, parsed.id, entry);
+    }
+    const { token: t, user } = entry;
+    if (!secretMatches(parsed.secret, t.secret_hash)) throw badToken();
+    if (t.revoked_time !== null || (t.expiry_time !== null && t.expiry_time <= now) || user.disabled === 1) throw badToken();
+    this.touch(t.token_id, now);
+    const scopes = toToken(t, user.name).scopes;
+    return { kind: user.kind === 'service' ? 'service' : 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method: 'token', scopes, tokenId: t.token_id };
+  }
+
+  /**
+   * The principal of a user name and password. scrypt is slow by design, so a verified pair is remembered for a while
+   * (under an HMAC keyed per process) as long as the stored hash stays the same and the user stays enabled.
+   */
+  async authenticatePassword(name: string, password: string, method: AuthMethod = 'password'): Promise<Principal> {
+    if (typeof name !== 'string' || typeof password !== 'string' || name === '' || Buffer.byteLength(password) > 1024) throw badCredentials();
+    const now = this.now();
+    const user = await this.cachedUser(name.normalize('NFC'), now);
+    if (!user || user.password_hash === null) {
+      await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.options.scrypt)));
+      throw badCredentials();
+    }
+    const key = createHmac('sha256', this.cacheKey).update(user.name).update('\0').update(password).digest('base64url');
+    const cached = this.passwords.get(key);
+    const fresh = cached !== undefined && cached.hash === user.password_hash && now - cached.verifiedAt < this.options.passwordCacheMs;
+    if (!fresh) {
+      if (!(await verifyPassword(password, user.password_hash))) throw badCredentials();
+      this.remember(this.passwords, key, { hash: user.password_hash, verifiedAt: now });
+      if (needsRehash(user.password_hash, this.options.scrypt)) {
+        void this.hash(password)
+          .then((h) => this.store.updateUser(user.user_pk, { password_hash: h }))
+          .catch((e) => this.report(e, 're-hashing a password'));
+      }
+    }
+    if (user.disabled === 1) throw new KilnError('UNAUTHENTICATED', `The account '${user.name}' is disabled.`);
+    return { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method, scopes: 'all' };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async userRow(name: string): Promise<UserRow> {
+    if (typeof name !== 'string') throw invalid('A user name is required.');
+    const row = await this.store.userByName(name.normalize('NFC'));
+    if (!row) throw notFound(`User '${name}' does not exist.`);
+    return row;
+  }
+
+  private async cachedUser(name: string, now: number): Promise<UserRow | undefined> {
+    const hit = this.usersByName.get(name);
+    if (hit && now - hit.checkedAt <= this.options.recheckMs) return hit.user;
+    const user = await this.store.userByName(name);
+    this.remember(this.usersByName, name, { user, checkedAt: now });
+    return user;
+  }
+
+  private async hash(password: string): Promise<string> {
+    const problem = passwordProblem(password);
+    if (problem) throw invalid(problem);
+    return hashPassword(password, this.options.scrypt);
+  }
+
+  /** Drops what this process remembers of a user (the other replicas re-read within recheckMs). */
+  private forget(userPk: number, name: string): void {
+    this.usersByName.delete(name);
+    for (const [id, e] of this.tokens) if (e.user.user_pk === userPk) this.tokens.delete(id);
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size >= 10_000) map.delete(map.keys().next().value!);
+    map.set(key, value);
+  }
+
+  private touch(id: string, now: number): void {
+    const last = this.touched.get(id);
+    if (last !== undefined && now - last < this.options.lastUsedWriteMs) return;
+    this.remember(this.touched, id, now);
+    void this.store.touchToken(id, now).catch((e) => this.report(e, 'recording when a token was last used'));
+  }
+}
+
+function checkUserName(name: unknown): string {
+  if (typeof name !== 'string') throw invalid('name must be a string.');
+  const n = name.normalize('NFC');
+  if (!USER_NAME.test(n)) throw invalid(`Invalid user name '${name}': 1–128 letters, digits and . _ @ + -, starting with a letter or digit.`);
+  return n;
+}
+
+function checkTokenName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '') throw invalid('A token needs a name.');
+  // eslint-disable-next-line no-control-regex
+  if ([...name].length > 100 || /[\u0000-\u001f\u007f]/.test(name)) throw invalid('A token name is at most 100 printable characters.');
+  return name.normalize('NFC');
+}
+
+function checkScopes(scopes: readonly string[]): Scope[] {
+  if (!Array.isArray(scopes) || scopes.length === 0) throw invalid(`scopes must list one or more of ${SCOPES.join(', ')}.`);
+  const out = new Set<Scope>();
+  for (const s of scopes) {
+    if (!(SCOPES as readonly string[]).includes(s)) throw invalid(`Unknown scope '${String(s)}': one of ${SCOPES.join(', ')}.`);
+    out.add(s as Scope);
+  }
+  return SCOPES.filter((s) => out.has(s));
+}
+
+function optionalText(v: unknown, field: string, max: number): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') throw invalid(`${field} must be a string.`);
+  // eslint-disable-next-line no-control-regex
+  if ([...v].length > max || /[\u0000-\u001f\u007f]/.test(v)) throw invalid(`${field} is at most ${max} printable characters.`);
+  return v;
+}

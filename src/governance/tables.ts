@@ -1,0 +1,44 @@
+import type { Generated } from 'kysely';
+
+/** Times are integer milliseconds since the epoch. */
+
+export interface UsersTable {
+  user_pk: Generated<number>;
+  /** The login name (NFC), unique, as recorded in histories and the audit log. */
+  name: string;
+  /** `user` (a person, who may have a password) or `service` (a service account: tokens only). */
+  kind: string;
+  display_name: string | null;
+  email: string | null;
+  /** The PHC string of the password's scrypt hash; null: no password login. */
+  password_hash: string | null;
+  /** 1: a server admin. */
+  admin: number;
+  /** 1: may not sign in; its tokens stop working. */
+  disabled: number;
+  creation_time: number;
+  last_update_time: number;
+  last_login_time: number | null;
+}
+
+export interface TokensTable {
+  /** The 12 characters after `kiln_`: public, names the row. */
+  token_id: string;
+  user_pk: number;
+  name: string;
+  /** SHA-256 (hex) of the secret part. */
+  secret_hash: string;
+  /** Comma-separated scopes: read, write, admin, infer. */
+  scopes: string;
+  creation_time: number;
+  expiry_time: number | null;
+  last_used_time: number | null;
+  revoked_time: number | null;
+}
+
+/** The governance capability's tables, as its store sees them. */
+// A type alias, not an interface: Kysely's withTables<T> needs T's implicit index signature.
+export type GovernanceTables = {
+  gov_users: UsersTable;
+  gov_tokens: TokensTable;
+};
