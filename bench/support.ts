@@ -21,9 +21,12 @@ export const median = (xs: number[]) => {
 export const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? NaN;
 export const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-export function startServer(store: string, artifacts: string): Promise<{ child: ChildProcess; url: string }> {
+export function startServer(store: string, artifacts: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn', ...extraArgs], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();

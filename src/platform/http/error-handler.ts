@@ -65,6 +65,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: ke.code, msg: ke.message }, 'request rejected');
     if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    const retryAfter = ke.details?.retry_after_seconds;
+    if (status === 429 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     // Serialized here: a route that had set another content type (a download whose stream failed) still answers JSON.
     void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(ke, mlflow)));
   });
