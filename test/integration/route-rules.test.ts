@@ -219,7 +219,7 @@ describe('route rules', () => {
     }
   });
 
-  it('admin rules refuse a user who is no admin before any project is asked; public routes ask nothing', async () => {
+  it('admin rules refuse a user who is no admin before any project is asked; public routes and the UI ask nothing', async () => {
     const hook = await send('POST', '/api/v1/webhooks', { body: { name: 'h', url: 'https://example.com/h', events: ['*'] } });
     assert.equal(hook.status, 403);
     assert.equal(hook.asked, undefined);
@@ -229,6 +229,12 @@ describe('route rules', () => {
     const health = await send('GET', '/health');
     assert.equal(health.status, 200);
     assert.equal(health.asked, undefined);
+    // The UI's own routes (no route of their own) answer with its index.html.
+    asked.length = 0;
+    const page = await server.app.inject({ method: 'GET', url: '/runs/abc', headers: { accept: 'text/html' } });
+    assert.equal(page.statusCode, 200, page.body);
+    assert.match(page.body, /<title>Kiln<\/title>/);
+    assert.deepEqual(asked, []);
   });
 
   it('the extractors read fields as Fastify hands them over (GET and DELETE: the query string; others: the body)', () => {
