@@ -40,6 +40,8 @@ export interface CreateServerOptions {
   readonly capabilities?: { readonly [N in keyof CapabilityOptions]?: Partial<CapabilityOptions[N]> };
   /** The capabilities to run (default: all of them, src/modules.ts). */
   readonly modules?: readonly Capability[];
+  /** The built web UI to serve at / (default: web/dist when it was built; false: none). */
+  readonly webRoot?: string | false;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       authenticator: provided('authenticator'),
       projects: provided('projects'),
       publicMetrics: config.metricsPublic,
+      webRoot: opts.webRoot,
       bodyLimit: config.bodyLimit,
       listenHost: config.host,
       allowedHosts: config.allowedHosts.split(',').map((h) => h.trim()).filter(Boolean),

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorBody } from '../platform/http/schemas.js';
+import { rule } from '../platform/auth/rules.js';
 import { LineageDirection, LineageGraph } from './schemas.js';
 import type { LineageService } from './service.js';
 import { MAX_DEPTH } from './service.js';
@@ -16,6 +17,10 @@ export const lineageRoutes: FastifyPluginAsync<LineageRouteDeps> = async (root, 
   app.get(
     '/lineage',
     {
+      // The graph starts from a model version, a run or a dataset version (a rule names one kind of resource) and
+      // crosses projects: every node, the first included, is looked up among what the caller's projects let them
+      // read, like a search (a start they cannot read is not found).
+      config: { permission: rule.listed },
       schema: {
         tags: ['lineage'],
         summary: 'The lineage graph around a node: dataset versions → runs → model versions (up = where it came from, down = what it fed)',

@@ -3,6 +3,7 @@ import type { ArtifactStore } from '../platform/artifacts/types.js';
 import { normalizeArtifactPath, reservedPrefixOf } from '../platform/artifacts/path.js';
 import { acceptRawBodies, artifactContentType, limitedBody } from '../platform/http/raw-body.js';
 import { KilnError } from '../platform/errors.js';
+import { from, rule } from '../platform/auth/rules.js';
 
 export interface MlflowArtifactDeps {
   readonly artifacts: ArtifactStore;
@@ -28,7 +29,15 @@ export async function mlflowArtifactRoutes(app: FastifyInstance, deps: MlflowArt
   const reserved = deps.reservedArtifactPrefixes;
   const pathParam = (req: FastifyRequest) => proxied((req.params as { '*'?: string })['*'] ?? '', reserved);
 
-  app.get('/artifacts', async (req) => {
+  // A path of the artifact store (an experiment's or a run's folder, found from the path).
+  const artifactPath = from.params('*');
+  /** The folder a listing names: the last `path` of the query string (as the handler reads it), '' for the root. */
+  const listedPath = (req: FastifyRequest) => {
+    const q = (req.query ?? {}) as { path?: unknown };
+    return (Array.isArray(q.path) ? q.path[q.path.length - 1] : q.path) ?? '';
+  };
+
+  app.get('/artifacts', { config: { permission: rule.read('artifact', listedPath) } }, async (req) => {
     const q = req.query as { path?: unknown };
     const rawPath = Array.isArray(q.path) ? q.path[q.path.length - 1] : q.path;
     if (rawPath !== undefined && typeof rawPath !== 'string') throw new KilnError('INVALID_PARAMETER_VALUE', 'path must be a string');
@@ -43,23 +52,23 @@ export async function mlflowArtifactRoutes(app: FastifyInstance, deps: MlflowArt
     };
   });
 
-  app.get('/artifacts/*', async (req, reply) => download(store, pathParam(req), reply));
+  app.get('/artifacts/*', { config: { permission: rule.read('artifact', artifactPath) } }, async (req, reply) => download(store, pathParam(req), reply));
 
-  app.put('/artifacts/*', async (req) => {
+  app.put('/artifacts/*', { config: { permission: rule.edit('artifact', artifactPath) } }, async (req) => {
     const path = pathParam(req);
     const { body, declaredLength } = limitedBody(req, deps.uploadLimit);
     await store.put(path, body, declaredLength);
     return {};
   });
 
-  app.delete('/artifacts/*', async (req) => {
+  app.delete('/artifacts/*', { config: { permission: rule.edit('artifact', artifactPath) } }, async (req) => {
     const path = pathParam(req);
     await store.delete(path);
     return {};
   });
 
   for (const action of ['create', 'complete', 'abort']) {
-    app.post(`/mpu/${action}/*`, async () => {
+    app.post(`/mpu/${action}/*`, { config: { permission: rule.edit('artifact', artifactPath) } }, async () => {
       throw new KilnError('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository');
     });
   }

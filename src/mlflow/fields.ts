@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { KilnError, invalid } from '../platform/errors.js';
 
 /**
@@ -139,4 +140,21 @@ export function missing(name: string): KilnError {
 export function badType(name: string, v: unknown, expected: string): KilnError {
   const shown = typeof v === 'string' ? `'${v.length > 60 ? v.slice(0, 60) + '…' : v}'` : JSON.stringify(v)?.slice(0, 60) ?? String(v);
   return invalid(`Invalid value ${shown} for parameter '${name}' supplied: expected ${expected}.`, { field: name });
+}
+
+/** The tag an MLflow request sets to name the project of what it creates (MLflow has no project field). */
+export const PROJECT_TAG = 'kiln.project';
+
+/**
+ * The project an MLflow request creates an experiment or a registered model in: its `kiln.project` tag, else its
+ * `X-Kiln-Project` header, else none (the caller's default project). Several such tags give several projects, each
+ * of which the rule then checks.
+ */
+export function mlflowProject(req: FastifyRequest): unknown {
+  const body = req.body;
+  const tags = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).tags : undefined;
+  const named = Array.isArray(tags) ? tags.filter((t): t is { key: unknown; value: unknown } => t !== null && typeof t === 'object' && (t as { key?: unknown }).key === PROJECT_TAG).map((t) => t.value) : [];
+  if (named.length > 0) return named.length === 1 ? named[0] : named;
+  const header = req.headers['x-kiln-project'];
+  return header === '' ? undefined : header;
 }

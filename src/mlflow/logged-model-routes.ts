@@ -5,6 +5,7 @@ import type { RunArtifactService } from '../tracking/artifact-service.js';
 import type { ArtifactStore } from '../platform/artifacts/types.js';
 import { normalizeArtifactPath, joinArtifactPath } from '../platform/artifacts/path.js';
 import { KilnError, invalid } from '../platform/errors.js';
+import { from, rule } from '../platform/auth/rules.js';
 import { storePrefixOf } from '../platform/artifacts/path.js';
 import { Fields, badType, parseInt64 } from './fields.js';
 import { mlflowMetric, readKeyValues } from './convert.js';
@@ -51,8 +52,10 @@ const modelIdOf = (req: FastifyRequest) => (req.params as { model_id: string }).
 /** MLflow 3 logged models (service.proto LoggedModel RPCs) and runs/outputs. */
 export async function mlflowLoggedModelRoutes(app: FastifyInstance, deps: MlflowLoggedModelDeps): Promise<void> {
   const lm = deps.loggedModels;
+  // The logged model a route acts on (its project is its experiment's).
+  const loggedModel = from.params('model_id');
 
-  app.post('/logged-models', async (req) => {
+  app.post('/logged-models', { config: { permission: rule.edit('experiment', from.body('experiment_id')) } }, async (req) => {
     const f = body(req);
     const model = await lm.create({
       experimentId: f.idString('experiment_id', true),
@@ -64,7 +67,7 @@ export async function mlflowLoggedModelRoutes(app: FastifyInstance, deps: Mlflow
     });
     return { model: mlflowLoggedModel(model) };
   });
-  app.post('/logged-models/search', async (req) => {
+  app.post('/logged-models/search', { config: { permission: rule.listed } }, async (req) => {
     const f = body(req);
     const orderBy = f.objectList('order_by').map((o, i) => {
       if (typeof o.field_name !== 'string') throw badType(`order_by[${i}].field_name`, o.field_name, 'a string');
@@ -80,23 +83,24 @@ export async function mlflowLoggedModelRoutes(app: FastifyInstance, deps: Mlflow
     });
     return { models: page.items.map(mlflowLoggedModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  app.get('/logged-models/:model_id', async (req) => ({ model: mlflowLoggedModel(await lm.get(modelIdOf(req))) }));
-  app.patch('/logged-models/:model_id', async (req) => {
+  app.get('/logged-models/:model_id', { config: { permission: rule.read('logged-model', loggedModel) } }, async (req) => ({ model: mlflowLoggedModel(await lm.get(modelIdOf(req))) }));
+  app.patch('/logged-models/:model_id', { config: { permission: rule.edit('logged-model', loggedModel) } }, async (req) => {
     const f = body(req);
     return { model: mlflowLoggedModel(await lm.finalize(modelIdOf(req), f.requiredString('status'), f.optionalString('status_message'))) };
   });
-  app.delete('/logged-models/:model_id', async (req) => {
+  // Like deleting a run: an editor's change.
+  app.delete('/logged-models/:model_id', { config: { permission: rule.edit('logged-model', loggedModel) } }, async (req) => {
     await lm.delete(modelIdOf(req));
     return {};
   });
-  app.patch('/logged-models/:model_id/tags', async (req) => ({
+  app.patch('/logged-models/:model_id/tags', { config: { permission: rule.edit('logged-model', loggedModel) } }, async (req) => ({
     model: mlflowLoggedModel(await lm.setTags(modelIdOf(req), readKeyValues(body(req).objectList('tags'), 'tags'))),
   }));
-  app.delete('/logged-models/:model_id/tags/:tag_key', async (req) => {
+  app.delete('/logged-models/:model_id/tags/:tag_key', { config: { permission: rule.edit('logged-model', loggedModel) } }, async (req) => {
     await lm.deleteTag(modelIdOf(req), (req.params as { tag_key: string }).tag_key);
     return {};
   });
-  app.post('/logged-models/:model_id/params', async (req) => {
+  app.post('/logged-models/:model_id/params', { config: { permission: rule.edit('logged-model', loggedModel) } }, async (req) => {
     await lm.logParams(modelIdOf(req), readKeyValues(body(req).objectList('params'), 'params'));
     return {};
   });
@@ -107,7 +111,7 @@ export async function mlflowLoggedModelRoutes(app: FastifyInstance, deps: Mlflow
     if (prefix === undefined) throw new KilnError('INVALID_PARAMETER_VALUE', `The artifacts of logged model ${modelId} live at ${model.artifactUri}, outside this server's artifact store.`);
     return { model, prefix };
   };
-  app.get('/logged-models/:model_id/artifacts/directories', async (req) => {
+  app.get('/logged-models/:model_id/artifacts/directories', { config: { permission: rule.read('logged-model', loggedModel) } }, async (req) => {
     const { model, prefix } = await modelPrefix(modelIdOf(req));
     const rel = normalizeArtifactPath(query(req).optionalString('artifact_directory_path') ?? '', { allowEmpty: true });
     const entries = await deps.artifacts.list(joinArtifactPath(prefix, rel));
@@ -117,13 +121,13 @@ export async function mlflowLoggedModelRoutes(app: FastifyInstance, deps: Mlflow
       files: entries.map((e) => (e.isDir ? { path: e.path.slice(strip), is_dir: true } : { path: e.path.slice(strip), is_dir: false, file_size: e.size ?? 0 })),
     };
   });
-  app.get('/logged-models/:model_id/artifacts/files', async (req, reply) => {
+  app.get('/logged-models/:model_id/artifacts/files', { config: { permission: rule.read('logged-model', loggedModel) } }, async (req, reply) => {
     const { prefix } = await modelPrefix(modelIdOf(req));
     const rel = normalizeArtifactPath(query(req).requiredString('artifact_file_path'));
     return download(deps.artifacts, joinArtifactPath(prefix, rel), reply);
   });
 
-  app.post('/runs/outputs', async (req) => {
+  app.post('/runs/outputs', { config: { permission: rule.edit('run', from.body('run_id')) } }, async (req) => {
     const f = body(req);
     const runId = f.requiredString('run_id');
     const models = f.objectList('models').map((m, i) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { rule } from '../platform/auth/rules.js';
 import { mlflowTrackingRoutes, type MlflowTrackingDeps } from './tracking-routes.js';
 import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes.js';
 import { mlflowLoggedModelRoutes, type MlflowLoggedModelDeps } from './logged-model-routes.js';
@@ -39,7 +40,8 @@ export async function mlflowPlugin(app: FastifyInstance, deps: MlflowDeps): Prom
   await app.register(
     async (scope) => {
       mlflowErrors(scope);
-      scope.get('/server-info', async () => ({ multipart_uploads_enabled: false, multipart_downloads_enabled: false }));
+      // Static facts about the server, but MLflow clients ask them with their credentials: no need to answer anonymous callers.
+      scope.get('/server-info', { config: { permission: rule.authenticated } }, async () => ({ multipart_uploads_enabled: false, multipart_downloads_enabled: false }));
     },
     { prefix: '/api/3.0/mlflow' },
   );

@@ -3,7 +3,8 @@ import type { RegistryService } from '../registry/service.js';
 import type { ModelVersion, RegisteredModel } from '../registry/types.js';
 import { actorFromHeaders } from '../platform/actor.js';
 import { invalid } from '../platform/errors.js';
-import { Fields, badType } from './fields.js';
+import { rule, type RouteRule } from '../platform/auth/rules.js';
+import { Fields, badType, mlflowProject } from './fields.js';
 import { readKeyValues } from './convert.js';
 
 export interface MlflowRegistryDeps {
@@ -44,10 +45,20 @@ export function mlflowRegisteredModel(m: RegisteredModel): Record<string, unknow
 }
 
 const isRead = (req: FastifyRequest) => req.method === 'GET' || req.method === 'DELETE';
-const fields = (req: FastifyRequest) => {
+/** Where a request's fields are, and whether they came as a query string. */
+const located = (req: FastifyRequest): { readonly source: unknown; readonly query: boolean } => {
   // MLflow's Python client sends DELETE requests with a JSON body; others put the fields in the query string.
-  if (req.method === 'DELETE' && req.body && typeof req.body === 'object' && Object.keys(req.body).length > 0) return new Fields(req.body, false);
-  return new Fields(isRead(req) ? req.query : req.body, isRead(req));
+  if (req.method === 'DELETE' && req.body && typeof req.body === 'object' && Object.keys(req.body).length > 0) return { source: req.body, query: false };
+  return { source: isRead(req) ? req.query : req.body, query: isRead(req) };
+};
+const fields = (req: FastifyRequest) => {
+  const l = located(req);
+  return new Fields(l.source, l.query);
+};
+/** The registered model a request names: its `name` field, read where `fields` reads it (a DELETE's body included). */
+const model = (req: FastifyRequest): unknown => {
+  const { source } = located(req);
+  return source !== null && typeof source === 'object' && !Array.isArray(source) ? (source as Record<string, unknown>).name : undefined;
 };
 const version = (f: Fields) => {
   const v = f.raw('version');
@@ -60,43 +71,45 @@ const version = (f: Fields) => {
 export async function mlflowRegistryRoutes(app: FastifyInstance, deps: MlflowRegistryDeps): Promise<void> {
   const r = deps.registry;
   type H = (f: Fields, req: FastifyRequest) => Promise<unknown>;
-  const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], url: string, h: H) =>
-    app.route({ method, url, handler: async (req) => (await h(fields(req), req)) ?? {} });
+  // Each route names its rule (who may call it) next to its path.
+  const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], url: string, permission: RouteRule, h: H) =>
+    app.route({ method, url, config: { permission }, handler: async (req) => (await h(fields(req), req)) ?? {} });
   const actor = (req: FastifyRequest) => actorFromHeaders(req.headers);
 
   // ------------------------------------------------------------------ registered models
-  route('POST', '/registered-models/create', async (f, req) => ({
+  // In the project the request names (see mlflowProject), else the caller's default project.
+  route('POST', '/registered-models/create', rule.edit('project', mlflowProject), async (f, req) => ({
     registered_model: mlflowRegisteredModel(
       await r.createModel({ name: f.requiredString('name'), description: f.optionalString('description'), tags: readKeyValues(f.objectList('tags'), 'tags') }, actor(req)),
     ),
   }));
-  route('GET', '/registered-models/get', async (f) => ({ registered_model: mlflowRegisteredModel(await r.getModel(f.requiredString('name'))) }));
-  route('POST', '/registered-models/rename', async (f, req) => ({
+  route('GET', '/registered-models/get', rule.read('registered-model', model), async (f) => ({ registered_model: mlflowRegisteredModel(await r.getModel(f.requiredString('name'))) }));
+  route('POST', '/registered-models/rename', rule.edit('registered-model', model), async (f, req) => ({
     registered_model: mlflowRegisteredModel(await r.renameModel(f.requiredString('name'), f.requiredString('new_name'), actor(req))),
   }));
   // MLflow's update sets the description to what is sent (an absent one clears it).
-  route('PATCH', '/registered-models/update', async (f, req) => ({ registered_model: mlflowRegisteredModel(await r.updateModel(f.requiredString('name'), { description: f.optionalString('description') ?? null }, actor(req))) }));
-  route('DELETE', '/registered-models/delete', async (f) => r.deleteModel(f.requiredString('name')));
-  route(['GET', 'POST'], '/registered-models/search', async (f) => {
+  route('PATCH', '/registered-models/update', rule.edit('registered-model', model), async (f, req) => ({ registered_model: mlflowRegisteredModel(await r.updateModel(f.requiredString('name'), { description: f.optionalString('description') ?? null }, actor(req))) }));
+  route('DELETE', '/registered-models/delete', rule.maintain('registered-model', model), async (f) => r.deleteModel(f.requiredString('name')));
+  route(['GET', 'POST'], '/registered-models/search', rule.listed, async (f) => {
     const page = await r.searchModels({ filter: f.optionalString('filter'), orderBy: f.stringList('order_by'), maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
     return { registered_models: page.items.map(mlflowRegisteredModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  route(['GET', 'POST'], '/registered-models/get-latest-versions', async (f) => ({
+  route(['GET', 'POST'], '/registered-models/get-latest-versions', rule.read('registered-model', model), async (f) => ({
     model_versions: (await r.getLatestVersions(f.requiredString('name'), f.stringList('stages'))).map(mlflowModelVersion),
   }));
-  route('POST', '/registered-models/set-tag', async (f) => {
+  route('POST', '/registered-models/set-tag', rule.edit('registered-model', model), async (f) => {
     if (!f.has('value')) throw invalid(`Missing value for required parameter 'value'.`);
     await r.setModelTag(f.requiredString('name'), f.requiredString('key'), f.optionalString('value') ?? '');
   });
-  route('DELETE', '/registered-models/delete-tag', async (f) => r.deleteModelTag(f.requiredString('name'), f.requiredString('key')));
-  route('POST', '/registered-models/alias', async (f, req) => {
+  route('DELETE', '/registered-models/delete-tag', rule.edit('registered-model', model), async (f) => r.deleteModelTag(f.requiredString('name'), f.requiredString('key')));
+  route('POST', '/registered-models/alias', rule.maintain('registered-model', model), async (f, req) => {
     await r.setAlias(f.requiredString('name'), f.requiredString('alias'), version(f), actor(req));
   });
-  route('DELETE', '/registered-models/alias', async (f, req) => r.deleteAlias(f.requiredString('name'), f.requiredString('alias'), actor(req)));
-  route('GET', '/registered-models/alias', async (f) => ({ model_version: mlflowModelVersion(await r.getVersionByAlias(f.requiredString('name'), f.requiredString('alias'))) }));
+  route('DELETE', '/registered-models/alias', rule.maintain('registered-model', model), async (f, req) => r.deleteAlias(f.requiredString('name'), f.requiredString('alias'), actor(req)));
+  route('GET', '/registered-models/alias', rule.read('registered-model', model), async (f) => ({ model_version: mlflowModelVersion(await r.getVersionByAlias(f.requiredString('name'), f.requiredString('alias'))) }));
 
   // ------------------------------------------------------------------ model versions
-  route('POST', '/model-versions/create', async (f, req) => ({
+  route('POST', '/model-versions/create', rule.edit('registered-model', model), async (f, req) => ({
     model_version: mlflowModelVersion(
       await r.createVersion(
         {
@@ -112,21 +125,21 @@ export async function mlflowRegistryRoutes(app: FastifyInstance, deps: MlflowReg
       ),
     ),
   }));
-  route('GET', '/model-versions/get', async (f) => ({ model_version: mlflowModelVersion(await r.getVersion(f.requiredString('name'), version(f))) }));
-  route('PATCH', '/model-versions/update', async (f, req) => ({ model_version: mlflowModelVersion(await r.updateVersion(f.requiredString('name'), version(f), { description: f.optionalString('description') ?? null }, actor(req))) }));
-  route('DELETE', '/model-versions/delete', async (f, req) => r.deleteVersion(f.requiredString('name'), version(f), actor(req)));
-  route(['GET', 'POST'], '/model-versions/search', async (f) => {
+  route('GET', '/model-versions/get', rule.read('registered-model', model), async (f) => ({ model_version: mlflowModelVersion(await r.getVersion(f.requiredString('name'), version(f))) }));
+  route('PATCH', '/model-versions/update', rule.edit('registered-model', model), async (f, req) => ({ model_version: mlflowModelVersion(await r.updateVersion(f.requiredString('name'), version(f), { description: f.optionalString('description') ?? null }, actor(req))) }));
+  route('DELETE', '/model-versions/delete', rule.maintain('registered-model', model), async (f, req) => r.deleteVersion(f.requiredString('name'), version(f), actor(req)));
+  route(['GET', 'POST'], '/model-versions/search', rule.listed, async (f) => {
     const page = await r.searchVersions({ filter: f.optionalString('filter'), orderBy: f.stringList('order_by'), maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
     return { model_versions: page.items.map(mlflowModelVersion), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  route('GET', '/model-versions/get-download-uri', async (f) => ({ artifact_uri: await r.getDownloadUri(f.requiredString('name'), version(f)) }));
-  route('POST', '/model-versions/transition-stage', async (f, req) => {
+  route('GET', '/model-versions/get-download-uri', rule.read('registered-model', model), async (f) => ({ artifact_uri: await r.getDownloadUri(f.requiredString('name'), version(f)) }));
+  route('POST', '/model-versions/transition-stage', rule.maintain('registered-model', model), async (f, req) => {
     const archive = f.optionalBool('archive_existing_versions') ?? false;
     return { model_version: mlflowModelVersion(await r.transitionStage(f.requiredString('name'), version(f), f.requiredString('stage'), archive, actor(req))) };
   });
-  route('POST', '/model-versions/set-tag', async (f) => {
+  route('POST', '/model-versions/set-tag', rule.edit('registered-model', model), async (f) => {
     if (!f.has('value')) throw invalid(`Missing value for required parameter 'value'.`);
     await r.setVersionTag(f.requiredString('name'), version(f), f.requiredString('key'), f.optionalString('value') ?? '');
   });
-  route('DELETE', '/model-versions/delete-tag', async (f) => r.deleteVersionTag(f.requiredString('name'), version(f), f.requiredString('key')));
+  route('DELETE', '/model-versions/delete-tag', rule.edit('registered-model', model), async (f) => r.deleteVersionTag(f.requiredString('name'), version(f), f.requiredString('key')));
 }

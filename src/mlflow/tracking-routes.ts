@@ -4,7 +4,8 @@ import type { RunArtifactService } from '../tracking/artifact-service.js';
 import type { LoggedModelService } from '../tracking/logged-model-service.js';
 import { RUN_STATUSES, type DatasetInput, type RunStatus, type Tag } from '../tracking/types.js';
 import { invalid } from '../platform/errors.js';
-import { Fields, badType } from './fields.js';
+import { from, rule, type RouteRule } from '../platform/auth/rules.js';
+import { Fields, badType, mlflowProject } from './fields.js';
 import { metricHistoryJson, mlflowExperiment, mlflowMetric, mlflowRun, mlflowRunInfo, readKeyValues, readMetrics } from './convert.js';
 
 export interface MlflowTrackingDeps {
@@ -19,11 +20,12 @@ const runIdOf = (f: Fields) => f.requiredString('run_id', 'run_uuid');
 /** MLflow's tracking service (service.proto) as thin translations onto TrackingService. */
 export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTrackingDeps): Promise<void> {
   const t = deps.tracking;
-  const post = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
-    app.post(path, async (req) => (await h(fields(req), req)) ?? {});
-  const get = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) => app.get(path, async (req) => (await h(fields(req), req)) ?? {});
-  const both = (path: string, h: (f: Fields, req: FastifyRequest) => Promise<unknown>) =>
-    app.route({ method: ['GET', 'POST'], url: path, handler: async (req) => (await h(fields(req), req)) ?? {} });
+  type H = (f: Fields, req: FastifyRequest) => Promise<unknown>;
+  // Each route names its rule (who may call it) next to its path.
+  const post = (path: string, permission: RouteRule, h: H) => app.post(path, { config: { permission } }, async (req) => (await h(fields(req), req)) ?? {});
+  const get = (path: string, permission: RouteRule, h: H) => app.get(path, { config: { permission } }, async (req) => (await h(fields(req), req)) ?? {});
+  const both = (path: string, permission: RouteRule, h: H) =>
+    app.route({ method: ['GET', 'POST'], url: path, config: { permission }, handler: async (req) => (await h(fields(req), req)) ?? {} });
 
   /** The logged models each run used and produced (MLflow 3 run inputs and outputs). */
   const modelLinks = async (runIds: string[]) => {
@@ -49,14 +51,15 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   };
 
   // ------------------------------------------------------------------ experiments
-  post('/experiments/create', async (f) => ({
+  // In the project the request names (see mlflowProject), else the caller's default project.
+  post('/experiments/create', rule.edit('project', mlflowProject), async (f) => ({
     experiment_id: await t.createExperiment({
       name: f.requiredString('name'),
       artifactLocation: f.optionalString('artifact_location'),
       tags: readKeyValues(f.objectList('tags'), 'tags'),
     }),
   }));
-  both('/experiments/search', async (f) => {
+  both('/experiments/search', rule.listed, async (f) => {
     const page = await t.searchExperiments({
       filter: f.optionalString('filter'),
       orderBy: f.stringList('order_by'),
@@ -66,30 +69,32 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
     });
     return { experiments: page.items.map(mlflowExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  get('/experiments/list', async (f) => {
+  get('/experiments/list', rule.listed, async (f) => {
     const page = await t.searchExperiments({ viewType: f.viewType('view_type'), maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
     return { experiments: page.items.map(mlflowExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  get('/experiments/get', async (f) => ({ experiment: mlflowExperiment(await t.getExperiment(f.idString('experiment_id', true))) }));
-  get('/experiments/get-by-name', async (f) => ({ experiment: mlflowExperiment(await t.getExperimentByName(f.requiredString('experiment_name'))) }));
-  post('/experiments/delete', async (f) => t.deleteExperiment(f.idString('experiment_id', true)));
-  post('/experiments/restore', async (f) => t.restoreExperiment(f.idString('experiment_id', true)));
-  post('/experiments/update', async (f) => {
+  get('/experiments/get', rule.read('experiment', from.field('experiment_id')), async (f) => ({ experiment: mlflowExperiment(await t.getExperiment(f.idString('experiment_id', true))) }));
+  // Found by name, not id: a lookup filtered by the caller's readable projects like a search.
+  get('/experiments/get-by-name', rule.listed, async (f) => ({ experiment: mlflowExperiment(await t.getExperimentByName(f.requiredString('experiment_name'))) }));
+  post('/experiments/delete', rule.maintain('experiment', from.field('experiment_id')), async (f) => t.deleteExperiment(f.idString('experiment_id', true)));
+  post('/experiments/restore', rule.maintain('experiment', from.field('experiment_id')), async (f) => t.restoreExperiment(f.idString('experiment_id', true)));
+  post('/experiments/update', rule.edit('experiment', from.field('experiment_id')), async (f) => {
     const id = f.idString('experiment_id', true);
     const newName = f.optionalString('new_name');
     if (newName !== undefined) await t.renameExperiment(id, newName);
     else await t.getExperiment(id);
   });
-  post('/experiments/set-experiment-tag', async (f) => t.setExperimentTag(f.idString('experiment_id', true), f.requiredString('key'), f.optionalString('value') ?? ''));
-  post('/experiments/delete-experiment-tag', async (f) => t.deleteExperimentTag(f.idString('experiment_id', true), f.requiredString('key')));
-  post('/experiments/search-datasets', async (f) => {
+  post('/experiments/set-experiment-tag', rule.edit('experiment', from.field('experiment_id')), async (f) => t.setExperimentTag(f.idString('experiment_id', true), f.requiredString('key'), f.optionalString('value') ?? ''));
+  post('/experiments/delete-experiment-tag', rule.edit('experiment', from.field('experiment_id')), async (f) => t.deleteExperimentTag(f.idString('experiment_id', true), f.requiredString('key')));
+  post('/experiments/search-datasets', rule.listed, async (f) => {
     const ids = f.stringList('experiment_ids') ?? [];
     const summaries = await t.searchDatasets(ids);
     return { dataset_summaries: summaries.map((s) => ({ experiment_id: s.experimentId, name: s.name, digest: s.digest, ...(s.context ? { context: s.context } : {}) })) };
   });
 
   // ------------------------------------------------------------------ runs
-  post('/runs/create', async (f) => {
+  // The experiment the run goes to: MLflow's default experiment (0) when the request names none, as below.
+  post('/runs/create', rule.edit('experiment', (req) => from.field('experiment_id')(req) ?? '0'), async (f) => {
     const run = await t.createRun({
       experimentId: f.idString('experiment_id') ?? '0',
       runName: f.optionalString('run_name'),
@@ -99,20 +104,20 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
     });
     return { run: mlflowRun(run) };
   });
-  post('/runs/update', async (f) => {
+  post('/runs/update', rule.edit('run', from.field('run_id', 'run_uuid')), async (f) => {
     const status = f.optionalString('status');
     if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw badType('status', status, `one of ${RUN_STATUSES.join(', ')}`);
     const info = await t.updateRun({ runId: runIdOf(f), status: status as RunStatus | undefined, endTime: f.optionalInt('end_time'), runName: f.optionalString('run_name') });
     return { run_info: mlflowRunInfo(info) };
   });
-  post('/runs/delete', async (f) => t.deleteRun(f.requiredString('run_id')));
-  post('/runs/restore', async (f) => t.restoreRun(f.requiredString('run_id')));
-  get('/runs/get', async (f) => {
+  post('/runs/delete', rule.edit('run', from.field('run_id')), async (f) => t.deleteRun(f.requiredString('run_id')));
+  post('/runs/restore', rule.edit('run', from.field('run_id')), async (f) => t.restoreRun(f.requiredString('run_id')));
+  get('/runs/get', rule.read('run', from.field('run_id', 'run_uuid')), async (f) => {
     const run = await t.getRun(runIdOf(f));
     const links = await modelLinks([run.info.runId]);
     return { run: mlflowRun(run, links(run.info.runId)) };
   });
-  both('/runs/search', async (f) => {
+  both('/runs/search', rule.listed, async (f) => {
     const page = await t.searchRuns({
       experimentIds: f.stringList('experiment_ids') ?? [],
       filter: f.optionalString('filter'),
@@ -124,29 +129,29 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
     const links = await modelLinks(page.items.map((r) => r.info.runId));
     return { runs: page.items.map((r) => mlflowRun(r, links(r.info.runId))), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  post('/runs/log-metric', async (f) => {
+  post('/runs/log-metric', rule.edit('run', from.field('run_id', 'run_uuid')), async (f) => {
     const raw = { key: f.raw('key'), value: f.raw('value'), timestamp: f.raw('timestamp'), step: f.raw('step'), model_id: f.raw('model_id'), dataset_name: f.raw('dataset_name'), dataset_digest: f.raw('dataset_digest') };
     await logMetrics(runIdOf(f), [raw], 'metric');
   });
-  post('/runs/log-parameter', async (f) => {
+  post('/runs/log-parameter', rule.edit('run', from.field('run_id', 'run_uuid')), async (f) => {
     const [param] = readKeyValues([{ key: f.raw('key'), value: f.raw('value') }], 'param');
     if (!f.has('key')) throw invalid(`Missing value for required parameter 'key'.`);
     if (!f.has('value')) throw invalid(`Missing value for required parameter 'value'.`);
     await t.logBatch({ runId: runIdOf(f), params: [param!] });
   });
-  post('/runs/set-tag', async (f) => {
+  post('/runs/set-tag', rule.edit('run', from.field('run_id', 'run_uuid')), async (f) => {
     if (!f.has('value')) throw invalid(`Missing value for required parameter 'value'.`);
     await t.setTag(runIdOf(f), f.requiredString('key'), f.optionalString('value') ?? '');
   });
-  post('/runs/delete-tag', async (f) => t.deleteTag(f.requiredString('run_id'), f.requiredString('key')));
-  post('/runs/log-batch', async (f) => {
+  post('/runs/delete-tag', rule.edit('run', from.field('run_id')), async (f) => t.deleteTag(f.requiredString('run_id'), f.requiredString('key')));
+  post('/runs/log-batch', rule.edit('run', from.field('run_id')), async (f) => {
     await logMetrics(f.requiredString('run_id'), f.objectList('metrics'), 'metrics', {
       params: readKeyValues(f.objectList('params'), 'params'),
       tags: readKeyValues(f.objectList('tags'), 'tags'),
     });
   });
-  post('/runs/log-model', async (f) => t.logModel(runIdOf(f), f.requiredString('model_json')));
-  post('/runs/log-inputs', async (f) => {
+  post('/runs/log-model', rule.edit('run', from.field('run_id', 'run_uuid')), async (f) => t.logModel(runIdOf(f), f.requiredString('model_json')));
+  post('/runs/log-inputs', rule.edit('run', from.field('run_id')), async (f) => {
     const datasets: DatasetInput[] = f.objectList('datasets').map((d, i) => {
       const ds = d.dataset;
       if (typeof ds !== 'object' || ds === null || Array.isArray(ds)) throw invalid(`Missing value for required parameter 'datasets[${i}].dataset'.`);
@@ -174,7 +179,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   });
 
   // ------------------------------------------------------------------ metrics
-  app.get('/metrics/get-history', async (req, reply) => {
+  app.get('/metrics/get-history', { config: { permission: rule.read('run', from.field('run_id', 'run_uuid')) } }, async (req, reply) => {
     const f = fields(req);
     const h = await t.getMetricHistoryColumns({
       runId: runIdOf(f),
@@ -184,7 +189,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
     });
     return reply.type('application/json; charset=utf-8').send(await metricHistoryJson(h));
   });
-  get('/metrics/get-history-bulk', async (f) => {
+  get('/metrics/get-history-bulk', rule.read('run', from.field('run_id')), async (f) => {
     const runIds = f.stringList('run_id') ?? [];
     if (runIds.length === 0) throw invalid(`GetMetricHistoryBulk request must specify at least one run_id.`);
     if (runIds.length > 100) throw invalid(`GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received ${runIds.length} run_ids.`);
@@ -197,7 +202,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
     }
     return { metrics: out.slice(0, maxResults) };
   });
-  get('/metrics/get-history-bulk-interval', async (f) => {
+  get('/metrics/get-history-bulk-interval', rule.read('run', from.field('run_ids')), async (f) => {
     const runIds = f.stringList('run_ids') ?? [];
     if (runIds.length === 0) throw invalid(`Missing value for required parameter 'run_ids'.`);
     if (runIds.length > 100) throw invalid(`GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received ${runIds.length} run_ids.`);
@@ -213,7 +218,7 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
   });
 
   // ------------------------------------------------------------------ run artifacts
-  get('/artifacts/list', async (f) => {
+  get('/artifacts/list', rule.read('run', from.field('run_id', 'run_uuid')), async (f) => {
     const runId = runIdOf(f);
     const listing = await deps.runArtifacts.list(runId, f.optionalString('path') ?? '');
     return {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalid } from '../platform/errors.js';
+import { from, rule } from '../platform/auth/rules.js';
 import { Fields, badType } from './fields.js';
 import type { ModelEventKind } from '../registry/types.js';
 import type { Webhook, WebhookEventKind, WebhookService } from '../webhooks/service.js';
@@ -69,8 +70,11 @@ function eventsField(f: Fields): ModelEventKind[] | undefined {
 export async function mlflowWebhookRoutes(app: FastifyInstance, deps: MlflowWebhookDeps): Promise<void> {
   const w = deps.webhooks;
   type P = { webhook_id: string };
+  // As the native API's rules (webhooks/routes.ts): MLflow's webhooks watch every model, so creating and changing them
+  // is a server admin's; acting on an existing one goes by the webhook.
+  const hook = from.params('webhook_id');
 
-  app.post('/webhooks', async (req) => {
+  app.post('/webhooks', { config: { permission: rule.admin } }, async (req) => {
     const f = fieldsOf(req);
     const events = eventsField(f);
     if (events === undefined) throw invalid(`Missing value for required parameter 'events'. Accepted events are ${accepted}.`, { field: 'events' });
@@ -84,13 +88,13 @@ export async function mlflowWebhookRoutes(app: FastifyInstance, deps: MlflowWebh
     });
     return { webhook: mlflowWebhook(hook) };
   });
-  app.get('/webhooks', async (req) => {
+  app.get('/webhooks', { config: { permission: rule.listed } }, async (req) => {
     const f = fieldsOf(req);
     const page = await w.list({ maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
     return { webhooks: page.items.map(mlflowWebhook), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  app.get<{ Params: P }>('/webhooks/:webhook_id', async (req) => ({ webhook: mlflowWebhook(await w.get(req.params.webhook_id)) }));
-  app.patch<{ Params: P }>('/webhooks/:webhook_id', async (req) => {
+  app.get<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.read('webhook', hook) } }, async (req) => ({ webhook: mlflowWebhook(await w.get(req.params.webhook_id)) }));
+  app.patch<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.admin } }, async (req) => {
     const f = fieldsOf(req);
     const hook = await w.update(req.params.webhook_id, {
       name: f.optionalString('name'),
@@ -102,11 +106,11 @@ export async function mlflowWebhookRoutes(app: FastifyInstance, deps: MlflowWebh
     });
     return { webhook: mlflowWebhook(hook) };
   });
-  app.delete<{ Params: P }>('/webhooks/:webhook_id', async (req) => {
+  app.delete<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.maintain('webhook', hook) } }, async (req) => {
     await w.delete(req.params.webhook_id);
     return {};
   });
-  app.post<{ Params: P }>('/webhooks/:webhook_id/test', async (req) => {
+  app.post<{ Params: P }>('/webhooks/:webhook_id/test', { config: { permission: rule.maintain('webhook', hook) } }, async (req) => {
     const f = fieldsOf(req);
     // MLflow lets the caller pick the event of the sample payload; Kiln always sends a ping, but checks the event.
     if (f.has('event')) {

@@ -5,6 +5,7 @@ import type { RunArtifactService } from '../tracking/artifact-service.js';
 import { invalid } from '../platform/errors.js';
 import { inspectOnnx } from './packaging/onnx-inspect.js';
 import { ErrorBody } from '../platform/http/schemas.js';
+import { from, rule } from '../platform/auth/rules.js';
 import * as S from '../tracking/schemas.js';
 import { OnnxInfo } from './schemas.js';
 
@@ -23,6 +24,7 @@ export const onnxRoutes: FastifyPluginAsync<OnnxRouteDeps> = async (root, deps) 
   app.get(
     '/runs/:run_id/artifacts-onnx',
     {
+      config: { permission: rule.read('run', from.params('run_id')) },
       schema: {
         tags: ['artifacts'],
         summary: "Inspect an ONNX file among a run's artifacts: inputs, outputs, opsets, metadata",

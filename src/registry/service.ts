@@ -41,6 +41,30 @@ export interface RegistryOptions {
 
 export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { inspectionWaitMs: 5000, reservedArtifactPrefixes: [] };
 
+/** What a model URI names: `models:/name/3` a version, `models:/name@alias` an alias, `models:/name/latest` the alias `latest`. */
+export type ModelUri = { readonly name: string; readonly alias: string } | { readonly name: string; readonly version: string };
+
+export function parseModelUri(uri: unknown): ModelUri {
+  if (typeof uri !== 'string') throw invalid('A model URI is a string such as models:/name/3 or models:/name@champion.');
+  const rest = uri.replace(/^models:\/+/, '');
+  const at = rest.lastIndexOf('@');
+  if (at > 0 && !rest.slice(at).includes('/')) return { name: rest.slice(0, at), alias: rest.slice(at + 1) };
+  const slash = rest.lastIndexOf('/');
+  if (slash <= 0) throw invalid(`Invalid model URI '${uri}': expected models:/<name>/<version> or models:/<name>@<alias>.`);
+  const name = rest.slice(0, slash);
+  const ref = rest.slice(slash + 1);
+  return ref.toLowerCase() === 'latest' ? { name, alias: 'latest' } : { name, version: ref };
+}
+
+/** The registered model a model URI names; undefined when it is no model URI (resolving it then answers the 400). */
+export function modelUriName(uri: unknown): string | undefined {
+  try {
+    return parseModelUri(uri).name;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The model registry: registered models, versions (registered from runs, logged models or artifact URIs), tags,
  * stages, aliases and the history of every change. A new version is PENDING_REGISTRATION until its files have
@@ -367,16 +391,8 @@ export class RegistryService {
    * inspected, is never the latest one to use.
    */
   async resolveModelUri(uri: string): Promise<ModelVersion> {
-    if (typeof uri !== 'string') throw invalid('A model URI is a string such as models:/name/3 or models:/name@champion.');
-    const rest = uri.replace(/^models:\/+/, '');
-    const at = rest.lastIndexOf('@');
-    if (at > 0 && !rest.slice(at).includes('/')) return this.getVersionByAlias(rest.slice(0, at), rest.slice(at + 1));
-    const slash = rest.lastIndexOf('/');
-    if (slash <= 0) throw invalid(`Invalid model URI '${uri}': expected models:/<name>/<version> or models:/<name>@<alias>.`);
-    const name = rest.slice(0, slash);
-    const ref = rest.slice(slash + 1);
-    if (ref.toLowerCase() === 'latest') return this.getVersionByAlias(name, 'latest');
-    return this.getVersion(name, ref);
+    const r = parseModelUri(uri);
+    return 'alias' in r ? this.getVersionByAlias(r.name, r.alias) : this.getVersion(r.name, r.version);
   }
 
   /** The versions registered from these runs (lineage: run → model version). */

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/platform/config.js';
 import type { Capability, Platform } from '../../src/platform/capability.js';
 import { MODULES } from '../../src/modules.js';
+import { from, rule } from '../../src/platform/auth/rules.js';
 import { createServer, type KilnServer } from '../../src/server.js';
 import { freshStore, tempDir, type TestStore } from '../support/backends.js';
 import { call } from '../support/server.js';
@@ -34,7 +35,7 @@ describe('capability modules', () => {
       return {
         service: { hello: async (id: string) => `hello ${(await d.tracking.getExperiment(id)).name}` } as never,
         routes: async (app: FastifyInstance) => {
-          app.get('/notes/:id', async (req) => ({ note: `about ${(await d.tracking.getExperiment((req.params as { id: string }).id)).name}` }));
+          app.get('/notes/:id', { config: { permission: rule.read('experiment', from.params('id')) } }, async (req) => ({ note: `about ${(await d.tracking.getExperiment((req.params as { id: string }).id)).name}` }));
         },
         start: () => void calls.push(`start (store ${platform.store.adapter.engine})`),
         close: async () => void calls.push('close'),

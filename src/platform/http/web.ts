@@ -24,21 +24,22 @@ const API = /^\/(api|ajax-api|health|version|metrics)(\/|$|\?)/;
  * Returns a not-found hook for the app's 404 handler.
  */
 export async function serveWebUi(app: FastifyInstance, root: string): Promise<(req: FastifyRequest, reply: FastifyReply) => boolean> {
+  const files = {
+    root,
+    setHeaders: (res: { header(name: string, value: string): unknown }, path: string) => {
+      res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.header('x-content-type-options', 'nosniff');
+    },
+  };
+  // reply.sendFile for the not-found hook below (on the root instance, which answers the UI's own routes); it serves
+  // no file itself, so it adds no route.
+  await app.register(fastifyStatic, { ...files, serve: false });
   // The UI's files are public (its API calls are not): one route per file, each given the public rule here.
   await app.register(async (scope) => {
     scope.addHook('onRoute', (opts) => {
       opts.config = { ...opts.config, permission: rule.public };
     });
-    await scope.register(fastifyStatic, {
-    root,
-    prefix: '/',
-    wildcard: false,
-    index: false,
-    setHeaders: (res, path) => {
-      res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
-      res.header('x-content-type-options', 'nosniff');
-    },
-    });
+    await scope.register(fastifyStatic, { ...files, prefix: '/', wildcard: false, index: false, decorateReply: false });
   });
   // Assets are served by explicit routes (wildcard: false registers one route per file at start).
   return (req, reply) => {
