@@ -11,4 +11,4 @@ import { governanceCapability } from './governance/module.js';
  * Every capability the server runs and the CLI offers: adding one is a folder with its module.ts and a line here.
  * The server orders them by their declared dependencies.
  */
-export const MODULES: readonly Capability[] = [governanceCapability, trackingCapability, dataCapability, registryCapability, lineageCapability, webhooksCapability, mlflowCapability];
+export const MODULES: readonly Capability[] = [trackingCapability, dataCapability, registryCapability, lineageCapability, webhooksCapability, mlflowCapability, governanceCapability];

@@ -41,7 +41,8 @@ export const governanceCapability = defineCapability({
     }
     return {
       service: governance,
-      authenticator: governanceAuthenticator(governance, mode),
+      // With --auth none the platform's open authenticator answers (no capability provides one).
+      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode) } : {}),
       routes: (app) => governanceRoutes(app, { governance, mode }),
     };
   },
