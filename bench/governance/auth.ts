@@ -18,7 +18,17 @@ const BATCHES = Number(process.env.KILN_BENCH_BATCHES ?? 60);
 const CYCLES = Number(process.env.KILN_BENCH_CYCLES ?? 100);
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
-function post(url: string, body: string, headers: Record<string, string>): Promise<unknown> {
+/** POST, sent again once when a kept-alive socket turns out to be closed by the server (its keep-alive timeout). */
+async function post(url: string, body: string, headers: Record<string, string>): Promise<unknown> {
+  try {
+    return await postOnce(url, body, headers);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET') throw e;
+    return postOnce(url, body, headers);
+  }
+}
+
+function postOnce(url: string, body: string, headers: Record<string, string>): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = httpRequest(

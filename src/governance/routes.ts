@@ -86,13 +86,13 @@ export const governanceRoutes: FastifyPluginAsync<GovernanceRouteDeps> = async (
     selfOrAdmin(req, req.params.name);
     return { user: userJson(await g.getUser(req.params.name)) };
   });
-  app.patch('/users/:name', { config: { permission: rule.authenticated }, schema: { tags: ['users'], summary: "Change a user (admins: anything; others: their own display name and email)", params: NameParams, body: S.UpdateUserBody, response: { 200: Type.Object({ user: S.User }), 409: ErrorBody, ...err } } }, async (req) => {
+  app.patch('/users/:name', { config: { permission: { access: 'authenticated', scope: 'write' } }, schema: { tags: ['users'], summary: "Change a user (admins: anything; others: their own display name and email)", params: NameParams, body: S.UpdateUserBody, response: { 200: Type.Object({ user: S.User }), 409: ErrorBody, ...err } } }, async (req) => {
     const p = selfOrAdmin(req, req.params.name);
     if (!p.admin && (req.body.admin !== undefined || req.body.disabled !== undefined)) throw new KilnError('PERMISSION_DENIED', 'Only a server admin may change admin or disabled.');
     const b = req.body;
     return { user: userJson(await g.updateUser(req.params.name, { admin: b.admin, disabled: b.disabled, displayName: b.display_name, email: b.email })) };
   });
-  app.put('/users/:name/password', { config: { permission: rule.authenticated }, schema: { tags: ['users'], summary: "Set a password (one's own with the current one; admins any)", params: NameParams, body: S.SetPasswordBody, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
+  app.put('/users/:name/password', { config: { permission: { access: 'authenticated', scope: 'write' } }, schema: { tags: ['users'], summary: "Set a password (one's own with the current one; admins any)", params: NameParams, body: S.SetPasswordBody, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
     const p = selfOrAdmin(req, req.params.name);
     if (p.name === req.params.name && p.kind !== 'anonymous') {
       if (req.body.current_password === undefined) throw new KilnError('INVALID_PARAMETER_VALUE', 'current_password is required to change your own password.');
