@@ -9,6 +9,7 @@ import { createHttpApp, type KilnHttpApp } from './platform/http/app.js';
 import { ServerMetrics } from './platform/http/metrics.js';
 import { EventLog } from './platform/events/log.js';
 import type { AuditLog } from './platform/audit/log.js';
+import { AuditHeadPublisher } from './platform/audit/publish.js';
 import type { EventLogOptions } from './platform/events/types.js';
 import { orderByDependencies, type Capability, type CapabilityInstance, type CapabilityOptions, type CapabilityServices, type Platform } from './platform/capability.js';
 import { MODULES } from './modules.js';
@@ -87,6 +88,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     events = new EventLog(store, { retentionMs: config.eventRetentionDays * 24 * 3600_000, ...opts.events }, Date.now, reporter('events'));
     opened.push(() => events.close());
     const audit = events.audit;
+    metrics.watchAuditHead(() => audit.head());
     const reservedArtifactPrefixes = modules.flatMap((m) => m.artifactPrefixes ?? []);
     const platform: Platform = { config, logger, store, artifacts, events, audit, reservedArtifactPrefixes, now: Date.now, reporter };
     for (const m of modules) {
@@ -147,6 +149,9 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     }
     for (const { instance } of running) await instance.start?.();
     events.startPruning();
+    const headPublisher = new AuditHeadPublisher(events.audit, logger, config.auditHeadIntervalMs, reporter('audit'));
+    headPublisher.start();
+    opened.push(() => headPublisher.stop());
   } catch (e) {
     await unwind();
     throw e;
