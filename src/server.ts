@@ -110,6 +110,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       authenticator: provided('authenticator'),
       projects: provided('projects'),
       publicMetrics: config.metricsPublic,
+      audit: events.audit,
       bodyLimit: config.bodyLimit,
       listenHost: config.host,
       allowedHosts: config.allowedHosts.split(',').map((h) => h.trim()).filter(Boolean),
