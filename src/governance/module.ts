@@ -30,7 +30,7 @@ export const governanceCapability = defineCapability({
       import('./routes.js'),
     ]);
     const { env = process.env, ...serviceOptions } = options ?? {};
-    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter), serviceOptions, platform.now, platform.reporter('governance'));
+    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
     const mode = platform.config.auth;
     if (mode === 'on') {
       const outcome = await governance.bootstrapAdmin(env.KILN_ADMIN_USER, env.KILN_ADMIN_PASSWORD);
@@ -41,7 +41,7 @@ export const governanceCapability = defineCapability({
     }
     return {
       service: governance,
-      authenticator: governanceAuthenticator(governance, mode),
+      authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance')),
       routes: (app) => governanceRoutes(app, { governance, mode }),
     };
   },
