@@ -23,11 +23,12 @@ export const governanceCapability = defineCapability({
   migrations: async () => (await import('./migrations/index.js')).GOVERNANCE_MIGRATIONS,
   cli: { commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin'], load: async () => (await import('./cli.js')).registerGovernanceCommands },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
       import('./routes.js'),
+      import('./audit-routes.js'),
     ]);
     const { env = process.env, ...serviceOptions } = options ?? {};
     const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
@@ -42,7 +43,10 @@ export const governanceCapability = defineCapability({
     return {
       service: governance,
       authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance')),
-      routes: (app) => governanceRoutes(app, { governance, mode }),
+      routes: async (app) => {
+        await governanceRoutes(app, { governance, mode });
+        await auditRoutes(app, { audit: platform.audit });
+      },
     };
   },
 });
