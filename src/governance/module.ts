@@ -21,7 +21,16 @@ export const governanceCapability = defineCapability({
   name: 'governance',
   dependsOn: [],
   migrations: async () => (await import('./migrations/index.js')).GOVERNANCE_MIGRATIONS,
-  cli: { commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin'], load: async () => (await import('./cli.js')).registerGovernanceCommands },
+  cli: {
+    commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin', 'audit'],
+    load: async () => {
+      const [{ registerGovernanceCommands }, { registerAuditCommands }] = await Promise.all([import('./cli.js'), import('./audit-cli.js')]);
+      return (program) => {
+        registerGovernanceCommands(program);
+        registerAuditCommands(program);
+      };
+    },
+  },
   async create(platform, _deps, options) {
     const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }] = await Promise.all([
       import('./service.js'),
