@@ -10,10 +10,11 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * (`auth.login_failed`); a request without any is not recorded.
  */
 export function installRequestAudit(app: FastifyInstance, audit: AuditLog, onError: (e: unknown, what: string) => void): void {
-  app.addHook('onResponse', async (req, reply) => {
+  // Before the answer leaves: a client told no is on record by the time it hears it.
+  app.addHook('onSend', async (req, reply, payload) => {
     const status = reply.statusCode;
     const outcome = status === 403 ? 'denied' : status >= 500 && !READS.has(req.method) ? 'failed' : undefined;
-    if (outcome === undefined) return;
+    if (outcome === undefined) return payload;
     const p = req.principal;
     const path = req.url.split('?')[0]!;
     try {
@@ -30,5 +31,6 @@ export function installRequestAudit(app: FastifyInstance, audit: AuditLog, onErr
     } catch (e) {
       onError(e, `recording ${outcome === 'denied' ? 'a refused' : 'a failed'} request in the audit log`);
     }
+    return payload;
   });
 }
