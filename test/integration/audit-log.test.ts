@@ -165,6 +165,23 @@ for (const backend of STORE_BACKENDS) {
       });
     });
 
+    it('stores any text so that it verifies: unicode, quotes, control characters, NUL and lone surrogates', async () => {
+      await withStore(backend, async (store, { audit }) => {
+        const odd = ['ünïcødé 日本 😀', 'quote"back\\slash/', 'ctl\u0001\b\t\n\f\r\u001f\u007f', '\u2028\u2029', 'nul\u0000here', 'lone\ud800half', 'lone\udfffhalf'];
+        for (const text of odd) {
+          await audit.recordAlone({ action: 'test.odd', resourceType: text, resourceId: text, details: { text } }, { actor: text, actorKind: 'user', authMethod: 'password', source: text, requestId: text });
+        }
+        const r = await audit.verify();
+        assert.deepEqual([r.ok, r.entries], [true, odd.length], JSON.stringify(r.firstBad));
+        const stored = await all(audit);
+        assert.equal(stored[4]!.actor, 'nul\ufffdhere');
+        assert.deepEqual(JSON.parse(stored[4]!.details), { text: 'nul\u0000here' });
+        // A value the database writes in another canonical form (SQLite: an integer stored as a real) is checked again here.
+        await sql`update audit_log set time = time + 0.0 where seq = 2`.execute(store.db);
+        assert.equal((await audit.verify()).ok, true);
+      });
+    });
+
     it('concurrent appending transactions commit a gapless, valid chain, verified while they run', async () => {
       await withStore(backend, async (store, events) => {
         const audit = events.audit;

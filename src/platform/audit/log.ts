@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { MetadataStore } from '../db/types.js';
 import { currentContext } from '../auth/context.js';
 import { SYSTEM } from '../auth/principal.js';
-import { ChainVerifier, linkEntries, type AuditEntry, type ChainHead, type ChainReport, type HashedAuditEntry } from './chain.js';
+import { ChainVerifier, entryHash, linkEntries, sha256Hex, type AuditEntry, type ChainHead, type ChainLink, type ChainReport, type HashedAuditEntry } from './chain.js';
 import type { AuditTables } from './tables.js';
 
 export type AuditOutcome = 'ok' | 'denied' | 'failed';
@@ -124,6 +124,7 @@ export interface AuditVerification extends ChainReport {
   readonly storedHead: ChainHead | undefined;
 }
 
+const INTEGER_COLUMNS = new Set(['seq', 'time', 'project_id']);
 const COLUMNS = ['seq', 'time', 'actor', 'actor_kind', 'auth_method', 'source', 'request_id', 'action', 'resource_type', 'resource_id', 'project_id', 'outcome', 'details', 'prev_hash', 'hash'] as const;
 
 /**
@@ -169,14 +170,14 @@ export class AuditLog {
       { seq: Number(row.seq) - n, hash: row.hash },
       records.map((r) => ({
         time,
-        actor: who.actor,
-        actor_kind: who.actorKind,
-        auth_method: who.authMethod,
-        source: who.source,
-        request_id: who.requestId,
-        action: r.action,
-        resource_type: r.resourceType ?? null,
-        resource_id: r.resourceId ?? null,
+        actor: storable(who.actor),
+        actor_kind: storable(who.actorKind),
+        auth_method: storable(who.authMethod),
+        source: storableOrNull(who.source),
+        request_id: storableOrNull(who.requestId),
+        action: storable(r.action),
+        resource_type: storableOrNull(r.resourceType),
+        resource_id: storableOrNull(r.resourceId),
         project_id: r.projectId ?? null,
         outcome: r.outcome ?? 'ok',
         details: detailsJson(r.details),
@@ -244,7 +245,10 @@ export class AuditLog {
     const pageSize = opts.pageSize ?? 10_000;
     const verifier = new ChainVerifier(opts.expect ?? []);
     const p = this.store.adapter.placeholder;
-    const pageSql = `select ${COLUMNS.join(', ')} from audit_log where seq > ${p(1)} order by seq limit ${p(2)}`;
+    // The canonical form of each entry is written by the database (no fifteen values per row to parse and hand
+    // over); an entry whose form does not give its hash is read whole and checked here before it is called bad.
+    const canonical = this.store.adapter.jsonArraySql(COLUMNS.filter((c) => c !== 'hash').map((c) => ({ expr: c, type: INTEGER_COLUMNS.has(c) ? 'integer' : 'text' })));
+    const pageSql = `select seq, hash, ${canonical} from audit_log where seq > ${p(1)} order by seq limit ${p(2)}`;
     const readHead = async () => {
       const rows = await this.db.selectFrom('audit_head').select(['seq', 'hash']).execute();
       return { head: rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : undefined, rows: rows.length };
@@ -259,12 +263,36 @@ export class AuditLog {
     // every entry up to it.
     let stored = await readHead();
     let after = 0;
+    // Pages are read ahead while this one is hashed: the next two, guessing that entries are numbered without gaps
+    // (the seq a page starts after is then known before the page before it arrives); a wrong guess is dropped.
+    const read = (from: number) => this.store.selectColumns(pageSql, [from, pageSize]);
+    const ahead = new Map<number, ReturnType<typeof read>>();
+    const guess = (from: number) => {
+      if (ahead.has(from)) return;
+      const r = read(from);
+      r.catch(() => undefined);
+      ahead.set(from, r);
+    };
+    guess(pageSize);
     for (;;) {
-      const page = await this.store.selectColumns(pageSql, [after, pageSize]);
+      const asked = ahead.get(after);
+      ahead.delete(after);
+      const page = await (asked ?? read(after));
+      const full = page.rowCount === pageSize;
       if (page.rowCount > 0) {
-        after = Number(page.columns[0]![page.rowCount - 1]);
-        if (!verifier.push(entriesOf(page.columns, page.rowCount))) return { ...verifier.finish(), storedHead: stored.head };
-        if (page.rowCount === pageSize) continue;
+        const last = Number(page.columns[0]![page.rowCount - 1]);
+        if (last !== after + page.rowCount) ahead.clear();
+        after = last;
+      }
+      if (full) {
+        guess(after);
+        guess(after + pageSize);
+      } else {
+        ahead.clear();
+      }
+      if (page.rowCount > 0) {
+        if (!verifier.pushLinks(await this.links(page.columns, page.rowCount))) return { ...verifier.finish(), storedHead: stored.head };
+        if (full) continue;
       }
       // The log ends at `after`. Short of the head read before: a cut tail. At it: compare. Beyond it: entries were
       // appended meanwhile (read them up to a newer head), unless the head has not moved (entries added beyond it).
@@ -274,37 +302,59 @@ export class AuditLog {
       stored = newer;
     }
   }
-}
 
-/** Entries from the columns of a page (in the order of COLUMNS). */
-function entriesOf(columns: readonly (Float64Array | readonly unknown[])[], n: number): HashedAuditEntry[] {
-  const [seq, time, actor, actorKind, authMethod, source, requestId, action, resourceType, resourceId, projectId, outcome, details, prevHash, hash] = columns as (readonly unknown[])[];
-  const out: HashedAuditEntry[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = {
-      seq: seq![i] as number,
-      time: time![i] as number,
-      actor: actor![i] as string,
-      actor_kind: actorKind![i] as string,
-      auth_method: authMethod![i] as string,
-      source: source![i] as string | null,
-      request_id: requestId![i] as string | null,
-      action: action![i] as string,
-      resource_type: resourceType![i] as string | null,
-      resource_id: resourceId![i] as string | null,
-      project_id: projectId![i] as number | null,
-      outcome: outcome![i] as string,
-      details: details![i] as string,
-      prev_hash: prevHash![i] as string,
-      hash: hash![i] as string,
-    };
+  /**
+   * The links of a page (seq, hash, canonical form). An entry whose form gives its hash is as it was written, and its
+   * form ends with its `prev_hash` (64 hex digits, quoted); the others are read whole and checked again.
+   */
+  private async links(columns: readonly (Float64Array | readonly unknown[])[], n: number): Promise<ChainLink[]> {
+    const [seqs, hashes, forms] = columns as (readonly unknown[])[];
+    const links: ChainLink[] = new Array(n);
+    const suspects: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const form = forms![i];
+      const hash = hashes![i] as string;
+      const intact = typeof form === 'string' && sha256Hex(form) === hash;
+      links[i] = { seq: Number(seqs![i]), prev_hash: intact ? form.slice(-66, -2) : '', hash, intact };
+      if (!intact) suspects.push(i);
+    }
+    for (let k = 0; k < suspects.length; k += 1000) {
+      const batch = suspects.slice(k, k + 1000);
+      const rows = await this.db
+        .selectFrom('audit_log')
+        .select(COLUMNS)
+        .where(
+          'seq',
+          'in',
+          batch.map((i) => links[i]!.seq),
+        )
+        .execute();
+      const bySeq = new Map(rows.map((r) => [Number(r.seq), normalize(r)]));
+      for (const i of batch) {
+        const entry = bySeq.get(links[i]!.seq);
+        if (entry) links[i] = { ...links[i]!, prev_hash: entry.prev_hash, intact: entryHash(entry) === entry.hash, entry };
+      }
+    }
+    return links;
   }
-  return out;
 }
 
 // PostgreSQL's bigint columns arrive as numbers (see db/postgres/connect.ts); SQLite's integers too.
 function normalize(r: AuditEntry & { hash: string }): HashedAuditEntry {
   return { ...r, seq: Number(r.seq), time: Number(r.time), project_id: r.project_id === null ? null : Number(r.project_id) };
+}
+
+/**
+ * A string as both engines store and return it unchanged, so that its hash still holds when it is read back: a NUL
+ * (PostgreSQL refuses it) and a lone surrogate half (not UTF-8) become U+FFFD. `details` needs none of it: JSON
+ * escapes both.
+ */
+function storable(s: string): string {
+  return s.replace(/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+function storableOrNull(s: string | null | undefined): string | null {
+  return s === null || s === undefined ? null : storable(s);
 }
 
 function escapeLike(s: string): string {
