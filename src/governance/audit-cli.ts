@@ -144,7 +144,10 @@ export function registerAuditCommands(program: Command): void {
       printTable(['SEQ', 'TIME', 'ACTOR', 'AUTH', 'SOURCE', 'ACTION', 'RESOURCE', 'OUTCOME'], page.entries.map(entryRow), { whole: [6] });
     });
 
-  filterOptions(audit.command('export').description('Every matching audit log entry as JSON lines on stdout, oldest first (through the API; server admins)')).action(
+  const exporter = filterOptions(audit.command('export').description('Every matching audit log entry as JSON lines on stdout, oldest first (through the API; server admins)'));
+  // Its output is JSON lines already.
+  exporter.options.find((o) => o.long === '--json')?.hideHelp();
+  exporter.action(
     async (flags: FilterFlags, cmd: Command) => {
       const client = clientFrom(flags);
       const query = { ...filterQuery(flags, cmd), max_results: 1000, order: 'asc' };
