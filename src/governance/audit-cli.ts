@@ -101,7 +101,8 @@ export function registerAuditCommands(program: Command): void {
       const uri = loadConfig({ storeUri: flags.store }).storeUri;
       // Opening a SQLite file that does not exist would create it.
       if (uri.startsWith('sqlite:') && !existsSync(sqliteFileFromUri(uri))) throw new Error(`No metadata store at ${uri}: the file does not exist.`);
-      const store = await openStore(uri, { poolSize: 2 });
+      // Two connections read pages ahead, a third the head.
+      const store = await openStore(uri, { poolSize: 3 });
       let report: Awaited<ReturnType<InstanceType<typeof AuditLog>['verify']>>;
       const started = performance.now();
       try {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { MetadataStore } from '../db/types.js';
+import type { MetadataStore, ResultColumns } from '../db/types.js';
 import { currentContext } from '../auth/context.js';
 import { SYSTEM } from '../auth/principal.js';
 import { ChainVerifier, entryHash, linkEntries, sha256Hex, type AuditEntry, type ChainHead, type ChainLink, type ChainReport, type HashedAuditEntry } from './chain.js';
@@ -259,47 +259,61 @@ export class AuditLog {
       const problem = `the log's head table (audit_head) has ${stored.rows} rows instead of one`;
       return { ...report, ok: false, storedHead: stored.head, firstBad: { seq: report.head.seq, problem: 'head-mismatch', message: problem } };
     };
-    // The head row moves forward in the same transactions as the entries: a page read after the head was read holds
-    // every entry up to it.
-    let stored = await readHead();
-    let after = 0;
     // Pages are read ahead while this one is hashed: the next two, guessing that entries are numbered without gaps
     // (the seq a page starts after is then known before the page before it arrives); a wrong guess is dropped.
-    const read = (from: number) => this.store.selectColumns(pageSql, [from, pageSize]);
-    const ahead = new Map<number, ReturnType<typeof read>>();
+    // Reads still running when the walk ends (guesses past its end) are waited for: nothing is left behind it.
+    const running = new Set<Promise<void>>();
+    const read = (from: number): Promise<ResultColumns> => {
+      const r = this.store.selectColumns(pageSql, [from, pageSize]);
+      const settled: Promise<void> = r.then(
+        () => void running.delete(settled),
+        () => void running.delete(settled),
+      );
+      running.add(settled);
+      return r;
+    };
+    const ahead = new Map<number, Promise<ResultColumns>>();
     const guess = (from: number) => {
       if (ahead.has(from)) return;
       const r = read(from);
       r.catch(() => undefined);
       ahead.set(from, r);
     };
-    guess(pageSize);
-    for (;;) {
-      const asked = ahead.get(after);
-      ahead.delete(after);
-      const page = await (asked ?? read(after));
-      const full = page.rowCount === pageSize;
-      if (page.rowCount > 0) {
-        const last = Number(page.columns[0]![page.rowCount - 1]);
-        if (last !== after + page.rowCount) ahead.clear();
-        after = last;
+    try {
+      // The head row moves forward in the same transactions as the entries: a page read after the head was read
+      // holds every entry up to it.
+      let stored = await readHead();
+      let after = 0;
+      guess(pageSize);
+      for (;;) {
+        const asked = ahead.get(after);
+        ahead.delete(after);
+        const page = await (asked ?? read(after));
+        const full = page.rowCount === pageSize;
+        if (page.rowCount > 0) {
+          const last = Number(page.columns[0]![page.rowCount - 1]);
+          if (last !== after + page.rowCount) ahead.clear();
+          after = last;
+        }
+        if (full) {
+          guess(after);
+          guess(after + pageSize);
+        } else {
+          ahead.clear();
+        }
+        if (page.rowCount > 0) {
+          if (!verifier.pushLinks(await this.links(page.columns, page.rowCount))) return { ...verifier.finish(), storedHead: stored.head };
+          if (full) continue;
+        }
+        // The log ends at `after`. Short of the head read before: a cut tail. At it: compare. Beyond it: entries were
+        // appended meanwhile (read them up to a newer head), unless the head has not moved (entries added beyond it).
+        if (stored.head === undefined || after <= stored.head.seq) return done(stored);
+        const newer = await readHead();
+        if (newer.head === undefined || newer.head.seq <= after) return done(newer);
+        stored = newer;
       }
-      if (full) {
-        guess(after);
-        guess(after + pageSize);
-      } else {
-        ahead.clear();
-      }
-      if (page.rowCount > 0) {
-        if (!verifier.pushLinks(await this.links(page.columns, page.rowCount))) return { ...verifier.finish(), storedHead: stored.head };
-        if (full) continue;
-      }
-      // The log ends at `after`. Short of the head read before: a cut tail. At it: compare. Beyond it: entries were
-      // appended meanwhile (read them up to a newer head), unless the head has not moved (entries added beyond it).
-      if (stored.head === undefined || after <= stored.head.seq) return done(stored);
-      const newer = await readHead();
-      if (newer.head === undefined || newer.head.seq <= after) return done(newer);
-      stored = newer;
+    } finally {
+      await Promise.all(running);
     }
   }
 
