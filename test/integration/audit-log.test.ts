@@ -9,6 +9,12 @@ import { AuditLog, detailsJson, MAX_DETAILS_LENGTH } from '../../src/platform/au
 import { GENESIS_HASH, type HashedAuditEntry } from '../../src/platform/audit/chain.js';
 import { runInContext } from '../../src/platform/auth/context.js';
 import type { Principal } from '../../src/platform/auth/principal.js';
+import { AuditHeadPublisher } from '../../src/platform/audit/publish.js';
+import { createHttpApp } from '../../src/platform/http/app.js';
+import { ServerMetrics } from '../../src/platform/http/metrics.js';
+import { KilnError } from '../../src/platform/errors.js';
+import { rule } from '../../src/platform/auth/rules.js';
+import { pino } from 'pino';
 import { STORE_BACKENDS, freshStore } from '../support/backends.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -179,6 +185,58 @@ for (const backend of STORE_BACKENDS) {
         // A value the database writes in another canonical form (SQLite: an integer stored as a real) is checked again here.
         await sql`update audit_log set time = time + 0.0 where seq = 2`.execute(store.db);
         assert.equal((await audit.verify()).ok, true);
+      });
+    });
+
+    it('publishes the head in the log, at start and then at every interval', async () => {
+      await withStore(backend, async (store, { audit }) => {
+        await audit.recordAlone({ action: 'test.one' });
+        const lines: { msg: string; seq: number; hash: string; audit_head: string }[] = [];
+        const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+        const publisher = new AuditHeadPublisher(audit, logger, 30, () => {});
+        publisher.start();
+        try {
+          while (lines.length < 1) await sleep(5);
+          const head = await audit.head();
+          assert.deepEqual(lines[0], { ...lines[0], msg: 'audit head', seq: 1, hash: head.hash, audit_head: `1:${head.hash}` });
+          await audit.recordAlone({ action: 'test.two' });
+          const moved = await audit.head();
+          for (let i = 0; i < 200 && !lines.some((l) => l.seq === 2); i++) await sleep(10);
+          assert.ok(lines.some((l) => l.seq === 2 && l.hash === moved.hash), JSON.stringify(lines));
+        } finally {
+          await publisher.stop();
+        }
+      });
+    });
+
+    it('records refused requests and failed changes (not failed reads) before the answer leaves', async () => {
+      await withStore(backend, async (_store, { audit }) => {
+        const app = await createHttpApp({ logger: pino({ level: 'silent' }), bodyLimit: 1024, metrics: new ServerMetrics(), version: 'test', healthCheck: async () => {}, webRoot: false, audit });
+        const fail = (code: 'PERMISSION_DENIED' | 'INTERNAL_ERROR') => async () => {
+          throw new KilnError(code, 'no');
+        };
+        app.post('/things/:id', { config: { permission: rule.public } }, fail('PERMISSION_DENIED'));
+        app.post('/broken', { config: { permission: rule.public } }, fail('INTERNAL_ERROR'));
+        app.get('/broken', { config: { permission: rule.public } }, fail('INTERNAL_ERROR'));
+        await app.ready();
+        try {
+          const denied = await app.inject({ method: 'POST', url: '/things/42?secret=x', headers: { 'x-kiln-user': 'ana', 'x-request-id': 'req-9' } });
+          assert.equal(denied.statusCode, 403);
+          // On record by the time the answer is there.
+          assert.equal((await all(audit)).length, 1);
+          assert.equal((await app.inject({ method: 'GET', url: '/broken' })).statusCode, 500);
+          assert.equal((await app.inject({ method: 'POST', url: '/broken' })).statusCode, 500);
+          const entries = await all(audit);
+          assert.deepEqual(
+            entries.map((e) => [e.action, e.outcome, e.actor, e.auth_method, e.request_id, e.resource_type, e.resource_id, JSON.parse(e.details)]),
+            [
+              ['http.request_denied', 'denied', 'ana', 'none', 'req-9', 'route', 'POST /things/:id', { status: 403, path: '/things/42' }],
+              ['http.request_failed', 'failed', 'anonymous', 'none', entries[1]!.request_id, 'route', 'POST /broken', { status: 500, path: '/broken' }],
+            ],
+          );
+        } finally {
+          await app.close();
+        }
       });
     });
 
