@@ -8,6 +8,8 @@ import type { ArtifactStore } from './platform/artifacts/types.js';
 import { createHttpApp, type KilnHttpApp } from './platform/http/app.js';
 import { ServerMetrics } from './platform/http/metrics.js';
 import { EventLog } from './platform/events/log.js';
+import type { AuditLog } from './platform/audit/log.js';
+import { AuditHeadPublisher } from './platform/audit/publish.js';
 import type { EventLogOptions } from './platform/events/types.js';
 import { orderByDependencies, type Capability, type CapabilityInstance, type CapabilityOptions, type CapabilityServices, type Platform } from './platform/capability.js';
 import { MODULES } from './modules.js';
@@ -23,6 +25,7 @@ export interface KilnServer {
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly events: EventLog;
+  readonly audit: AuditLog;
   /** Every capability's service, by capability name. */
   readonly services: CapabilityServices;
   readonly logger: Logger;
@@ -86,8 +89,10 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     opened.push(() => artifacts.close());
     events = new EventLog(store, { retentionMs: config.eventRetentionDays * 24 * 3600_000, ...opts.events }, Date.now, reporter('events'));
     opened.push(() => events.close());
+    const audit = events.audit;
+    metrics.watchAuditHead(() => audit.head());
     const reservedArtifactPrefixes = modules.flatMap((m) => m.artifactPrefixes ?? []);
-    const platform: Platform = { config, logger, store, artifacts, events, reservedArtifactPrefixes, now: Date.now, reporter };
+    const platform: Platform = { config, logger, store, artifacts, events, audit, reservedArtifactPrefixes, now: Date.now, reporter };
     for (const m of modules) {
       const deps = Object.fromEntries(m.dependsOn.map((d) => [d, services[d]]));
       const options = (opts.capabilities as Record<string, unknown> | undefined)?.[m.name];
@@ -108,6 +113,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       projects: provided('projects'),
       publicMetrics: config.metricsPublic,
       webRoot: opts.webRoot,
+      audit: events.audit,
       bodyLimit: config.bodyLimit,
       listenHost: config.host,
       allowedHosts: config.allowedHosts.split(',').map((h) => h.trim()).filter(Boolean),
@@ -147,6 +153,9 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     }
     for (const { instance } of running) await instance.start?.();
     events.startPruning();
+    const headPublisher = new AuditHeadPublisher(events.audit, logger, config.auditHeadIntervalMs, reporter('audit'));
+    headPublisher.start();
+    opened.push(() => headPublisher.stop());
   } catch (e) {
     await unwind();
     throw e;
@@ -158,6 +167,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     store,
     artifacts,
     events,
+    audit: events.audit,
     services: services as unknown as CapabilityServices,
     logger,
     async listen() {

@@ -315,7 +315,7 @@ export class DataService {
           creation_time: now,
         };
         await this.store.insertVersion(trx, v);
-        emit({ type: 'data.version_created', actor: actor.user, time: now, subject: name, data: { name, version, ref: formatDatasetRef(name, version), digest, rows: v.rows, bytes: v.bytes } });
+        emit({ type: 'data.version_created', actor: actor.user, time: now, subject: name, subjectKind: 'dataset', data: { name, version, ref: formatDatasetRef(name, version), digest, rows: v.rows, bytes: v.bytes } });
         return { ...v, name };
       });
       return { created: true, version: toDetail(row) };
@@ -464,6 +464,7 @@ export class DataService {
         actor: actor.user,
         time: now,
         subject: target.name,
+        subjectKind: 'dataset',
         data: { id: pk, name: target.name, version: Number(target.version), ref: formatDatasetRef(target.name, Number(target.version)), schema_ref: schemaRef, ok: report.ok, errors: row.errors, warnings: row.warnings },
       });
       return pk;

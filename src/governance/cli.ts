@@ -222,20 +222,36 @@ export function registerGovernanceCommands(program: Command): void {
     });
 }
 
-/** The governance service on the store itself (migrated first), for `kiln admin`. */
+/**
+ * The governance service on the store itself (migrated first), for `kiln admin`. What it changes is audited as the
+ * system, named `kiln admin (<OS user>@<host>)`, from the source `cli`.
+ */
 async function withService(storeFlag: string | undefined, fn: (g: import('./service.js').GovernanceService) => Promise<void>): Promise<void> {
-  const [{ loadConfig }, { openStore, migrateToLatest }, { MIGRATIONS }, { GovernanceStore }, { GovernanceService }] = await Promise.all([
+  const [{ loadConfig }, { openStore, migrateToLatest }, { MIGRATIONS }, { GovernanceStore }, { GovernanceService }, { AuditLog }, { runInContext }, { SYSTEM }, { userInfo }, { randomUUID }] = await Promise.all([
     import('../platform/config.js'),
     import('../platform/db/index.js'),
     import('../migrations.js'),
     import('./store.js'),
     import('./service.js'),
+    import('../platform/audit/log.js'),
+    import('../platform/auth/context.js'),
+    import('../platform/auth/principal.js'),
+    import('node:os'),
+    import('node:crypto'),
   ]);
   const config = loadConfig({ storeUri: storeFlag });
   const store = await openStore(config.storeUri);
   try {
     await migrateToLatest(store, MIGRATIONS);
-    await fn(new GovernanceService(new GovernanceStore(store.db.withTables(), store.adapter)));
+    const service = new GovernanceService(new GovernanceStore(store.db.withTables(), store.adapter, new AuditLog(store)));
+    let osUser: string;
+    try {
+      osUser = userInfo().username;
+    } catch {
+      osUser = process.env.USER ?? 'unknown';
+    }
+    const principal = { ...SYSTEM, name: `kiln admin (${osUser}@${hostname()})` };
+    await runInContext({ principal, requestId: `cli-${randomUUID()}`, source: 'cli' }, () => fn(service));
   } finally {
     await store.close();
   }

@@ -6,7 +6,7 @@ import { KilnError } from '../platform/errors.js';
 describe('LoginLimiter', () => {
   it('allows the free failures, then doubles the wait per failure, per user and per address', () => {
     let now = 1_000_000;
-    const l = new LoginLimiter({ freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 8000 }, () => now);
+    const l = new LoginLimiter({ freeFailures: 3, freeFailuresPerAddress: 3, baseDelayMs: 1000, maxDelayMs: 8000 }, () => now);
     for (let i = 0; i < 3; i++) {
       l.check('ana', '10.0.0.1');
       l.failed('ana', '10.0.0.1');
@@ -30,9 +30,21 @@ describe('LoginLimiter', () => {
     l.check('ana', '10.0.0.1');
   });
 
+  it('gives an address more room than a user name, and counts token failures per address only', () => {
+    const l = new LoginLimiter({ freeFailures: 2, freeFailuresPerAddress: 4 }, () => 0);
+    for (let i = 0; i < 3; i++) l.failed(undefined, '10.0.0.1');
+    l.check('ana', '10.0.0.1');
+    l.check(undefined, '10.0.0.1');
+    l.failed(undefined, '10.0.0.1');
+    l.check(undefined, '10.0.0.1'); // the fourth used the address's allowance
+    l.failed(undefined, '10.0.0.1');
+    assert.throws(() => l.check(undefined, '10.0.0.1'));
+    l.check('ana', '10.0.0.2');
+  });
+
   it('forgets failures after a quiet hour and bounds what it remembers', () => {
     let now = 0;
-    const l = new LoginLimiter({ freeFailures: 0, baseDelayMs: 1000, forgetAfterMs: 60_000, maxKeys: 4 }, () => now);
+    const l = new LoginLimiter({ freeFailures: 0, freeFailuresPerAddress: 0, baseDelayMs: 1000, forgetAfterMs: 60_000, maxKeys: 4 }, () => now);
     l.failed('ana', undefined);
     assert.throws(() => l.check('ana', undefined));
     now += 60_001;

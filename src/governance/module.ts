@@ -1,5 +1,6 @@
 import { defineCapability } from '../platform/capability.js';
 import type { GovernanceOptions, GovernanceService } from './service.js';
+import type { LoginLimiterOptions } from './login-limiter.js';
 
 declare module '../platform/capability.js' {
   interface CapabilityServices {
@@ -9,6 +10,8 @@ declare module '../platform/capability.js' {
     governance: GovernanceOptions & {
       /** Where KILN_ADMIN_USER and KILN_ADMIN_PASSWORD are read (default process.env). */
       readonly env: NodeJS.ProcessEnv;
+      /** How failed sign-ins are slowed down (see LoginLimiter). */
+      readonly loginLimits: Partial<LoginLimiterOptions>;
     };
   }
 }
@@ -21,16 +24,26 @@ export const governanceCapability = defineCapability({
   name: 'governance',
   dependsOn: [],
   migrations: async () => (await import('./migrations/index.js')).GOVERNANCE_MIGRATIONS,
-  cli: { commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin'], load: async () => (await import('./cli.js')).registerGovernanceCommands },
+  cli: {
+    commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin', 'audit'],
+    load: async () => {
+      const [{ registerGovernanceCommands }, { registerAuditCommands }] = await Promise.all([import('./cli.js'), import('./audit-cli.js')]);
+      return (program) => {
+        registerGovernanceCommands(program);
+        registerAuditCommands(program);
+      };
+    },
+  },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
       import('./routes.js'),
+      import('./audit-routes.js'),
     ]);
-    const { env = process.env, ...serviceOptions } = options ?? {};
-    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter), serviceOptions, platform.now, platform.reporter('governance'));
+    const { env = process.env, loginLimits, ...serviceOptions } = options ?? {};
+    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
     const mode = platform.config.auth;
     if (mode === 'on') {
       const outcome = await governance.bootstrapAdmin(env.KILN_ADMIN_USER, env.KILN_ADMIN_PASSWORD);
@@ -42,8 +55,11 @@ export const governanceCapability = defineCapability({
     return {
       service: governance,
       // With --auth none the platform's open authenticator answers (no capability provides one).
-      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode) } : {}),
-      routes: (app) => governanceRoutes(app, { governance, mode }),
+      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance'), loginLimits) } : {}),
+      routes: async (app) => {
+        await governanceRoutes(app, { governance, mode });
+        await auditRoutes(app, { audit: platform.audit });
+      },
     };
   },
 });

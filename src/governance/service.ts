@@ -5,6 +5,7 @@ import type { AuthMethod } from '../platform/auth/principal.js';
 import { OWASP_SCRYPT, hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
 import { newToken, parseToken, secretMatches } from './tokens.js';
 import type { GovernanceStore, TokenRow, UserRow } from './store.js';
+import type { AuditRecord } from '../platform/audit/log.js';
 
 export interface GovernanceOptions {
   /** scrypt's cost for new password hashes (tests lower it; OWASP's by default). */
@@ -133,7 +134,13 @@ export class GovernanceService {
       last_login_time: null,
     };
     try {
-      return toUser(await this.store.insertUser(row));
+      return toUser(
+        await this.store.change(async (s, record) => {
+          const u = await s.insertUser(row);
+          record({ action: 'auth.user_created', resourceType: 'user', resourceId: name, details: { kind, admin: row.admin === 1, has_password: passwordHash !== null } });
+          return u;
+        }),
+      );
     } catch (e) {
       if (this.store.isUniqueViolation(e)) throw alreadyExists(`User '${name}' already exists.`);
       throw e;
@@ -161,7 +168,10 @@ export class GovernanceService {
     if (patch.email !== undefined) set.email = patch.email === null ? null : optionalText(patch.email, 'email', 320);
     const losesAdmin = row.admin === 1 && row.disabled === 0 && (set.admin === 0 || set.disabled === 1);
     if (losesAdmin && (await this.store.countAdmins()) <= 1) throw new KilnError('INVALID_STATE', `'${name}' is the last active admin: make another user admin first.`);
-    await this.store.updateUser(row.user_pk, set);
+    await this.store.change(async (s, record) => {
+      await s.updateUser(row.user_pk, set);
+      for (const r of userChanges(row, set)) record(r);
+    });
     this.forget(row.user_pk, name);
     return this.getUser(name);
   }
@@ -169,14 +179,21 @@ export class GovernanceService {
   async setPassword(name: string, password: string): Promise<void> {
     const row = await this.userRow(name);
     if (row.kind === 'service') throw invalid('A service account has no password: it authenticates with API tokens.');
-    await this.store.updateUser(row.user_pk, { password_hash: await this.hash(password), last_update_time: this.now() });
+    const hash = await this.hash(password);
+    await this.store.change(async (s, record) => {
+      await s.updateUser(row.user_pk, { password_hash: hash, last_update_time: this.now() });
+      record({ action: 'auth.password_changed', resourceType: 'user', resourceId: row.name });
+    });
     this.forget(row.user_pk, name);
   }
 
   async deleteUser(name: string): Promise<void> {
     const row = await this.userRow(name);
     if (row.admin === 1 && row.disabled === 0 && (await this.store.countAdmins()) <= 1) throw new KilnError('INVALID_STATE', `'${name}' is the last active admin: make another user admin first.`);
-    await this.store.deleteUser(row.user_pk);
+    await this.store.change(async (s, record) => {
+      await s.deleteUser(row.user_pk);
+      record({ action: 'auth.user_deleted', resourceType: 'user', resourceId: row.name, details: { kind: row.kind, admin: row.admin === 1 } });
+    });
     this.forget(row.user_pk, name);
   }
 
@@ -223,7 +240,10 @@ export class GovernanceService {
       revoked_time: null,
     };
     try {
-      await this.store.insertToken(row);
+      await this.store.change(async (s, record) => {
+        await s.insertToken(row);
+        record({ action: 'auth.token_created', resourceType: 'token', resourceId: t.id, details: { user: user.name, name, scopes, expiry_time: expiry } });
+      });
     } catch (e) {
       if (this.store.isUniqueViolation(e)) throw alreadyExists(`'${owner}' already has a token named '${name}': revoke it or choose another name.`);
       throw e;
@@ -238,7 +258,11 @@ export class GovernanceService {
 
   async revokeToken(owner: string, idOrName: string): Promise<TokenInfo> {
     const user = await this.userRow(owner);
-    const row = await this.store.revokeToken(user.user_pk, idOrName, this.now());
+    const row = await this.store.change(async (s, record) => {
+      const revoked = await s.revokeToken(user.user_pk, idOrName, this.now());
+      if (revoked) record({ action: 'auth.token_revoked', resourceType: 'token', resourceId: revoked.token_id, details: { user: user.name, name: revoked.name } });
+      return revoked;
+    });
     if (!row) throw notFound(`'${owner}' has no live token with the id or name '${idOrName}'.`);
     this.tokens.delete(row.token_id);
     return toToken(row, user.name);
@@ -272,8 +296,9 @@ export class GovernanceService {
   /**
    * The principal of a user name and password. scrypt is slow by design, so a verified pair is remembered for a while
    * (under an HMAC keyed per process) as long as the stored hash stays the same and the user stays enabled.
+   * `onSignIn` is awaited when the password was checked rather than remembered (a sign-in, for the audit log).
    */
-  async authenticatePassword(name: string, password: string, method: AuthMethod = 'password'): Promise<Principal> {
+  async authenticatePassword(name: string, password: string, method: AuthMethod = 'password', onSignIn?: (p: Principal) => Promise<void>): Promise<Principal> {
     if (typeof name !== 'string' || typeof password !== 'string' || name === '' || Buffer.byteLength(password) > 1024) throw badCredentials();
     const now = this.now();
     const user = await this.cachedUser(name.normalize('NFC'), now);
@@ -294,7 +319,9 @@ export class GovernanceService {
       }
     }
     if (user.disabled === 1) throw new KilnError('UNAUTHENTICATED', `The account '${user.name}' is disabled.`);
-    return { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method, scopes: 'all' };
+    const principal: Principal = { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method, scopes: 'all' };
+    if (!fresh) await onSignIn?.(principal);
+    return principal;
   }
 
   // ------------------------------------------------------------------ internals
@@ -337,6 +364,17 @@ export class GovernanceService {
     this.remember(this.touched, id, now);
     void this.store.touchToken(id, now).catch((e) => this.report(e, 'recording when a token was last used'));
   }
+}
+
+/** The audit entries of a change to a user: admin granted or revoked, enabled or disabled, other fields (named, not their values). */
+function userChanges(row: UserRow, set: Partial<UserRow>): AuditRecord[] {
+  const on = { resourceType: 'user', resourceId: row.name } as const;
+  const out: AuditRecord[] = [];
+  if (set.admin !== undefined && set.admin !== row.admin) out.push({ action: set.admin === 1 ? 'auth.admin_granted' : 'auth.admin_revoked', ...on });
+  if (set.disabled !== undefined && set.disabled !== row.disabled) out.push({ action: set.disabled === 1 ? 'auth.user_disabled' : 'auth.user_enabled', ...on });
+  const changed = (['display_name', 'email'] as const).filter((k) => set[k] !== undefined && set[k] !== row[k]);
+  if (changed.length > 0 || out.length === 0) out.push({ action: 'auth.user_updated', ...on, details: { changed } });
+  return out;
 }
 
 function checkUserName(name: unknown): string {

@@ -1,5 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { StoreAdapter } from '../platform/db/adapter.js';
+import type { AuditLog, RecordAudit } from '../platform/audit/log.js';
 import type { GovernanceTables, TokensTable, UsersTable } from './tables.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -10,7 +11,21 @@ export class GovernanceStore {
   constructor(
     readonly db: Kysely<GovernanceTables>,
     private readonly adapter: StoreAdapter,
+    readonly audit: AuditLog,
   ) {}
+
+  /**
+   * Runs `fn` on this store inside one transaction; the audit entries it records are appended at its end, so a change
+   * commits with its entry or not at all.
+   */
+  async change<T>(fn: (store: GovernanceStore, record: RecordAudit) => Promise<T>): Promise<T> {
+    return this.audit.transaction(this.db, (trx, record) => fn(new GovernanceStore(trx, this.adapter, this.audit), record));
+  }
+
+  /** `fn` in a transaction: this store's, when it is one (see change), else a new one. */
+  private inTransaction<T>(fn: (trx: Kysely<GovernanceTables>) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? fn(this.db) : this.db.transaction().execute((trx: Transaction<GovernanceTables>) => fn(trx));
+  }
 
   isUniqueViolation(e: unknown): boolean {
     return this.adapter.isUniqueViolation(e);
@@ -53,7 +68,7 @@ export class GovernanceStore {
   }
 
   async deleteUser(pk: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.inTransaction(async (trx) => {
       await trx.deleteFrom('gov_tokens').where('user_pk', '=', pk).execute();
       await trx.deleteFrom('gov_users').where('user_pk', '=', pk).execute();
     });
@@ -107,7 +122,7 @@ export class GovernanceStore {
 
   /** Revokes a live token of the user by id or name; false when there is none. */
   async revokeToken(userPk: number, idOrName: string, now: number): Promise<TokenRow | undefined> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       const row = await trx
         .selectFrom('gov_tokens')
         .selectAll()

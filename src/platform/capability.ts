@@ -5,6 +5,7 @@ import type { KilnConfig } from './config.js';
 import type { KilnMigration } from './db/migrate.js';
 import type { MetadataStore } from './db/types.js';
 import type { EventLog } from './events/log.js';
+import type { AuditLog } from './audit/log.js';
 import type { Logger } from './logging.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { ProjectAuthorizer } from './http/auth.js';
@@ -32,6 +33,12 @@ export interface Platform {
   readonly store: MetadataStore;
   readonly artifacts: ArtifactStore;
   readonly events: EventLog;
+  /**
+   * The audit log (the event log's: `events.audit`). A change that emits events through `events.transaction` is
+   * audited by construction; one without an event records its entry there too (its third argument), or through
+   * `audit.transaction`. What changes nothing but must be on record (a refused sign-in) uses `audit.recordAlone`.
+   */
+  readonly audit: AuditLog;
   /**
    * Top-level folders of the artifact store that one capability owns (every capability's `artifactPrefixes`): no
    * other path reaches them (the artifact proxy refuses them, experiment locations may not point into them).

@@ -26,6 +26,8 @@ export interface KilnConfig {
   readonly shutdownTimeoutMs: number;
   /** Days the event log keeps events (0: forever). */
   readonly eventRetentionDays: number;
+  /** How often the audit log's head is written to the server's log (0: never; /metrics exports it at every scrape). */
+  readonly auditHeadIntervalMs: number;
   /** Comma-separated hosts, IP addresses and CIDR ranges webhooks may reach although they are internal (default none). */
   readonly webhookAllowedHosts: string;
   /** A connection must have sent its request headers within this many ms. */
@@ -126,6 +128,12 @@ export const SETTINGS: readonly ConfigSetting[] = [
     parse: int('event retention'),
   },
   {
+    key: 'auditHeadIntervalMs',
+    env: 'KILN_AUDIT_HEAD_INTERVAL_MS',
+    description: "How often the audit log's head (seq and hash of the last entry) is written to the server's log, so a cut or rewritten tail shows against it; 0 never (default 60000). /metrics exports it at every scrape.",
+    parse: int('audit head interval'),
+  },
+  {
     key: 'webhookAllowedHosts',
     env: 'KILN_WEBHOOK_ALLOWED_HOSTS',
     description: 'Comma-separated host names, IP addresses and CIDR ranges that webhooks may reach although they are loopback, link-local or private (default none).',
@@ -211,6 +219,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dbStatementTimeoutMs: 30_000,
     shutdownTimeoutMs: 10_000,
     eventRetentionDays: 30,
+    auditHeadIntervalMs: 60_000,
     webhookAllowedHosts: '',
     allowedHosts: '',
     httpHeadersTimeoutMs: 10_000,

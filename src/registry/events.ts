@@ -36,7 +36,7 @@ export class RegistryEvents {
           reason: e.reason ?? null,
           details: e.details ?? null,
         };
-        emit({ type: REGISTRY_EVENT_PREFIX + e.kind, actor: e.actor, time: e.time, subject: model, data: { ...notice } });
+        emit({ type: REGISTRY_EVENT_PREFIX + e.kind, actor: e.actor, time: e.time, subject: model, subjectKind: 'registered-model', data: { ...notice } });
         return id;
       }),
     );

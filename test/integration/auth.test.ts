@@ -194,6 +194,19 @@ for (const backend of STORE_BACKENDS) {
       }
     });
 
+    it('slows down guessing: after five failures for a user, 429 with Retry-After, the right password included, until the wait is over', async () => {
+      assert.equal((await call(url, 'POST', '/api/v1/users', { name: 'guessed', password: 'guessed password' }, admin)).status, 201);
+      for (let i = 0; i < 5; i++) assert.equal((await call(url, 'GET', '/api/v1/auth/whoami', undefined, basic('guessed', `wrong ${i}`))).status, 401);
+      assert.equal((await call(url, 'GET', '/api/v1/auth/whoami', undefined, basic('guessed', 'wrong 5'))).status, 401, 'the fifth failure used the allowance');
+      const limited = await call(url, 'GET', '/api/v1/auth/whoami', undefined, basic('guessed', 'guessed password'));
+      assert.equal(limited.status, 429, limited.text);
+      assert.equal(limited.headers.get('retry-after'), '1');
+      assert.match(limited.body.message, /Too many failed sign-ins/);
+      assert.equal((await call(url, 'GET', '/api/v1/auth/whoami', undefined, basic('ana', 'ana password 2'))).status, 200, 'another user is not slowed');
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await call(url, 'GET', '/api/v1/auth/whoami', undefined, basic('guessed', 'guessed password'))).status, 200);
+    });
+
     it('service accounts have no password and act through tokens an admin creates', async () => {
       const svc = await call(url, 'POST', '/api/v1/users', { name: 'ci-bot', kind: 'service' }, admin);
       assert.equal(svc.status, 201, svc.text);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChainVerifier, EMPTY_HEAD, entryHash, linkEntries, type HashedAuditEntry } from './chain.js';
+import { ChainVerifier, EMPTY_HEAD, entryHash, linkEntries, writtenAs, type HashedAuditEntry } from './chain.js';
 
 function chain(n: number): HashedAuditEntry[] {
   const raw = Array.from({ length: n }, (_, i) => ({
@@ -58,7 +58,19 @@ describe('the audit hash chain', () => {
     assert.equal(verify([...c.slice(0, 4), ...c.slice(7)]).firstBad?.problem, 'missing');
     assert.deepEqual(verify(c.slice(2)).firstBad?.seq, 1);
     const truncated = verify(c.slice(0, 17), { seq: 20, hash: c[19]!.hash });
-    assert.deepEqual([truncated.firstBad?.seq, truncated.firstBad?.problem], [18, 'head-not-last']);
+    assert.deepEqual([truncated.firstBad?.seq, truncated.firstBad?.problem], [18, 'truncated']);
+  });
+
+  it('names entries deleted and the ones after renumbered, and entries added after the stored head', () => {
+    const c = chain(20);
+    const renumbered = [...c.slice(0, 6), ...c.slice(8)].map((e, i) => ({ ...e, seq: i + 1 }));
+    const r = verify(renumbered);
+    assert.deepEqual([r.firstBad?.seq, r.firstBad?.problem], [7, 'missing'], r.firstBad?.message);
+    assert.match(r.firstBad!.message, /entries 7–8 were deleted/);
+    const added = verify(c, { seq: 18, hash: c[17]!.hash });
+    assert.deepEqual([added.firstBad?.seq, added.firstBad?.problem], [19, 'inserted']);
+    const rewrittenLast = verify(c, { seq: 20, hash: 'f'.repeat(64) });
+    assert.deepEqual([rewrittenLast.firstBad?.seq, rewrittenLast.firstBad?.problem], [20, 'head-mismatch']);
   });
 
   it('finds an entry inserted in the middle (the ones after renumbered) and an entry moved', () => {
@@ -72,7 +84,22 @@ describe('the audit hash chain', () => {
     const swapped = [...c];
     swapped[8] = { ...c[9]!, seq: 9 };
     swapped[9] = { ...c[8]!, seq: 10 };
-    assert.deepEqual(verify(swapped).firstBad?.seq, 9);
+    assert.deepEqual([verify(swapped).firstBad?.seq, verify(swapped).firstBad?.problem], [9, 'reordered']);
+    // A row moved far down (renumbered to the end): named where it was taken from.
+    const moved = [...c.slice(0, 3), ...c.slice(4), { ...c[3]! }].map((e, i) => ({ ...e, seq: i + 1 }));
+    assert.deepEqual(verify(moved).firstBad?.seq, 4);
+  });
+
+  it('names the first of the entries inserted, linked and renumbered so that they pass on their own', () => {
+    const c = chain(20);
+    const strip = ({ seq: _s, prev_hash: _p, hash: _h, ...e }: HashedAuditEntry) => e;
+    // Two forged entries linked after entry 6, then the originals 7.. renumbered 9.. (their hashes kept).
+    const forged = linkEntries({ seq: 6, hash: c[5]!.hash }, [{ ...strip(c[6]!), actor: 'mallory' }, { ...strip(c[6]!), actor: 'mallory' }]).entries;
+    const tampered = [...c.slice(0, 6), ...forged, ...c.slice(6).map((e, i) => ({ ...e, seq: 9 + i }))];
+    const r = verify(tampered);
+    assert.deepEqual([r.firstBad?.seq, r.firstBad?.problem], [7, 'inserted'], r.firstBad?.message);
+    assert.equal(writtenAs(tampered[8]!), 7);
+    assert.equal(writtenAs({ ...c[3]!, actor: 'x' }), undefined);
   });
 
   it('finds an entry rewritten with a recomputed hash by the link that follows it', () => {
@@ -97,6 +124,6 @@ describe('the audit hash chain', () => {
     assert.deepEqual([r.firstBad?.seq, r.firstBad?.problem], [20, 'head-mismatch']);
     // Truncated to 12 entries with the head row moved back to match.
     const cut = verify(c.slice(0, 12), { seq: 12, hash: c[11]!.hash }, [published]);
-    assert.deepEqual([cut.firstBad?.seq, cut.firstBad?.problem], [13, 'head-mismatch']);
+    assert.deepEqual([cut.firstBad?.seq, cut.firstBad?.problem], [13, 'truncated']);
   });
 });

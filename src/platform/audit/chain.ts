@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The audit log's hash chain. Every entry carries `prev_hash`, the hash of the entry before it (GENESIS_HASH for the
@@ -35,6 +35,12 @@ export interface HashedAuditEntry extends AuditEntry {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+// Node's one-shot hash (20.12 and later) makes no Hash object: a fifth of the cost of hashing a short entry.
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** SHA-256 of a string's UTF-8 bytes, in hex. */
+export const sha256Hex: (s: string) => string = oneShot ? (s) => oneShot('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s).digest('hex');
+
 /** The bytes the hash covers: the fields in one fixed order, as JSON (stable for the stored types). */
 export function canonicalEntry(e: AuditEntry): string {
   return JSON.stringify([
@@ -56,7 +62,7 @@ export function canonicalEntry(e: AuditEntry): string {
 }
 
 export function entryHash(e: AuditEntry): string {
-  return createHash('sha256').update(canonicalEntry(e)).digest('hex');
+  return sha256Hex(canonicalEntry(e));
 }
 
 /** Links new entries (in order, numbered from `head.seq + 1`) after the head; returns them hashed and the new head. */
@@ -84,14 +90,18 @@ export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 export type ChainProblem =
   /** The entry's content no longer gives its hash. */
   | 'modified'
-  /** Entries with these numbers are gone. */
+  /** Entries with these numbers are gone (a gap, or deleted and the ones after renumbered). */
   | 'missing'
-  /** The entry does not follow the one before it (`prev_hash` differs): rewritten, inserted or moved. */
+  /** Entries were added: before an intact entry that now sits further down, or after the stored head. */
+  | 'inserted'
+  /** An intact entry sits under another number than the one it was written with (rows swapped or moved). */
+  | 'reordered'
+  /** The entry does not follow the one before it (`prev_hash` differs): rewritten with a recomputed hash. */
   | 'broken-link'
-  /** The chain ends before, or differs at, a head published earlier. */
-  | 'head-mismatch'
-  /** The stored head (audit_head) is not the last entry. */
-  | 'head-not-last';
+  /** The log ends before the head stored beside it (audit_head), or before a head published earlier. */
+  | 'truncated'
+  /** The entry differs from the head stored or published for it: the chain was rewritten up to there. */
+  | 'head-mismatch';
 
 export interface ChainReport {
   readonly ok: boolean;
@@ -104,6 +114,48 @@ export interface ChainReport {
 }
 
 /**
+ * How far from its place a modified entry's original number is looked for (both ways): an intact entry moved by less
+ * is named as moved (or the entries inserted or deleted before it), one moved further as modified.
+ */
+export const MOVE_SEARCH = 100_000;
+
+/**
+ * The number an entry was written with, when its content (under another number) gives its stored hash: it was moved
+ * from there. Looked for nearest first, up to `distance` away. Undefined when no number in reach fits (modified).
+ */
+export function writtenAs(e: HashedAuditEntry, distance = MOVE_SEARCH): number | undefined {
+  const seq = Number(e.seq);
+  const fits = fitsAs(e);
+  for (let d = 1; d <= distance; d++) {
+    if (seq - d >= 1 && fits(seq - d)) return seq - d;
+    if (fits(seq + d)) return seq + d;
+  }
+  return undefined;
+}
+
+/** Whether the entry's content, numbered `s`, gives its stored hash. */
+function fitsAs(e: HashedAuditEntry): (s: number) => boolean {
+  // The canonical form is `[seq,…]`: only its first field changes from one candidate to the next.
+  const tail = canonicalEntry(e).slice(1 + String(e.seq).length);
+  return (s) => sha256Hex('[' + s + tail) === e.hash;
+}
+
+/**
+ * An entry as the verifier walks it: its number and hashes, whether its content gives its hash (checked by the
+ * reader, e.g. from a canonical form the database wrote), and the entry itself when it does not, so that an intact
+ * entry under another number is told from a modified one.
+ */
+export interface ChainLink {
+  readonly seq: number;
+  readonly prev_hash: string;
+  readonly hash: string;
+  /** Whether the entry's canonical content gives `hash`. */
+  readonly intact: boolean;
+  /** The whole entry; needed when it is not intact. */
+  readonly entry?: HashedAuditEntry;
+}
+
+/**
  * Walks entries in seq order and reports the first one that is not what the chain says it should be. `expect`
  * heads (published earlier) must each lie on the chain; `storedHead` is the head the log keeps beside it.
  */
@@ -111,15 +163,34 @@ export class ChainVerifier {
   private prev: ChainHead = EMPTY_HEAD;
   private count = 0;
   private bad: ChainReport['firstBad'];
+  /** An intact entry found under a smaller number than it was written with: the next entry tells deleted from moved. */
+  private moved: { readonly seq: number; readonly was: number } | undefined;
   private readonly expected: Map<number, string>;
 
-  constructor(expect: readonly ChainHead[] = []) {
-    this.expected = new Map(expect.map((h) => [h.seq, h.hash]));
+  constructor(
+    expect: readonly ChainHead[] = [],
+    private readonly moveSearch = MOVE_SEARCH,
+  ) {
+    this.expected = new Map(expect.map((h) => [Number(h.seq), h.hash]));
+  }
+
+  /** The last entry accepted so far. */
+  get head(): ChainHead {
+    return this.prev;
   }
 
   /** Feeds the next entries (ordered by seq). Returns false once a bad entry was found (reading further is useless). */
   push(entries: readonly HashedAuditEntry[]): boolean {
-    for (const e of entries) {
+    return this.pushLinks(entries.map((e) => ({ seq: Number(e.seq), prev_hash: e.prev_hash, hash: e.hash, intact: entryHash(e) === e.hash, entry: e })));
+  }
+
+  /** Feeds the next entries as links, their content already checked (ordered by seq). Returns false once a bad entry was found. */
+  pushLinks(links: readonly ChainLink[]): boolean {
+    for (const e of links) {
+      if (this.moved) {
+        this.resolveMove(e);
+        return false;
+      }
       if (this.bad) return false;
       this.count++;
       const seq = Number(e.seq);
@@ -132,8 +203,13 @@ export class ChainVerifier {
         );
         return false;
       }
-      if (entryHash(e) !== e.hash) {
-        this.fail(seq, 'modified', `entry ${seq} was modified: its content does not give its stored hash`);
+      if (!e.intact) {
+        const was = this.moveSearch > 0 && e.entry ? writtenAs(e.entry, this.moveSearch) : undefined;
+        if (was !== undefined && was > seq) {
+          this.moved = { seq, was };
+          continue;
+        }
+        this.failModified(seq, was);
         return false;
       }
       if (e.prev_hash !== this.prev.hash) {
@@ -150,20 +226,55 @@ export class ChainVerifier {
       }
       this.prev = { seq, hash: e.hash };
     }
-    return true;
+    return !this.bad;
   }
 
   /** The report once every entry was pushed; `storedHead` is the log's own head row, when there is one. */
   finish(storedHead?: ChainHead): ChainReport {
+    if (this.moved) this.resolveMove(undefined);
     if (!this.bad) {
-      const beyond = [...this.expected.keys()].filter((s) => s > this.prev.seq).sort((a, b) => a - b)[0];
+      const last = this.prev.seq;
+      const beyond = [...this.expected.keys()].filter((s) => s > last).sort((a, b) => a - b)[0];
+      const stored = storedHead ? { seq: Number(storedHead.seq), hash: storedHead.hash } : undefined;
       if (beyond !== undefined) {
-        this.fail(this.prev.seq + 1, 'head-mismatch', `the log ends at entry ${this.prev.seq}, but a head was published at entry ${beyond}: entries from ${this.prev.seq + 1} were removed`);
-      } else if (storedHead && (Number(storedHead.seq) !== this.prev.seq || storedHead.hash !== this.prev.hash)) {
-        this.fail(Math.min(Number(storedHead.seq), this.prev.seq) + 1, 'head-not-last', `the log's head says entry ${storedHead.seq}, but the last entry is ${this.prev.seq}: entries were removed from, or added to, the end`);
+        this.fail(last + 1, 'truncated', `the log ends at entry ${last}, but a head was published at entry ${beyond}: entries from ${last + 1} were removed`);
+      } else if (stored && stored.seq > last) {
+        this.fail(last + 1, 'truncated', `the log's head says entry ${stored.seq}, but the last entry is ${last}: entries ${last + 1}${stored.seq > last + 1 ? `–${stored.seq}` : ''} were removed from the end`);
+      } else if (stored && stored.seq < last) {
+        this.fail(stored.seq + 1, 'inserted', `the log's head says entry ${stored.seq}, but entries follow it up to ${last}: entries were added after the head`);
+      } else if (stored && stored.hash !== this.prev.hash) {
+        this.fail(last, 'head-mismatch', `entry ${last} differs from the log's head (${stored.seq}:${stored.hash.slice(0, 12)}…): the last entry or the head was rewritten`);
       }
     }
     return { ok: !this.bad, entries: this.count, head: this.prev, ...(this.bad ? { firstBad: this.bad } : {}) };
+  }
+
+  /**
+   * An entry whose content does not give its hash: modified, unless it is an intact entry written under a smaller
+   * number (`was`), in which case entries were inserted before it.
+   */
+  private failModified(seq: number, was: number | undefined): void {
+    if (was === undefined) {
+      this.fail(seq, 'modified', `entry ${seq} was modified: its content does not give its stored hash`);
+    } else {
+      // Entries before it (from its old place on) were inserted, linked well enough to pass up to here.
+      this.fail(was, 'inserted', `entry ${seq} was written as entry ${was}: ${seq - was === 1 ? `an entry was inserted at ${was}` : `${seq - was} entries were inserted from ${was}`} and the ones after renumbered`);
+    }
+  }
+
+  /**
+   * An intact entry sits at `seq` but was written as `was` (greater): the entries from `seq` to `was - 1` were
+   * deleted and the ones after renumbered when the next entry continues the shift (or none follows), else the rows
+   * were swapped or moved.
+   */
+  private resolveMove(next: ChainLink | undefined): void {
+    const { seq, was } = this.moved!;
+    this.moved = undefined;
+    if (next === undefined || (!next.intact && next.entry !== undefined && fitsAs(next.entry)(was + 1))) {
+      this.fail(seq, 'missing', `entry ${seq} was written as entry ${was}: ${was - seq === 1 ? `entry ${seq} was` : `entries ${seq}–${was - 1} were`} deleted and the ones after renumbered`);
+    } else {
+      this.fail(seq, 'reordered', `entry ${seq} was written as entry ${was}: entries were swapped or moved`);
+    }
   }
 
   private fail(seq: number, problem: ChainProblem, message: string): void {

@@ -19,6 +19,12 @@ export interface StoreAdapter {
   readonly arrayParameters: boolean;
   /** The bound-parameter marker for the i-th parameter (1-based) in hand-written SQL text. */
   placeholder(i: number): string;
+  /**
+   * An SQL expression for the JSON text of an array of the given column expressions (each text or integer, or NULL),
+   * written as JavaScript's JSON.stringify writes it: `[1,"a",null]`. A canonical form the database computes for a
+   * long read (the audit log's verification); the reader checks what does not match it in JavaScript.
+   */
+  jsonArraySql(columns: readonly { readonly expr: string; readonly type: 'text' | 'integer' }[]): string;
   /** True when the error is a unique-constraint violation. */
   isUniqueViolation(e: unknown): boolean;
   /** True when the error means the engine is briefly unavailable (busy, connection lost) and a retry may pass. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { MetadataStore } from '../db/types.js';
 import { PollLoop } from '../poll-loop.js';
+import { AuditLog, type AuditRecord, type RecordAudit } from '../audit/log.js';
 import type { EventTables } from './tables.js';
 import { DEFAULT_EVENT_LOG_OPTIONS, type EventConsumerSpec, type EventLogOptions, type KilnEvent, type NewEvent } from './types.js';
 
@@ -16,6 +17,8 @@ const SEQUENCE = 'events';
  * until the transaction ends, so appending transactions commit one after another in id order, and a consumer that
  * has seen event n can never later see a smaller id appear (the gap an auto-increment key leaves on PostgreSQL,
  * where a later id can commit first). The lock is taken last, just before the commit, so it is held for a moment.
+ * Every event appended gets its entry in the audit log (`audit`) in the same transaction, right after it: a change
+ * that publishes an event is audited by construction.
  *
  * Reading: each consumer keeps its position (the last id it handled) in `event_consumers`, and moves it in the same
  * transaction as the batch's effects. One process at a time holds a consumer's lease, so with several replicas on one
@@ -25,6 +28,8 @@ const SEQUENCE = 'events';
  */
 export class EventLog {
   readonly options: EventLogOptions;
+  /** The audit log the appended events are recorded in (see `transaction`). */
+  readonly audit: AuditLog;
   private readonly db: Kysely<EventTables>;
   private readonly consumers = new Set<EventConsumer>();
   private pruner: PollLoop | undefined;
@@ -39,25 +44,51 @@ export class EventLog {
   ) {
     this.db = store.db.withTables<EventTables>();
     this.options = { ...DEFAULT_EVENT_LOG_OPTIONS, ...options };
+    this.audit = new AuditLog(store, now);
   }
 
   /**
-   * Runs `fn` in a transaction of `db`; the events it emits are appended at the end of that transaction, and local
-   * consumers are woken once it has committed. A rolled-back transaction leaves no event.
+   * Runs `fn` in a transaction of `db`; the events it emits are appended at the end of that transaction, each with its
+   * audit entry, and so are the audit entries it records without an event (`audit`), in the order of the calls. Local
+   * consumers are woken once it has committed. A rolled-back transaction leaves no event and no entry.
    */
-  async transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>, emit: (e: NewEvent) => void) => Promise<T>): Promise<T> {
-    const pending: NewEvent[] = [];
+  async transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>, emit: (e: NewEvent) => void, audit: RecordAudit) => Promise<T>): Promise<T> {
+    let emitted = false;
     const result = await db.transaction().execute(async (trx) => {
-      const r = await fn(trx, (e) => void pending.push(e));
-      if (pending.length > 0) await this.append(trx, pending);
+      const pending: NewEvent[] = [];
+      // In call order: an emitted event (its index in `pending`) or an entry recorded without one.
+      const audited: (number | AuditRecord)[] = [];
+      const r = await fn(
+        trx,
+        (e) => {
+          audited.push(pending.length);
+          pending.push(e);
+        },
+        (a) => void audited.push(a),
+      );
+      await this.appendWithAudit(trx, pending, audited);
+      emitted = pending.length > 0;
       return r;
     });
-    if (pending.length > 0) this.wake();
+    if (emitted) this.wake();
     return result;
   }
 
-  /** Appends events inside the caller's transaction (prefer `transaction`, which also wakes the consumers). Returns their ids. */
-  async append<DB>(trx: Transaction<DB>, events: readonly NewEvent[]): Promise<number[]> {
+  /**
+   * Appends events inside the caller's transaction, each with its audit entry, then the further `audit` entries
+   * (prefer `transaction`, which also wakes the consumers). Returns the events' ids.
+   */
+  async append<DB>(trx: Transaction<DB>, events: readonly NewEvent[], audit: readonly AuditRecord[] = []): Promise<number[]> {
+    return this.appendWithAudit(trx, events, [...events.map((_, i) => i), ...audit]);
+  }
+
+  private async appendWithAudit<DB>(trx: Transaction<DB>, events: readonly NewEvent[], audited: readonly (number | AuditRecord)[]): Promise<number[]> {
+    const ids = await this.appendEvents(trx, events);
+    if (audited.length > 0) await this.audit.append(trx, audited.map((a) => (typeof a === 'number' ? eventAuditRecord(events[a]!, ids[a]!) : a)));
+    return ids;
+  }
+
+  private async appendEvents<DB>(trx: Transaction<DB>, events: readonly NewEvent[]): Promise<number[]> {
     if (events.length === 0) return [];
     // The caller's transaction, seen through the event tables only (its own tables' type is the caller's business).
     const t = trx as unknown as Transaction<EventTables>;
@@ -156,6 +187,17 @@ export class EventLog {
     await this.pruner?.stop();
     await Promise.all([...this.consumers].map((c) => c.close()));
   }
+}
+
+/** An event's audit entry: its type as the action, its subject as the resource, its id and data (trimmed) as the details. */
+function eventAuditRecord(e: NewEvent, id: number): AuditRecord {
+  const dot = e.type.indexOf('.');
+  return {
+    action: e.type,
+    resourceType: e.subjectKind ?? (dot > 0 ? e.type.slice(0, dot) : null),
+    resourceId: e.subject ?? null,
+    details: { event_id: id, data: e.data },
+  };
 }
 
 function eventOf(r: { event_pk: number; type: string; subject: string | null; actor: string; time: number; data: string }): KilnEvent {

@@ -9,6 +9,11 @@ export interface NewEvent {
   readonly time: number;
   /** What it is about (a model name, a dataset name), so consumers can filter without parsing `data`. */
   readonly subject?: string | null;
+  /**
+   * What kind of thing the subject is (`registered-model`, `dataset`): the resource type of the event's audit entry
+   * (default: the capability, the type's part before the dot). Not stored with the event.
+   */
+  readonly subjectKind?: string;
   /** The event's payload: a JSON object. */
   readonly data: Readonly<Record<string, unknown>>;
 }

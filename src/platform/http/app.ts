@@ -12,6 +12,8 @@ import { installHostCheck, installNoSniff, timeoutOptions, type HttpTimeouts } f
 import { installAuthentication, installRouteRules, type ProjectAuthorizer, type RouteEntry } from './auth.js';
 import { OPEN_AUTHENTICATOR, type Authenticator } from '../auth/authenticator.js';
 import { rule } from '../auth/rules.js';
+import type { AuditLog } from '../audit/log.js';
+import { installRequestAudit } from '../audit/http.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -34,6 +36,8 @@ export interface HttpAppOptions {
   readonly projects?: ProjectAuthorizer;
   /** Whether /metrics answers without an identity (default true). */
   readonly publicMetrics?: boolean;
+  /** Where refused requests and failed changes are recorded (see installRequestAudit); none: they are not. */
+  readonly audit?: AuditLog;
 }
 
 /** The HTTP app and the list of its routes with their rules. */
@@ -66,6 +70,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<KilnHttpApp> 
   app.decorate('kilnRoutes', routes);
   installErrorHandler(app);
   installAuthentication(app, opts.authenticator ?? OPEN_AUTHENTICATOR, opts.projects);
+  if (opts.audit) installRequestAudit(app, opts.audit, (e, what) => opts.logger.error({ err: e }, what));
   installTextGuard(app);
   installNoSniff(app);
   app.addHook('onRequest', async (req, reply) => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteRule } from '../auth/rules.js';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one server (its own registry, so several servers can live in one process). */
 export class ServerMetrics {
@@ -28,6 +28,40 @@ export class ServerMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kiln_' });
+  }
+
+  /**
+   * Exports the audit log's head, read at each scrape: `kiln_audit_head_seq` and `kiln_audit_head_info{hash}` (1). A
+   * history of them (the metrics system's) holds earlier heads for `kiln audit verify --expect-head`.
+   */
+  watchAuditHead(read: () => Promise<{ readonly seq: number; readonly hash: string }>): void {
+    // One read per scrape for both gauges: the registry calls their collect functions one after the other, at once.
+    let reading: Promise<{ seq: number; hash: string } | undefined> | undefined;
+    const current = () =>
+      (reading ??= read()
+        .catch(() => undefined)
+        .finally(() => (reading = undefined)));
+    new Gauge({
+      name: 'kiln_audit_head_seq',
+      help: 'The number of the last entry of the audit log',
+      registers: [this.registry],
+      async collect() {
+        const head = await current();
+        if (head) this.set(head.seq);
+      },
+    });
+    new Gauge({
+      name: 'kiln_audit_head_info',
+      help: 'The hash of the last entry of the audit log (label hash), with the value 1',
+      labelNames: ['hash'] as const,
+      registers: [this.registry],
+      async collect() {
+        const head = await current();
+        if (!head) return;
+        this.reset();
+        this.set({ hash: head.hash }, 1);
+      },
+    });
   }
 
   /** Called by the database layer after each query. */

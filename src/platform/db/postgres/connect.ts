@@ -12,6 +12,8 @@ export const postgresAdapter: StoreAdapter = {
   maxBindParameters: 65_000,
   arrayParameters: true,
   placeholder: (i) => `$${i}`,
+  // to_json quotes and escapes text as JSON.stringify does; an integer's text is its JSON already (and cheaper).
+  jsonArraySql: (columns) => `'[' || ${columns.map((c) => `coalesce(${c.type === 'text' ? `to_json(${c.expr})` : c.expr}::text, 'null')`).join(" || ',' || ")} || ']'`,
   isUniqueViolation: (e) => errCode(e) === '23505',
   isTransient: isPostgresTransient,
 };

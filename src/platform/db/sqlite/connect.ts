@@ -15,6 +15,7 @@ export const sqliteAdapter: StoreAdapter = {
   autoIdNeedsAutoIncrement: true,
   maxBindParameters: 32_000,
   placeholder: () => '?',
+  jsonArraySql: (columns) => `json_array(${columns.map((c) => c.expr).join(', ')})`,
   isUniqueViolation: (e) => errCode(e) === 'SQLITE_CONSTRAINT_UNIQUE' || errCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   isTransient: isSqliteBusy,
 };
