@@ -6,9 +6,6 @@ import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/platform/config.js';
 import { createServer, type KilnServer } from '../../src/server.js';
-import type { Capability } from '../../src/platform/capability.js';
-import { governanceCapability } from '../../src/governance/module.js';
-import { MODULES } from '../../src/modules.js';
 import { openStore, type MetadataStore } from '../../src/platform/db/index.js';
 import { linkEntries, type HashedAuditEntry } from '../../src/platform/audit/chain.js';
 import { AuditLog } from '../../src/platform/audit/log.js';
@@ -19,8 +16,6 @@ import { kiln, shell } from '../support/cli.js';
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Which modules run: every one, or only governance while the others' routes lack rules (KILN_AUTH_TEST_MODULES=governance). */
-const modules: readonly Capability[] = process.env.KILN_AUTH_TEST_MODULES === 'governance' ? [governanceCapability as unknown as Capability] : MODULES;
 
 const ROOT_PASSWORD = 'correct horse battery';
 const WRONG_PASSWORD = 'wrong-password-Zq81';
@@ -44,7 +39,7 @@ for (const backend of STORE_BACKENDS) {
         { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: 'silent', home: dir, auth: 'on' },
         {},
       );
-      server = await createServer(config, { modules, capabilities: { governance: { scrypt: TEST_SCRYPT, env: { KILN_ADMIN_USER: 'root', KILN_ADMIN_PASSWORD: ROOT_PASSWORD } } } });
+      server = await createServer(config, { capabilities: { governance: { scrypt: TEST_SCRYPT, env: { KILN_ADMIN_USER: 'root', KILN_ADMIN_PASSWORD: ROOT_PASSWORD } } } });
       url = await server.listen();
       env = { KILN_TRACKING_URI: url, KILN_CREDENTIALS: join(dir, 'credentials.json'), KILN_TOKEN: '', KILN_USERNAME: '', KILN_PASSWORD: '', MLFLOW_TRACKING_TOKEN: '', MLFLOW_TRACKING_USERNAME: '', MLFLOW_TRACKING_PASSWORD: '' };
     });

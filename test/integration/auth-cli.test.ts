@@ -5,14 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
 import { createServer, type KilnServer } from '../../src/server.js';
-import type { Capability } from '../../src/platform/capability.js';
-import { governanceCapability } from '../../src/governance/module.js';
-import { MODULES } from '../../src/modules.js';
 import { freshStore, tempDir, type TestStore } from '../support/backends.js';
 import { call, TEST_SCRYPT } from '../support/server.js';
 import { kiln, shell } from '../support/cli.js';
 
-const modules: readonly Capability[] = process.env.KILN_AUTH_TEST_MODULES === 'governance' ? [governanceCapability as unknown as Capability] : MODULES;
 
 /** The CLI against a server with --auth on: the first admin from the store, login, tokens, users (SQLite). */
 describe('kiln admin / login / tokens / users against --auth on', () => {
@@ -32,7 +28,7 @@ describe('kiln admin / login / tokens / users against --auth on', () => {
     assert.equal(created.code, 0, created.err);
     assert.match(created.out, /Created user boss \(admin\)/);
     const config = loadConfig({ host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri: pathToFileURL(join(dir, 'artifacts')).href, logLevel: 'silent', home: dir, auth: 'on' }, {});
-    server = await createServer(config, { modules, capabilities: { governance: { scrypt: TEST_SCRYPT, env: {} } } });
+    server = await createServer(config, { capabilities: { governance: { scrypt: TEST_SCRYPT, env: {} } } });
     url = await server.listen();
     env.KILN_TRACKING_URI = url;
   });

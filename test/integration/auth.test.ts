@@ -5,17 +5,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
 import { createServer, checkAuthMode, type KilnServer } from '../../src/server.js';
-import type { Capability } from '../../src/platform/capability.js';
-import { governanceCapability } from '../../src/governance/module.js';
-import { MODULES } from '../../src/modules.js';
 import { freshStore, STORE_BACKENDS, tempDir, type TestStore } from '../support/backends.js';
 import { call, TEST_SCRYPT } from '../support/server.js';
 
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Which modules these tests run: every one, or only governance while others lack rules (KILN_AUTH_TEST_MODULES=governance). */
-const modules: readonly Capability[] = process.env.KILN_AUTH_TEST_MODULES === 'governance' ? [governanceCapability as unknown as Capability] : MODULES;
 
 async function start(storeUri: string, dir: string, extra: { auth?: 'on' | 'none'; env?: NodeJS.ProcessEnv; recheckMs?: number } = {}): Promise<KilnServer & { url: string }> {
   const config = loadConfig(
@@ -23,7 +18,6 @@ async function start(storeUri: string, dir: string, extra: { auth?: 'on' | 'none
     {},
   );
   const server = await createServer(config, {
-    modules,
     capabilities: { governance: { scrypt: TEST_SCRYPT, env: extra.env ?? {}, ...(extra.recheckMs !== undefined ? { recheckMs: extra.recheckMs } : {}) } },
   });
   await server.listen();
