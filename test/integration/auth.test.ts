@@ -92,6 +92,12 @@ for (const backend of STORE_BACKENDS) {
       assert.equal((await call(url, 'GET', '/health')).status, 200);
       assert.equal((await call(url, 'GET', '/health', undefined, basic('root', 'wrong'))).status, 200, 'bad credentials on a public route are ignored');
       assert.equal((await call(url, 'GET', '/metrics')).status, 200);
+      // CORS is closed: no other origin is allowed to read answers or send credentials.
+      const preflight = await fetch(`${url}/api/v1/auth/whoami`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+      const cross = await call(url, 'GET', '/api/v1/auth/whoami', undefined, { ...admin, origin: 'https://evil.example' });
+      assert.equal(cross.headers.get('access-control-allow-origin'), null);
+      assert.equal(cross.headers.get('access-control-allow-credentials'), null);
     });
 
     it('lets admins manage users; others may not, and see only themselves', async () => {
