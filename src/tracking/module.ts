@@ -15,7 +15,7 @@ export const trackingCapability = defineCapability({
   cli: { commands: ['experiments', 'runs'], load: async () => (await import('./cli.js')).registerTrackingCommands },
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
-    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes });
+    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes, audit: platform.audit });
     return {
       service: tracking,
       routes: (app) => trackingRoutes(app, { tracking, runArtifacts: tracking.artifacts, uploadLimit: platform.config.artifactUploadLimit }),

@@ -8,6 +8,7 @@ import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
 import { authenticatedName } from '../platform/auth/context.js';
+import type { AuditLog, AuditRecord } from '../platform/audit/log.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { validateKey } from '../platform/validation.js';
 import { ExperimentStore } from './experiment-store.js';
@@ -59,6 +60,8 @@ export interface TrackingServiceOptions {
   /** Folders of the artifact store that other capabilities own: experiment locations may not point into them. */
   readonly reservedArtifactPrefixes?: readonly string[];
   readonly now?: () => number;
+  /** Where experiment changes and run deletions are recorded, in their transaction (none: not recorded). */
+  readonly audit?: AuditLog;
 }
 
 /** Experiment tracking over the metadata store. Plain inputs, plain outputs; no HTTP here. */
@@ -72,6 +75,7 @@ export class TrackingService implements TrackingApi {
   private readonly now: () => number;
   private readonly reservedArtifactPrefixes: readonly string[];
   private readonly defaultArtifactRoot: string;
+  private readonly audit: AuditLog | undefined;
 
   /** A run's artifact files (through the server's artifact store). */
   readonly artifacts: RunArtifactService;
@@ -94,6 +98,20 @@ export class TrackingService implements TrackingApi {
     this.history = new MetricHistoryReader(store);
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
+    this.audit = opts.audit;
+  }
+
+  /**
+   * Runs a change with stores on one transaction that also appends its audit entry (`record`, from the change's
+   * result), so the change and its entry commit together; without an audit log, on the service's own stores.
+   */
+  private async audited<T>(record: (result: T) => AuditRecord, change: (experiments: ExperimentStore, runs: RunStore) => Promise<T>): Promise<T> {
+    if (!this.audit) return change(this.experiments, this.runs);
+    return this.audit.transaction(this.db, async (trx, rec) => {
+      const result = await change(new ExperimentStore(trx, this.store.adapter), new RunStore(trx, this.store.adapter));
+      rec(record(result));
+      return result;
+    });
   }
 
   // ---------------------------------------------------------------- lineage
@@ -135,7 +153,11 @@ export class TrackingService implements TrackingApi {
     if (input.artifactLocation !== undefined && input.artifactLocation !== '') {
       location = validateArtifactLocation(input.artifactLocation, this.reservedArtifactPrefixes);
     }
-    return String(await this.experiments.create(name, location, tags, this.now()));
+    const id = await this.audited(
+      (id) => ({ action: 'tracking.experiment_created', resourceType: 'experiment', resourceId: String(id), details: { name } }),
+      (experiments) => experiments.create(name, location, tags, this.now()),
+    );
+    return String(id);
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
@@ -166,34 +188,49 @@ export class TrackingService implements TrackingApi {
     const exp = await this.getExperiment(experimentId);
     const name = validateExperimentName(newName);
     if (exp.lifecycleStage !== 'active') throw invalid(`Cannot rename a non-active experiment. Experiment ${experimentId} is ${exp.lifecycleStage}.`);
-    await this.experiments.rename(Number(exp.experimentId), name, this.now());
+    await this.audited(
+      () => ({ action: 'tracking.experiment_renamed', resourceType: 'experiment', resourceId: exp.experimentId, details: { from: exp.name, to: name } }),
+      (experiments) => experiments.rename(Number(exp.experimentId), name, this.now()),
+    );
   }
 
   async deleteExperiment(experimentId: string): Promise<void> {
     const exp = await this.getExperiment(experimentId);
     if (exp.experimentId === '0') throw invalid('Cannot delete the default experiment (id 0).');
     if (exp.lifecycleStage === 'deleted') return;
-    await this.experiments.setLifecycle(Number(exp.experimentId), 'deleted', this.now());
+    await this.audited(
+      () => ({ action: 'tracking.experiment_deleted', resourceType: 'experiment', resourceId: exp.experimentId, details: { name: exp.name } }),
+      (experiments) => experiments.setLifecycle(Number(exp.experimentId), 'deleted', this.now()),
+    );
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
     const exp = await this.getExperiment(experimentId);
     if (exp.lifecycleStage === 'active') return;
-    await this.experiments.setLifecycle(Number(exp.experimentId), 'active', this.now());
+    await this.audited(
+      () => ({ action: 'tracking.experiment_restored', resourceType: 'experiment', resourceId: exp.experimentId, details: { name: exp.name } }),
+      (experiments) => experiments.setLifecycle(Number(exp.experimentId), 'active', this.now()),
+    );
   }
 
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
     const exp = await this.activeExperiment(experimentId);
     const tag = validateExperimentTag(key, value);
-    await this.experiments.setTag(Number(exp.experimentId), tag.key, tag.value, this.now());
+    await this.audited(
+      () => ({ action: 'tracking.experiment_tag_set', resourceType: 'experiment', resourceId: exp.experimentId, details: { key: tag.key } }),
+      (experiments) => experiments.setTag(Number(exp.experimentId), tag.key, tag.value, this.now()),
+    );
   }
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
     const exp = await this.activeExperiment(experimentId);
     validateKey('tag', key);
-    if (!(await this.experiments.deleteTag(Number(exp.experimentId), key))) {
-      throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
-    }
+    await this.audited(
+      () => ({ action: 'tracking.experiment_tag_deleted', resourceType: 'experiment', resourceId: exp.experimentId, details: { key } }),
+      async (experiments) => {
+        if (!(await experiments.deleteTag(Number(exp.experimentId), key))) throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
+      },
+    );
   }
 
   private async activeExperiment(experimentId: string): Promise<Experiment> {
@@ -288,7 +325,10 @@ export class TrackingService implements TrackingApi {
   async deleteRun(runId: string): Promise<void> {
     const row = await this.runs.requireRow(validateRunId(runId));
     if (row.lifecycle_stage === 'deleted') return;
-    await this.runs.setLifecycle(row.run_id, 'deleted', this.now());
+    await this.audited(
+      () => ({ action: 'tracking.run_deleted', resourceType: 'run', resourceId: row.run_id, details: { experiment_id: String(row.experiment_id) } }),
+      (_experiments, runs) => runs.setLifecycle(row.run_id, 'deleted', this.now()),
+    );
   }
 
   async restoreRun(runId: string): Promise<void> {
@@ -296,7 +336,10 @@ export class TrackingService implements TrackingApi {
     if (row.lifecycle_stage === 'active') return;
     const exp = await this.getExperiment(String(row.experiment_id));
     if (exp.lifecycleStage !== 'active') throw invalid(`Cannot restore run ${runId}: its experiment ${exp.experimentId} is deleted. Restore the experiment first.`);
-    await this.runs.setLifecycle(row.run_id, 'active', this.now());
+    await this.audited(
+      () => ({ action: 'tracking.run_restored', resourceType: 'run', resourceId: row.run_id, details: { experiment_id: String(row.experiment_id) } }),
+      (_experiments, runs) => runs.setLifecycle(row.run_id, 'active', this.now()),
+    );
   }
 
   async logBatch(input: LogBatchInput): Promise<void> {

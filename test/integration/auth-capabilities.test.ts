@@ -66,6 +66,28 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(got.body.run.data.metrics[0].value, 1);
     });
 
+    it('records experiment changes and run deletions in the audit log, attributed to who authenticated', async () => {
+      const exp = await ana('POST', '/api/2.0/mlflow/experiments/create', { name: `audited-${backend}` });
+      assert.equal(exp.status, 200, exp.text);
+      const id = exp.body.experiment_id;
+      assert.equal((await bo('POST', '/api/2.0/mlflow/experiments/update', { experiment_id: id, new_name: `audited-2-${backend}` })).status, 200);
+      assert.equal((await ana('POST', '/api/2.0/mlflow/experiments/set-experiment-tag', { experiment_id: id, key: 'team', value: 'x' })).status, 200);
+      const run = (await ana('POST', '/api/2.0/mlflow/runs/create', { experiment_id: id })).body.run.info.run_id;
+      assert.equal((await bo('POST', '/api/2.0/mlflow/runs/delete', { run_id: run })).status, 200);
+      assert.equal((await ana('POST', '/api/2.0/mlflow/experiments/delete', { experiment_id: id })).status, 200);
+      // A refused change leaves no change entry (the experiment exists already).
+      assert.equal((await ana('POST', '/api/2.0/mlflow/experiments/create', { name: `audited-2-${backend}` })).status, 400);
+      const admin = as(basic('admin', 'admin password'));
+      const log = await admin('GET', '/api/v1/audit?action=tracking.*&order=asc&max_results=1000');
+      assert.equal(log.status, 200, log.text);
+      const mine = log.body.entries.filter((e: { resource_id: string }) => e.resource_id === id || e.resource_id === run);
+      assert.deepEqual(
+        mine.map((e: { action: string; actor: string; auth_method: string }) => `${e.action}:${e.actor}:${e.auth_method}`),
+        ['tracking.experiment_created:ana:token', 'tracking.experiment_renamed:bo:password', 'tracking.experiment_tag_set:ana:token', 'tracking.run_deleted:bo:password', 'tracking.experiment_deleted:ana:token'],
+      );
+      assert.deepEqual(mine[1].details, { from: `audited-${backend}`, to: `audited-2-${backend}` });
+    });
+
     it('a read-only token reads and cannot write', async () => {
       const ro = (await as(basic('ana', 'ana password'))('POST', '/api/v1/tokens', { name: 'ro', scopes: ['read'] })).body.token as string;
       const reader = as(`Bearer ${ro}`);
