@@ -122,7 +122,10 @@ export class WebhookService {
       creation_time: now,
       last_update_time: now,
     };
-    await this.store.insert(row);
+    await this.events.transaction(this.store.db, async (trx, _emit, audit) => {
+      await this.store.insert(row, trx);
+      audit({ action: 'webhooks.webhook_created', resourceType: 'webhook', resourceId: row.webhook_id, details: { name: row.name, url: row.url, events: JSON.parse(row.events) as unknown, model_name: row.model_name, signed: row.secret !== null } });
+    });
     return webhookOf(row);
   }
 
@@ -148,13 +151,22 @@ export class WebhookService {
     if (input.status !== undefined) patch.status = validateStatus(input.status);
     if (input.description !== undefined) patch.description = validateDescription(input.description);
     patch.last_update_time = this.now();
-    await this.store.update(id, patch);
+    const changed = Object.keys(patch).filter((k) => k !== 'last_update_time');
+    await this.events.transaction(this.store.db, async (trx, _emit, audit) => {
+      await this.store.update(id, patch, trx);
+      // The fields changed are named; a new secret's value never is.
+      audit({ action: 'webhooks.webhook_updated', resourceType: 'webhook', resourceId: id, details: { changed, ...(patch.url !== undefined ? { url: patch.url } : {}), ...(patch.status !== undefined ? { status: patch.status } : {}) } });
+    });
     return this.get(id);
   }
 
   /** Deletes a webhook with its delivery log; queued attempts are dropped. */
   async delete(id: string): Promise<void> {
-    if (!(await this.store.delete(requireId(id)))) throw notFound(`Webhook with id=${id} not found.`);
+    const webhookId = requireId(id);
+    await this.events.transaction(this.store.db, async (trx, _emit, audit) => {
+      if (!(await this.store.delete(webhookId, trx))) throw notFound(`Webhook with id=${id} not found.`);
+      audit({ action: 'webhooks.webhook_deleted', resourceType: 'webhook', resourceId: webhookId });
+    });
   }
 
   // ------------------------------------------------------------------ events → deliveries

@@ -34,8 +34,8 @@ export interface AttemptOutcome {
 export class WebhookStore {
   constructor(readonly db: Kysely<WebhookTables>) {}
 
-  async insert(row: WebhookRow): Promise<void> {
-    await this.db.insertInto('webhooks').values(row).execute();
+  async insert(row: WebhookRow, db: Kysely<WebhookTables> = this.db): Promise<void> {
+    await db.insertInto('webhooks').values(row).execute();
   }
 
   async get(id: string): Promise<WebhookRow | undefined> {
@@ -50,17 +50,19 @@ export class WebhookStore {
     return db.selectFrom('webhooks').selectAll().where('status', '=', 'ACTIVE').execute();
   }
 
-  async update(id: string, patch: Partial<Omit<WebhookRow, 'webhook_id' | 'creation_time'>>): Promise<boolean> {
-    const r = await this.db.updateTable('webhooks').set(patch).where('webhook_id', '=', id).executeTakeFirst();
+  async update(id: string, patch: Partial<Omit<WebhookRow, 'webhook_id' | 'creation_time'>>, db: Kysely<WebhookTables> = this.db): Promise<boolean> {
+    const r = await db.updateTable('webhooks').set(patch).where('webhook_id', '=', id).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
-  async delete(id: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
-      const r = await trx.deleteFrom('webhooks').where('webhook_id', '=', id).executeTakeFirst();
+  /** Deletes a webhook and its delivery log, in the caller's transaction when given, else in one of its own. */
+  async delete(id: string, trx?: Transaction<WebhookTables>): Promise<boolean> {
+    const run = async (t: Transaction<WebhookTables>) => {
+      await t.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
+      const r = await t.deleteFrom('webhooks').where('webhook_id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
-    });
+    };
+    return trx ? run(trx) : this.db.transaction().execute(run);
   }
 
   async queue(d: NewDelivery, db: Kysely<WebhookTables> | Transaction<WebhookTables> = this.db): Promise<number> {

@@ -297,6 +297,11 @@ for (const backend of STORE_BACKENDS) {
       assert.ok(r.body.next_page_token);
       assert.equal((await v1('DELETE', `/webhooks/${h.id}`)).status, 204);
       assert.equal((await v1('GET', `/webhooks/${h.id}`)).status, 404);
+      // Each change of its configuration committed with its audit entry; no secret in any of them.
+      const page = await server.events.audit.list({ resourceType: 'webhook', resourceId: h.id }, { limit: 100, order: 'asc' });
+      assert.deepEqual(page.entries.map((e) => e.action), ['webhooks.webhook_created', 'webhooks.webhook_updated', 'webhooks.webhook_updated', 'webhooks.webhook_deleted']);
+      assert.deepEqual(JSON.parse(page.entries[1]!.details).changed, ['name', 'secret', 'description']);
+      assert.ok(!page.entries.some((e) => e.details.includes('first') || e.details.includes('second')), 'no webhook secret in the audit log');
     });
 
     it('refuses bad input with clear messages', async () => {
