@@ -354,7 +354,10 @@ export class DataService {
     const ds = await this.requireDataset(name);
     const pk = Number(ds.dataset_pk);
     const shas = new Set((await this.store.manifestsOf(pk)).flatMap((m) => (JSON.parse(m) as ManifestEntry[]).map((f) => f.sha256)));
-    await this.store.deleteDataset(pk);
+    await this.events.transaction(this.store.db, async (trx, _emit, audit) => {
+      await this.store.deleteDataset(pk, trx);
+      audit({ action: 'data.dataset_deleted', resourceType: 'dataset', resourceId: ds.name, details: { versions: Number(ds.next_version) - 1 } });
+    });
     for (const sha of shas) if (!(await this.store.blobReferenced(sha))) await this.artifacts.delete(blobPath(sha)).catch(() => {});
   }
 

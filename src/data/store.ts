@@ -122,12 +122,14 @@ export class DataStore {
     return (await this.db.selectFrom('data_versions').select('manifest').where('dataset_pk', '=', datasetPk).execute()).map((r) => r.manifest);
   }
 
-  async deleteDataset(datasetPk: number): Promise<void> {
-    await this.transaction(async (trx) => {
-      await trx.deleteFrom('data_validations').where('dataset_pk', '=', datasetPk).execute();
-      await trx.deleteFrom('data_versions').where('dataset_pk', '=', datasetPk).execute();
-      await trx.deleteFrom('data_datasets').where('dataset_pk', '=', datasetPk).execute();
-    });
+  /** Deletes a dataset with its versions and validations, in the caller's transaction when given, else in its own. */
+  async deleteDataset(datasetPk: number, trx?: Transaction<DataTables>): Promise<void> {
+    const run = async (t: Transaction<DataTables>) => {
+      await t.deleteFrom('data_validations').where('dataset_pk', '=', datasetPk).execute();
+      await t.deleteFrom('data_versions').where('dataset_pk', '=', datasetPk).execute();
+      await t.deleteFrom('data_datasets').where('dataset_pk', '=', datasetPk).execute();
+    };
+    await (trx ? run(trx) : this.transaction(run));
   }
 
   async insertValidation(db: Db, row: Omit<Selectable<DataValidationsTable>, 'validation_pk'>): Promise<number> {

@@ -370,6 +370,9 @@ for (const backend of STORE_BACKENDS) {
         assert.equal((await v1('GET', '/datasets/drop')).status, 404);
         assert.deepEqual((await v1('POST', '/data/blobs/missing', { sha256: [sha(shared), sha(own)] })).body.missing, [sha(own)]);
         assert.equal((await v1('GET', '/datasets/keep/versions/v1/files/s.csv')).text, shared);
+        const audit = await ts.server.events.audit.list({ resourceType: 'dataset', resourceId: 'drop' }, { limit: 10 });
+        assert.equal(audit.entries[0]?.action, 'data.dataset_deleted', 'the deletion committed with its audit entry');
+        assert.deepEqual(JSON.parse(audit.entries[0]!.details), { versions: 2 });
       });
     });
   }
