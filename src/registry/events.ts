@@ -1,3 +1,4 @@
+import type { RecordAudit } from '../platform/audit/log.js';
 import type { Transaction } from 'kysely';
 import type { EventLog } from '../platform/events/log.js';
 import type { RegistryStore, NewEvent } from './store.js';
@@ -17,6 +18,11 @@ export class RegistryEvents {
     private readonly store: RegistryStore,
     private readonly log: EventLog,
   ) {}
+
+  /** A transaction for a change that has no history entry: what it records goes to the audit log with it. */
+  audited<T>(fn: (trx: Transaction<RegistryTables>, audit: RecordAudit) => Promise<T>): Promise<T> {
+    return this.log.transaction(this.store.db, (trx, _emit, audit) => fn(trx, audit));
+  }
 
   /** A transaction whose recorded history entries go to the event log with it. */
   tx<T>(fn: (trx: Transaction<RegistryTables>, record: RecordEvent) => Promise<T>): Promise<T> {

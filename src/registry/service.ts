@@ -157,16 +157,20 @@ export class RegistryService {
   async setModelTag(name: string, key: string, value: string): Promise<void> {
     const row = await this.requireModel(name);
     const tag = validateRegistryTag(key, value);
-    await this.store.transaction(async (trx) => {
+    await this.events.audited(async (trx, audit) => {
       await this.store.upsertTags(trx, 'registered_model_tags', { model_pk: Number(row.model_pk) }, [tag]);
       await this.store.updateModel(trx, Number(row.model_pk), { last_update_time: this.now() });
+      audit({ action: 'registry.model_tag_set', resourceType: 'registered-model', resourceId: row.name, details: { key: tag.key } });
     });
   }
 
   async deleteModelTag(name: string, key: string): Promise<void> {
     const row = await this.requireModel(name);
     validateRegistryTag(key, '');
-    if (!(await this.store.deleteModelTag(Number(row.model_pk), key))) throw notFound(`No tag with key '${key}' on registered model '${row.name}'.`);
+    await this.events.audited(async (trx, audit) => {
+      if (!(await this.store.deleteModelTag(Number(row.model_pk), key, trx))) throw notFound(`No tag with key '${key}' on registered model '${row.name}'.`);
+      audit({ action: 'registry.model_tag_deleted', resourceType: 'registered-model', resourceId: row.name, details: { key } });
+    });
   }
 
   /** The latest version in each of the given stages (all stages when none are given). */
@@ -304,16 +308,20 @@ export class RegistryService {
   async setVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
     const row = await this.requireVersion(name, version);
     const tag = validateRegistryTag(key, value);
-    await this.store.transaction(async (trx) => {
+    await this.events.audited(async (trx, audit) => {
       await this.store.upsertTags(trx, 'model_version_tags', { model_pk: Number(row.model_pk), version: Number(row.version) }, [tag]);
       await this.store.updateVersion(trx, Number(row.model_pk), Number(row.version), { last_update_time: this.now() });
+      audit({ action: 'registry.version_tag_set', resourceType: 'registered-model', resourceId: row.name, details: { version: Number(row.version), key: tag.key } });
     });
   }
 
   async deleteVersionTag(name: string, version: string | number, key: string): Promise<void> {
     const row = await this.requireVersion(name, version);
     validateRegistryTag(key, '');
-    if (!(await this.store.deleteVersionTag(Number(row.model_pk), Number(row.version), key))) throw notFound(`No tag with key '${key}' on version ${row.version} of '${row.name}'.`);
+    await this.events.audited(async (trx, audit) => {
+      if (!(await this.store.deleteVersionTag(Number(row.model_pk), Number(row.version), key, trx))) throw notFound(`No tag with key '${key}' on version ${row.version} of '${row.name}'.`);
+      audit({ action: 'registry.version_tag_deleted', resourceType: 'registered-model', resourceId: row.name, details: { version: Number(row.version), key } });
+    });
   }
 
   async getDownloadUri(name: string, version: string | number): Promise<string> {

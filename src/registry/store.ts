@@ -106,13 +106,13 @@ export class RegistryStore {
       .execute();
   }
 
-  async deleteModelTag(modelPk: number, key: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('registered_model_tags').where('model_pk', '=', modelPk).where('key', '=', key).executeTakeFirst();
+  async deleteModelTag(modelPk: number, key: string, db: Kysely<RegistryTables> = this.db): Promise<boolean> {
+    const r = await db.deleteFrom('registered_model_tags').where('model_pk', '=', modelPk).where('key', '=', key).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 
-  async deleteVersionTag(modelPk: number, version: number, key: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('model_version_tags').where('model_pk', '=', modelPk).where('version', '=', version).where('key', '=', key).executeTakeFirst();
+  async deleteVersionTag(modelPk: number, version: number, key: string, db: Kysely<RegistryTables> = this.db): Promise<boolean> {
+    const r = await db.deleteFrom('model_version_tags').where('model_pk', '=', modelPk).where('version', '=', version).where('key', '=', key).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 

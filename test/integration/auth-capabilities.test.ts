@@ -88,6 +88,20 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(mine[1].details, { from: `audited-${backend}`, to: `audited-2-${backend}` });
     });
 
+    it('records model and version tag changes in the audit log with who made them', async () => {
+      const reg = (who: ReturnType<typeof as>) => (method: string, path: string, body?: unknown) => who(method, `/api/2.0/mlflow${path}`, body);
+      assert.equal((await reg(ana)('POST', '/registered-models/create', { name: `tagged-${backend}` })).status, 200);
+      assert.equal((await reg(ana)('POST', '/registered-models/set-tag', { name: `tagged-${backend}`, key: 'team', value: 'x' })).status, 200);
+      const del = await reg(bo)('DELETE', '/registered-models/delete-tag', { name: `tagged-${backend}`, key: 'team' });
+      assert.equal(del.status, 200, del.text);
+      assert.equal((await reg(bo)('DELETE', '/registered-models/delete-tag', { name: `tagged-${backend}`, key: 'team' })).status, 404);
+      const log = await as(basic('admin', 'admin password'))('GET', `/api/v1/audit?action=registry.*&resource_id=tagged-${backend}&order=asc`);
+      assert.deepEqual(
+        log.body.entries.filter((e: { action: string }) => e.action.includes('tag')).map((e: { action: string; actor: string }) => `${e.action}:${e.actor}`),
+        ['registry.model_tag_set:ana', 'registry.model_tag_deleted:bo'],
+      );
+    });
+
     it('a read-only token reads and cannot write', async () => {
       const ro = (await as(basic('ana', 'ana password'))('POST', '/api/v1/tokens', { name: 'ro', scopes: ['read'] })).body.token as string;
       const reader = as(`Bearer ${ro}`);
