@@ -1,5 +1,6 @@
 /** The data tables: datasets, versions, validations. Only the data capability reads or writes them. */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { inTransaction } from '../platform/db/transaction.js';
 import type { DataTables, DataDatasetsTable, DataValidationsTable, DataVersionsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 
@@ -122,14 +123,13 @@ export class DataStore {
     return (await this.db.selectFrom('data_versions').select('manifest').where('dataset_pk', '=', datasetPk).execute()).map((r) => r.manifest);
   }
 
-  /** Deletes a dataset with its versions and validations, in the caller's transaction when given, else in its own. */
-  async deleteDataset(datasetPk: number, trx?: Transaction<DataTables>): Promise<void> {
-    const run = async (t: Transaction<DataTables>) => {
-      await t.deleteFrom('data_validations').where('dataset_pk', '=', datasetPk).execute();
-      await t.deleteFrom('data_versions').where('dataset_pk', '=', datasetPk).execute();
-      await t.deleteFrom('data_datasets').where('dataset_pk', '=', datasetPk).execute();
-    };
-    await (trx ? run(trx) : this.transaction(run));
+  /** Deletes a dataset with its versions and validations, in the caller's transaction when `db` is one, else in its own. */
+  async deleteDataset(datasetPk: number, db: Kysely<DataTables> = this.db): Promise<void> {
+    await inTransaction(db, async (trx) => {
+      await trx.deleteFrom('data_validations').where('dataset_pk', '=', datasetPk).execute();
+      await trx.deleteFrom('data_versions').where('dataset_pk', '=', datasetPk).execute();
+      await trx.deleteFrom('data_datasets').where('dataset_pk', '=', datasetPk).execute();
+    });
   }
 
   async insertValidation(db: Db, row: Omit<Selectable<DataValidationsTable>, 'validation_pk'>): Promise<number> {

@@ -1,5 +1,6 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { StoreAdapter } from '../platform/db/adapter.js';
+import { inTransaction } from '../platform/db/transaction.js';
 import type { AuditLog, RecordAudit } from '../platform/audit/log.js';
 import type { GovernanceTables, TokensTable, UsersTable } from './tables.js';
 
@@ -22,11 +23,6 @@ export class GovernanceStore {
     return this.audit.transaction(this.db, (trx, record) => fn(new GovernanceStore(trx, this.adapter, this.audit), record));
   }
 
-  /** `fn` in a transaction: this store's, when it is one (see change), else a new one. */
-  private inTransaction<T>(fn: (trx: Kysely<GovernanceTables>) => Promise<T>): Promise<T> {
-    return this.db.isTransaction ? fn(this.db) : this.db.transaction().execute((trx: Transaction<GovernanceTables>) => fn(trx));
-  }
-
   isUniqueViolation(e: unknown): boolean {
     return this.adapter.isUniqueViolation(e);
   }
@@ -38,10 +34,6 @@ export class GovernanceStore {
 
   async userByName(name: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('gov_users').selectAll().where('name', '=', name).executeTakeFirst().then(normUser);
-  }
-
-  async userByPk(pk: number): Promise<UserRow | undefined> {
-    return this.db.selectFrom('gov_users').selectAll().where('user_pk', '=', pk).executeTakeFirst().then(normUser);
   }
 
   async users(): Promise<UserRow[]> {
@@ -68,7 +60,7 @@ export class GovernanceStore {
   }
 
   async deleteUser(pk: number): Promise<void> {
-    await this.inTransaction(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx.deleteFrom('gov_tokens').where('user_pk', '=', pk).execute();
       await trx.deleteFrom('gov_users').where('user_pk', '=', pk).execute();
     });
@@ -122,7 +114,7 @@ export class GovernanceStore {
 
   /** Revokes a live token of the user by id or name; false when there is none. */
   async revokeToken(userPk: number, idOrName: string, now: number): Promise<TokenRow | undefined> {
-    return this.inTransaction(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const row = await trx
         .selectFrom('gov_tokens')
         .selectAll()

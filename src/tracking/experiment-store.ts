@@ -1,4 +1,5 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { inTransaction } from '../platform/db/transaction.js';
 import type { TrackingTables, ExperimentsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { alreadyExists, notFound } from '../platform/errors.js';
@@ -13,14 +14,9 @@ export class ExperimentStore {
     private readonly adapter: StoreAdapter,
   ) {}
 
-  /** Runs `fn` in a transaction: the caller's, when this store was made on one (an audited change), else its own. */
-  private tx<T>(fn: (trx: Transaction<TrackingTables>) => Promise<T>): Promise<T> {
-    return this.db.isTransaction ? fn(this.db as Transaction<TrackingTables>) : this.db.transaction().execute(fn);
-  }
-
   async create(name: string, artifactLocation: ((id: number) => string) | string, tags: readonly Tag[], now: number): Promise<number> {
     try {
-      return await this.tx(async (trx) => {
+      return await inTransaction(this.db, async (trx) => {
         const row = await trx
           .insertInto('experiments')
           .values({ name, artifact_location: '', lifecycle_stage: 'active', creation_time: now, last_update_time: now })
@@ -89,7 +85,7 @@ export class ExperimentStore {
 
   /** Soft-deletes the experiment and its active runs in one transaction; restore reverses exactly that set. */
   async setLifecycle(id: number, stage: LifecycleStage, now: number): Promise<void> {
-    await this.tx(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const before = await trx.selectFrom('experiments').select('last_update_time').where('experiment_id', '=', id).executeTakeFirstOrThrow();
       await trx.updateTable('experiments').set({ lifecycle_stage: stage, last_update_time: now }).where('experiment_id', '=', id).execute();
       if (stage === 'deleted') {
@@ -112,7 +108,7 @@ export class ExperimentStore {
   }
 
   async setTag(id: number, key: string, value: string, now: number): Promise<void> {
-    await this.tx(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx
         .insertInto('experiment_tags')
         .values({ experiment_id: id, key, value })

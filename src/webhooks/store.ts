@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { inTransaction } from '../platform/db/transaction.js';
 import type { WebhookTables, WebhookDeliveriesTable, WebhooksTable } from './tables.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
@@ -55,14 +56,13 @@ export class WebhookStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
-  /** Deletes a webhook and its delivery log, in the caller's transaction when given, else in one of its own. */
-  async delete(id: string, trx?: Transaction<WebhookTables>): Promise<boolean> {
-    const run = async (t: Transaction<WebhookTables>) => {
-      await t.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
-      const r = await t.deleteFrom('webhooks').where('webhook_id', '=', id).executeTakeFirst();
+  /** Deletes a webhook and its delivery log, in the caller's transaction when `db` is one, else in one of its own. */
+  async delete(id: string, db: Kysely<WebhookTables> = this.db): Promise<boolean> {
+    return inTransaction(db, async (trx) => {
+      await trx.deleteFrom('webhook_deliveries').where('webhook_id', '=', id).execute();
+      const r = await trx.deleteFrom('webhooks').where('webhook_id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
-    };
-    return trx ? run(trx) : this.db.transaction().execute(run);
+    });
   }
 
   async queue(d: NewDelivery, db: Kysely<WebhookTables> | Transaction<WebhookTables> = this.db): Promise<number> {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SYSTEM, type Principal } from './principal.js';
+import type { Principal } from './principal.js';
 
 /** What a request's work knows about who asked, wherever it runs (services and stores read it; see docs/design/governance.md). */
 export interface RequestContext {
@@ -19,11 +19,6 @@ export function runInContext<T>(ctx: RequestContext, fn: () => T): T {
 /** The context of the request being served, or undefined outside any request (background work, the CLI). */
 export function currentContext(): RequestContext | undefined {
   return storage.getStore();
-}
-
-/** Who is acting: the request's principal, or the server itself outside a request. */
-export function currentPrincipal(): Principal {
-  return storage.getStore()?.principal ?? SYSTEM;
 }
 
 /** The name of the signed-in caller of the request being served; undefined without authentication or outside a request. */

@@ -4,7 +4,7 @@ import { KilnError } from '../errors.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { runInContext, type RequestContext } from '../auth/context.js';
 import { hasScope, type Principal } from '../auth/principal.js';
-import { describeRule, scopeOf, type RouteRule } from '../auth/rules.js';
+import { scopeOf, type RouteRule } from '../auth/rules.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -91,5 +91,3 @@ export function installAuthentication(app: FastifyInstance, authenticator: Authe
     if (rule.access === 'project' && projects && !p.admin) await projects.check(p, rule, req);
   });
 }
-
-export { describeRule };
