@@ -177,17 +177,20 @@ describe('web UI: run and compare pages', { skip: UI_SKIP }, () => {
     await legend.getByText('baseline').waitFor();
     await legend.getByText('wider').waitFor();
     const diff = page.getByRole('table', { name: 'Diff table' });
-    assert.equal(await diff.getByRole('row', { name: /optimizer/ }).getAttribute('data-differs'), 'true');
-    assert.equal(await diff.getByRole('row', { name: /layers/ }).getAttribute('data-differs'), 'false');
+    // Both runs' fields arrive before the rows settle: wait for each row's final state rather than reading it once.
+    await diff.locator('tr[data-differs="true"]', { hasText: 'optimizer' }).waitFor();
+    await diff.locator('tr[data-differs="false"]', { hasText: 'layers' }).waitFor();
     await page.getByLabel('Only differences').click();
     await page.waitForURL(/diff=1/);
     await diff.getByRole('row', { name: /layers/ }).waitFor({ state: 'detached' });
     const pc = page.getByRole('img', { name: /Parallel coordinates/ });
-    assert.equal(await pc.locator('g[data-run] path').count() >= 2, true);
+    await pc.locator('g[data-run] path').nth(1).waitFor();
     await page.getByLabel('Scatter X').selectOption('param:lr');
     await page.getByLabel('Scatter Y').selectOption('metric:acc');
     await page.waitForURL(/sy=metric%3Aacc|sy=metric:acc/);
-    assert.equal(await page.getByRole('img', { name: /Scatter of metric: acc against param: lr/ }).locator('circle').count(), 2);
+    const scatter = page.getByRole('img', { name: /Scatter of metric: acc against param: lr/ });
+    await scatter.locator('circle').nth(1).waitFor();
+    assert.equal(await scatter.locator('circle').count(), 2);
     await ui.shot('compare-01');
     await page.getByRole('button', { name: 'Toggle dark theme' }).click();
     await page.waitForTimeout(200);
