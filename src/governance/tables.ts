@@ -36,9 +36,50 @@ export interface TokensTable {
   revoked_time: number | null;
 }
 
+export interface ProjectsTable {
+  project_id: Generated<number>;
+  /** Unique; names the project in URLs, the CLI and the `kiln.project` tag. */
+  name: string;
+  description: string | null;
+  /** The role every signed-in identity has here; null: members only. */
+  everyone_role: string | null;
+  created_by: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface MembersTable {
+  project_id: number;
+  /** `user` (member: the user_pk as text) or `group` (member: the group's name). */
+  member_kind: string;
+  member: string;
+  role: string;
+  creation_time: number;
+}
+
+export interface GroupMembersTable {
+  group_name: string;
+  user_pk: number;
+}
+
+export interface GrantsTable {
+  /** `experiment` (resource_id: its id) or `registered_model` (resource_id: its name). */
+  resource_kind: string;
+  resource_id: string;
+  user_pk: number;
+  /** READ, EDIT, MANAGE or NO_PERMISSIONS (MLflow's levels). */
+  permission: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
 /** The governance capability's tables, as its store sees them. */
 // A type alias, not an interface: Kysely's withTables<T> needs T's implicit index signature.
 export type GovernanceTables = {
   gov_users: UsersTable;
   gov_tokens: TokensTable;
+  gov_projects: ProjectsTable;
+  gov_members: MembersTable;
+  gov_group_members: GroupMembersTable;
+  gov_grants: GrantsTable;
 };

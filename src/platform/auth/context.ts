@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from './principal.js';
+import type { AccessSet } from './access.js';
 
 /** What a request's work knows about who asked, wherever it runs (services and stores read it; see docs/design/governance.md). */
 export interface RequestContext {
@@ -7,6 +8,8 @@ export interface RequestContext {
   readonly requestId: string;
   /** The client's address as the server saw it. */
   readonly source: string;
+  /** What the caller may reach (see access.ts); absent: everything (`--auth none`, admins, the server's own work). */
+  readonly access?: AccessSet;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
