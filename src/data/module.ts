@@ -18,6 +18,7 @@ export const dataCapability = defineCapability({
   async create(platform) {
     const [{ DataService }, { workerProfiler }, { dataRoutes }] = await Promise.all([import('./service.js'), import('./profiler.js'), import('./routes.js')]);
     const data = new DataService(platform.store, platform.artifacts, platform.events, { profiler: workerProfiler({ artifactsUri: platform.config.artifactsUri }), now: platform.now });
+    data.registerResolvers(platform.resources);
     return {
       service: data,
       routes: (app) => dataRoutes(app, { data, uploadLimit: platform.config.artifactUploadLimit }),

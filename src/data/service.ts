@@ -1,3 +1,5 @@
+import { DEFAULT_PROJECT_ID } from '../platform/auth/access.js';
+import type { ResourceDirectory } from '../platform/auth/resources.js';
 import type { Transaction } from 'kysely';
 import type { EventLog } from '../platform/events/log.js';
 import type { NewEvent } from '../platform/events/types.js';
@@ -335,6 +337,15 @@ export class DataService {
     for (const sha of new Set(files.map((f) => f.sha256))) {
       if (!(await this.store.blobReferenced(sha))) await this.artifacts.delete(blobPath(sha)).catch(() => {});
     }
+  }
+
+  /**
+   * Who owns a dataset (for the route rules): its project, or, for a name no dataset has yet, the default project,
+   * where adding a first version creates it.
+   */
+  registerResolvers(resources: ResourceDirectory): void {
+    resources.register('dataset', async (name) => ({ projectId: (await this.store.datasetProject(name)) ?? DEFAULT_PROJECT_ID }));
+    resources.registerUsage((projectId) => this.store.projectHoldsDatasets(projectId));
   }
 
   async listDatasets(input: { nameLike?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<Dataset>> {

@@ -1,6 +1,7 @@
 /** The data tables: datasets, versions, validations. Only the data capability reads or writes them. */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { inTransaction } from '../platform/db/transaction.js';
+import { readableProjects } from '../platform/auth/access.js';
 import type { DataTables, DataDatasetsTable, DataValidationsTable, DataVersionsTable } from './tables.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 
@@ -44,8 +45,19 @@ export class DataStore {
 
   async searchDatasets(nameLike: string | undefined, offset: number, limit: number): Promise<DatasetRow[]> {
     let q = this.datasets();
+    const readable = readableProjects();
+    if (readable !== 'all') q = readable.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('d.project_id', 'in', [...readable]);
     if (nameLike !== undefined && nameLike !== '') q = q.where(sql<boolean>`lower(d.name) like lower(${nameLike})`);
     return (await q.orderBy('d.name').offset(offset).limit(limit).execute()) as DatasetRow[];
+  }
+
+  async projectHoldsDatasets(projectId: number): Promise<boolean> {
+    return !!(await this.db.selectFrom('data_datasets').select('dataset_pk').where('project_id', '=', projectId).limit(1).executeTakeFirst());
+  }
+
+  async datasetProject(name: string): Promise<number | undefined> {
+    const r = await this.db.selectFrom('data_datasets').select('project_id').where('name', '=', name).executeTakeFirst();
+    return r ? Number(r.project_id) : undefined;
   }
 
   /** The dataset's primary key, creating the dataset when it does not exist (safe against a concurrent create). */
@@ -91,8 +103,11 @@ export class DataStore {
 
   /** Versions whose digest or MLflow digest equals `digest`, oldest first. */
   async versionsByDigest(digest: string): Promise<VersionRow[]> {
+    const readable = readableProjects();
+    if (readable !== 'all' && readable.length === 0) return [];
     return (await this.versions(this.db, true)
       .where((eb) => eb.or([eb('v.digest', '=', digest), eb('v.mlflow_digest', '=', digest)]))
+      .$if(readable !== 'all', (q) => q.where('d.project_id', 'in', [...(readable as readonly number[])]))
       .orderBy('v.creation_time')
       .orderBy('v.version')
       .execute()) as VersionRow[];

@@ -11,6 +11,8 @@ export interface DataDatasetsTable {
   creation_time: number;
   last_update_time: number;
   next_version: Generated<number>;
+  /** The project it belongs to (governance's; 0: the default project). */
+  project_id: Generated<number>;
 }
 
 export interface DataVersionsTable {

@@ -35,16 +35,19 @@ export const governanceCapability = defineCapability({
     },
   },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }, { ProjectsService }, { projectRoutes }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
       import('./routes.js'),
       import('./audit-routes.js'),
+      import('./projects.js'),
+      import('./project-routes.js'),
     ]);
     const { env = process.env, loginLimits, ...serviceOptions } = options ?? {};
     const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
     const mode = platform.config.auth;
+    const projects = new ProjectsService(platform.store.db.withTables(), platform.store.adapter, platform.audit, platform.resources, governance.options.recheckMs, platform.now);
     if (mode === 'on') {
       const outcome = await governance.bootstrapAdmin(env.KILN_ADMIN_USER, env.KILN_ADMIN_PASSWORD);
       if (outcome === 'created') platform.logger.info({ user: env.KILN_ADMIN_USER }, 'created the first admin from KILN_ADMIN_USER');
@@ -55,10 +58,11 @@ export const governanceCapability = defineCapability({
     return {
       service: governance,
       // With --auth none the platform's open authenticator answers (no capability provides one).
-      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance'), loginLimits) } : {}),
+      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance'), loginLimits), projects } : {}),
       routes: async (app) => {
         await governanceRoutes(app, { governance, mode });
         await auditRoutes(app, { audit: platform.audit });
+        await projectRoutes(app, { projects, resources: platform.resources });
       },
     };
   },

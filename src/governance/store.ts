@@ -62,6 +62,9 @@ export class GovernanceStore {
   async deleteUser(pk: number): Promise<void> {
     await inTransaction(this.db, async (trx) => {
       await trx.deleteFrom('gov_tokens').where('user_pk', '=', pk).execute();
+      await trx.deleteFrom('gov_members').where('member_kind', '=', 'user').where('member', '=', String(pk)).execute();
+      await trx.deleteFrom('gov_group_members').where('user_pk', '=', pk).execute();
+      await trx.deleteFrom('gov_grants').where('user_pk', '=', pk).execute();
       await trx.deleteFrom('gov_users').where('user_pk', '=', pk).execute();
     });
   }

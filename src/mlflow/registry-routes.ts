@@ -78,11 +78,17 @@ export async function mlflowRegistryRoutes(app: FastifyInstance, deps: MlflowReg
 
   // ------------------------------------------------------------------ registered models
   // In the project the request names (see mlflowProject), else the caller's default project.
-  route('POST', '/registered-models/create', rule.edit('project', mlflowProject), async (f, req) => ({
-    registered_model: mlflowRegisteredModel(
-      await r.createModel({ name: f.requiredString('name'), description: f.optionalString('description'), tags: readKeyValues(f.objectList('tags'), 'tags') }, actor(req)),
-    ),
-  }));
+  route('POST', '/registered-models/create', rule.edit('project', mlflowProject), async (f, req) => {
+    const project = mlflowProject(req);
+    return {
+      registered_model: mlflowRegisteredModel(
+        await r.createModel(
+          { name: f.requiredString('name'), description: f.optionalString('description'), tags: readKeyValues(f.objectList('tags'), 'tags'), project: typeof project === 'string' ? project : undefined },
+          actor(req),
+        ),
+      ),
+    };
+  });
   route('GET', '/registered-models/get', rule.read('registered-model', model), async (f) => ({ registered_model: mlflowRegisteredModel(await r.getModel(f.requiredString('name'))) }));
   route('POST', '/registered-models/rename', rule.edit('registered-model', model), async (f, req) => ({
     registered_model: mlflowRegisteredModel(await r.renameModel(f.requiredString('name'), f.requiredString('new_name'), actor(req))),

@@ -52,13 +52,17 @@ export async function mlflowTrackingRoutes(app: FastifyInstance, deps: MlflowTra
 
   // ------------------------------------------------------------------ experiments
   // In the project the request names (see mlflowProject), else the caller's default project.
-  post('/experiments/create', rule.edit('project', mlflowProject), async (f) => ({
-    experiment_id: await t.createExperiment({
-      name: f.requiredString('name'),
-      artifactLocation: f.optionalString('artifact_location'),
-      tags: readKeyValues(f.objectList('tags'), 'tags'),
-    }),
-  }));
+  post('/experiments/create', rule.edit('project', mlflowProject), async (f, req) => {
+    const project = mlflowProject(req);
+    return {
+      experiment_id: await t.createExperiment({
+        name: f.requiredString('name'),
+        artifactLocation: f.optionalString('artifact_location'),
+        tags: readKeyValues(f.objectList('tags'), 'tags'),
+        project: typeof project === 'string' ? project : undefined,
+      }),
+    };
+  });
   both('/experiments/search', rule.listed, async (f) => {
     const page = await t.searchExperiments({
       filter: f.optionalString('filter'),

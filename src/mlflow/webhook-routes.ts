@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalid } from '../platform/errors.js';
-import { from, rule } from '../platform/auth/rules.js';
+import { rule } from '../platform/auth/rules.js';
 import { Fields, badType } from './fields.js';
 import type { ModelEventKind } from '../registry/types.js';
 import type { Webhook, WebhookEventKind, WebhookService } from '../webhooks/service.js';
@@ -72,7 +72,6 @@ export async function mlflowWebhookRoutes(app: FastifyInstance, deps: MlflowWebh
   type P = { webhook_id: string };
   // As the native API's rules (webhooks/routes.ts): MLflow's webhooks watch every model, so creating and changing them
   // is a server admin's; acting on an existing one goes by the webhook.
-  const hook = from.params('webhook_id');
 
   app.post('/webhooks', { config: { permission: rule.admin } }, async (req) => {
     const f = fieldsOf(req);
@@ -88,12 +87,12 @@ export async function mlflowWebhookRoutes(app: FastifyInstance, deps: MlflowWebh
     });
     return { webhook: mlflowWebhook(hook) };
   });
-  app.get('/webhooks', { config: { permission: rule.listed } }, async (req) => {
+  app.get('/webhooks', { config: { permission: rule.admin } }, async (req) => {
     const f = fieldsOf(req);
     const page = await w.list({ maxResults: f.optionalInt('max_results'), pageToken: f.optionalString('page_token') });
     return { webhooks: page.items.map(mlflowWebhook), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
-  app.get<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.read('webhook', hook) } }, async (req) => ({ webhook: mlflowWebhook(await w.get(req.params.webhook_id)) }));
+  app.get<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.admin } }, async (req) => ({ webhook: mlflowWebhook(await w.get(req.params.webhook_id)) }));
   app.patch<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.admin } }, async (req) => {
     const f = fieldsOf(req);
     const hook = await w.update(req.params.webhook_id, {
@@ -106,11 +105,11 @@ export async function mlflowWebhookRoutes(app: FastifyInstance, deps: MlflowWebh
     });
     return { webhook: mlflowWebhook(hook) };
   });
-  app.delete<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.maintain('webhook', hook) } }, async (req) => {
+  app.delete<{ Params: P }>('/webhooks/:webhook_id', { config: { permission: rule.admin } }, async (req) => {
     await w.delete(req.params.webhook_id);
     return {};
   });
-  app.post<{ Params: P }>('/webhooks/:webhook_id/test', { config: { permission: rule.maintain('webhook', hook) } }, async (req) => {
+  app.post<{ Params: P }>('/webhooks/:webhook_id/test', { config: { permission: rule.admin } }, async (req) => {
     const f = fieldsOf(req);
     // MLflow lets the caller pick the event of the sample payload; Kiln always sends a ping, but checks the event.
     if (f.has('event')) {

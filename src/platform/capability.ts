@@ -1,3 +1,4 @@
+import type { ResourceDirectory } from './auth/resources.js';
 import type { Command } from 'commander';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArtifactStore } from './artifacts/types.js';
@@ -45,6 +46,11 @@ export interface Platform {
    */
   readonly reservedArtifactPrefixes: readonly string[];
   readonly now: () => number;
+  /**
+   * Who owns what: each capability registers a resolver for the kinds of resources it owns (their project, for
+   * the route rules and for creating things in a named project).
+   */
+  readonly resources: ResourceDirectory;
   /** Reports an error of background work (an inspection, a delivery) under the capability's name. */
   reporter(capability: string): (e: unknown, what: string) => void;
 }

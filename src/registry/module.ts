@@ -37,6 +37,7 @@ export const registryCapability = defineCapability({
     const history = new RegistryEvents(store, platform.events);
     const promotionStore = new PromotionStore(store.db);
     const registry = new RegistryService(store, promotionStore, history, tracking, new ArtifactVersionInspector(platform.artifacts), platform.now, platform.reporter('registry'), { ...options, reservedArtifactPrefixes: platform.reservedArtifactPrefixes });
+    registry.registerResolvers(platform.resources);
     const promotions = new PromotionService(registry, store, promotionStore, history, tracking, trainingDataGate(tracking, data), platform.now);
     const files = new ModelFiles(registry, platform.artifacts);
     const reproduce = new ReproduceService(registry, tracking, files, data);

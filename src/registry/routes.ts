@@ -36,7 +36,7 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
 
   // ------------------------------------------------------------------ registered models
   app.post('/models', { config: { permission: rule.edit('project', from.body('project')) }, schema: { tags, summary: 'Register a model name', body: S.CreateModelBody, response: { 201: Type.Object({ model: S.RegisteredModel }), 409: ErrorBody, ...err } } }, async (req, reply) => {
-    const m = await r.createModel({ name: req.body.name, description: req.body.description, tags: mapToTags(req.body.tags) }, actor(req));
+    const m = await r.createModel({ name: req.body.name, description: req.body.description, tags: mapToTags(req.body.tags), project: req.body.project }, actor(req));
     return reply.status(201).send({ model: modelJson(m) });
   });
   app.get('/models', { config: { permission: rule.listed }, schema: { tags, summary: 'Search registered models (filter: name, tags.*, timestamps)', querystring: S.SearchQuery, response: { 200: Type.Object({ models: Type.Array(S.RegisteredModel), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {

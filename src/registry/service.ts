@@ -1,4 +1,6 @@
-import type { Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
+import { DEFAULT_PROJECT_ID, readCondition, registeredModelReadFilter } from '../platform/auth/access.js';
+import type { ResourceDirectory } from '../platform/auth/resources.js';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
 import type { TrackingService } from '../tracking/service.js';
@@ -75,6 +77,9 @@ export class RegistryService {
   private readonly inflight = new Set<Promise<void>>();
   readonly options: RegistryOptions;
 
+  /** Finds projects by name (set by registerResolvers; none: only the default project exists). */
+  private resources: ResourceDirectory | undefined;
+
   constructor(
     private readonly store: RegistryStore,
     private readonly promotions: PromotionStore,
@@ -90,15 +95,31 @@ export class RegistryService {
     this.options = Object.freeze({ inspectionWaitMs: wait, reservedArtifactPrefixes: options.reservedArtifactPrefixes ?? [] });
   }
 
+  /** The SQL condition that keeps a search of models or versions to what the caller may read (none: everything). */
+  private readableModels() {
+    return readCondition(registeredModelReadFilter(), 'registered_models.project_id', 'registered_models.name', (s) => s);
+  }
+
+  /** Who owns a registered model (for the route rules), and whether a project still holds one. */
+  registerResolvers(resources: ResourceDirectory): void {
+    this.resources = resources;
+    resources.register('registered-model', async (name) => {
+      const r = await this.store.modelRow(name);
+      return r ? { projectId: Number(r.project_id), registeredModel: r.name } : undefined;
+    });
+    resources.registerUsage(async (projectId) => this.store.projectHoldsModels(projectId));
+  }
+
   // ------------------------------------------------------------------ registered models
   async createModel(input: CreateModelInput, actor: Actor = SYSTEM): Promise<RegisteredModel> {
     const name = validateModelName(input.name);
     const description = validateDescription(input.description);
     const tags = dedupeTags((input.tags ?? []).map((t) => validateRegistryTag(t.key, t.value)));
+    const projectId = this.resources ? await this.resources.projectId(input.project) : DEFAULT_PROJECT_ID;
     const now = this.now();
     try {
       await this.events.tx(async (trx, record) => {
-        const pk = await this.store.insertModel(trx, { name, description: description ?? null, user_id: actor.user, creation_time: now, last_update_time: now }, tags);
+        const pk = await this.store.insertModel(trx, { name, description: description ?? null, user_id: actor.user, creation_time: now, last_update_time: now, project_id: projectId }, tags);
         await record({ modelPk: pk, kind: 'model_created', actor: actor.user, time: now });
       });
     } catch (e) {
@@ -150,7 +171,7 @@ export class RegistryService {
     const offset = offsetFromPageToken(input.pageToken);
     const where = compileModelFilter(input.filter);
     const order = compileModelOrder(input.orderBy);
-    const rows = await this.store.searchModels(where, order, offset, limit + 1);
+    const rows = await this.store.searchModels(and(where, this.readableModels()), order, offset, limit + 1);
     return offsetPage(rows, limit, offset, (r) => this.store.loadModels(r));
   }
 
@@ -301,7 +322,7 @@ export class RegistryService {
     const model = input.model === undefined ? undefined : (await this.requireModel(input.model)).name;
     const where = compileVersionFilter(input.filter, model === undefined ? undefined : { model });
     const order = compileVersionOrder(input.orderBy);
-    const rows = await this.store.searchVersions(where, order, offset, limit + 1);
+    const rows = await this.store.searchVersions(and(where, this.readableModels()), order, offset, limit + 1);
     return offsetPage(rows, limit, offset, (r) => this.store.loadVersions(r));
   }
 
@@ -519,4 +540,9 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Both conditions (either may be absent). */
+function and(a: RawBuilder<boolean> | undefined, b: RawBuilder<boolean> | undefined): RawBuilder<boolean> | undefined {
+  return a && b ? sql<boolean>`(${a}) AND (${b})` : (a ?? b);
 }

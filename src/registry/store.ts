@@ -39,6 +39,10 @@ export class RegistryStore {
     return db.selectFrom('registered_models').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
+  async projectHoldsModels(projectId: number): Promise<boolean> {
+    return !!(await this.db.selectFrom('registered_models').select('model_pk').where('project_id', '=', projectId).limit(1).executeTakeFirst());
+  }
+
   async modelRowByPk(modelPk: number, db: Db = this.db): Promise<ModelRow | undefined> {
     return db.selectFrom('registered_models').selectAll().where('model_pk', '=', modelPk).executeTakeFirst();
   }

@@ -85,6 +85,8 @@ export interface CreateModelInput {
   readonly name: string;
   readonly description?: string;
   readonly tags?: readonly Tag[];
+  /** The project it belongs to (default: the default project). */
+  readonly project?: string;
 }
 
 export interface CreateVersionInput {

@@ -14,12 +14,12 @@ export class ExperimentStore {
     private readonly adapter: StoreAdapter,
   ) {}
 
-  async create(name: string, artifactLocation: ((id: number) => string) | string, tags: readonly Tag[], now: number): Promise<number> {
+  async create(name: string, artifactLocation: ((id: number) => string) | string, tags: readonly Tag[], now: number, projectId = 0): Promise<number> {
     try {
       return await inTransaction(this.db, async (trx) => {
         const row = await trx
           .insertInto('experiments')
-          .values({ name, artifact_location: '', lifecycle_stage: 'active', creation_time: now, last_update_time: now })
+          .values({ name, artifact_location: '', lifecycle_stage: 'active', creation_time: now, last_update_time: now, project_id: projectId })
           .returning('experiment_id')
           .executeTakeFirstOrThrow();
         const id = Number(row.experiment_id);

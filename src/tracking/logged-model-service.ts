@@ -107,7 +107,10 @@ export class LoggedModelService {
     if (ids.length === 0) throw invalid('experiment_ids must name at least one experiment');
     const where = compileLoggedModelFilter(input.filter);
     const order = compileLoggedModelOrder(input.orderBy ?? []);
-    const rows = await this.store.search(ids, where, order, offset, limit + 1);
+    // Only the experiments the caller may read (none left: an empty page, as for experiments without models).
+    const readable = await this.tracking.readableExperimentIds(ids);
+    if (readable.length === 0) return { items: [] };
+    const rows = await this.store.search(readable, where, order, offset, limit + 1);
     return offsetPage(rows, limit, offset, (r) => this.store.load(r));
   }
 

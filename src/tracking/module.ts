@@ -15,7 +15,8 @@ export const trackingCapability = defineCapability({
   cli: { commands: ['experiments', 'runs'], load: async () => (await import('./cli.js')).registerTrackingCommands },
   async create(platform) {
     const [{ TrackingService }, { trackingRoutes }] = await Promise.all([import('./service.js'), import('./routes.js')]);
-    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes, audit: platform.audit });
+    const tracking = new TrackingService(platform.store, platform.artifacts, { now: platform.now, reservedArtifactPrefixes: platform.reservedArtifactPrefixes, audit: platform.audit, resources: platform.resources });
+    tracking.registerResolvers(platform.resources);
     return {
       service: tracking,
       routes: (app) => trackingRoutes(app, { tracking, runArtifacts: tracking.artifacts, uploadLimit: platform.config.artifactUploadLimit }),

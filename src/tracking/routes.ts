@@ -32,7 +32,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
 
   // ------------------------------------------------------------------ experiments
   app.post('/experiments', { config: { permission: rule.edit('project', from.body('project')) }, schema: { tags: ['experiments'], summary: 'Create an experiment', body: S.CreateExperimentBody, response: { 201: Type.Object({ experiment: S.Experiment }), 409: ErrorBody, ...err } } }, async (req, reply) => {
-    const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: mapToTags(req.body.tags) });
+    const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: mapToTags(req.body.tags), project: req.body.project });
     return reply.status(201).send({ experiment: experimentJson(await t.getExperiment(id)) });
   });
   app.get('/experiments', { config: { permission: rule.listed }, schema: { tags: ['experiments'], summary: 'Search experiments', querystring: S.ListQuery, response: { 200: Type.Object({ experiments: Type.Array(S.Experiment), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {

@@ -42,20 +42,20 @@ export class RunStore {
    */
   async insertUnderExperiment(
     experimentId: number,
-    row: Omit<Insertable<RunsTable>, 'experiment_id' | 'artifact_uri' | 'lifecycle_stage'>,
+    row: Omit<Insertable<RunsTable>, 'experiment_id' | 'artifact_uri' | 'lifecycle_stage' | 'project_id'>,
     tags: readonly Tag[],
-  ): Promise<{ stage: string; artifactUri: string | null } | undefined> {
-    const res = await this.db.executeQuery<{ lifecycle_stage: string; artifact_uri: string | null }>(
+  ): Promise<{ stage: string; artifactUri: string | null; projectId: number } | undefined> {
+    const res = await this.db.executeQuery<{ lifecycle_stage: string; artifact_uri: string | null; project_id: number | string }>(
       CompiledQuery.raw(
-        `WITH e AS (SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = $1),
+        `WITH e AS (SELECT experiment_id, lifecycle_stage, artifact_location, project_id FROM experiments WHERE experiment_id = $1),
 r AS (
-  INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage, deleted_time)
-  SELECT $2::text, e.experiment_id, $3, $4, $5, $6, $7, e.artifact_location || '/' || $2::text || '/artifacts', 'active', NULL FROM e
+  INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage, deleted_time, project_id)
+  SELECT $2::text, e.experiment_id, $3, $4, $5, $6, $7, e.artifact_location || '/' || $2::text || '/artifacts', 'active', NULL, e.project_id FROM e
   WHERE e.lifecycle_stage = 'active'
   RETURNING run_id, artifact_uri
 ),
 t AS (INSERT INTO tags (run_id, key, value) SELECT r.run_id, t.key, t.value FROM r, unnest($8::text[], $9::text[]) AS t(key, value))
-SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) AS artifact_uri FROM e`,
+SELECT e.lifecycle_stage, e.project_id, (SELECT artifact_uri FROM r) AS artifact_uri FROM e`,
         [
           experimentId,
           row.run_id,
@@ -70,7 +70,7 @@ SELECT e.lifecycle_stage, (SELECT artifact_uri FROM r) AS artifact_uri FROM e`,
       ),
     );
     const r = res.rows[0];
-    return r ? { stage: r.lifecycle_stage, artifactUri: r.artifact_uri } : undefined;
+    return r ? { stage: r.lifecycle_stage, artifactUri: r.artifact_uri, projectId: Number(r.project_id) } : undefined;
   }
 
   /** True when runs can be created with insertUnderExperiment. */

@@ -8,6 +8,8 @@ import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
 import { authenticatedName } from '../platform/auth/context.js';
+import { DEFAULT_PROJECT_ID, experimentReadFilter, numericId, readCondition } from '../platform/auth/access.js';
+import type { ResourceDirectory } from '../platform/auth/resources.js';
 import type { AuditLog, AuditRecord } from '../platform/audit/log.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { validateKey } from '../platform/validation.js';
@@ -62,6 +64,8 @@ export interface TrackingServiceOptions {
   readonly now?: () => number;
   /** Where experiment changes and run deletions are recorded, in their transaction (none: not recorded). */
   readonly audit?: AuditLog;
+  /** Finds the project a new experiment names (none: only the default project exists). */
+  readonly resources?: ResourceDirectory;
 }
 
 /** Experiment tracking over the metadata store. Plain inputs, plain outputs; no HTTP here. */
@@ -76,6 +80,7 @@ export class TrackingService implements TrackingApi {
   private readonly reservedArtifactPrefixes: readonly string[];
   private readonly defaultArtifactRoot: string;
   private readonly audit: AuditLog | undefined;
+  private readonly resources: ResourceDirectory | undefined;
 
   /** A run's artifact files (through the server's artifact store). */
   readonly artifacts: RunArtifactService;
@@ -99,6 +104,48 @@ export class TrackingService implements TrackingApi {
     this.now = opts.now ?? Date.now;
     this.defaultArtifactRoot = (opts.defaultArtifactRoot ?? 'mlflow-artifacts:').replace(/\/+$/, '');
     this.audit = opts.audit;
+    this.resources = opts.resources;
+  }
+
+  /** The SQL condition that keeps a run search to what the caller may read (none: everything). */
+  private readableRuns() {
+    return readCondition(experimentReadFilter(), 'runs.project_id', 'runs.experiment_id', numericId);
+  }
+
+  /** Of the given experiments, the ones the caller may read. */
+  async readableExperimentIds(ids: readonly number[]): Promise<number[]> {
+    const cond = readCondition(experimentReadFilter(), 'experiments.project_id', 'experiments.experiment_id', numericId);
+    if (!cond || ids.length === 0) return [...ids];
+    const rows = await this.db.selectFrom('experiments').select('experiment_id').where('experiment_id', 'in', [...ids]).where(cond).execute();
+    const ok = new Set(rows.map((r) => Number(r.experiment_id)));
+    return ids.filter((id) => ok.has(id));
+  }
+
+  /** Who owns an experiment, a run, a logged model or an artifact path: for the route rules (see platform/auth/resources.ts). */
+  registerResolvers(resources: ResourceDirectory): void {
+    const ofExperiment = async (id: number | undefined) => {
+      if (id === undefined) return undefined;
+      const r = await this.db.selectFrom('experiments').select(['project_id']).where('experiment_id', '=', id).executeTakeFirst();
+      return r ? { projectId: Number(r.project_id), experimentId: String(id) } : undefined;
+    };
+    resources.register('experiment', (id) => ofExperiment(parseExperimentId(id)));
+    resources.register('run', async (id) => {
+      const r = await this.db.selectFrom('runs').select(['project_id', 'experiment_id']).where('run_id', '=', id).executeTakeFirst();
+      return r ? { projectId: Number(r.project_id), experimentId: String(r.experiment_id) } : undefined;
+    });
+    resources.register('logged-model', async (id) => {
+      const r = await this.db.selectFrom('logged_models').select(['experiment_id']).where('model_id', '=', id).executeTakeFirst();
+      return r ? ofExperiment(Number(r.experiment_id)) : undefined;
+    });
+    resources.registerUsage(async (projectId) => !!(await this.db.selectFrom('experiments').select('experiment_id').where('project_id', '=', projectId).limit(1).executeTakeFirst()));
+    // Artifact paths of the artifact proxy start with their experiment's id (`<experiment id>/<run id>/artifacts/…`);
+    // any other path is the server's alone.
+    resources.register('artifact', async (path) => {
+      const first = path.replace(/^\/+/, '').split('/')[0] ?? '';
+      const owner = await ofExperiment(parseExperimentId(first));
+      if (!owner) throw notFound(`Artifact path '${path}' does not exist.`);
+      return owner;
+    });
   }
 
   /**
@@ -140,14 +187,15 @@ export class TrackingService implements TrackingApi {
   }
 
   /** Run counts and last activity of experiments. */
-  experimentStats(experimentIds: readonly number[]): Promise<{ experimentId: string; runs: number; running: number; lastActivity: number | null }[]> {
-    return this.lineage.experimentStats(experimentIds);
+  async experimentStats(experimentIds: readonly number[]): Promise<{ experimentId: string; runs: number; running: number; lastActivity: number | null }[]> {
+    return this.lineage.experimentStats(await this.readableExperimentIds(experimentIds));
   }
 
   // ---------------------------------------------------------------- experiments
 
   async createExperiment(input: CreateExperimentInput): Promise<string> {
     const name = validateExperimentName(input.name);
+    const projectId = this.resources ? await this.resources.projectId(input.project) : DEFAULT_PROJECT_ID;
     const tags = (input.tags ?? []).map((t) => validateExperimentTag(t.key, t.value));
     let location: string | ((id: number) => string) = (id) => `${this.defaultArtifactRoot}/${id}`;
     if (input.artifactLocation !== undefined && input.artifactLocation !== '') {
@@ -155,7 +203,7 @@ export class TrackingService implements TrackingApi {
     }
     const id = await this.audited(
       (id) => ({ action: 'tracking.experiment_created', resourceType: 'experiment', resourceId: String(id), details: { name } }),
-      (experiments) => experiments.create(name, location, tags, this.now()),
+      (experiments) => experiments.create(name, location, tags, this.now(), projectId),
     );
     return String(id);
   }
@@ -167,7 +215,7 @@ export class TrackingService implements TrackingApi {
   async getExperimentByName(name: string): Promise<Experiment> {
     if (typeof name !== 'string' || name === '') throw invalid('experiment_name must be a non-empty string');
     const e = await this.experiments.getByName(name);
-    if (!e) throw notFound(`Could not find experiment with name '${name}'`);
+    if (!e || (await this.readableExperimentIds([Number(e.experimentId)])).length === 0) throw notFound(`Could not find experiment with name '${name}'`);
     return e;
   }
 
@@ -175,6 +223,7 @@ export class TrackingService implements TrackingApi {
     const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.experimentsMaxResults);
     const offset = offsetFromPageToken(input.pageToken);
     const rows = await searchExperimentRows(this.db, {
+      readable: readCondition(experimentReadFilter(), 'experiments.project_id', 'experiments.experiment_id', numericId),
       filter: input.filter,
       orderBy: input.orderBy,
       viewType: validateViewType(input.viewType),
@@ -264,12 +313,12 @@ export class TrackingService implements TrackingApi {
       const created = await this.runs.insertUnderExperiment(expId, base, allTags);
       if (!created) throw notFound(`No Experiment with id=${expIdText} exists`);
       if (created.artifactUri === null) throw inactive(expId, created.stage);
-      row = { ...base, experiment_id: expId, artifact_uri: created.artifactUri, lifecycle_stage: 'active' };
+      row = { ...base, experiment_id: expId, artifact_uri: created.artifactUri, lifecycle_stage: 'active', project_id: created.projectId };
     } else {
       // The experiment's row is enough here (its tags are not needed): one query.
       const exp = await this.experiments.requireRow(expId, expIdText);
       if (exp.lifecycle_stage !== 'active') throw inactive(Number(exp.experiment_id), exp.lifecycle_stage);
-      row = { ...base, experiment_id: Number(exp.experiment_id), artifact_uri: `${exp.artifact_location}/${runId}/artifacts`, lifecycle_stage: 'active' };
+      row = { ...base, experiment_id: Number(exp.experiment_id), artifact_uri: `${exp.artifact_location}/${runId}/artifacts`, lifecycle_stage: 'active', project_id: Number(exp.project_id) };
       await this.runs.insert(row, allTags);
     }
     // Everything about the new run is known here; no need to read it back.
@@ -390,7 +439,7 @@ export class TrackingService implements TrackingApi {
   }
 
   async searchDatasets(experimentIds: readonly string[]): Promise<DatasetSummary[]> {
-    return this.runs.datasetSummaries(parseExperimentIds(experimentIds));
+    return this.runs.datasetSummaries(await this.readableExperimentIds(parseExperimentIds(experimentIds)));
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
@@ -400,6 +449,7 @@ export class TrackingService implements TrackingApi {
     const ids = parseExperimentIds(input.experimentIds);
     const rows = await searchRunRows(this.db, {
       experimentIds: ids,
+      readable: this.readableRuns(),
       filter: input.filter,
       orderBy: input.orderBy,
       viewType: validateViewType(input.viewType),
@@ -419,6 +469,7 @@ export class TrackingService implements TrackingApi {
   async countRuns(input: { experimentIds: readonly string[]; filter?: string; viewType?: string; groupBy?: string; maxGroups?: number }): Promise<RunCounts> {
     return countRunRows(this.db, {
       experimentIds: parseExperimentIds(input.experimentIds),
+      readable: this.readableRuns(),
       filter: input.filter,
       viewType: validateViewType(input.viewType),
       groupBy: input.groupBy,

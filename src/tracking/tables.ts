@@ -8,6 +8,8 @@ import type { Generated } from 'kysely';
 export interface ExperimentsTable {
   experiment_id: Generated<number>;
   name: string;
+  /** The project it belongs to (governance's; 0: the default project). */
+  project_id: Generated<number>;
   artifact_location: string;
   lifecycle_stage: string; // 'active' | 'deleted'
   creation_time: number;
@@ -24,6 +26,8 @@ export interface RunsTable {
   /** Compact integer key, used by the per-point tables (metrics, metric_buckets) instead of the 32-char id. */
   run_pk: Generated<number>;
   run_id: string; // 32 lowercase hex chars
+  /** Its experiment's project, copied at creation so run searches filter without a join. */
+  project_id: Generated<number>;
   experiment_id: number;
   name: string;
   user_id: string;

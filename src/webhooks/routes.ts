@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ErrorBody } from '../platform/http/schemas.js';
-import { from, rule } from '../platform/auth/rules.js';
+import { rule } from '../platform/auth/rules.js';
 import type { Webhook, WebhookDelivery, WebhookService, WebhookTestResult } from './service.js';
 import { WebhookPayload } from './schemas.js';
 
@@ -121,36 +121,35 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (root, 
   // A webhook watches one registered model (model_name) or every model of the server. Rules are fixed per route, not
   // per body, and a body can ask for every model, so creating and changing webhooks is a server admin's. Acting on an
   // existing one goes by the webhook: maintainers of what it watches (only admins for one that watches every model).
-  const hook = from.params('id');
 
   app.post('/webhooks', { config: { permission: rule.admin }, schema: { tags, summary: 'Create a webhook on registry events (the secret is write-only)', body: CreateBody, response: { 201: Type.Object({ webhook: WebhookSchema }), ...err } } }, async (req, reply) => {
     const b = req.body;
     const hook = await w.create({ name: b.name, url: b.url, events: b.events, modelName: b.model_name, secret: b.secret, status: b.status, description: b.description });
     return reply.status(201).send({ webhook: webhookJson(hook) });
   });
-  app.get('/webhooks', { config: { permission: rule.listed }, schema: { tags, summary: 'List webhooks (newest first)', querystring: PageQuery, response: { 200: Type.Object({ webhooks: Type.Array(WebhookSchema), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+  app.get('/webhooks', { config: { permission: rule.admin }, schema: { tags, summary: 'List webhooks (newest first)', querystring: PageQuery, response: { 200: Type.Object({ webhooks: Type.Array(WebhookSchema), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
     const page = await w.list({ maxResults: req.query.max_results, pageToken: req.query.page_token });
     return { webhooks: page.items.map(webhookJson), next_page_token: page.nextPageToken };
   });
-  app.get('/webhooks/:id', { config: { permission: rule.read('webhook', hook) }, schema: { tags, summary: 'Get a webhook', params: IdParams, response: { 200: Type.Object({ webhook: WebhookSchema }), ...err } } }, async (req) => ({
+  app.get('/webhooks/:id', { config: { permission: rule.admin }, schema: { tags, summary: 'Get a webhook', params: IdParams, response: { 200: Type.Object({ webhook: WebhookSchema }), ...err } } }, async (req) => ({
     webhook: webhookJson(await w.get(req.params.id)),
   }));
   app.patch('/webhooks/:id', { config: { permission: rule.admin }, schema: { tags, summary: 'Change a webhook (null clears model_name, secret, description)', params: IdParams, body: UpdateBody, response: { 200: Type.Object({ webhook: WebhookSchema }), ...err } } }, async (req) => {
     const b = req.body;
     return { webhook: webhookJson(await w.update(req.params.id, { name: b.name, url: b.url, events: b.events, modelName: b.model_name, secret: b.secret, status: b.status, description: b.description })) };
   });
-  app.delete('/webhooks/:id', { config: { permission: rule.maintain('webhook', hook) }, schema: { tags, summary: 'Delete a webhook and its delivery log', params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
+  app.delete('/webhooks/:id', { config: { permission: rule.admin }, schema: { tags, summary: 'Delete a webhook and its delivery log', params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
     await w.delete(req.params.id);
     return reply.status(204).send(null);
   });
-  app.post('/webhooks/:id/test', { config: { permission: rule.maintain('webhook', hook) }, schema: { tags, summary: 'Send a ping event now and return what the receiver answered', params: IdParams, response: { 200: WebhookTestResultSchema, ...err } } }, async (req) =>
+  app.post('/webhooks/:id/test', { config: { permission: rule.admin }, schema: { tags, summary: 'Send a ping event now and return what the receiver answered', params: IdParams, response: { 200: WebhookTestResultSchema, ...err } } }, async (req) =>
     testResultJson(await w.test(req.params.id)),
   );
-  app.get('/webhooks/:id/deliveries', { config: { permission: rule.read('webhook', hook) }, schema: { tags, summary: 'The delivery log: one entry per attempt, newest first', params: IdParams, querystring: PageQuery, response: { 200: Type.Object({ deliveries: Type.Array(WebhookDeliverySchema), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+  app.get('/webhooks/:id/deliveries', { config: { permission: rule.admin }, schema: { tags, summary: 'The delivery log: one entry per attempt, newest first', params: IdParams, querystring: PageQuery, response: { 200: Type.Object({ deliveries: Type.Array(WebhookDeliverySchema), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
     const page = await w.deliveries(req.params.id, { maxResults: req.query.max_results, pageToken: req.query.page_token });
     return { deliveries: page.items.map(deliveryJson), next_page_token: page.nextPageToken };
   });
-  app.post('/webhooks/:id/deliveries/:delivery/redeliver', { config: { permission: rule.maintain('webhook', hook) }, schema: { tags, summary: 'Queue the payload of a past delivery again', params: DeliveryParams, response: { 202: Type.Object({ delivery: WebhookDeliverySchema }), 409: ErrorBody, ...err } } }, async (req, reply) => {
+  app.post('/webhooks/:id/deliveries/:delivery/redeliver', { config: { permission: rule.admin }, schema: { tags, summary: 'Queue the payload of a past delivery again', params: DeliveryParams, response: { 202: Type.Object({ delivery: WebhookDeliverySchema }), 409: ErrorBody, ...err } } }, async (req, reply) => {
     const d = await w.redeliver(req.params.id, req.params.delivery);
     return reply.status(202).send({ delivery: deliveryJson(d) });
   });

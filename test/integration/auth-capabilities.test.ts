@@ -22,7 +22,11 @@ for (const backend of STORE_BACKENDS) {
     before(async () => {
       ts = await startTestServer({ store: backend, auth: 'on', capabilities: { governance: { env: { KILN_ADMIN_USER: 'admin', KILN_ADMIN_PASSWORD: 'admin password' } } } });
       const admin = as(basic('admin', 'admin password'));
-      for (const name of ['ana', 'bo']) assert.equal((await admin('POST', '/api/v1/users', { name, password: `${name} password` })).status, 201);
+      for (const name of ['ana', 'bo']) {
+        assert.equal((await admin('POST', '/api/v1/users', { name, password: `${name} password` })).status, 201);
+        // Every signed-in user edits in the default project; deleting experiments and approving need a maintainer.
+        assert.equal((await admin('PUT', `/api/v1/projects/default/members/user/${name}`, { role: 'maintainer' })).status, 200);
+      }
       anaToken = (await as(basic('ana', 'ana password'))('POST', '/api/v1/tokens', { name: 'mlflow' })).body.token;
       ana = as(`Bearer ${anaToken}`);
       bo = as(basic('bo', 'bo password'));

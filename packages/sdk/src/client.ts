@@ -103,7 +103,7 @@ export class KilnClient implements TrackingApi {
   }
 
   async createExperiment(input: CreateExperimentInput): Promise<string> {
-    const r = await this.api<{ experiment: S.Experiment }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: tagsToMap(input.tags) });
+    const r = await this.api<{ experiment: S.Experiment }>('POST', '/experiments', { name: input.name, artifact_location: input.artifactLocation, tags: tagsToMap(input.tags), project: input.project });
     return r.experiment.experiment_id;
   }
   async getExperiment(id: string): Promise<Experiment> {

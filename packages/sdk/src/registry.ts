@@ -23,8 +23,8 @@ export class RegistryClient {
     return this.http.json<T>(method, `/api/v1${path}`, body, query);
   }
 
-  async createModel(name: string, opts: { description?: string; tags?: Record<string, string> } = {}): Promise<RegisteredModel> {
-    return (await this.api<{ model: RegisteredModel }>('POST', '/models', { name, description: opts.description, tags: opts.tags })).model;
+  async createModel(name: string, opts: { description?: string; tags?: Record<string, string>; project?: string } = {}): Promise<RegisteredModel> {
+    return (await this.api<{ model: RegisteredModel }>('POST', '/models', { name, description: opts.description, tags: opts.tags, project: opts.project })).model;
   }
   /** Creates the model unless it exists. */
   async ensureModel(name: string): Promise<RegisteredModel> {

@@ -22,6 +22,8 @@ export interface Principal {
   readonly scopes: readonly Scope[] | 'all';
   /** The token the request used, when it used one. */
   readonly tokenId?: string;
+  /** Groups the identity provider says it belongs to (single sign-on); local groups are looked up besides. */
+  readonly groups?: readonly string[];
 }
 
 /** The caller of `--auth none`: anyone who reaches the loopback server, named by what the request says (attribution only). */

@@ -17,7 +17,6 @@ export type ResourceKind =
   | 'logged-model'
   | 'registered-model'
   | 'dataset'
-  | 'webhook'
   /** A path in the artifact store, reached through the artifact proxy: the experiment or run whose location holds it. */
   | 'artifact';
 

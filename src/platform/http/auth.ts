@@ -5,11 +5,14 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { runInContext, type RequestContext } from '../auth/context.js';
 import { hasScope, type Principal } from '../auth/principal.js';
 import { scopeOf, type RouteRule } from '../auth/rules.js';
+import { ALL_ACCESS, type AccessSet } from '../auth/access.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling; set before any handler runs (undefined only on public routes without credentials). */
     principal: Principal | undefined;
+    /** What the caller may reach (set with the principal; everything without projects, for admins and with `--auth none`). */
+    access: AccessSet | undefined;
   }
 }
 
@@ -43,7 +46,13 @@ export function installRouteRules(app: FastifyInstance): () => RouteEntry[] {
 
 /** Decides a rule's project part (the governance capability's projects); absent: every identity passes it. */
 export interface ProjectAuthorizer {
-  check(principal: Principal, rule: Extract<RouteRule, { access: 'project' }>, req: FastifyRequest): Promise<void>;
+  /** What the principal may reach (computed once per request, before its handler; admins reach everything). */
+  accessOf(principal: Principal): Promise<AccessSet>;
+  /**
+   * Throws RESOURCE_DOES_NOT_EXIST (404) when the caller may not read the resource the rule names, PERMISSION_DENIED
+   * (403) when it may read it but its role is below the rule's.
+   */
+  check(principal: Principal, access: AccessSet, rule: Extract<RouteRule, { access: 'project' }>, req: FastifyRequest): Promise<void>;
 }
 
 /**
@@ -53,6 +62,7 @@ export interface ProjectAuthorizer {
  */
 export function installAuthentication(app: FastifyInstance, authenticator: Authenticator, projects?: ProjectAuthorizer): void {
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('access', undefined);
   const scopes = new WeakMap<FastifyRequest, AsyncResource>();
   app.addHook('onRequest', async (req) => {
     const rule = req.routeOptions.config?.permission;
@@ -62,11 +72,12 @@ export function installAuthentication(app: FastifyInstance, authenticator: Authe
     } else {
       req.principal = await authenticator.authenticate(req);
     }
+    req.access = projects && req.principal && !req.principal.admin ? await projects.accessOf(req.principal) : ALL_ACCESS;
   });
   app.addHook('onRequest', (req, _reply, done) => {
     const principal = req.principal;
     if (principal === undefined) return done();
-    const ctx: RequestContext = { principal, requestId: req.id, source: req.ip };
+    const ctx: RequestContext = { principal, requestId: req.id, source: req.ip, access: req.access ?? ALL_ACCESS };
     runInContext(ctx, () => {
       // Body parsing may leave the context; the handler's hooks re-enter it through this resource.
       scopes.set(req, new AsyncResource('kiln-request'));
@@ -88,6 +99,6 @@ export function installAuthentication(app: FastifyInstance, authenticator: Authe
       throw new KilnError('PERMISSION_DENIED', `This token lacks the '${scope}' scope that ${req.method} ${req.routeOptions.url} needs.`);
     }
     if (rule.access === 'admin' && !p.admin) throw new KilnError('PERMISSION_DENIED', `Only a server admin may call ${req.method} ${req.routeOptions.url}.`);
-    if (rule.access === 'project' && projects && !p.admin) await projects.check(p, rule, req);
+    if (rule.access === 'project' && projects && !p.admin) await projects.check(p, req.access ?? ALL_ACCESS, rule, req);
   });
 }

@@ -1,9 +1,11 @@
-import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { TrackingTables, ExperimentsTable } from '../tables.js';
 import { compileFilter, type FieldSql } from '../../platform/search/index.js';
 import { parseExperimentFilter, parseExperimentOrderBy } from './grammars.js';
 
 export interface ExperimentSearchOptions {
+  /** What the caller may read (a condition on experiments.project_id / experiment_id; none: everything). */
+  readonly readable?: RawBuilder<boolean>;
   readonly filter?: string;
   readonly orderBy?: readonly string[];
   readonly viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -43,6 +45,7 @@ export function buildExperimentSearchQuery(db: Kysely<TrackingTables>, opts: Exp
   let q: ExperimentSearchQuery = db.selectFrom('experiments').selectAll('experiments');
   if (opts.viewType === 'ACTIVE_ONLY') q = q.where('experiments.lifecycle_stage', '=', 'active');
   if (opts.viewType === 'DELETED_ONLY') q = q.where('experiments.lifecycle_stage', '=', 'deleted');
+  if (opts.readable) q = q.where(opts.readable);
   if (filter) q = q.where(compileFilter(filter, experimentFields));
   for (const term of order) q = q.orderBy(COLUMNS[term.key as keyof typeof COLUMNS], term.ascending ? 'asc' : 'desc');
   if (order.length === 0) q = q.orderBy('experiments.creation_time', 'desc');

@@ -6,6 +6,8 @@ import { invalid } from '../../platform/errors.js';
 
 export interface RunSearchOptions {
   readonly experimentIds: readonly number[];
+  /** What the caller may read (a condition on runs.project_id / runs.experiment_id; none: everything). */
+  readonly readable?: RawBuilder<boolean>;
   readonly filter?: string;
   readonly orderBy?: readonly string[];
   readonly viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -78,8 +80,9 @@ interface Plan {
 
 const FILTER_FIRST: Plan = { style: 'in' };
 
-function scoped(q: RunSearchQuery, opts: Pick<RunSearchOptions, 'experimentIds' | 'viewType'>): RunSearchQuery {
+function scoped(q: RunSearchQuery, opts: Pick<RunSearchOptions, 'experimentIds' | 'viewType' | 'readable'>): RunSearchQuery {
   q = opts.experimentIds.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('runs.experiment_id', 'in', [...opts.experimentIds]);
+  if (opts.readable) q = q.where(opts.readable);
   if (opts.viewType === 'ACTIVE_ONLY') q = q.where('runs.lifecycle_stage', '=', 'active');
   if (opts.viewType === 'DELETED_ONLY') q = q.where('runs.lifecycle_stage', '=', 'deleted');
   return q;
@@ -230,6 +233,7 @@ export async function searchRunRows(db: Kysely<TrackingTables>, opts: RunSearchO
 
 export interface RunCountOptions {
   readonly experimentIds: readonly number[];
+  readonly readable?: RawBuilder<boolean>;
   readonly filter?: string;
   readonly viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
   /** A param or tag (`params.lr`, ``tags.`team name` ``): count per value of it as well. */

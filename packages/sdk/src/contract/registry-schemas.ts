@@ -225,7 +225,15 @@ export const SearchQuery = Type.Object({
   page_token: Type.Optional(Type.String()),
 });
 export type SearchQuery = Static<typeof SearchQuery>;
-export const CreateModelBody = Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), tags: Type.Optional(KeyValueMap) }, { additionalProperties: false });
+export const CreateModelBody = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.Optional(Type.String()),
+    tags: Type.Optional(KeyValueMap),
+    project: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The project it belongs to (default: the default project)' })),
+  },
+  { additionalProperties: false },
+);
 export type CreateModelBody = Static<typeof CreateModelBody>;
 export const UpdateModelBody = Type.Object({ name: Type.Optional(Type.String({ description: 'rename' })), description: Type.Optional(Type.String()) }, { additionalProperties: false });
 export type UpdateModelBody = Static<typeof UpdateModelBody>;

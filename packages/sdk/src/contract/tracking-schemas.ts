@@ -70,7 +70,12 @@ export const RunIdParams = Type.Object({ run_id: Type.String({ maxLength: 256 })
 export type RunIdParams = Static<typeof RunIdParams>;
 
 export const CreateExperimentBody = Type.Object(
-  { name: Type.String(), artifact_location: Type.Optional(Type.String()), tags: Type.Optional(KeyValueMap) },
+  {
+    name: Type.String(),
+    artifact_location: Type.Optional(Type.String()),
+    tags: Type.Optional(KeyValueMap),
+    project: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The project it belongs to (default: the default project)' })),
+  },
   { additionalProperties: false },
 );
 export type CreateExperimentBody = Static<typeof CreateExperimentBody>;

@@ -75,6 +75,8 @@ export interface CreateExperimentInput {
   readonly name: string;
   readonly artifactLocation?: string;
   readonly tags?: readonly Tag[];
+  /** The project it belongs to (default: the default project). */
+  readonly project?: string;
 }
 
 export interface SearchExperimentsInput {

@@ -1,0 +1,63 @@
+import type { ResourceKind } from './rules.js';
+import { notFound } from '../errors.js';
+import { DEFAULT_PROJECT, DEFAULT_PROJECT_ID } from './access.js';
+
+/** Where a resource belongs: its project, and the experiment or registered model a grant on it would name. */
+export interface ResourceOwner {
+  readonly projectId: number;
+  /** The experiment a grant applies through (an experiment, or a run or logged model in it). */
+  readonly experimentId?: string;
+  /** The registered model a grant applies through (the model, or one of its versions). */
+  readonly registeredModel?: string;
+}
+
+/**
+ * Finds the owner of a resource by the id a route names it with; undefined when there is no such resource (the
+ * route's handler then answers 404 itself, the same answer an unreadable resource gets). May throw a KilnError for
+ * ids that can never name one the caller may act on.
+ */
+export type ResourceResolver = (id: string) => Promise<ResourceOwner | undefined>;
+
+/**
+ * The resolvers each capability registers for the resources it owns (tracking: experiments, runs, logged models,
+ * artifacts; registry: registered models; ...), which the governance capability calls to decide a route's rule.
+ * Capabilities never read each other's tables: they ask through here.
+ */
+export class ResourceDirectory {
+  private readonly resolvers = new Map<ResourceKind, ResourceResolver>();
+  private readonly usage: ((projectId: number) => Promise<boolean>)[] = [];
+
+  /** Registers a check that says whether a project still holds something of the capability's (a project is deleted only empty). */
+  registerUsage(holds: (projectId: number) => Promise<boolean>): void {
+    this.usage.push(holds);
+  }
+
+  /** Whether any capability still holds something in the project. */
+  async inUse(projectId: number): Promise<boolean> {
+    for (const holds of this.usage) if (await holds(projectId)) return true;
+    return false;
+  }
+
+  register(kind: ResourceKind, resolver: ResourceResolver): void {
+    if (this.resolvers.has(kind)) throw new Error(`a resolver for '${kind}' is registered twice`);
+    this.resolvers.set(kind, resolver);
+  }
+
+  has(kind: ResourceKind): boolean {
+    return this.resolvers.has(kind);
+  }
+
+  /** The id of the project a new resource names (the default project when it names none); 404 for an unknown one. */
+  async projectId(name: string | undefined): Promise<number> {
+    if (name === undefined || name === '' || name === DEFAULT_PROJECT) return DEFAULT_PROJECT_ID;
+    const owner = this.resolvers.has('project') ? await this.resolve('project', name) : undefined;
+    if (!owner) throw notFound(`Project '${name}' does not exist.`);
+    return owner.projectId;
+  }
+
+  async resolve(kind: ResourceKind, id: string): Promise<ResourceOwner | undefined> {
+    const r = this.resolvers.get(kind);
+    if (!r) throw new Error(`no capability resolves '${kind}' resources`);
+    return r(id);
+  }
+}
