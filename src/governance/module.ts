@@ -35,12 +35,13 @@ export const governanceCapability = defineCapability({
     },
   },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }, { grantFollower }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
       import('./routes.js'),
       import('./audit-routes.js'),
+      import('./grant-follower.js'),
     ]);
     const { env = process.env, loginLimits, ...serviceOptions } = options ?? {};
     const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
@@ -52,6 +53,7 @@ export const governanceCapability = defineCapability({
         platform.logger.warn('auth is on and there is no user yet: set KILN_ADMIN_USER and KILN_ADMIN_PASSWORD at start, or run `kiln admin create-user NAME --admin --store URI`');
       }
     }
+    let follower: { close(): Promise<void> } | undefined;
     return {
       service: governance,
       // With --auth none the platform's open authenticator answers (no capability provides one).
@@ -59,6 +61,13 @@ export const governanceCapability = defineCapability({
       routes: async (app) => {
         await governanceRoutes(app, { governance, mode });
         await auditRoutes(app, { audit: platform.audit });
+      },
+      // Grants on registered models follow their model's renames (see grant-follower.ts).
+      async start() {
+        follower = await platform.events.consume(grantFollower(governance, platform.audit));
+      },
+      async close() {
+        await follower?.close();
       },
     };
   },
