@@ -35,7 +35,7 @@ export const governanceCapability = defineCapability({
     },
   },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }, { ProjectsService }, { projectRoutes }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }, { ProjectsService }, { projectRoutes }, { grantFollower }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
@@ -43,11 +43,14 @@ export const governanceCapability = defineCapability({
       import('./audit-routes.js'),
       import('./projects.js'),
       import('./project-routes.js'),
+      import('./grant-follower.js'),
     ]);
     const { env = process.env, loginLimits, ...serviceOptions } = options ?? {};
     const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
     const mode = platform.config.auth;
     const projects = new ProjectsService(platform.store.db.withTables(), platform.store.adapter, platform.audit, platform.resources, governance.options.recheckMs, platform.now);
+    // A grant, an admin flag or a user changed here: the access sets computed before are stale.
+    governance.onChange(() => projects.invalidate());
     if (mode === 'on') {
       const outcome = await governance.bootstrapAdmin(env.KILN_ADMIN_USER, env.KILN_ADMIN_PASSWORD);
       if (outcome === 'created') platform.logger.info({ user: env.KILN_ADMIN_USER }, 'created the first admin from KILN_ADMIN_USER');
@@ -55,6 +58,7 @@ export const governanceCapability = defineCapability({
         platform.logger.warn('auth is on and there is no user yet: set KILN_ADMIN_USER and KILN_ADMIN_PASSWORD at start, or run `kiln admin create-user NAME --admin --store URI`');
       }
     }
+    let follower: { close(): Promise<void> } | undefined;
     return {
       service: governance,
       // With --auth none the platform's open authenticator answers (no capability provides one).
@@ -63,6 +67,13 @@ export const governanceCapability = defineCapability({
         await governanceRoutes(app, { governance, mode });
         await auditRoutes(app, { audit: platform.audit });
         await projectRoutes(app, { projects, resources: platform.resources });
+      },
+      // Grants on registered models follow their model's renames (see grant-follower.ts).
+      async start() {
+        follower = await platform.events.consume(grantFollower(governance, platform.audit));
+      },
+      async close() {
+        await follower?.close();
       },
     };
   },

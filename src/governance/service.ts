@@ -6,6 +6,7 @@ import { OWASP_SCRYPT, hashPassword, needsRehash, passwordProblem, verifyPasswor
 import { newToken, parseToken, secretMatches } from './tokens.js';
 import type { GovernanceStore, TokenRow, UserRow } from './store.js';
 import type { AuditRecord } from '../platform/audit/log.js';
+import { checkPermission, grantResourceType, grantSql, type Grant, type GrantKind, type GrantRow } from './grants.js';
 
 export interface GovernanceOptions {
   /** scrypt's cost for new password hashes (tests lower it; OWASP's by default). */
@@ -21,6 +22,8 @@ export interface GovernanceOptions {
 export const DEFAULT_GOVERNANCE_OPTIONS: GovernanceOptions = { scrypt: OWASP_SCRYPT, recheckMs: 2_000, passwordCacheMs: 5 * 60_000, lastUsedWriteMs: 60_000 };
 
 export interface User {
+  /** The user's key (`user_pk`): what grants and group memberships name it by. */
+  readonly id: number;
   readonly name: string;
   readonly kind: 'user' | 'service';
   readonly displayName: string | null;
@@ -66,6 +69,7 @@ const MAX_TOKEN_DAYS = 3650;
 let decoyHash: Promise<string> | undefined;
 
 const toUser = (u: UserRow): User => ({
+  id: u.user_pk,
   name: u.name,
   kind: u.kind === 'service' ? 'service' : 'user',
   displayName: u.display_name,
@@ -101,6 +105,8 @@ export class GovernanceService {
   private readonly usersByName = new Map<string, { user: UserRow | undefined; checkedAt: number }>();
   private readonly passwords = new Map<string, { hash: string; verifiedAt: number }>();
   private readonly touched = new Map<string, number>();
+  /** Told the user_pk of a user whose grants, admin flag or existence changed in this process (see onChange). */
+  private readonly listeners = new Set<(userPk: number) => void>();
 
   constructor(
     private readonly store: GovernanceStore,
@@ -173,6 +179,7 @@ export class GovernanceService {
       for (const r of userChanges(row, set)) record(r);
     });
     this.forget(row.user_pk, name);
+    this.changed(row.user_pk);
     return this.getUser(name);
   }
 
@@ -195,6 +202,7 @@ export class GovernanceService {
       record({ action: 'auth.user_deleted', resourceType: 'user', resourceId: row.name, details: { kind: row.kind, admin: row.admin === 1 } });
     });
     this.forget(row.user_pk, name);
+    this.changed(row.user_pk);
   }
 
   /**
@@ -266,6 +274,125 @@ export class GovernanceService {
     if (!row) throw notFound(`'${owner}' has no live token with the id or name '${idOrName}'.`);
     this.tokens.delete(row.token_id);
     return toToken(row, user.name);
+  }
+
+
+  // ------------------------------------------------------------------ grants
+
+  /**
+   * Calls `listener` with the user_pk of a user whose grants, admin flag or account changed through this process
+   * (an access cache drops that user's entry). Returns the function that stops it.
+   */
+  onChange(listener: (userPk: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** A user's resource-level grants (by user_pk), experiments first. */
+  async grantsOf(userPk: number): Promise<Grant[]> {
+    return grantSql.ofUser(this.store.db, userPk);
+  }
+
+  /** One user's grant on a resource; RESOURCE_DOES_NOT_EXIST for an unknown user or when there is none. */
+  async getGrant(kind: GrantKind, resourceId: string, userName: string): Promise<Grant> {
+    const user = await this.userRow(userName);
+    const g = await grantSql.get(this.store.db, kind, resourceId, user.user_pk);
+    if (!g) throw noGrant(kind, resourceId, user.name);
+    return g;
+  }
+
+  /**
+   * Gives a user a level on a resource (the caller checked the resource exists). INVALID_PARAMETER_VALUE for a level
+   * that is not one of MLflow's, RESOURCE_DOES_NOT_EXIST for an unknown user, RESOURCE_ALREADY_EXISTS when the user
+   * has a grant on it already (update it instead). Audited as `auth.grant_set`.
+   */
+  async createGrant(kind: GrantKind, resourceId: string, userName: string, permission: unknown): Promise<Grant> {
+    const level = checkPermission(permission);
+    const user = await this.userRow(userName);
+    const now = this.now();
+    const row: GrantRow = { resource_kind: kind, resource_id: resourceId, user_pk: user.user_pk, permission: level, creation_time: now, last_update_time: now };
+    try {
+      await this.store.change(async (s, record) => {
+        await grantSql.insert(s.db, row);
+        record({ action: 'auth.grant_set', resourceType: grantResourceType(kind), resourceId, details: { user: user.name, permission: level, previous: null } });
+      });
+    } catch (e) {
+      if (this.store.isUniqueViolation(e)) throw alreadyExists(`${grantLabel(kind)} permission (${grantField(kind)}=${resourceId}, username=${user.name}) already exists.`);
+      throw e;
+    }
+    this.changed(user.user_pk);
+    return { kind, resourceId, userPk: user.user_pk, permission: level, creationTime: now, lastUpdateTime: now };
+  }
+
+  /** Changes the level of an existing grant (RESOURCE_DOES_NOT_EXIST when there is none). Audited as `auth.grant_set`. */
+  async updateGrant(kind: GrantKind, resourceId: string, userName: string, permission: unknown): Promise<Grant> {
+    const level = checkPermission(permission);
+    const user = await this.userRow(userName);
+    const now = this.now();
+    const before = await this.store.change(async (s, record) => {
+      const current = await grantSql.get(s.db, kind, resourceId, user.user_pk);
+      if (!current) throw noGrant(kind, resourceId, user.name);
+      await grantSql.update(s.db, kind, resourceId, user.user_pk, level, now);
+      record({ action: 'auth.grant_set', resourceType: grantResourceType(kind), resourceId, details: { user: user.name, permission: level, previous: current.permission } });
+      return current;
+    });
+    this.changed(user.user_pk);
+    return { ...before, permission: level, lastUpdateTime: now };
+  }
+
+  /** Removes a grant (RESOURCE_DOES_NOT_EXIST when there is none). Audited as `auth.grant_deleted`. */
+  async deleteGrant(kind: GrantKind, resourceId: string, userName: string): Promise<void> {
+    const user = await this.userRow(userName);
+    await this.store.change(async (s, record) => {
+      const current = await grantSql.get(s.db, kind, resourceId, user.user_pk);
+      if (!current) throw noGrant(kind, resourceId, user.name);
+      await grantSql.delete(s.db, kind, resourceId, user.user_pk);
+      record({ action: 'auth.grant_deleted', resourceType: grantResourceType(kind), resourceId, details: { user: user.name, permission: current.permission } });
+    });
+    this.changed(user.user_pk);
+  }
+
+  /**
+   * Follows a registered model's rename inside `db` (the transaction of the event consumer that saw it): the grants on
+   * `from` move to `to`. Grants `to` had before the rename (`before`: the rename's time) belonged to an earlier model of
+   * that name, since deleted, and are dropped first; a grant given on `to` after the rename wins over the moved one.
+   * Returns the audit entries to record and the users whose grants changed.
+   */
+  async followRename(db: GovernanceStore['db'], kind: GrantKind, from: string, to: string, before: number): Promise<{ records: AuditRecord[]; users: number[] }> {
+    const { records, users } = await this.dropStale(db, kind, to, before);
+    const kept = new Set((await grantSql.onResource(db, kind, to)).map((g) => g.userPk));
+    for (const g of await grantSql.onResource(db, kind, from)) {
+      if (kept.has(g.userPk)) await grantSql.delete(db, kind, from, g.userPk);
+      else await grantSql.move(db, kind, from, to, g.userPk);
+      records.push({ action: 'auth.grant_moved', resourceType: grantResourceType(kind), resourceId: to, details: { user_pk: g.userPk, from, to, permission: g.permission, superseded: kept.has(g.userPk) } });
+      users.push(g.userPk);
+    }
+    return { records, users };
+  }
+
+  /**
+   * Drops the grants on `resourceId` last changed before `before` (a registered model created then: the grants on its
+   * name were given on an earlier model of that name, since deleted). Returns the audit entries and the users.
+   */
+  async dropStale(db: GovernanceStore['db'], kind: GrantKind, resourceId: string, before: number): Promise<{ records: AuditRecord[]; users: number[] }> {
+    const stale = await grantSql.onResource(db, kind, resourceId, before);
+    const records: AuditRecord[] = [];
+    for (const g of stale) {
+      await grantSql.delete(db, kind, resourceId, g.userPk);
+      records.push({ action: 'auth.grant_deleted', resourceType: grantResourceType(kind), resourceId, details: { user_pk: g.userPk, permission: g.permission, reason: 'the resource it was given on was deleted' } });
+    }
+    return { records, users: stale.map((g) => g.userPk) };
+  }
+
+  /** Tells the listeners a user's access may have changed. */
+  changed(userPk: number): void {
+    for (const l of this.listeners) {
+      try {
+        l(userPk);
+      } catch (e) {
+        this.report(e, 'telling a listener of a change of grants');
+      }
+    }
   }
 
   // ------------------------------------------------------------------ authentication
@@ -376,6 +503,10 @@ function userChanges(row: UserRow, set: Partial<UserRow>): AuditRecord[] {
   if (changed.length > 0 || out.length === 0) out.push({ action: 'auth.user_updated', ...on, details: { changed } });
   return out;
 }
+
+const grantLabel = (kind: GrantKind) => (kind === 'experiment' ? 'Experiment' : 'Registered model');
+const grantField = (kind: GrantKind) => (kind === 'experiment' ? 'experiment_id' : 'name');
+const noGrant = (kind: GrantKind, resourceId: string, user: string) => notFound(`${grantLabel(kind)} permission with ${grantField(kind)}=${resourceId} and username=${user} not found`);
 
 function checkUserName(name: unknown): string {
   if (typeof name !== 'string') throw invalid('name must be a string.');

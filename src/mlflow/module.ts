@@ -8,14 +8,15 @@ declare module '../platform/capability.js' {
 }
 
 /**
- * MLflow's REST API (tracking, registry, logged models, webhooks, the artifact proxy) as thin translations onto the
- * services of the capabilities it depends on, under /api/2.0/mlflow, /ajax-api/2.0/mlflow and the artifact prefixes.
+ * MLflow's REST API (tracking, registry, logged models, webhooks, the artifact proxy, the auth API's users and
+ * permissions) as thin translations onto the services of the capabilities it depends on, under /api/2.0/mlflow,
+ * /ajax-api/2.0/mlflow and the artifact prefixes.
  */
 export const mlflowCapability = defineCapability({
   name: 'mlflow',
-  dependsOn: ['tracking', 'registry', 'webhooks'],
+  dependsOn: ['tracking', 'registry', 'webhooks', 'governance'],
   prefix: '',
-  async create(platform, { tracking, registry, webhooks }) {
+  async create(platform, { tracking, registry, webhooks, governance }) {
     const { mlflowPlugin } = await import('./plugin.js');
     return {
       service: undefined,
@@ -26,6 +27,7 @@ export const mlflowCapability = defineCapability({
           loggedModels: tracking.loggedModels,
           registry,
           webhooks,
+          governance,
           artifacts: platform.artifacts,
           uploadLimit: platform.config.artifactUploadLimit,
           reservedArtifactPrefixes: platform.reservedArtifactPrefixes,

@@ -5,8 +5,9 @@ import { mlflowArtifactRoutes, type MlflowArtifactDeps } from './artifact-routes
 import { mlflowLoggedModelRoutes, type MlflowLoggedModelDeps } from './logged-model-routes.js';
 import { mlflowRegistryRoutes, type MlflowRegistryDeps } from './registry-routes.js';
 import { mlflowWebhookRoutes, type MlflowWebhookDeps } from './webhook-routes.js';
+import { mlflowAuthRoutes, type MlflowAuthDeps } from './auth-routes.js';
 
-export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps & MlflowRegistryDeps & MlflowWebhookDeps;
+export type MlflowDeps = MlflowTrackingDeps & MlflowArtifactDeps & MlflowLoggedModelDeps & MlflowRegistryDeps & MlflowWebhookDeps & MlflowAuthDeps;
 
 /** Routes in this context answer errors in MLflow's shape and with MLflow's statuses. */
 function mlflowErrors(app: FastifyInstance): void {
@@ -26,6 +27,7 @@ export async function mlflowPlugin(app: FastifyInstance, deps: MlflowDeps): Prom
         await mlflowLoggedModelRoutes(scope, deps);
         await mlflowRegistryRoutes(scope, deps);
         await mlflowWebhookRoutes(scope, deps);
+        await mlflowAuthRoutes(scope, deps);
       },
       { prefix: `${base}/mlflow` },
     );
