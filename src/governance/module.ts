@@ -12,6 +12,8 @@ declare module '../platform/capability.js' {
       readonly env: NodeJS.ProcessEnv;
       /** How failed sign-ins are slowed down (see LoginLimiter). */
       readonly loginLimits: Partial<LoginLimiterOptions>;
+      /** The clock of sessions, tokens and caches (default the platform's; tests move time forward with it). */
+      readonly now: () => number;
     };
   }
 }
@@ -35,15 +37,22 @@ export const governanceCapability = defineCapability({
     },
   },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { authOnAuthenticator }, { governanceRoutes }, { auditRoutes }, { sessionRoutes }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
       import('./routes.js'),
       import('./audit-routes.js'),
+      import('./session-routes.js'),
     ]);
-    const { env = process.env, loginLimits, ...serviceOptions } = options ?? {};
-    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
+    const { env = process.env, loginLimits, now = platform.now, ...serviceOptions } = options ?? {};
+    const sessionTimes = { sessionTtlMs: platform.config.sessionTtlMs, sessionIdleMs: platform.config.sessionIdleTimeoutMs };
+    const governance = new GovernanceService(
+      new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit),
+      { ...sessionTimes, ...serviceOptions },
+      now,
+      platform.reporter('governance'),
+    );
     const mode = platform.config.auth;
     if (mode === 'on') {
       const outcome = await governance.bootstrapAdmin(env.KILN_ADMIN_USER, env.KILN_ADMIN_PASSWORD);
@@ -52,12 +61,14 @@ export const governanceCapability = defineCapability({
         platform.logger.warn('auth is on and there is no user yet: set KILN_ADMIN_USER and KILN_ADMIN_PASSWORD at start, or run `kiln admin create-user NAME --admin --store URI`');
       }
     }
+    // With --auth none the platform's open authenticator answers (no capability provides one).
+    const authenticator = mode === 'on' ? authOnAuthenticator(governance, platform.audit, platform.reporter('governance'), loginLimits) : undefined;
     return {
       service: governance,
-      // With --auth none the platform's open authenticator answers (no capability provides one).
-      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance'), loginLimits) } : {}),
+      ...(authenticator ? { authenticator } : {}),
       routes: async (app) => {
         await governanceRoutes(app, { governance, mode });
+        await sessionRoutes(app, { governance, mode, authenticator });
         await auditRoutes(app, { audit: platform.audit });
       },
     };
