@@ -5,6 +5,7 @@ import type { AuthMethod, Principal } from '../platform/auth/principal.js';
 import type { AuditLog } from '../platform/audit/log.js';
 import { parseToken } from './tokens.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
+import { CSRF_HEADER, readSessionCookie, SAFE_METHODS } from './session-cookie.js';
 import type { GovernanceService } from './service.js';
 
 /** What a request's credentials claim, as the audit log records a refused one: never the password or the token's secret. */
@@ -16,10 +17,20 @@ interface Attempt {
   readonly tokenId?: string;
 }
 
+/** The governance authenticator, and the sign-in of the UI's login form (through the same limiter and audit). */
+export interface GovernanceAuthenticator extends Authenticator {
+  /** Checks a user name and password typed into the login form; refusals are slowed and recorded as for basic auth. */
+  signIn(req: FastifyRequest, user: string, password: string): Promise<Principal>;
+}
+
 /**
- * `--auth on`: the credentials of the Authorization header. `Bearer kiln_…` is an API token (MLflow clients send
+ * `--auth on`: the credentials of the Authorization header, else the session cookie of the web UI. `Bearer kiln_…` is an API token (MLflow clients send
  * MLFLOW_TRACKING_TOKEN this way); `Basic` is a user name and password (MLFLOW_TRACKING_USERNAME/PASSWORD), or any
  * user name with an API token as the password (for tools that only speak basic auth). `--auth none`: the open one.
+ *
+ * A session cookie authenticates as its user (method `session`); a request it authenticates that may change something
+ * (any method but GET, HEAD and OPTIONS) must carry `X-Kiln-CSRF` equal to the session's CSRF token, else 403. The
+ * Authorization header, when present, wins over the cookie (a header no other site can make a browser send).
  *
  * With an audit log, refused credentials are recorded (`auth.login_failed`, outcome `denied`, naming the user or the
  * token id tried), and so is a sign-in whose password was checked rather than remembered (`auth.login`).
@@ -31,7 +42,17 @@ export function governanceAuthenticator(
   report: (e: unknown, what: string) => void = () => {},
   limits: Partial<LoginLimiterOptions> = {},
 ): Authenticator {
-  if (mode === 'none') return OPEN_AUTHENTICATOR;
+  return mode === 'none' ? OPEN_AUTHENTICATOR : authOnAuthenticator(service, audit, report, limits);
+}
+
+/** The authenticator of `--auth on` (see governanceAuthenticator), with the login form's sign-in. */
+export function authOnAuthenticator(
+  service: GovernanceService,
+  audit?: AuditLog,
+  report: (e: unknown, what: string) => void = () => {},
+  limits: Partial<LoginLimiterOptions> = {},
+): GovernanceAuthenticator {
+  const mode = 'on' as const;
   const limiter = new LoginLimiter(limits);
   const from = (req: FastifyRequest) => ({ source: req.ip, requestId: String(req.id) });
   const refused = async (req: FastifyRequest, attempt: Attempt, reason: string) => {
@@ -66,11 +87,26 @@ export function governanceAuthenticator(
       throw e;
     }
   };
+  const fromSession = async (req: FastifyRequest, id: string): Promise<Principal> => {
+    // Not slowed nor recorded when refused: 256 random bits are not guessed, and an ended session's cookie is ordinary.
+    const { principal, info } = await service.authenticateSession(id);
+    if (!SAFE_METHODS.has(req.method)) {
+      const presented = req.headers[CSRF_HEADER];
+      if (!service.csrfMatches(info, Array.isArray(presented) ? presented[0] : presented)) {
+        throw new KilnError('PERMISSION_DENIED', 'A request signed in with the session cookie that changes something must send the X-Kiln-CSRF header with the session’s CSRF token (GET /api/v1/auth/session gives it).');
+      }
+    }
+    return principal;
+  };
   return {
     mode,
+    signIn: (req, user, password) => checked(req, { method: 'password', user }, () => service.authenticatePassword(user, password, 'password')),
     async authenticate(req: FastifyRequest): Promise<Principal | undefined> {
       const header = req.headers.authorization;
-      if (header === undefined || header === '') return undefined;
+      if (header === undefined || header === '') {
+        const session = readSessionCookie(req);
+        return session === undefined ? undefined : fromSession(req, session);
+      }
       const space = header.indexOf(' ');
       const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
       const value = space < 0 ? '' : header.slice(space + 1).trim();

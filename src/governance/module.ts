@@ -12,6 +12,8 @@ declare module '../platform/capability.js' {
       readonly env: NodeJS.ProcessEnv;
       /** How failed sign-ins are slowed down (see LoginLimiter). */
       readonly loginLimits: Partial<LoginLimiterOptions>;
+      /** The clock of sessions, tokens and caches (default the platform's; tests move time forward with it). */
+      readonly now: () => number;
     };
   }
 }
@@ -35,18 +37,25 @@ export const governanceCapability = defineCapability({
     },
   },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { governanceAuthenticator }, { governanceRoutes }, { auditRoutes }, { ProjectsService }, { projectRoutes }, { grantFollower }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { authOnAuthenticator }, { governanceRoutes }, { auditRoutes }, { sessionRoutes }, { ProjectsService }, { projectRoutes }, { grantFollower }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
       import('./routes.js'),
       import('./audit-routes.js'),
+      import('./session-routes.js'),
       import('./projects.js'),
       import('./project-routes.js'),
       import('./grant-follower.js'),
     ]);
-    const { env = process.env, loginLimits, ...serviceOptions } = options ?? {};
-    const governance = new GovernanceService(new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit), serviceOptions, platform.now, platform.reporter('governance'));
+    const { env = process.env, loginLimits, now = platform.now, ...serviceOptions } = options ?? {};
+    const sessionTimes = { sessionTtlMs: platform.config.sessionTtlMs, sessionIdleMs: platform.config.sessionIdleTimeoutMs };
+    const governance = new GovernanceService(
+      new GovernanceStore(platform.store.db.withTables(), platform.store.adapter, platform.audit),
+      { ...sessionTimes, ...serviceOptions },
+      now,
+      platform.reporter('governance'),
+    );
     const mode = platform.config.auth;
     const projects = new ProjectsService(platform.store.db.withTables(), platform.store.adapter, platform.audit, platform.resources, governance.options.recheckMs, platform.now);
     // A grant, an admin flag or a user changed here: the access sets computed before are stale.
@@ -59,12 +68,14 @@ export const governanceCapability = defineCapability({
       }
     }
     let follower: { close(): Promise<void> } | undefined;
+    // With --auth none the platform's open authenticator answers (no capability provides one), and no project rule is checked.
+    const authenticator = mode === 'on' ? authOnAuthenticator(governance, platform.audit, platform.reporter('governance'), loginLimits) : undefined;
     return {
       service: governance,
-      // With --auth none the platform's open authenticator answers (no capability provides one).
-      ...(mode === 'on' ? { authenticator: governanceAuthenticator(governance, mode, platform.audit, platform.reporter('governance'), loginLimits), projects } : {}),
+      ...(authenticator ? { authenticator, projects } : {}),
       routes: async (app) => {
         await governanceRoutes(app, { governance, mode });
+        await sessionRoutes(app, { governance, mode, authenticator });
         await auditRoutes(app, { audit: platform.audit });
         await projectRoutes(app, { projects, resources: platform.resources });
       },

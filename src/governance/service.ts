@@ -1,10 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
 import { SCOPES, type Principal, type Scope } from '../platform/auth/principal.js';
 import type { AuthMethod } from '../platform/auth/principal.js';
 import { OWASP_SCRYPT, hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
 import { newToken, parseToken, secretMatches } from './tokens.js';
-import type { GovernanceStore, TokenRow, UserRow } from './store.js';
+import type { GovernanceStore, SessionRow, TokenRow, UserRow } from './store.js';
 import type { AuditRecord } from '../platform/audit/log.js';
 import { checkPermission, grantResourceType, grantSql, type Grant, type GrantKind, type GrantRow } from './grants.js';
 
@@ -15,11 +15,42 @@ export interface GovernanceOptions {
   readonly recheckMs: number;
   /** How long a verified password is remembered (per process, under an HMAC with a per-process key) before scrypt runs again. */
   readonly passwordCacheMs: number;
-  /** A token's last-used time is written at most this often. */
+  /** A token's last-used time, and a session's last-seen time, are written at most this often. */
   readonly lastUsedWriteMs: number;
+  /** How long a browser session lasts at most, however active (absolute timeout). */
+  readonly sessionTtlMs: number;
+  /** A session unused for this long ends (idle timeout; counted from its last-seen time, written at most every lastUsedWriteMs). */
+  readonly sessionIdleMs: number;
 }
 
-export const DEFAULT_GOVERNANCE_OPTIONS: GovernanceOptions = { scrypt: OWASP_SCRYPT, recheckMs: 2_000, passwordCacheMs: 5 * 60_000, lastUsedWriteMs: 60_000 };
+export const DEFAULT_GOVERNANCE_OPTIONS: GovernanceOptions = {
+  scrypt: OWASP_SCRYPT,
+  recheckMs: 2_000,
+  passwordCacheMs: 5 * 60_000,
+  lastUsedWriteMs: 60_000,
+  sessionTtlMs: 12 * 3_600_000,
+  sessionIdleMs: 3_600_000,
+};
+
+/** A browser session as the UI sees it (never its id, which only the cookie holds). */
+export interface SessionInfo {
+  readonly user: string;
+  readonly admin: boolean;
+  readonly csrfToken: string;
+  readonly creationTime: number;
+  readonly expiryTime: number;
+  /** When it ends if unused from now on (the idle timeout). */
+  readonly idleExpiryTime: number;
+}
+
+/** A session id as the cookie carries it: 32 random bytes, base64url. */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+const sessionHash = (id: string) => createHash('sha256').update(id).digest('hex');
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 export interface User {
   /** The user's key (`user_pk`): what grants and group memberships name it by. */
@@ -95,6 +126,7 @@ const toToken = (t: TokenRow, user: string): TokenInfo => ({
 
 const badCredentials = () => new KilnError('UNAUTHENTICATED', 'Invalid username or password.');
 const badToken = () => new KilnError('UNAUTHENTICATED', 'Invalid, expired or revoked API token.');
+const badSession = () => new KilnError('UNAUTHENTICATED', 'Your session has ended (signed out, expired or idle too long): sign in again.');
 
 /** Who the users are, their API tokens, and checking the credentials a request carries. */
 export class GovernanceService {
@@ -107,6 +139,8 @@ export class GovernanceService {
   private readonly touched = new Map<string, number>();
   /** Told the user_pk of a user whose grants, admin flag or existence changed in this process (see onChange). */
   private readonly listeners = new Set<(userPk: number) => void>();
+  private readonly sessions = new Map<string, { session: SessionRow; user: UserRow; checkedAt: number }>();
+  private lastPrune = 0;
 
   constructor(
     private readonly store: GovernanceStore,
@@ -176,6 +210,8 @@ export class GovernanceService {
     if (losesAdmin && (await this.store.countAdmins()) <= 1) throw new KilnError('INVALID_STATE', `'${name}' is the last active admin: make another user admin first.`);
     await this.store.change(async (s, record) => {
       await s.updateUser(row.user_pk, set);
+      // A disabled user is signed out everywhere.
+      if (set.disabled === 1) await s.deleteSessionsOf(row.user_pk);
       for (const r of userChanges(row, set)) record(r);
     });
     this.forget(row.user_pk, name);
@@ -189,6 +225,8 @@ export class GovernanceService {
     const hash = await this.hash(password);
     await this.store.change(async (s, record) => {
       await s.updateUser(row.user_pk, { password_hash: hash, last_update_time: this.now() });
+      // A new password ends every session opened with the old one.
+      await s.deleteSessionsOf(row.user_pk);
       record({ action: 'auth.password_changed', resourceType: 'user', resourceId: row.name });
     });
     this.forget(row.user_pk, name);
@@ -451,6 +489,111 @@ export class GovernanceService {
     return principal;
   }
 
+  // ------------------------------------------------------------------ sessions
+
+  /**
+   * Opens a browser session for a principal that just signed in with a password; records `auth.login` in the same
+   * transaction (attributed to the request's context, which the caller sets to the principal). Returns the session id,
+   * which only the cookie holds: the store keeps its SHA-256.
+   */
+  async createSession(p: Principal): Promise<{ id: string; info: SessionInfo }> {
+    const user = await this.userRow(p.name);
+    if (user.disabled === 1) throw new KilnError('UNAUTHENTICATED', `The account '${user.name}' is disabled.`);
+    const now = this.now();
+    const id = randomBytes(32).toString('base64url');
+    const row: SessionRow = {
+      session_hash: sessionHash(id),
+      user_pk: user.user_pk,
+      csrf_token: randomBytes(32).toString('base64url'),
+      creation_time: now,
+      expiry_time: now + this.options.sessionTtlMs,
+      last_seen_time: now,
+    };
+    await this.store.change(async (s, record) => {
+      await s.insertSession(row);
+      await s.setLastLogin(user.user_pk, now);
+      record({ action: 'auth.login', resourceType: 'user', resourceId: user.name, details: { method: 'password', session: true } });
+    });
+    this.remember(this.sessions, row.session_hash, { session: row, user: { ...user, last_login_time: now }, checkedAt: now });
+    this.pruneSessions(now);
+    return { id, info: this.sessionInfo(row, user) };
+  }
+
+  /**
+   * The principal of a session cookie and the session itself; UNAUTHENTICATED when it is unknown, ended (signed out,
+   * expired, idle too long) or its user disabled or deleted. Refreshes its last-seen time at most every lastUsedWriteMs.
+   */
+  async authenticateSession(id: string): Promise<{ principal: Principal; info: SessionInfo }> {
+    if (typeof id !== 'string' || !SESSION_ID.test(id)) throw badSession();
+    const hash = sessionHash(id);
+    const now = this.now();
+    let entry = this.sessions.get(hash);
+    if (!entry || now - entry.checkedAt > this.options.recheckMs) {
+      const found = await this.store.sessionWithUser(hash);
+      if (!found) {
+        this.sessions.delete(hash);
+        throw badSession();
+      }
+      // What this process saw last counts too: its write of last_seen_time may not have landed yet.
+      const seen = Math.max(found.session.last_seen_time, entry?.session.last_seen_time ?? 0);
+      entry = { session: { ...found.session, last_seen_time: seen }, user: found.user, checkedAt: now };
+      this.remember(this.sessions, hash, entry);
+    }
+    const { session, user } = entry;
+    if (user.disabled === 1 || now >= session.expiry_time || now - session.last_seen_time >= this.options.sessionIdleMs) {
+      this.sessions.delete(hash);
+      void this.store.deleteSession(hash).catch((e) => this.report(e, 'removing an ended session'));
+      throw badSession();
+    }
+    if (now - session.last_seen_time >= this.options.lastUsedWriteMs) {
+      entry.session = { ...session, last_seen_time: now };
+      void this.store.touchSession(hash, now).catch((e) => this.report(e, 'recording when a session was last seen'));
+    }
+    const principal: Principal = { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method: 'session', scopes: 'all' };
+    return { principal, info: this.sessionInfo(entry.session, user) };
+  }
+
+  /** Whether `presented` is the session's CSRF token (constant-time). */
+  csrfMatches(info: SessionInfo, presented: string | undefined): boolean {
+    return typeof presented === 'string' && presented !== '' && sameSecret(presented, info.csrfToken);
+  }
+
+  /** Ends a session (sign-out) and records `auth.logout`; false when it had already ended. */
+  async endSession(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || !SESSION_ID.test(id)) return false;
+    const hash = sessionHash(id);
+    this.sessions.delete(hash);
+    const row = await this.store.change(async (s, record) => {
+      const deleted = await s.deleteSession(hash);
+      if (deleted) record({ action: 'auth.logout', resourceType: 'user', resourceId: (await this.userByPk(s, deleted.user_pk)) ?? String(deleted.user_pk) });
+      return deleted;
+    });
+    return row !== undefined;
+  }
+
+  private async userByPk(s: GovernanceStore, pk: number): Promise<string | undefined> {
+    const r = await s.db.selectFrom('gov_users').select('name').where('user_pk', '=', pk).executeTakeFirst();
+    return r?.name;
+  }
+
+  private sessionInfo(row: SessionRow, user: UserRow): SessionInfo {
+    return {
+      user: user.name,
+      admin: user.admin === 1,
+      csrfToken: row.csrf_token,
+      creationTime: row.creation_time,
+      expiryTime: row.expiry_time,
+      idleExpiryTime: Math.min(row.expiry_time, row.last_seen_time + this.options.sessionIdleMs),
+    };
+  }
+
+  /** Removes ended sessions from the store, at most every ten minutes, off the request path. */
+  private pruneSessions(now: number): void {
+    if (now - this.lastPrune < 10 * 60_000) return;
+    this.lastPrune = now;
+    void this.store.deleteEndedSessions(now, now - this.options.sessionIdleMs).catch((e) => this.report(e, 'removing ended sessions'));
+  }
+
   // ------------------------------------------------------------------ internals
 
   private async userRow(name: string): Promise<UserRow> {
@@ -478,6 +621,7 @@ export class GovernanceService {
   private forget(userPk: number, name: string): void {
     this.usersByName.delete(name);
     for (const [id, e] of this.tokens) if (e.user.user_pk === userPk) this.tokens.delete(id);
+    for (const [hash, e] of this.sessions) if (e.user.user_pk === userPk) this.sessions.delete(hash);
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V): void {

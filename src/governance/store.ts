@@ -2,10 +2,11 @@ import type { Kysely, Selectable } from 'kysely';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { inTransaction } from '../platform/db/transaction.js';
 import type { AuditLog, RecordAudit } from '../platform/audit/log.js';
-import type { GovernanceTables, TokensTable, UsersTable } from './tables.js';
+import type { GovernanceTables, SessionsTable, TokensTable, UsersTable } from './tables.js';
 
 export type UserRow = Selectable<UsersTable>;
 export type TokenRow = Selectable<TokensTable>;
+export type SessionRow = Selectable<SessionsTable>;
 
 /** Persistence of users and tokens. */
 export class GovernanceStore {
@@ -65,6 +66,7 @@ export class GovernanceStore {
       await trx.deleteFrom('gov_members').where('member_kind', '=', 'user').where('member', '=', String(pk)).execute();
       await trx.deleteFrom('gov_group_members').where('user_pk', '=', pk).execute();
       await trx.deleteFrom('gov_grants').where('user_pk', '=', pk).execute();
+      await trx.deleteFrom('gov_sessions').where('user_pk', '=', pk).execute();
       await trx.deleteFrom('gov_users').where('user_pk', '=', pk).execute();
     });
   }
@@ -134,6 +136,50 @@ export class GovernanceStore {
   async touchToken(id: string, now: number): Promise<void> {
     await this.db.updateTable('gov_tokens').set({ last_used_time: now }).where('token_id', '=', id).execute();
   }
+
+  async insertSession(row: SessionRow): Promise<void> {
+    await this.db.insertInto('gov_sessions').values(row).execute();
+  }
+
+  /** A session with its user, in one read (the authentication path). */
+  async sessionWithUser(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const s = await this.db.selectFrom('gov_sessions').selectAll().where('session_hash', '=', hash).executeTakeFirst();
+    if (!s) return undefined;
+    const user = await this.db.selectFrom('gov_users').selectAll().where('user_pk', '=', s.user_pk).executeTakeFirst().then(normUser);
+    if (!user) return undefined;
+    return { session: normSession(s), user };
+  }
+
+  /** Deletes one session; the row deleted, if there was one. */
+  async deleteSession(hash: string): Promise<SessionRow | undefined> {
+    const row = await this.db.selectFrom('gov_sessions').selectAll().where('session_hash', '=', hash).executeTakeFirst();
+    if (!row) return undefined;
+    await this.db.deleteFrom('gov_sessions').where('session_hash', '=', hash).execute();
+    return normSession(row);
+  }
+
+  /** Ends every session of a user; how many there were. */
+  async deleteSessionsOf(userPk: number): Promise<number> {
+    const r = await this.db.deleteFrom('gov_sessions').where('user_pk', '=', userPk).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** Removes sessions that ended (expired, or idle since before `idleBefore`). */
+  async deleteEndedSessions(now: number, idleBefore: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('gov_sessions')
+      .where((eb) => eb.or([eb('expiry_time', '<=', now), eb('last_seen_time', '<', idleBefore)]))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async touchSession(hash: string, now: number): Promise<void> {
+    await this.db.updateTable('gov_sessions').set({ last_seen_time: now }).where('session_hash', '=', hash).execute();
+  }
+
+  async setLastLogin(pk: number, now: number): Promise<void> {
+    await this.db.updateTable('gov_users').set({ last_login_time: now }).where('user_pk', '=', pk).execute();
+  }
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -150,6 +196,10 @@ function normUser(u: UserRow | undefined): UserRow | undefined {
     last_update_time: Number(u.last_update_time),
     last_login_time: num(u.last_login_time),
   };
+}
+
+function normSession(s: SessionRow): SessionRow {
+  return { ...s, user_pk: Number(s.user_pk), creation_time: Number(s.creation_time), expiry_time: Number(s.expiry_time), last_seen_time: Number(s.last_seen_time) };
 }
 
 function normToken(t: TokenRow): TokenRow {

@@ -73,6 +73,19 @@ export interface GrantsTable {
   last_update_time: number;
 }
 
+export interface SessionsTable {
+  /** SHA-256 (hex) of the session id the browser holds in its cookie; the id itself is never stored. */
+  session_hash: string;
+  user_pk: number;
+  /** What cookie-authenticated writes must send in X-Kiln-CSRF (not a credential on its own). */
+  csrf_token: string;
+  creation_time: number;
+  /** Absolute end: the session stops here however active it is. */
+  expiry_time: number;
+  /** Written at most once a minute; the idle timeout counts from it. */
+  last_seen_time: number;
+}
+
 /** The governance capability's tables, as its store sees them. */
 // A type alias, not an interface: Kysely's withTables<T> needs T's implicit index signature.
 export type GovernanceTables = {
@@ -82,4 +95,5 @@ export type GovernanceTables = {
   gov_members: MembersTable;
   gov_group_members: GroupMembersTable;
   gov_grants: GrantsTable;
+  gov_sessions: SessionsTable;
 };

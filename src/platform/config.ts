@@ -46,6 +46,10 @@ export interface KilnConfig {
   readonly insecureNoAuth: boolean;
   /** Whether /metrics answers without an identity (otherwise: admins only). */
   readonly metricsPublic: boolean;
+  /** How long a web UI session lasts at most, in ms (absolute timeout). */
+  readonly sessionTtlMs: number;
+  /** A web UI session unused for this many ms ends (idle timeout). */
+  readonly sessionIdleTimeoutMs: number;
 }
 
 export interface ConfigSetting {
@@ -169,6 +173,18 @@ export const SETTINGS: readonly ConfigSetting[] = [
     parse: bool('metrics-public'),
   },
   {
+    key: 'sessionTtlMs',
+    env: 'KILN_SESSION_TTL_MS',
+    description: 'How long a web UI session (sign-in with the login page) lasts at most, however active: then the user signs in again (default 43200000, 12 hours).',
+    parse: int('session TTL'),
+  },
+  {
+    key: 'sessionIdleTimeoutMs',
+    env: 'KILN_SESSION_IDLE_TIMEOUT_MS',
+    description: 'A web UI session unused for this long ends; its last use is recorded at most once a minute, so it may end up to a minute late (default 3600000, 1 hour).',
+    parse: int('session idle timeout'),
+  },
+  {
     key: 'httpHeadersTimeoutMs',
     env: 'KILN_HTTP_HEADERS_TIMEOUT_MS',
     description: 'A connection that has not sent complete request headers within this time is answered 408 and closed: idle and slowloris connections (default 10000).',
@@ -229,6 +245,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     auth: 'none',
     insecureNoAuth: false,
     metricsPublic: true,
+    sessionTtlMs: 12 * 3_600_000,
+    sessionIdleTimeoutMs: 3_600_000,
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

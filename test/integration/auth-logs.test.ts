@@ -57,6 +57,16 @@ describe('secrets stay out of the logs', () => {
     // A refused request, a malformed body carrying a secret, a token in the wrong place.
     assert.equal((await call(url, 'GET', '/api/v1/users', undefined, { authorization: `Bearer ${token}` })).status, 403);
     assert.equal((await call(url, 'POST', '/api/v1/users', '{"name":"x","password":"Ana-Secret-Passphrase-3"', admin)).status, 400);
+    // A browser session: its id (the cookie) and CSRF token are secrets too.
+    assert.equal((await call(url, 'POST', '/api/v1/auth/login', { username: 'ana', password: 'Wrong-Guess-Passphrase-4' })).status, 401);
+    const signedIn = await call(url, 'POST', '/api/v1/auth/login', { username: 'ana', password: 'Ana-Secret-Passphrase-3' });
+    assert.equal(signedIn.status, 200);
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const session = { cookie, 'x-kiln-csrf': signedIn.body.csrf_token as string };
+    secrets.push(cookie.split('=')[1]!, signedIn.body.csrf_token as string);
+    assert.equal((await call(url, 'GET', '/api/v1/auth/session', undefined, { cookie })).status, 200);
+    assert.equal((await call(url, 'POST', '/api/v1/tokens', { name: 'by-session' }, { cookie })).status, 403);
+    assert.equal((await call(url, 'POST', '/api/v1/auth/logout', undefined, session)).status, 204);
     const revoked = (await call(url, 'DELETE', '/api/v1/tokens/logged', undefined, basic('ana', 'Ana-Secret-Passphrase-3'))).status;
     assert.equal(revoked, 200);
     assert.equal((await call(url, 'GET', '/api/v1/auth/whoami', undefined, { authorization: `Bearer ${token}` })).status, 401);

@@ -8,7 +8,7 @@ import { ServerMetrics } from './metrics.js';
 import { installTextGuard } from './text-guard.js';
 import { validatorController } from './validators.js';
 import { findWebRoot, serveWebUi } from './web.js';
-import { installHostCheck, installNoSniff, timeoutOptions, type HttpTimeouts } from './hardening.js';
+import { installHostCheck, installSecurityHeaders, timeoutOptions, type HttpTimeouts } from './hardening.js';
 import { installAuthentication, installRouteRules, type ProjectAuthorizer, type RouteEntry } from './auth.js';
 import { OPEN_AUTHENTICATOR, type Authenticator } from '../auth/authenticator.js';
 import { rule } from '../auth/rules.js';
@@ -72,7 +72,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<KilnHttpApp> 
   installAuthentication(app, opts.authenticator ?? OPEN_AUTHENTICATOR, opts.projects);
   if (opts.audit) installRequestAudit(app, opts.audit, (e, what) => opts.logger.error({ err: e }, what));
   installTextGuard(app);
-  installNoSniff(app);
+  installSecurityHeaders(app);
   app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });

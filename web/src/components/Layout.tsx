@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router-dom';
 import { applyTheme, initialTheme, type Theme } from '../lib/theme';
+import { UserMenu } from './UserMenu';
 
 const FILL_ROUTES = [/^\/experiments\/[^/]+$/, /^\/lineage/];
 
@@ -34,6 +35,7 @@ export function Layout() {
         <button onClick={toggle} aria-label="Toggle dark theme" title="Light / dark">
           {theme === 'dark' ? '☀ Light' : '☾ Dark'}
         </button>
+        <UserMenu />
       </header>
       <main className={fill ? 'main fill' : 'main'}>
         <Outlet />

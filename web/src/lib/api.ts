@@ -1,4 +1,9 @@
-/** The native API from the browser: JSON in and out, errors as ApiError with the server's code, message and details. */
+import { csrfToken, sessionEnded } from './session';
+
+/**
+ * The native API from the browser: JSON in and out, errors as ApiError with the server's code, message and details.
+ * Writes carry the session's CSRF token (X-Kiln-CSRF); a 401 means the session ended, and the app shows the login page.
+ */
 
 export class ApiError extends Error {
   constructor(
@@ -25,9 +30,12 @@ export function apiUrl(path: string, query?: Query): string {
 }
 
 export async function api<T>(method: string, path: string, opts: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+  const headers: Record<string, string> = opts.body === undefined ? {} : { 'content-type': 'application/json' };
+  const csrf = csrfToken();
+  if (csrf !== null && method !== 'GET' && method !== 'HEAD') headers['x-kiln-csrf'] = csrf;
   const res = await fetch(apiUrl(path, opts.query), {
     method,
-    headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     signal: opts.signal,
   });
@@ -40,6 +48,8 @@ export async function api<T>(method: string, path: string, opts: { query?: Query
     body = undefined;
   }
   if (!res.ok) {
+    // The sign-in routes answer 401 themselves (a wrong password, no session yet): the login page handles those.
+    if (res.status === 401 && !path.startsWith('/auth/')) sessionEnded();
     const b = (body ?? {}) as { error_code?: string; message?: string; details?: Record<string, unknown> };
     throw new ApiError(res.status, b.error_code ?? `HTTP_${res.status}`, b.message ?? (text.slice(0, 300) || res.statusText), b.details);
   }

@@ -103,3 +103,27 @@ export const WhoAmI = Type.Object(
   { $id: 'WhoAmI' },
 );
 export type WhoAmI = Static<typeof WhoAmI>;
+
+export const LoginBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 128 }),
+    password: Type.String({ maxLength: 4096 }),
+  },
+  { additionalProperties: false },
+);
+export type LoginBody = Static<typeof LoginBody>;
+
+export const AuthSession = Type.Object(
+  {
+    user: Type.String({ description: 'The signed-in user (with --auth none: the name the request gave, for the record only).' }),
+    admin: Type.Boolean(),
+    method: Type.String({ description: 'How this request authenticated: session for the web UI’s cookie; password, token; none with --auth none.' }),
+    csrf_token: Nullable(Type.String({ description: 'Send it in X-Kiln-CSRF with every write signed in by the session cookie; null without a session.' })),
+    auth: Type.Union([Type.Literal('on'), Type.Literal('none')]),
+    sso: Type.Boolean({ description: 'Whether single sign-on is configured (the login page shows its button).' }),
+    expiry_time: Nullable(Type.Integer({ description: 'When the session ends however active it is (ms since the epoch).' })),
+    idle_expiry_time: Nullable(Type.Integer({ description: 'When it ends if unused from now on.' })),
+  },
+  { $id: 'AuthSession' },
+);
+export type AuthSession = Static<typeof AuthSession>;
