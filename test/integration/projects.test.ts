@@ -68,7 +68,7 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(names, ['vision-0-0', 'vision-0-1', 'vision-1-0', 'vision-1-1', 'vision-2-0', 'vision-2-1']);
       const count = await as(users.vic)('POST', '/api/v1/runs/count', { experiment_ids: all });
       assert.equal(count.status, 200, count.text);
-      assert.equal(count.body.total, 6);
+      assert.equal(count.body.count, 6);
       assert.equal((await search(users.out, {})).body.runs.length, 0);
       // Experiments and models, native and MLflow.
       const exps = await as(users.vic)('GET', '/api/2.0/mlflow/experiments/search?max_results=100');
