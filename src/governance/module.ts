@@ -27,12 +27,13 @@ export const governanceCapability = defineCapability({
   dependsOn: [],
   migrations: async () => (await import('./migrations/index.js')).GOVERNANCE_MIGRATIONS,
   cli: {
-    commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin', 'audit'],
+    commands: ['login', 'logout', 'whoami', 'tokens', 'users', 'admin', 'audit', 'projects', 'groups'],
     load: async () => {
-      const [{ registerGovernanceCommands }, { registerAuditCommands }] = await Promise.all([import('./cli.js'), import('./audit-cli.js')]);
+      const [{ registerGovernanceCommands }, { registerAuditCommands }, { registerProjectCommands }] = await Promise.all([import('./cli.js'), import('./audit-cli.js'), import('./project-cli.js')]);
       return (program) => {
         registerGovernanceCommands(program);
         registerAuditCommands(program);
+        registerProjectCommands(program);
       };
     },
   },

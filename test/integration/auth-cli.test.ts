@@ -94,4 +94,25 @@ describe('kiln admin / login / tokens / users against --auth on', () => {
     assert.equal(r.code, 0, r.err);
     assert.equal((await kiln(['whoami'], { ...env, KILN_USERNAME: 'dev', KILN_PASSWORD: 'recovered pw 1' })).code, 0);
   });
+
+  it('projects: create, add members by role, list with one’s role; groups', async () => {
+    const adminEnv = { ...env, KILN_USERNAME: 'boss', KILN_PASSWORD: 'first admin pw' };
+    const made = await kiln(['projects', 'create', 'vision', '--description', 'image models'], adminEnv);
+    assert.equal(made.code, 0, made.err);
+    assert.equal((await kiln(['projects', 'add-member', 'vision', 'dev', '--role', 'editor'], adminEnv)).code, 0);
+    const bad = await kiln(['projects', 'add-member', 'vision', 'dev', '--role', 'boss'], adminEnv);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--role must be one of viewer, editor, maintainer, owner/);
+    assert.equal((await kiln(['groups', 'add-member', 'ml-team', 'dev'], adminEnv)).code, 0);
+    assert.equal((await kiln(['projects', 'add-member', 'vision', 'group:ml-team', '--role', 'viewer'], adminEnv)).code, 0);
+    const shown = await kiln(['projects', 'show', 'vision', '--json'], adminEnv);
+    assert.deepEqual(JSON.parse(shown.out).members.map((m: { kind: string; name: string; role: string }) => `${m.kind}:${m.name}:${m.role}`), ['user:boss:owner', 'user:dev:editor', 'group:ml-team:viewer']);
+    const mine = await kiln(['projects', 'list', '--json'], { ...env, KILN_USERNAME: 'dev', KILN_PASSWORD: 'recovered pw 1' });
+    assert.equal(mine.code, 0, mine.err);
+    assert.deepEqual(JSON.parse(mine.out).map((p: { name: string; role: string }) => `${p.name}:${p.role}`), ['default:editor', 'vision:editor']);
+    // Only owners change members.
+    const refused = await kiln(['projects', 'remove-member', 'vision', 'boss'], { ...env, KILN_USERNAME: 'dev', KILN_PASSWORD: 'recovered pw 1' });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.err, /owner/);
+  });
 });
