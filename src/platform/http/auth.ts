@@ -89,7 +89,9 @@ export function installAuthentication(app: FastifyInstance, authenticator: Authe
     if (scope) scope.runInAsyncScope(done);
     else done();
   });
-  app.addHook('preHandler', async (req) => {
+  // Before the schema validation, once the body is parsed: a caller the rule refuses learns nothing from the route's
+  // validation (what a body must hold), and the answer to a resource it may not read is the same 404 whatever it sent.
+  app.addHook('preValidation', async (req) => {
     const rule = req.routeOptions.config?.permission;
     if (rule === undefined || rule.access === 'public') return;
     const p = req.principal;
