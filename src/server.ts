@@ -16,6 +16,8 @@ import { MODULES } from './modules.js';
 import { VERSION } from './version.js';
 import { KilnError } from './platform/errors.js';
 import { ResourceDirectory } from './platform/auth/resources.js';
+import { lazySecretBox } from './platform/secrets.js';
+import { resolve as resolvePath } from 'node:path';
 import { isLoopbackHost } from './platform/http/hardening.js';
 
 /** How long shutdown keeps serving before it stops listening (load balancers see /health answer 503 meanwhile). */
@@ -93,7 +95,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     const audit = events.audit;
     metrics.watchAuditHead(() => audit.head());
     const reservedArtifactPrefixes = modules.flatMap((m) => m.artifactPrefixes ?? []);
-    const platform: Platform = { config, logger, store, artifacts, events, audit, reservedArtifactPrefixes, now: Date.now, reporter, resources: new ResourceDirectory() };
+    const platform: Platform = { config, logger, store, artifacts, events, audit, reservedArtifactPrefixes, now: Date.now, reporter, resources: new ResourceDirectory(), secrets: lazySecretBox(config.secretKeyFile || resolvePath(config.home, 'secret.key')) };
     for (const m of modules) {
       const deps = Object.fromEntries(m.dependsOn.map((d) => [d, services[d]]));
       const options = (opts.capabilities as Record<string, unknown> | undefined)?.[m.name];

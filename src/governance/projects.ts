@@ -70,6 +70,7 @@ const KIND_LABEL: Record<ResourceKind, string> = {
   'registered-model': 'Registered model',
   dataset: 'Dataset',
   artifact: 'Artifact',
+  'lineage-node': 'Lineage node',
 };
 
 interface CachedAccess {
@@ -168,14 +169,9 @@ export class ProjectsService implements ProjectAuthorizer {
     }
     for (const id of ids) {
       const owner = await this.resources.resolve(kind, id);
-      if (owner === undefined) {
-        // A project that does not exist can't be created into: the same 404 a project one may not read gets.
-        if (kind === 'project') throw notFound(`Project '${id}' does not exist.`);
-        // Anything else that does not exist is the handler's to say (the same 404 an unreadable one gets here).
-        continue;
-      }
-      const role = roleOn(access, owner.projectId, grantOf(access, owner));
-      if (role === undefined) throw notFound(`${KIND_LABEL[kind]} '${id}' does not exist.`);
+      // What does not exist and what the caller may not read get the same answer, word for word.
+      const role = owner === undefined ? undefined : roleOn(access, owner.projectId, grantOf(access, owner));
+      if (owner === undefined || role === undefined) throw notFound(`${KIND_LABEL[kind]} '${id}' does not exist.`);
       if (!roleAtLeast(role, rule.role)) {
         throw new KilnError('PERMISSION_DENIED', `${req.method} ${req.routeOptions.url} needs the ${rule.role} role; you are ${role === 'owner' ? 'an' : 'a'} ${role} of the ${kind === 'project' ? 'project' : `${KIND_LABEL[kind].toLowerCase()}'s project`}.`);
       }

@@ -12,9 +12,10 @@ export const lineageCapability = defineCapability({
   name: 'lineage',
   dependsOn: ['tracking', 'registry', 'data'],
   cli: { commands: ['lineage'], load: async () => (await import('./cli.js')).registerLineageCommands },
-  async create(_platform, { tracking, registry, data }) {
+  async create(platform, { tracking, registry, data }) {
     const [{ LineageService }, { datasetLookup }, { lineageRoutes }] = await Promise.all([import('./service.js'), import('./datasets.js'), import('./routes.js')]);
-    const lineage = new LineageService(tracking, registry, datasetLookup(data));
+    const lineage = new LineageService(tracking, registry, datasetLookup(data), platform.resources);
+    lineage.registerResolver(platform.resources);
     return { service: lineage, routes: (app) => lineageRoutes(app, { lineage }) };
   },
 });

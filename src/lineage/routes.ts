@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorBody } from '../platform/http/schemas.js';
-import { rule } from '../platform/auth/rules.js';
+import { from, rule } from '../platform/auth/rules.js';
 import { LineageDirection, LineageGraph } from './schemas.js';
 import type { LineageService } from './service.js';
 import { MAX_DEPTH } from './service.js';
@@ -17,10 +17,9 @@ export const lineageRoutes: FastifyPluginAsync<LineageRouteDeps> = async (root, 
   app.get(
     '/lineage',
     {
-      // The graph starts from a model version, a run or a dataset version (a rule names one kind of resource) and
-      // crosses projects: every node, the first included, is looked up among what the caller's projects let them
-      // read, like a search (a start they cannot read is not found).
-      config: { permission: rule.listed },
+      // The graph starts from the node named (a run, a model version or a dataset version: its project's viewers
+      // may ask) and crosses projects: the nodes the caller may not read are left out, with their edges.
+      config: { permission: rule.read('lineage-node', from.query('node')) },
       schema: {
         tags: ['lineage'],
         summary: 'The lineage graph around a node: dataset versions → runs → model versions (up = where it came from, down = what it fed)',

@@ -1,3 +1,5 @@
+import { currentAccess, roleOn, type AccessSet } from '../platform/auth/access.js';
+import type { ResourceDirectory } from '../platform/auth/resources.js';
 import { invalid, notFound } from '../platform/errors.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { RunDatasetLink } from '../tracking/types.js';
@@ -91,7 +93,55 @@ export class LineageService {
     private readonly tracking: TrackingService,
     private readonly registry: RegistryService,
     private readonly data: DatasetLookup | undefined,
+    /** Who owns what (none: every node is shown; with one, only what the caller may read). */
+    private readonly resources?: ResourceDirectory,
   ) {}
+
+  /** Whether the caller may read the resource behind a node (external datasets are the runs' that name them: shown). */
+  private async readable(node: { kind: NodeKind; attributes: Record<string, unknown> }, access: AccessSet): Promise<boolean> {
+    if (access.all || !this.resources) return true;
+    const ref = node.kind === 'run' ? (['run', node.attributes.run_id] as const) : node.kind === 'model_version' ? (['registered-model', node.attributes.name] as const) : node.kind === 'dataset_version' ? (['dataset', node.attributes.name] as const) : undefined;
+    if (!ref) return true;
+    const owner = await this.resources.resolve(ref[0], String(ref[1]));
+    if (!owner) return false;
+    const grant = owner.experimentId !== undefined ? access.experiments.get(owner.experimentId) : owner.registeredModel !== undefined ? access.registeredModels.get(owner.registeredModel) : undefined;
+    return roleOn(access, owner.projectId, grant) !== undefined;
+  }
+
+  /** Who owns a lineage node: the run, registered model or dataset it names (an external dataset: the first run that logged it). */
+  registerResolver(resources: ResourceDirectory): void {
+    resources.register('lineage-node', async (ref) => {
+      let p: Parsed;
+      try {
+        p = parseNode(ref);
+      } catch {
+        return undefined;
+      }
+      switch (p.kind) {
+        case 'run':
+          return resources.resolve('run', p.runId);
+        case 'model_version':
+        case 'model_alias':
+          return resources.resolve('registered-model', p.name);
+        case 'dataset_version':
+          return resources.resolve('dataset', p.name);
+        case 'external_dataset': {
+          const first = (await this.tracking.runsUsingDigests([p.digest]))[0];
+          return first ? resources.resolve('run', first.runId) : undefined;
+        }
+      }
+    });
+  }
+
+  /** The graph without the nodes the caller may not read and the edges that touch them; 404 when the root is one. */
+  private async visible(graph: LineageGraph): Promise<LineageGraph> {
+    const access = currentAccess();
+    if (access.all || !this.resources) return graph;
+    const keep = new Set<string>();
+    for (const n of graph.nodes) if (await this.readable(n, access)) keep.add(n.id);
+    if (!keep.has(graph.root)) throw notFound(`No such node: ${graph.root}`);
+    return { ...graph, nodes: graph.nodes.filter((n) => keep.has(n.id)), edges: graph.edges.filter((e) => keep.has(e.from) && keep.has(e.to)) };
+  }
 
   async graph(ref: string, opts: { direction?: Direction; depth?: number } = {}): Promise<LineageGraph> {
     const direction = opts.direction ?? 'up';
@@ -102,7 +152,7 @@ export class LineageService {
     const root = await this.rootNode(parseNode(ref), w);
     if (direction === 'up' || direction === 'both') await this.walk(w, [root], depth, 'up');
     if (direction === 'down' || direction === 'both') await this.walk(w, [root], depth, 'down');
-    return { root, direction, depth, nodes: [...w.nodes.values()], edges: [...w.edges.values()], truncated: w.truncated };
+    return this.visible({ root, direction, depth, nodes: [...w.nodes.values()], edges: [...w.edges.values()], truncated: w.truncated });
   }
 
   private async rootNode(p: Parsed, w: Walk): Promise<string> {

@@ -1,4 +1,5 @@
 import type { ResourceDirectory } from './auth/resources.js';
+import type { Secrets } from './secrets.js';
 import type { Command } from 'commander';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArtifactStore } from './artifacts/types.js';
@@ -51,6 +52,8 @@ export interface Platform {
    * the route rules and for creating things in a named project).
    */
   readonly resources: ResourceDirectory;
+  /** Encrypts secrets stored for later use in clear (webhook signing secrets) with the server key. */
+  readonly secrets: Secrets;
   /** Reports an error of background work (an inspection, a delivery) under the capability's name. */
   reporter(capability: string): (e: unknown, what: string) => void;
 }

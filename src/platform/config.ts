@@ -50,6 +50,8 @@ export interface KilnConfig {
   readonly sessionTtlMs: number;
   /** A web UI session unused for this many ms ends (idle timeout). */
   readonly sessionIdleTimeoutMs: number;
+  /** The file holding the server key that encrypts stored secrets ('' : <home>/secret.key). */
+  readonly secretKeyFile: string;
 }
 
 export interface ConfigSetting {
@@ -185,6 +187,13 @@ export const SETTINGS: readonly ConfigSetting[] = [
     parse: int('session idle timeout'),
   },
   {
+    key: 'secretKeyFile',
+    env: 'KILN_SECRET_KEY_FILE',
+    description:
+      'The server key (32 random bytes, base64) that encrypts stored secrets such as webhook signing secrets; created (0600) on first start when missing. Every replica needs the same file (default <home>/secret.key).',
+    parse: str,
+  },
+  {
     key: 'httpHeadersTimeoutMs',
     env: 'KILN_HTTP_HEADERS_TIMEOUT_MS',
     description: 'A connection that has not sent complete request headers within this time is answered 408 and closed: idle and slowloris connections (default 10000).',
@@ -247,6 +256,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     metricsPublic: true,
     sessionTtlMs: 12 * 3_600_000,
     sessionIdleTimeoutMs: 3_600_000,
+    secretKeyFile: '',
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

@@ -1,3 +1,4 @@
+import type { Secrets } from '../platform/secrets.js';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -9,6 +10,8 @@ import { DestinationRefused, type DestinationPolicy, type Resolver } from './des
 import type { AttemptOutcome, DeliveryRow, WebhookStore } from './store.js';
 
 export interface WebhookOptions {
+  /** Encrypts signing secrets at rest with the server key (none: stored as given). */
+  readonly secrets?: Secrets;
   /** Attempts per delivery before it is FAILED (default 8). */
   readonly maxAttempts: number;
   /** Delay after the first failed attempt; doubles after each (default 1000 ms). */
@@ -228,7 +231,7 @@ export class WebhookDispatcher {
     if (hook.status !== 'ACTIVE') {
       outcome = { status: 'FAILED', responseStatus: null, responseBody: null, error: 'The webhook was disabled before this attempt was sent.', durationMs: 0, retryTime: null };
     } else {
-      const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), eventId: row.event_id, timeoutMs: this.opts.timeoutMs, policy: this.policy });
+      const r = await sendWebhook({ url: hook.url, secret: hook.secret === null ? null : (this.opts.secrets?.open(hook.secret) ?? hook.secret), body: row.payload, kind: row.event_kind, deliveryId: String(row.delivery_pk), eventId: row.event_id, timeoutMs: this.opts.timeoutMs, policy: this.policy });
       const retry = !r.success && attempt < this.opts.maxAttempts;
       outcome = {
         status: r.success ? 'SUCCEEDED' : retry ? 'RETRIED' : 'FAILED',

@@ -29,7 +29,7 @@ export const webhooksCapability = defineCapability({
     const report = platform.reporter('webhooks');
     const store = new WebhookStore(platform.store.db.withTables<WebhookTables>());
     const allowedHosts = options?.allowedHosts ?? platform.config.webhookAllowedHosts.split(',').filter((h) => h.trim() !== '');
-    const webhooks = new WebhookService(store, platform.events, { ...options, allowedHosts }, platform.now, report);
+    const webhooks = new WebhookService(store, platform.events, { secrets: platform.secrets, ...options, allowedHosts }, platform.now, report);
     const dispatcher = new WebhookDispatcher(store, webhooks.options, webhooks.destinations, platform.now, report);
     webhooks.onQueued(() => dispatcher.wake());
     let consumer: { close(): Promise<void> } | undefined;
@@ -37,6 +37,8 @@ export const webhooksCapability = defineCapability({
       service: webhooks,
       routes: (app) => webhookRoutes(app, { webhooks }),
       async start() {
+        const sealed = await webhooks.sealStoredSecrets();
+        if (sealed > 0) platform.logger.info({ webhooks: sealed }, 'webhooks: encrypted signing secrets stored in clear with the server key');
         consumer = await platform.events.consume(webhooks.consumer());
         dispatcher.start();
       },

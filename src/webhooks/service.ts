@@ -107,6 +107,22 @@ export class WebhookService {
     this.destinations = new DestinationPolicy(this.options.allowedHosts, this.options.resolver);
   }
 
+  /** A signing secret as it is stored: sealed with the server key. */
+  private sealed(secret: string | null): string | null {
+    return secret === null || !this.options.secrets ? secret : this.options.secrets.seal(secret);
+  }
+
+  /** Seals the signing secrets stored in clear before they were encrypted at rest (once, at start); returns how many. */
+  async sealStoredSecrets(): Promise<number> {
+    const secrets = this.options.secrets;
+    if (!secrets) return 0;
+    let n = 0;
+    for (const row of await this.store.withPlainSecrets()) {
+      if (await this.store.replaceSecret(row.webhook_id, row.secret, secrets.seal(row.secret))) n++;
+    }
+    return n;
+  }
+
   // ------------------------------------------------------------------ definitions
   async create(input: CreateWebhookInput): Promise<Webhook> {
     const now = this.now();
@@ -116,7 +132,7 @@ export class WebhookService {
       url: await this.validateDestination(input.url),
       events: JSON.stringify(validateEvents(input.events)),
       model_name: validateModelName(input.modelName),
-      secret: validateSecret(input.secret),
+      secret: this.sealed(validateSecret(input.secret)),
       status: validateStatus(input.status ?? 'ACTIVE'),
       description: validateDescription(input.description),
       creation_time: now,
@@ -147,7 +163,7 @@ export class WebhookService {
     if (input.url !== undefined) patch.url = await this.validateDestination(input.url);
     if (input.events !== undefined) patch.events = JSON.stringify(validateEvents(input.events));
     if (input.modelName !== undefined) patch.model_name = validateModelName(input.modelName);
-    if (input.secret !== undefined) patch.secret = validateSecret(input.secret);
+    if (input.secret !== undefined) patch.secret = this.sealed(validateSecret(input.secret));
     if (input.status !== undefined) patch.status = validateStatus(input.status);
     if (input.description !== undefined) patch.description = validateDescription(input.description);
     patch.last_update_time = this.now();
@@ -245,7 +261,7 @@ export class WebhookService {
       reason: null,
       details: { webhook_id: hook.webhook_id, webhook_name: hook.name },
     };
-    const r = await sendWebhook({ url: hook.url, secret: hook.secret, body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, eventId: payload.id, timeoutMs: this.options.timeoutMs, policy: this.destinations });
+    const r = await sendWebhook({ url: hook.url, secret: hook.secret === null ? null : (this.options.secrets?.open(hook.secret) ?? hook.secret), body: JSON.stringify(payload), kind: 'ping', deliveryId: `test_${newId().slice(0, 16)}`, eventId: payload.id, timeoutMs: this.options.timeoutMs, policy: this.destinations });
     return { success: r.success, responseStatus: r.responseStatus, responseBody: r.responseBody, errorMessage: r.error, responseTimeMs: Math.round(r.durationMs) };
   }
 

@@ -43,6 +43,18 @@ export class WebhookStore {
     return this.db.selectFrom('webhooks').selectAll().where('webhook_id', '=', id).executeTakeFirst();
   }
 
+  /** Webhooks whose signing secret is stored in clear (from before secrets were encrypted at rest). */
+  async withPlainSecrets(): Promise<{ webhook_id: string; secret: string }[]> {
+    const rows = await this.db.selectFrom('webhooks').select(['webhook_id', 'secret']).where('secret', 'is not', null).where('secret', 'not like', 'kiln:v1:%').execute();
+    return rows.filter((r): r is { webhook_id: string; secret: string } => r.secret !== null && r.secret !== '');
+  }
+
+  /** Replaces a secret if it is still the one read (a concurrent change wins). */
+  async replaceSecret(id: string, was: string, now: string): Promise<boolean> {
+    const r = await this.db.updateTable('webhooks').set({ secret: now }).where('webhook_id', '=', id).where('secret', '=', was).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async list(offset: number, limit: number): Promise<WebhookRow[]> {
     return this.db.selectFrom('webhooks').selectAll().orderBy('creation_time', 'desc').orderBy('webhook_id').offset(offset).limit(limit).execute();
   }

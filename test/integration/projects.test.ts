@@ -107,6 +107,20 @@ for (const backend of STORE_BACKENDS) {
           assert.equal(r.status, expected[i], `${['viewer', 'editor', 'maintainer', 'outsider'][i]} ${method} ${path}: ${r.text}`);
         }
       }
+      // Not readable and not there: the same answer, word for word (the id of a missing experiment is as long).
+      const hidden = await as(users.vic)('GET', `/api/v1/experiments/${nlpExp}`);
+      const absent = await as(users.vic)('GET', `/api/v1/experiments/${'9'.repeat(String(nlpExp).length)}`);
+      assert.equal(hidden.status, 404);
+      assert.deepEqual({ ...absent.body, message: absent.body.message.replace('9'.repeat(String(nlpExp).length), String(nlpExp)) }, hidden.body);
+      // The lineage graph of a node one may not read is not found either; of one's own, it leaves the others out.
+      const nlpRun = (await root('POST', '/api/v1/runs/search', { experiment_ids: [nlpExp], max_results: 1 })).body.runs[0].run_id as string;
+      assert.equal((await as(users.vic)('GET', `/api/v1/lineage?node=runs:/${nlpRun}`)).status, 404);
+      const visionRun = (await root('POST', '/api/v1/runs/search', { experiment_ids: [visionExp], max_results: 1 })).body.runs[0].run_id as string;
+      assert.equal((await root('POST', `/api/v1/runs/${visionRun}/tags`, { key: 'mlflow.parentRunId', value: nlpRun })).status, 204);
+      const graph = await as(users.vic)('GET', `/api/v1/lineage?node=runs:/${visionRun}&direction=both`);
+      assert.equal(graph.status, 200, graph.text);
+      assert.deepEqual(graph.body.nodes.map((n: { id: string }) => n.id), [`runs:/${visionRun}`]);
+      assert.ok((await root('GET', `/api/v1/lineage?node=runs:/${visionRun}&direction=both`)).body.nodes.some((n: { id: string }) => n.id === `runs:/${nlpRun}`), 'an admin sees the parent');
       // Nobody but root reaches the nlp project.
       for (const u of who) assert.equal((await as(u)('GET', `/api/2.0/mlflow/experiments/get?experiment_id=${nlpExp}`)).status, 404);
       // Deleting an experiment needs a maintainer.

@@ -22,7 +22,7 @@ import { tempDir } from '../support/backends.js';
  * handler then acts on.
  */
 
-const KINDS: readonly ResourceKind[] = ['project', 'experiment', 'run', 'logged-model', 'registered-model', 'dataset', 'artifact'];
+const KINDS: readonly ResourceKind[] = ['project', 'experiment', 'run', 'logged-model', 'registered-model', 'dataset', 'artifact', 'lineage-node'];
 
 /** What a project rule asked about one request: its role, and the kind and id(s) of the resource, or 'listed'. */
 interface Asked {
@@ -145,7 +145,7 @@ describe('route rules', () => {
       ['GET', '/api/v1/datasets', 'viewer (lists only what the caller can read)'],
       ['POST', '/api/v1/webhooks', 'server admin'],
       ['GET', '/api/v1/webhooks/:id', 'server admin'],
-      ['GET', '/api/v1/lineage', 'viewer (lists only what the caller can read)'],
+      ['GET', '/api/v1/lineage', 'viewer of the lineage node'],
     ];
     for (const [method, url, expected] of cases) assert.equal(describeRule(find(method, url)), expected, `${method} ${url}`);
   });
@@ -181,7 +181,7 @@ describe('route rules', () => {
       ['GET', '/api/v1/models/weather/versions/3/files/model/model.onnx', {}, 'viewer', 'registered-model', 'weather'],
       ['GET', '/api/v1/datasets/diff?a=weather@v1&b=rain@v2', {}, 'viewer', 'dataset', ['weather', 'rain']],
       ['POST', '/api/v1/datasets/weather/versions', { body: { files: [{ path: 'a.csv', sha256: 'a'.repeat(64), bytes: 1 }] } }, 'editor', 'dataset', 'weather'],
-      ['GET', '/api/v1/lineage?node=models:/weather/3', {}, 'viewer', 'listed', undefined],
+      ['GET', '/api/v1/lineage?node=models:/weather/3', {}, 'viewer', 'lineage-node', 'models:/weather/3'],
       // MLflow: fields from the query string of GET and DELETE requests, from the body otherwise.
       ['POST', '/api/2.0/mlflow/runs/log-batch', { body: { run_id: 'r1', metrics: [] } }, 'editor', 'run', 'r1'],
       ['GET', '/api/2.0/mlflow/runs/get?run_uuid=r2', {}, 'viewer', 'run', 'r2'],

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -120,6 +120,11 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(h.secret, undefined);
       assert.ok(!JSON.stringify((await v1('GET', `/webhooks/${h.id}`)).body).includes('topsecret'));
       assert.ok(!JSON.stringify((await v1('GET', '/webhooks')).body).includes('topsecret'));
+      // At rest, the secret is sealed with the server key (created 0600 in the home folder on first use).
+      const stored = await server.store.db.withTables<{ webhooks: { webhook_id: string; secret: string | null } }>().selectFrom('webhooks').select('secret').where('webhook_id', '=', h.id).executeTakeFirstOrThrow();
+      assert.match(String(stored.secret), /^kiln:v1:/);
+      assert.ok(!String(stored.secret).includes('topsecret'));
+      assert.equal(statSync(join(dir, 'secret.key')).mode & 0o777, 0o600);
 
       assert.equal((await v1('POST', '/models', { name: 'weather' })).status, 201);
       assert.equal((await v1('POST', '/models/weather/versions', { source: 's3://nowhere/model' })).status, 201);
@@ -259,6 +264,20 @@ for (const backend of STORE_BACKENDS) {
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(rx.at('/disabled').length, 1);
       for (const h of [aliasOnly, otherModel, disabled]) assert.equal((await v1('DELETE', `/webhooks/${h.id}`)).status, 204);
+    });
+
+    it('seals a signing secret stored in clear (before encryption at rest) and still signs with it', async () => {
+      const h = await hook({ name: 'legacy', url: `${rx.base}/legacy`, events: ['model_created'], secret: 'will be replaced' });
+      const db = server.store.db.withTables<{ webhooks: { webhook_id: string; secret: string | null } }>();
+      await db.updateTable('webhooks').set({ secret: 'old-plain-secret' }).where('webhook_id', '=', h.id).execute();
+      assert.ok((await server.services.webhooks.sealStoredSecrets()) >= 1);
+      const row = await db.selectFrom('webhooks').select('secret').where('webhook_id', '=', h.id).executeTakeFirstOrThrow();
+      assert.match(String(row.secret), /^kiln:v1:/);
+      const r = await v1('POST', `/webhooks/${h.id}/test`);
+      assert.equal(r.status, 200, r.text);
+      const ping = await until('the ping', () => rx.at('/legacy')[0]);
+      assert.equal(ping.headers['x-kiln-signature'], hmac('old-plain-secret', String(ping.headers['x-kiln-timestamp']), ping.body));
+      assert.equal((await v1('DELETE', `/webhooks/${h.id}`)).status, 204);
     });
 
     it('manages webhooks: get, list, update, secret rotation, test, delete', async () => {

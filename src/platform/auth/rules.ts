@@ -18,7 +18,9 @@ export type ResourceKind =
   | 'registered-model'
   | 'dataset'
   /** A path in the artifact store, reached through the artifact proxy: the experiment or run whose location holds it. */
-  | 'artifact';
+  | 'artifact'
+  /** A node of the lineage graph (runs:/…, models:/…, datasets:/…): the resource it names. */
+  | 'lineage-node';
 
 /**
  * The resource(s) a route acts on: their kind and where the request names them (a path parameter, a query or body
