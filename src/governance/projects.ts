@@ -98,6 +98,7 @@ export class ProjectsService implements ProjectAuthorizer {
       const p = await this.db.selectFrom('gov_projects').select('project_id').where('name', '=', name).executeTakeFirst();
       return p ? { projectId: Number(p.project_id) } : undefined;
     });
+    resources.registerProjectNames(async (id) => (await this.db.selectFrom('gov_projects').select('name').where('project_id', '=', id).executeTakeFirst())?.name);
   }
 
   /** Drops every cached access set (after a change of projects, members, groups or grants). */
@@ -227,6 +228,7 @@ export class ProjectsService implements ProjectAuthorizer {
         return { id, name, description: input.description ?? null, everyoneRole: everyone, createdBy: creator.name, creationTime: now, lastUpdateTime: now };
       });
       this.invalidate();
+      this.resources.forgetProjectNames();
       return project;
     } catch (e) {
       if (this.adapter.isUniqueViolation(e)) throw alreadyExists(`Project '${name}' already exists.`);
@@ -261,6 +263,7 @@ export class ProjectsService implements ProjectAuthorizer {
       record({ action: 'governance.project_deleted', resourceType: 'project', resourceId: name, projectId: p.id });
     });
     this.invalidate();
+    this.resources.forgetProjectNames();
   }
 
   // ------------------------------------------------------------------ members

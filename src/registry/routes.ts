@@ -39,9 +39,9 @@ export const registryRoutes: FastifyPluginAsync<RegistryRouteDeps> = async (root
     const m = await r.createModel({ name: req.body.name, description: req.body.description, tags: mapToTags(req.body.tags), project: req.body.project }, actor(req));
     return reply.status(201).send({ model: modelJson(m) });
   });
-  app.get('/models', { config: { permission: rule.listed }, schema: { tags, summary: 'Search registered models (filter: name, tags.*, timestamps)', querystring: S.SearchQuery, response: { 200: Type.Object({ models: Type.Array(S.RegisteredModel), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
+  app.get('/models', { config: { permission: rule.listed }, schema: { tags, summary: 'Search registered models (filter: name, tags.*, timestamps; project: one project’s)', querystring: S.ModelSearchQuery, response: { 200: Type.Object({ models: Type.Array(S.RegisteredModel), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
     const q = req.query;
-    const page = await r.searchModels({ filter: q.filter, orderBy: q.order_by, maxResults: q.max_results, pageToken: q.page_token });
+    const page = await r.searchModels({ project: q.project, filter: q.filter, orderBy: q.order_by, maxResults: q.max_results, pageToken: q.page_token });
     return { models: page.items.map(modelJson), next_page_token: page.nextPageToken };
   });
   app.get('/model-versions', { config: { permission: rule.listed }, schema: { tags, summary: 'Search model versions across models (filter: name, version_number, run_id, status, tags.*...)', querystring: S.SearchQuery, response: { 200: Type.Object({ versions: Type.Array(S.ModelVersion), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {

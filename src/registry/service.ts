@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
-import { DEFAULT_PROJECT_ID, readCondition, registeredModelReadFilter } from '../platform/auth/access.js';
+import { DEFAULT_PROJECT, DEFAULT_PROJECT_ID, readCondition, registeredModelReadFilter } from '../platform/auth/access.js';
 import type { ResourceDirectory } from '../platform/auth/resources.js';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
@@ -171,7 +171,13 @@ export class RegistryService {
     const offset = offsetFromPageToken(input.pageToken);
     const where = compileModelFilter(input.filter);
     const order = compileModelOrder(input.orderBy);
-    const rows = await this.store.searchModels(and(where, this.readableModels()), order, offset, limit + 1);
+    let inProject: RawBuilder<boolean> | undefined;
+    if (input.project !== undefined) {
+      const id = this.resources ? await this.resources.findProject(input.project) : input.project === DEFAULT_PROJECT ? DEFAULT_PROJECT_ID : undefined;
+      if (id === undefined) return { items: [] };
+      inProject = sql<boolean>`registered_models.project_id = ${id}`;
+    }
+    const rows = await this.store.searchModels(and(and(where, inProject), this.readableModels()), order, offset, limit + 1);
     return offsetPage(rows, limit, offset, (r) => this.store.loadModels(r));
   }
 

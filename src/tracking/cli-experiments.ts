@@ -49,7 +49,7 @@ export function registerExperimentCommands(program: Command): void {
     .action(async (flags: ClientFlags & { view?: string; filter?: string; orderBy?: string[]; maxResults: number }) => {
       if (flags.view && !(VIEW as readonly string[]).includes(flags.view)) throw new Error(`--view must be one of ${VIEW.join(', ')}`);
       const page = await clientFrom(flags).searchExperiments({ viewType: viewType(flags.view), filter: flags.filter, orderBy: flags.orderBy, maxResults: flags.maxResults });
-      if (flags.json) printJson({ experiments: page.items.map(experimentJson), next_page_token: page.nextPageToken });
+      if (flags.json) printJson({ experiments: page.items.map((e) => experimentJson(e)), next_page_token: page.nextPageToken });
       else printTable(['ID', 'NAME', 'STAGE', 'CREATED', 'ARTIFACT LOCATION'], page.items.map((e) => [e.experimentId, e.name, e.lifecycleStage, formatTime(e.creationTime), e.artifactLocation]), { whole: [0, 4] });
     });
 

@@ -133,5 +133,6 @@ export function toExperiment(r: ExperimentRow, tags: readonly Tag[]): Experiment
     creationTime: Number(r.creation_time),
     lastUpdateTime: Number(r.last_update_time),
     tags,
+    projectId: Number(r.project_id ?? 0),
   };
 }

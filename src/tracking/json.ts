@@ -1,10 +1,12 @@
 import { tagsToMap } from '../platform/tags.js';
+import { DEFAULT_PROJECT } from '../platform/auth/access.js';
 import { jsonDouble, type Experiment, type Metric, type Run } from './types.js';
 import type * as S from './schemas.js';
 
 /** Domain entities as the native API's JSON (snake_case), shared by the HTTP routes and the CLI's --json output. */
 
-export function experimentJson(e: Experiment): S.Experiment {
+/** An experiment's JSON; `project` is its project's name (the routes look it up from the id; default: the name it came with). */
+export function experimentJson(e: Experiment, project: string = e.project ?? DEFAULT_PROJECT): S.Experiment {
   return {
     experiment_id: e.experimentId,
     name: e.name,
@@ -13,6 +15,7 @@ export function experimentJson(e: Experiment): S.Experiment {
     creation_time: e.creationTime,
     last_update_time: e.lastUpdateTime,
     tags: tagsToMap(e.tags),
+    project,
   };
 }
 

@@ -19,7 +19,7 @@ export const trackingCapability = defineCapability({
     tracking.registerResolvers(platform.resources);
     return {
       service: tracking,
-      routes: (app) => trackingRoutes(app, { tracking, runArtifacts: tracking.artifacts, uploadLimit: platform.config.artifactUploadLimit }),
+      routes: (app) => trackingRoutes(app, { tracking, runArtifacts: tracking.artifacts, uploadLimit: platform.config.artifactUploadLimit, resources: platform.resources }),
     };
   },
 });

@@ -10,12 +10,16 @@ import { fromJsonDouble, jsonDouble } from './types.js';
 import { ArtifactListing, ArtifactListQuery, ErrorBody } from '../platform/http/schemas.js';
 import { SlicedJsonWriter } from '../platform/http/json-writer.js';
 import { from, rule } from '../platform/auth/rules.js';
+import type { ResourceDirectory } from '../platform/auth/resources.js';
+import type { Experiment } from './types.js';
 import * as S from './schemas.js';
 
 export interface TrackingRouteDeps {
   readonly tracking: TrackingService;
   readonly runArtifacts: RunArtifactService;
   readonly uploadLimit: number;
+  /** Where an experiment's project name is found from its id. */
+  readonly resources: ResourceDirectory;
 }
 
 const err = { 400: ErrorBody, 404: ErrorBody };
@@ -26,6 +30,8 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const t = deps.tracking;
   app.addSchema(ErrorBody);
+  // An experiment's JSON names its project (names are cached per process: a page looks up each project once at most).
+  const experimentOut = async (e: Experiment) => experimentJson(e, await deps.resources.projectName(e.projectId));
   // Where routes name the resource their rule is about.
   const experimentId = from.params('experiment_id');
   const runId = from.params('run_id');
@@ -33,12 +39,12 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   // ------------------------------------------------------------------ experiments
   app.post('/experiments', { config: { permission: rule.edit('project', from.body('project')) }, schema: { tags: ['experiments'], summary: 'Create an experiment', body: S.CreateExperimentBody, response: { 201: Type.Object({ experiment: S.Experiment }), 409: ErrorBody, ...err } } }, async (req, reply) => {
     const id = await t.createExperiment({ name: req.body.name, artifactLocation: req.body.artifact_location, tags: mapToTags(req.body.tags), project: req.body.project });
-    return reply.status(201).send({ experiment: experimentJson(await t.getExperiment(id)) });
+    return reply.status(201).send({ experiment: await experimentOut(await t.getExperiment(id)) });
   });
   app.get('/experiments', { config: { permission: rule.listed }, schema: { tags: ['experiments'], summary: 'Search experiments', querystring: S.ListQuery, response: { 200: Type.Object({ experiments: Type.Array(S.Experiment), next_page_token: Type.Optional(Type.String()) }), ...err } } }, async (req) => {
     const q = req.query;
-    const page = await t.searchExperiments({ filter: q.filter, orderBy: q.order_by, viewType: q.view_type, maxResults: q.max_results, pageToken: q.page_token });
-    return { experiments: page.items.map(experimentJson), next_page_token: page.nextPageToken };
+    const page = await t.searchExperiments({ project: q.project, filter: q.filter, orderBy: q.order_by, viewType: q.view_type, maxResults: q.max_results, pageToken: q.page_token });
+    return { experiments: await Promise.all(page.items.map(experimentOut)), next_page_token: page.nextPageToken };
   });
   app.get(
     '/experiments/stats',
@@ -62,14 +68,14 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   );
   // Found by name, not id: a lookup filtered by the caller's readable projects like a search (an unreadable one is not found).
   app.get('/experiments/by-name/:name', { config: { permission: rule.listed }, schema: { tags: ['experiments'], summary: 'Get an experiment by name', params: Type.Object({ name: Type.String() }), response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
-    experiment: experimentJson(await t.getExperimentByName(req.params.name)),
+    experiment: await experimentOut(await t.getExperimentByName(req.params.name)),
   }));
   app.get('/experiments/:experiment_id', { config: { permission: rule.read('experiment', experimentId) }, schema: { tags: ['experiments'], summary: 'Get an experiment', params: S.ExperimentIdParams, response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => ({
-    experiment: experimentJson(await t.getExperiment(req.params.experiment_id)),
+    experiment: await experimentOut(await t.getExperiment(req.params.experiment_id)),
   }));
   app.patch('/experiments/:experiment_id', { config: { permission: rule.edit('experiment', experimentId) }, schema: { tags: ['experiments'], summary: 'Rename an experiment', params: S.ExperimentIdParams, body: S.UpdateExperimentBody, response: { 200: Type.Object({ experiment: S.Experiment }), 409: ErrorBody, ...err } } }, async (req) => {
     await t.renameExperiment(req.params.experiment_id, req.body.name);
-    return { experiment: experimentJson(await t.getExperiment(req.params.experiment_id)) };
+    return { experiment: await experimentOut(await t.getExperiment(req.params.experiment_id)) };
   });
   app.delete('/experiments/:experiment_id', { config: { permission: rule.maintain('experiment', experimentId) }, schema: { tags: ['experiments'], summary: 'Delete an experiment (soft; its runs too)', params: S.ExperimentIdParams, response: noContent } }, async (req, reply) => {
     await t.deleteExperiment(req.params.experiment_id);
@@ -77,7 +83,7 @@ export const trackingRoutes: FastifyPluginAsync<TrackingRouteDeps> = async (root
   });
   app.post('/experiments/:experiment_id/restore', { config: { permission: rule.maintain('experiment', experimentId) }, schema: { tags: ['experiments'], summary: 'Restore a deleted experiment', params: S.ExperimentIdParams, response: { 200: Type.Object({ experiment: S.Experiment }), ...err } } }, async (req) => {
     await t.restoreExperiment(req.params.experiment_id);
-    return { experiment: experimentJson(await t.getExperiment(req.params.experiment_id)) };
+    return { experiment: await experimentOut(await t.getExperiment(req.params.experiment_id)) };
   });
   app.post('/experiments/:experiment_id/tags', { config: { permission: rule.edit('experiment', experimentId) }, schema: { tags: ['experiments'], summary: 'Set an experiment tag', params: S.ExperimentIdParams, body: S.SetTagBody, response: noContent } }, async (req, reply) => {
     await t.setExperimentTag(req.params.experiment_id, req.body.key, req.body.value);

@@ -8,7 +8,7 @@ import type { MetadataStore } from '../platform/db/types.js';
 import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
 import { authenticatedName } from '../platform/auth/context.js';
-import { DEFAULT_PROJECT_ID, experimentReadFilter, numericId, readCondition } from '../platform/auth/access.js';
+import { DEFAULT_PROJECT, DEFAULT_PROJECT_ID, experimentReadFilter, numericId, readCondition } from '../platform/auth/access.js';
 import type { ResourceDirectory } from '../platform/auth/resources.js';
 import type { AuditLog, AuditRecord } from '../platform/audit/log.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
@@ -222,7 +222,13 @@ export class TrackingService implements TrackingApi {
   async searchExperiments(input: SearchExperimentsInput): Promise<Page<Experiment>> {
     const limit = validateMaxResults(input.maxResults, LIMITS.searchMaxResultsDefault, LIMITS.experimentsMaxResults);
     const offset = offsetFromPageToken(input.pageToken);
+    let projectId: number | undefined;
+    if (input.project !== undefined) {
+      projectId = this.resources ? await this.resources.findProject(input.project) : input.project === DEFAULT_PROJECT ? DEFAULT_PROJECT_ID : undefined;
+      if (projectId === undefined) return { items: [] };
+    }
     const rows = await searchExperimentRows(this.db, {
+      projectId,
       readable: readCondition(experimentReadFilter(), 'experiments.project_id', 'experiments.experiment_id', numericId),
       filter: input.filter,
       orderBy: input.orderBy,

@@ -37,6 +37,7 @@ function experiment(j: S.Experiment): Experiment {
     creationTime: j.creation_time,
     lastUpdateTime: j.last_update_time,
     tags: mapToTags(j.tags),
+    ...(j.project === undefined ? {} : { project: j.project }),
   };
 }
 
@@ -114,6 +115,7 @@ export class KilnClient implements TrackingApi {
   }
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
     const r = await this.api<{ experiments: S.Experiment[]; next_page_token?: string }>('GET', '/experiments', undefined, {
+      project: input.project,
       filter: input.filter,
       order_by: input.orderBy,
       view_type: input.viewType,

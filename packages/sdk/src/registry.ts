@@ -45,6 +45,7 @@ export class RegistryClient {
   }
   async searchModels(input: SearchInput = {}): Promise<Page<RegisteredModel>> {
     const r = await this.api<{ models: RegisteredModel[]; next_page_token?: string }>('GET', '/models', undefined, {
+      project: input.project,
       filter: input.filter,
       order_by: input.orderBy,
       max_results: input.maxResults,

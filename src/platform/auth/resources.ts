@@ -26,6 +26,9 @@ export type ResourceResolver = (id: string) => Promise<ResourceOwner | undefined
 export class ResourceDirectory {
   private readonly resolvers = new Map<ResourceKind, ResourceResolver>();
   private readonly usage: ((projectId: number) => Promise<boolean>)[] = [];
+  private nameOf: ((projectId: number) => Promise<string | undefined>) | undefined;
+  /** Project names by id, kept per process (a project is never renamed; the owner drops them on a create or delete). */
+  private readonly names = new Map<number, Promise<string | undefined>>();
 
   /** Registers a check that says whether a project still holds something of the capability's (a project is deleted only empty). */
   registerUsage(holds: (projectId: number) => Promise<boolean>): void {
@@ -36,6 +39,45 @@ export class ResourceDirectory {
   async inUse(projectId: number): Promise<boolean> {
     for (const holds of this.usage) if (await holds(projectId)) return true;
     return false;
+  }
+
+  /** Registers how a project's name is found from its id (the capability that owns projects). */
+  registerProjectNames(lookup: (projectId: number) => Promise<string | undefined>): void {
+    if (this.nameOf) throw new Error('a project name lookup is registered twice');
+    this.nameOf = lookup;
+  }
+
+  /** Drops the cached project names (after a project is created or deleted). */
+  forgetProjectNames(): void {
+    this.names.clear();
+  }
+
+  /**
+   * The name of a project by id, for resources' JSON; cached per process. The default project when none is named
+   * (or no capability owns projects); `#<id>` for an id no project has (any more).
+   */
+  async projectName(projectId: number | undefined): Promise<string> {
+    const id = projectId ?? DEFAULT_PROJECT_ID;
+    if (!this.nameOf) return id === DEFAULT_PROJECT_ID ? DEFAULT_PROJECT : `#${id}`;
+    let hit = this.names.get(id);
+    if (!hit) {
+      if (this.names.size >= 10_000) this.names.clear();
+      hit = this.nameOf(id);
+      this.names.set(id, hit);
+      // A failed or empty lookup is not kept: the next call asks again.
+      hit.then(
+        (n) => n === undefined && this.names.delete(id),
+        () => this.names.delete(id),
+      );
+    }
+    return (await hit) ?? (id === DEFAULT_PROJECT_ID ? DEFAULT_PROJECT : `#${id}`);
+  }
+
+  /** The id of an existing project by name, or undefined (for filters: an unknown name matches nothing). */
+  async findProject(name: string): Promise<number | undefined> {
+    if (name === DEFAULT_PROJECT) return DEFAULT_PROJECT_ID;
+    if (!this.resolvers.has('project')) return undefined;
+    return (await this.resolve('project', name))?.projectId;
   }
 
   register(kind: ResourceKind, resolver: ResourceResolver): void {

@@ -57,6 +57,10 @@ const CASES: [string | undefined, string[], Partial<ExperimentSearchOptions>, nu
   [undefined, ['attributes.experiment_id'], {}, [1, 2, 3, 5]],
   [undefined, [], { offset: 1, limit: 2 }, [2, 1]],
   [undefined, ['name'], { offset: 3, limit: 2 }, [1]],
+  // One project's (every experiment here is in the default project, 0).
+  [undefined, [], { projectId: 0 }, [3, 2, 1, 5]],
+  ["name LIKE 'search-%'", [], { projectId: 0 }, [2, 1]],
+  [undefined, [], { projectId: 7 }, []],
 ];
 
 for (const backend of TEST_BACKENDS) {
@@ -87,7 +91,7 @@ for (const backend of TEST_BACKENDS) {
 
     it('selects every experiments column', async () => {
       const rows = await buildExperimentSearchQuery(t.db, { ...BASE, filter: "name = 'other'" }).execute();
-      assert.deepEqual(rows, [{ experiment_id: 3, name: 'other', artifact_location: 'a/3', lifecycle_stage: 'active', creation_time: 300, last_update_time: 300 }]);
+      assert.deepEqual(rows, [{ experiment_id: 3, name: 'other', artifact_location: 'a/3', lifecycle_stage: 'active', creation_time: 300, last_update_time: 300, project_id: 0 }]);
     });
 
     it('rejects a bad filter or order_by before building any SQL', () => {

@@ -6,6 +6,8 @@ import { parseExperimentFilter, parseExperimentOrderBy } from './grammars.js';
 export interface ExperimentSearchOptions {
   /** What the caller may read (a condition on experiments.project_id / experiment_id; none: everything). */
   readonly readable?: RawBuilder<boolean>;
+  /** Only the experiments of this project. */
+  readonly projectId?: number;
   readonly filter?: string;
   readonly orderBy?: readonly string[];
   readonly viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -46,6 +48,7 @@ export function buildExperimentSearchQuery(db: Kysely<TrackingTables>, opts: Exp
   if (opts.viewType === 'ACTIVE_ONLY') q = q.where('experiments.lifecycle_stage', '=', 'active');
   if (opts.viewType === 'DELETED_ONLY') q = q.where('experiments.lifecycle_stage', '=', 'deleted');
   if (opts.readable) q = q.where(opts.readable);
+  if (opts.projectId !== undefined) q = q.where('experiments.project_id', '=', opts.projectId);
   if (filter) q = q.where(compileFilter(filter, experimentFields));
   for (const term of order) q = q.orderBy(COLUMNS[term.key as keyof typeof COLUMNS], term.ascending ? 'asc' : 'desc');
   if (order.length === 0) q = q.orderBy('experiments.creation_time', 'desc');

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router-dom';
 import { applyTheme, initialTheme, type Theme } from '../lib/theme';
 import { UserMenu } from './UserMenu';
+import { ProjectSwitcher } from './ProjectSwitcher';
+import { useProject } from '../lib/project';
 
 const FILL_ROUTES = [/^\/experiments\/[^/]+$/, /^\/lineage/];
 
@@ -12,6 +14,9 @@ export function Layout() {
     return t;
   });
   const { pathname } = useLocation();
+  const { project } = useProject();
+  // The lists that follow the switcher keep the chosen project in their URL.
+  const inProject = project === null ? '' : `?project=${encodeURIComponent(project)}`;
   const fill = FILL_ROUTES.some((r) => r.test(pathname));
   const toggle = () => {
     const next = theme === 'dark' ? 'light' : 'dark';
@@ -23,11 +28,13 @@ export function Layout() {
       <header className="topbar">
         <span className="brand">Kiln</span>
         <nav aria-label="Main">
-          <NavLink to="/experiments">Experiments</NavLink>
-          <NavLink to="/models">Models</NavLink>
+          <NavLink to={`/experiments${inProject}`}>Experiments</NavLink>
+          <NavLink to={`/models${inProject}`}>Models</NavLink>
           <NavLink to="/datasets">Datasets</NavLink>
           <NavLink to="/lineage">Lineage</NavLink>
+          <NavLink to="/projects">Projects</NavLink>
         </nav>
+        <ProjectSwitcher />
         <span className="spacer" />
         <a href="/api/v1/openapi.json" className="muted">
           API

@@ -225,6 +225,11 @@ export const SearchQuery = Type.Object({
   page_token: Type.Optional(Type.String()),
 });
 export type SearchQuery = Static<typeof SearchQuery>;
+export const ModelSearchQuery = Type.Composite([
+  SearchQuery,
+  Type.Object({ project: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only the registered models of this project (an unknown one matches none)' })) }),
+]);
+export type ModelSearchQuery = Static<typeof ModelSearchQuery>;
 export const CreateModelBody = Type.Object(
   {
     name: Type.String(),

@@ -8,6 +8,8 @@ export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface SearchInput {
+  /** Only the registered models of this project (by name; an unknown one matches none). Models only, not versions. */
+  readonly project?: string;
   readonly filter?: string;
   readonly orderBy?: readonly string[];
   readonly maxResults?: number;

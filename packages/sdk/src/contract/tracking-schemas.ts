@@ -25,6 +25,7 @@ export const Experiment = Type.Object(
     creation_time: Type.Integer(),
     last_update_time: Type.Integer(),
     tags: KeyValueMap,
+    project: Type.String({ description: 'The project it belongs to' }),
   },
   { $id: 'Experiment' },
 );
@@ -87,6 +88,7 @@ export const TagKeyQuery = Type.Object({ key: Type.String() });
 export type TagKeyQuery = Static<typeof TagKeyQuery>;
 
 export const ListQuery = Type.Object({
+  project: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only the experiments of this project (an unknown one matches none)' })),
   filter: Type.Optional(Type.String()),
   order_by: Type.Optional(Type.Array(Type.String())),
   view_type: Type.Optional(ViewType),

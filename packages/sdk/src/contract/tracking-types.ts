@@ -20,6 +20,10 @@ export interface Experiment {
   readonly creationTime: number;
   readonly lastUpdateTime: number;
   readonly tags: readonly Tag[];
+  /** The name of the project it belongs to (as the native API answers it). */
+  readonly project?: string;
+  /** The id of its project (the server's stores). */
+  readonly projectId?: number;
 }
 
 export interface RunInfo {
@@ -80,6 +84,8 @@ export interface CreateExperimentInput {
 }
 
 export interface SearchExperimentsInput {
+  /** Only the experiments of this project (by name; an unknown one matches none). */
+  readonly project?: string;
   readonly filter?: string;
   readonly orderBy?: readonly string[];
   readonly viewType?: ViewType;

@@ -7,6 +7,7 @@ import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
 import { SearchBox, useUrlQuery } from '../../components/UrlState';
 import { nameContains } from '../../lib/filters';
+import { canEdit, useProject, useProjects } from '../../lib/project';
 
 const PYTHON = `import mlflow
 
@@ -31,15 +32,20 @@ export function ExperimentsPage() {
   const view = params.get('view') === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY';
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  // The header's project: only its experiments, and new ones go into it.
+  const { project } = useProject();
+  // Creating needs the editor role in the project (the default one when none is chosen); the server checks it too.
+  const projects = useProjects();
+  const mayCreate = !projects.data || canEdit(projects.data.find((p) => p.name === (project ?? 'default'))?.role);
   const list = useApi(
     async (signal) => {
       const filter = q ? nameContains(q) : undefined;
-      const r = await get<{ experiments: Experiment[] }>('/experiments', { filter, view_type: view, max_results: 1000, order_by: ['last_update_time DESC'] }, signal);
+      const r = await get<{ experiments: Experiment[] }>('/experiments', { project, filter, view_type: view, max_results: 1000, order_by: ['last_update_time DESC'] }, signal);
       const ids = r.experiments.map((e) => e.experiment_id);
       const stats = ids.length ? (await get<{ stats: ExperimentStats[] }>('/experiments/stats', { experiment_id: ids }, signal)).stats : [];
       return { experiments: r.experiments, stats: new Map(stats.map((x) => [x.experiment_id, x])) };
     },
-    [q, view],
+    [q, view, project],
   );
   const totalRuns = useMemo(() => [...(list.data?.stats.values() ?? [])].reduce((n, s) => n + s.runs, 0), [list.data]);
 
@@ -56,8 +62,8 @@ export function ExperimentsPage() {
     }
   };
   const create = () => {
-    const name = window.prompt('Name of the new experiment');
-    if (name) void act('create', () => post('/experiments', { name }));
+    const name = window.prompt(project === null ? 'Name of the new experiment' : `Name of the new experiment in ${project}`);
+    if (name) void act('create', () => post('/experiments', { name, ...(project === null ? {} : { project }) }));
   };
   const rename = (e: Experiment) => {
     const name = window.prompt(`Rename "${e.name}" to`, e.name);
@@ -72,7 +78,7 @@ export function ExperimentsPage() {
     <div>
       <div className="row" style={{ marginBottom: 12 }}>
         <h1 className="grow" style={{ margin: 0 }}>
-          Experiments
+          Experiments{project !== null && <span className="muted"> in {project}</span>}
         </h1>
         <SearchBox value={q} onChange={setQ} label="Search experiments" />
         <select
@@ -89,7 +95,7 @@ export function ExperimentsPage() {
           <option value="active">Active</option>
           <option value="deleted">Deleted</option>
         </select>
-        <button className="primary" onClick={create} disabled={busy !== null}>
+        <button className="primary" onClick={create} disabled={busy !== null || !mayCreate} title={mayCreate ? undefined : `Creating an experiment needs the editor role in ${project ?? 'the default project'}`}>
           New experiment
         </button>
       </div>
@@ -103,7 +109,7 @@ export function ExperimentsPage() {
       ) : !list.data ? (
         <Loading what="Loading experiments" />
       ) : list.data.experiments.length === 0 ? (
-        q || view === 'DELETED_ONLY' ? (
+        q || view === 'DELETED_ONLY' || project !== null ? (
           <Empty>No experiments match.</Empty>
         ) : (
           <div>
@@ -136,6 +142,7 @@ export function ExperimentsPage() {
               <tr>
                 <th>Name</th>
                 <th>ID</th>
+                {project === null && <th>Project</th>}
                 <th style={{ textAlign: 'right' }}>Runs</th>
                 <th>Last activity</th>
                 <th>Created</th>
@@ -152,6 +159,7 @@ export function ExperimentsPage() {
                       {e.lifecycle_stage === 'active' ? <Link to={`/experiments/${enc(e.experiment_id)}`}>{e.name}</Link> : <span className="muted">{e.name}</span>}
                     </td>
                     <td className="mono muted">{e.experiment_id}</td>
+                    {project === null && <td className="muted">{e.project}</td>}
                     <td style={{ textAlign: 'right' }}>
                       {st?.runs ?? 0}
                       {st && st.running > 0 && (

@@ -6,6 +6,7 @@ import { useApi } from '../../lib/useApi';
 import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
 import { SearchBox, useUrlQuery } from '../../components/UrlState';
 import { nameContains } from '../../lib/filters';
+import { useProject } from '../../lib/project';
 import { versionHref } from './links';
 import { latestVersions, VersionStatus } from './VersionStatus';
 import './registry.css';
@@ -27,18 +28,20 @@ function LatestReady({ name }: { name: string }) {
 /** Registered models with their aliases and latest version; search by name (kept in the URL). */
 export default function ModelsPage() {
   const [q, setQ] = useUrlQuery();
+  // The header's project: only its models.
+  const { project } = useProject();
   const list = useApi(
     (signal) => {
       const filter = q ? nameContains(q) : undefined;
-      return get<{ models: RegisteredModel[] }>('/models', { filter, max_results: 500, order_by: ['last_updated_timestamp DESC'] }, signal);
+      return get<{ models: RegisteredModel[] }>('/models', { project, filter, max_results: 500, order_by: ['last_updated_timestamp DESC'] }, signal);
     },
-    [q],
+    [q, project],
   );
   return (
     <div>
       <div className="row" style={{ marginBottom: 12 }}>
         <h1 className="grow" style={{ margin: 0 }}>
-          Models
+          Models{project !== null && <span className="muted"> in {project}</span>}
         </h1>
         <SearchBox value={q} onChange={setQ} label="Search models" />
       </div>
@@ -47,7 +50,7 @@ export default function ModelsPage() {
       ) : !list.data ? (
         <Loading what="Loading models" />
       ) : list.data.models.length === 0 ? (
-        q ? (
+        q || project !== null ? (
           <Empty>No models match.</Empty>
         ) : (
           <div>
