@@ -71,6 +71,13 @@ function claimAt(claims: Readonly<Record<string, unknown>>, path: string): unkno
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
+/** An error's message with its cause's (openid-client wraps what did not match in a generic 'invalid response encountered'). */
+function reason(e: unknown): string {
+  const err = e as Error & { cause?: unknown };
+  const cause = err.cause instanceof Error ? err.cause.message : typeof err.cause === 'object' && err.cause !== null && 'error' in err.cause ? String((err.cause as { error: unknown }).error) : undefined;
+  return cause && cause !== err.message ? `${err.message} (${cause})` : err.message;
+}
+
 /** Why a sign-in or a bearer JWT was refused, as a 401 (the message holds no secret). */
 const refused = (why: string) => new KilnError('UNAUTHENTICATED', why);
 
@@ -139,7 +146,7 @@ export class OidcClient {
     try {
       tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state, expectedNonce: login.nonce, idTokenExpected: true });
     } catch (e) {
-      throw refused(`Single sign-on failed: ${(e as Error).message}`);
+      throw refused(`Single sign-on failed: ${reason(e)}`);
     }
     const idToken = tokens.claims();
     if (!idToken) throw refused('Single sign-on failed: the provider sent no ID token.');
@@ -154,7 +161,7 @@ export class OidcClient {
           if (claimAt(claims, c) === undefined && v !== undefined) claims[c] = v;
         }
       } catch (e) {
-        throw refused(`Single sign-on failed: the userinfo endpoint answered ${(e as Error).message}`);
+        throw refused(`Single sign-on failed: the userinfo endpoint answered ${reason(e)}`);
       }
     }
     return this.identity(config.serverMetadata().issuer, claims);
