@@ -94,7 +94,8 @@ export const governanceCapability = defineCapability({
       routes: async (app) => {
         await governanceRoutes(app, { governance, mode });
         await sessionRoutes(app, { governance, mode, authenticator, sso: oidc !== undefined });
-        if (oidc && authenticator) await ssoRoutes(app, { governance, oidc, authenticator, onSignIn: (p) => roleMap(p.groups ?? []) });
+        // Registered in every mode (listed in the docs and route rules); 404 without single sign-on.
+        await ssoRoutes(app, { governance, oidc, authenticator, onSignIn: (p) => roleMap(p.groups ?? []) });
         await auditRoutes(app, { audit: platform.audit });
         await projectRoutes(app, { projects, resources: platform.resources });
       },
