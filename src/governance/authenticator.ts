@@ -7,6 +7,7 @@ import { parseToken } from './tokens.js';
 import { LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { CSRF_HEADER, readSessionCookie, SAFE_METHODS } from './session-cookie.js';
 import type { GovernanceService } from './service.js';
+import { looksLikeJwt, type OidcClient } from './oidc.js';
 
 /** What a request's credentials claim, as the audit log records a refused one: never the password or the token's secret. */
 interface Attempt {
@@ -21,11 +22,14 @@ interface Attempt {
 export interface GovernanceAuthenticator extends Authenticator {
   /** Checks a user name and password typed into the login form; refusals are slowed and recorded as for basic auth. */
   signIn(req: FastifyRequest, user: string, password: string): Promise<Principal>;
+  /** Runs a single sign-on's check (the SSO callback) through the same limiter, recording a refusal as `auth.login_failed` with method `oidc`. */
+  ssoSignIn(req: FastifyRequest, check: () => Promise<Principal>): Promise<Principal>;
 }
 
 /**
  * `--auth on`: the credentials of the Authorization header, else the session cookie of the web UI. `Bearer kiln_…` is an API token (MLflow clients send
- * MLFLOW_TRACKING_TOKEN this way); `Basic` is a user name and password (MLFLOW_TRACKING_USERNAME/PASSWORD), or any
+ * MLFLOW_TRACKING_TOKEN this way); with OIDC configured, any other bearer that is a JWT is the identity provider's
+ * (verified against its JWKS, method `jwt`); `Basic` is a user name and password (MLFLOW_TRACKING_USERNAME/PASSWORD), or any
  * user name with an API token as the password (for tools that only speak basic auth). `--auth none`: the open one.
  *
  * A session cookie authenticates as its user (method `session`); a request it authenticates that may change something
@@ -41,8 +45,9 @@ export function governanceAuthenticator(
   audit?: AuditLog,
   report: (e: unknown, what: string) => void = () => {},
   limits: Partial<LoginLimiterOptions> = {},
+  oidc?: OidcClient,
 ): Authenticator {
-  return mode === 'none' ? OPEN_AUTHENTICATOR : authOnAuthenticator(service, audit, report, limits);
+  return mode === 'none' ? OPEN_AUTHENTICATOR : authOnAuthenticator(service, audit, report, limits, oidc);
 }
 
 /** The authenticator of `--auth on` (see governanceAuthenticator), with the login form's sign-in. */
@@ -51,6 +56,7 @@ export function authOnAuthenticator(
   audit?: AuditLog,
   report: (e: unknown, what: string) => void = () => {},
   limits: Partial<LoginLimiterOptions> = {},
+  oidc?: OidcClient,
 ): GovernanceAuthenticator {
   const mode = 'on' as const;
   const limiter = new LoginLimiter(limits);
@@ -101,6 +107,7 @@ export function authOnAuthenticator(
   return {
     mode,
     signIn: (req, user, password) => checked(req, { method: 'password', user }, () => service.authenticatePassword(user, password, 'password')),
+    ssoSignIn: (req, check) => checked(req, { method: 'oidc' }, check),
     async authenticate(req: FastifyRequest): Promise<Principal | undefined> {
       const header = req.headers.authorization;
       if (header === undefined || header === '') {
@@ -110,6 +117,7 @@ export function authOnAuthenticator(
       const space = header.indexOf(' ');
       const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
       const value = space < 0 ? '' : header.slice(space + 1).trim();
+      if (scheme === 'bearer' && oidc && looksLikeJwt(value)) return checked(req, { method: 'jwt' }, async () => service.ssoPrincipal(await oidc.verifyBearer(value), 'jwt'));
       if (scheme === 'bearer') return checked(req, { method: 'token', tokenId: parseToken(value)?.id }, () => service.authenticateToken(value));
       if (scheme === 'basic') {
         const decoded = Buffer.from(value, 'base64').toString('utf8');
@@ -130,7 +138,7 @@ export function authOnAuthenticator(
       limiter.check(undefined, req.ip);
       limiter.failed(undefined, req.ip);
       await refused(req, { method: 'none' }, 'unsupported Authorization scheme');
-      throw new KilnError('UNAUTHENTICATED', `Unsupported Authorization scheme '${scheme}': use Bearer <API token> or Basic <user:password>.`);
+      throw new KilnError('UNAUTHENTICATED', `Unsupported Authorization scheme '${scheme}': use Bearer <API token${oidc ? ' or the identity provider’s JWT' : ''}> or Basic <user:password>.`);
     },
   };
 }

@@ -1,6 +1,12 @@
 import { defineCapability } from '../platform/capability.js';
 import type { GovernanceOptions, GovernanceService } from './service.js';
 import type { LoginLimiterOptions } from './login-limiter.js';
+import type { RoleMapEntry } from '../platform/config.js';
+import type { ProjectsService } from './projects.js';
+import type { Role } from '../platform/auth/rules.js';
+import { runInContext } from '../platform/auth/context.js';
+import { SYSTEM } from '../platform/auth/principal.js';
+import { KilnError } from '../platform/errors.js';
 
 declare module '../platform/capability.js' {
   interface CapabilityServices {
@@ -38,7 +44,7 @@ export const governanceCapability = defineCapability({
     },
   },
   async create(platform, _deps, options) {
-    const [{ GovernanceService }, { GovernanceStore }, { authOnAuthenticator }, { governanceRoutes }, { auditRoutes }, { sessionRoutes }, { ProjectsService }, { projectRoutes }, { grantFollower }] = await Promise.all([
+    const [{ GovernanceService }, { GovernanceStore }, { authOnAuthenticator }, { governanceRoutes }, { auditRoutes }, { sessionRoutes }, { ProjectsService }, { projectRoutes }, { grantFollower }, { OidcClient, oidcSettings }, { ssoRoutes }] = await Promise.all([
       import('./service.js'),
       import('./store.js'),
       import('./authenticator.js'),
@@ -48,6 +54,8 @@ export const governanceCapability = defineCapability({
       import('./projects.js'),
       import('./project-routes.js'),
       import('./grant-follower.js'),
+      import('./oidc.js'),
+      import('./sso-routes.js'),
     ]);
     const { env = process.env, loginLimits, now = platform.now, ...serviceOptions } = options ?? {};
     const sessionTimes = { sessionTtlMs: platform.config.sessionTtlMs, sessionIdleMs: platform.config.sessionIdleTimeoutMs };
@@ -69,14 +77,26 @@ export const governanceCapability = defineCapability({
       }
     }
     let follower: { close(): Promise<void> } | undefined;
+    // Single sign-on and provider JWTs (KILN_OIDC_*): only with --auth on.
+    const sso = oidcSettings(platform.config);
+    if (sso && mode !== 'on') platform.logger.warn('KILN_OIDC_ISSUER is set but auth is off (--auth none): single sign-on is not offered');
+    const oidc = sso && mode === 'on' ? new OidcClient(sso, now) : undefined;
     // With --auth none the platform's open authenticator answers (no capability provides one), and no project rule is checked.
-    const authenticator = mode === 'on' ? authOnAuthenticator(governance, platform.audit, platform.reporter('governance'), loginLimits) : undefined;
+    const authenticator = mode === 'on' ? authOnAuthenticator(governance, platform.audit, platform.reporter('governance'), loginLimits, oidc) : undefined;
+    const roleMap = async (groups?: readonly string[]) => {
+      if (!oidc) return;
+      const missing = await applyRoleMap(projects, oidc.settings.roleMap, groups, platform.reporter('governance'));
+      if (groups === undefined && missing.length > 0) platform.logger.warn({ projects: missing }, 'KILN_OIDC_ROLE_MAP names projects that do not exist yet: their group memberships are added at the first sign-in after they are created');
+    };
+    await roleMap();
     return {
       service: governance,
       ...(authenticator ? { authenticator, projects } : {}),
       routes: async (app) => {
         await governanceRoutes(app, { governance, mode });
-        await sessionRoutes(app, { governance, mode, authenticator });
+        await sessionRoutes(app, { governance, mode, authenticator, sso: oidc !== undefined });
+        // Registered in every mode (listed in the docs and route rules); 404 without single sign-on.
+        await ssoRoutes(app, { governance, oidc, authenticator, onSignIn: (p) => roleMap(p.groups ?? []) });
         await auditRoutes(app, { audit: platform.audit });
         await projectRoutes(app, { projects, resources: platform.resources });
       },
@@ -90,3 +110,26 @@ export const governanceCapability = defineCapability({
     };
   },
 });
+
+/**
+ * Makes the project memberships of KILN_OIDC_ROLE_MAP's `group=project:role` entries (of the given groups, or all)
+ * what the map says: a member of kind `group` with that role, written as the server (audited as `system`). Runs at
+ * start and at each single sign-on (for the groups of the user), so projects created later are covered. Returns the
+ * projects that do not exist.
+ */
+export async function applyRoleMap(projects: ProjectsService, entries: readonly RoleMapEntry[], groups: readonly string[] | undefined, report: (e: unknown, what: string) => void): Promise<string[]> {
+  const missing: string[] = [];
+  await runInContext({ principal: SYSTEM, requestId: 'oidc-role-map', source: 'server' }, async () => {
+    for (const e of entries) {
+      if (e.admin || (groups !== undefined && !groups.includes(e.group))) continue;
+      try {
+        const had = (await projects.members(e.project)).find((m) => m.kind === 'group' && m.name === e.group);
+        if (had?.role !== e.role) await projects.setMember(e.project, { kind: 'group', name: e.group }, e.role as Role);
+      } catch (x) {
+        if (x instanceof KilnError && x.code === 'RESOURCE_DOES_NOT_EXIST') missing.push(e.project);
+        else report(x, `applying KILN_OIDC_ROLE_MAP's ${e.group}=${e.project}:${e.role}`);
+      }
+    }
+  });
+  return missing;
+}

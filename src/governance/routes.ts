@@ -63,7 +63,7 @@ export const governanceRoutes: FastifyPluginAsync<GovernanceRouteDeps> = async (
 
   app.get('/auth/whoami', { config: { permission: rule.authenticated }, schema: { tags: ['auth'], summary: 'Who the caller is and how they authenticated', response: { 200: S.WhoAmI, ...err } } }, async (req) => {
     const p = principalOf(req);
-    return { name: p.name, kind: p.kind, admin: p.admin, method: p.method, scopes: p.scopes === 'all' ? 'all' : [...p.scopes], ...(p.tokenId ? { token_id: p.tokenId } : {}), auth: deps.mode } as S.WhoAmI;
+    return { name: p.name, kind: p.kind, admin: p.admin, method: p.method, scopes: p.scopes === 'all' ? 'all' : [...p.scopes], ...(p.tokenId ? { token_id: p.tokenId } : {}), ...(p.groups ? { groups: [...p.groups] } : {}), auth: deps.mode } as S.WhoAmI;
   });
 
   // ------------------------------------------------------------------ users

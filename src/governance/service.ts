@@ -4,7 +4,7 @@ import { SCOPES, type Principal, type Scope } from '../platform/auth/principal.j
 import type { AuthMethod } from '../platform/auth/principal.js';
 import { OWASP_SCRYPT, hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
 import { newToken, parseToken, secretMatches } from './tokens.js';
-import type { GovernanceStore, SessionRow, TokenRow, UserRow } from './store.js';
+import type { GovernanceStore, SessionRow, SsoLoginRow, TokenRow, UserRow } from './store.js';
 import type { AuditRecord } from '../platform/audit/log.js';
 import { checkPermission, grantResourceType, grantSql, type Grant, type GrantKind, type GrantRow } from './grants.js';
 
@@ -36,6 +36,10 @@ export const DEFAULT_GOVERNANCE_OPTIONS: GovernanceOptions = {
 export interface SessionInfo {
   readonly user: string;
   readonly admin: boolean;
+  /** How it was opened: `session` (password) or `oidc` (single sign-on). */
+  readonly method: 'session' | 'oidc';
+  /** The provider's groups it carries (single sign-on). */
+  readonly groups: readonly string[];
   readonly csrfToken: string;
   readonly creationTime: number;
   readonly expiryTime: number;
@@ -76,6 +80,28 @@ export interface TokenInfo {
   readonly expiryTime: number | null;
   readonly lastUsedTime: number | null;
   readonly revokedTime: number | null;
+}
+
+/** Who the identity provider says signed in (an ID token's or a bearer JWT's claims, read by oidc.ts). */
+export interface SsoIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+  /** The Kiln user name (from the username claim). */
+  readonly name: string;
+  readonly displayName?: string;
+  readonly email?: string;
+  readonly groups: readonly string[];
+  /** Server admin by the role map; undefined: the role map names no admin group, the flag is left as it is. */
+  readonly admin?: boolean;
+}
+
+/** A sign-in under way at the provider, as the callback needs it back. */
+export interface SsoLogin {
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  readonly redirectUrl: string;
+  readonly returnTo: string;
 }
 
 export interface NewUserInput {
@@ -140,6 +166,8 @@ export class GovernanceService {
   /** Told the user_pk of a user whose grants, admin flag or existence changed in this process (see onChange). */
   private readonly listeners = new Set<(userPk: number) => void>();
   private readonly sessions = new Map<string, { session: SessionRow; user: UserRow; checkedAt: number }>();
+  /** Users of bearer JWTs, by the identity's claims (re-read after recheckMs). */
+  private readonly ssoUsers = new Map<string, { user: UserRow; checkedAt: number }>();
   private lastPrune = 0;
 
   constructor(
@@ -172,6 +200,8 @@ export class GovernanceService {
       creation_time: now,
       last_update_time: now,
       last_login_time: null,
+      sso_issuer: null,
+      sso_subject: null,
     };
     try {
       return toUser(
@@ -497,6 +527,7 @@ export class GovernanceService {
    * which only the cookie holds: the store keeps its SHA-256.
    */
   async createSession(p: Principal): Promise<{ id: string; info: SessionInfo }> {
+    const method = p.method === 'oidc' ? 'oidc' : 'session';
     const user = await this.userRow(p.name);
     if (user.disabled === 1) throw new KilnError('UNAUTHENTICATED', `The account '${user.name}' is disabled.`);
     const now = this.now();
@@ -508,11 +539,13 @@ export class GovernanceService {
       creation_time: now,
       expiry_time: now + this.options.sessionTtlMs,
       last_seen_time: now,
+      method,
+      groups: method === 'oidc' ? JSON.stringify(p.groups ?? []) : null,
     };
     await this.store.change(async (s, record) => {
       await s.insertSession(row);
       await s.setLastLogin(user.user_pk, now);
-      record({ action: 'auth.login', resourceType: 'user', resourceId: user.name, details: { method: 'password', session: true } });
+      record({ action: 'auth.login', resourceType: 'user', resourceId: user.name, details: { method: method === 'oidc' ? 'oidc' : 'password', session: true, ...(method === 'oidc' ? { groups: p.groups ?? [] } : {}) } });
     });
     this.remember(this.sessions, row.session_hash, { session: row, user: { ...user, last_login_time: now }, checkedAt: now });
     this.pruneSessions(now);
@@ -549,8 +582,9 @@ export class GovernanceService {
       entry.session = { ...session, last_seen_time: now };
       void this.store.touchSession(hash, now).catch((e) => this.report(e, 'recording when a session was last seen'));
     }
-    const principal: Principal = { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method: 'session', scopes: 'all' };
-    return { principal, info: this.sessionInfo(entry.session, user) };
+    const info = this.sessionInfo(entry.session, user);
+    const principal: Principal = { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method: info.method, scopes: 'all', ...(info.method === 'oidc' ? { groups: info.groups } : {}) };
+    return { principal, info };
   }
 
   /** Whether `presented` is the session's CSRF token (constant-time). */
@@ -580,6 +614,8 @@ export class GovernanceService {
     return {
       user: user.name,
       admin: user.admin === 1,
+      method: row.method === 'oidc' ? 'oidc' : 'session',
+      groups: parseGroups(row.groups),
       csrfToken: row.csrf_token,
       creationTime: row.creation_time,
       expiryTime: row.expiry_time,
@@ -592,6 +628,105 @@ export class GovernanceService {
     if (now - this.lastPrune < 10 * 60_000) return;
     this.lastPrune = now;
     void this.store.deleteEndedSessions(now, now - this.options.sessionIdleMs).catch((e) => this.report(e, 'removing ended sessions'));
+  }
+
+  // ------------------------------------------------------------------ single sign-on
+
+  /** Keeps a sign-in under way (single use, ten minutes at most); returns the id its cookie holds. */
+  async startSsoLogin(login: SsoLogin): Promise<string> {
+    const id = randomBytes(32).toString('base64url');
+    const now = this.now();
+    const row: SsoLoginRow = {
+      login_hash: sessionHash(id),
+      state: login.state,
+      nonce: login.nonce,
+      code_verifier: login.codeVerifier,
+      redirect_url: login.redirectUrl,
+      return_to: login.returnTo,
+      expiry_time: now + SSO_LOGIN_TTL_MS,
+    };
+    await this.store.insertSsoLogin(row, now);
+    return id;
+  }
+
+  /** The sign-in of a callback's cookie, taken out of the store (a second callback with it finds nothing); undefined when unknown or expired. */
+  async takeSsoLogin(id: string): Promise<SsoLogin | undefined> {
+    if (typeof id !== 'string' || !SESSION_ID.test(id)) return undefined;
+    const row = await this.store.takeSsoLogin(sessionHash(id));
+    if (!row || row.expiry_time <= this.now()) return undefined;
+    return { state: row.state, nonce: row.nonce, codeVerifier: row.code_verifier, redirectUrl: row.redirect_url, returnTo: row.return_to };
+  }
+
+  /**
+   * The principal of an identity the provider vouched for (an SSO sign-in, method `oidc`, or a bearer JWT, `jwt`):
+   * its Kiln user, created at first sight (kind user, no password, marked with the provider's issuer and subject).
+   * Refused (UNAUTHENTICATED) when a local user, or another account of the provider, already has the name, or the
+   * user is disabled. The role map's admin flag is applied (set or cleared) when it names admin groups.
+   */
+  async ssoPrincipal(id: SsoIdentity, method: 'oidc' | 'jwt'): Promise<Principal> {
+    const name = id.name.normalize('NFC');
+    if (!USER_NAME.test(name)) throw new KilnError('UNAUTHENTICATED', `The identity provider's user name '${[...id.name].slice(0, 128).join('')}' is not a valid Kiln user name.`);
+    const now = this.now();
+    const key = JSON.stringify([id.issuer, id.subject, name, id.admin, id.displayName, id.email]);
+    const hit = this.ssoUsers.get(key);
+    let user: UserRow;
+    if (method === 'jwt' && hit && now - hit.checkedAt <= this.options.recheckMs) user = hit.user;
+    else {
+      user = await this.ssoUser(id, name);
+      this.remember(this.ssoUsers, key, { user, checkedAt: now });
+    }
+    if (user.disabled === 1) throw new KilnError('UNAUTHENTICATED', `The account '${user.name}' is disabled.`);
+    return { kind: 'user', id: String(user.user_pk), name: user.name, admin: user.admin === 1, method, scopes: 'all', groups: [...id.groups] };
+  }
+
+  private async ssoUser(id: SsoIdentity, name: string, retried = false): Promise<UserRow> {
+    const row = await this.store.userByName(name);
+    const displayName = id.displayName === undefined ? null : clip(id.displayName, 200);
+    const email = id.email === undefined ? null : clip(id.email, 320);
+    if (row) {
+      if (row.sso_issuer === null) throw new KilnError('UNAUTHENTICATED', `A local user named '${name}' exists: single sign-on does not take it over (an admin may delete it, or change the provider's user name).`);
+      if (row.sso_issuer !== id.issuer || row.sso_subject !== id.subject) throw new KilnError('UNAUTHENTICATED', `The user '${name}' was created by another account of the identity provider.`);
+      if (row.kind !== 'user') throw new KilnError('UNAUTHENTICATED', `'${name}' is a service account.`);
+      const set: Partial<UserRow> = {};
+      if (id.admin !== undefined && (row.admin === 1) !== id.admin) set.admin = id.admin ? 1 : 0;
+      if (displayName !== null && displayName !== row.display_name) set.display_name = displayName;
+      if (email !== null && email !== row.email) set.email = email;
+      if (Object.keys(set).length === 0) return row;
+      set.last_update_time = this.now();
+      await this.store.change(async (s, record) => {
+        await s.updateUser(row.user_pk, set);
+        for (const r of userChanges(row, set)) record({ ...r, details: { ...r.details, by: 'sso' } });
+      });
+      this.forget(row.user_pk, name);
+      this.changed(row.user_pk);
+      return { ...row, ...set };
+    }
+    const now = this.now();
+    const fresh = {
+      name,
+      kind: 'user',
+      display_name: displayName,
+      email,
+      password_hash: null,
+      admin: id.admin ? 1 : 0,
+      disabled: 0,
+      creation_time: now,
+      last_update_time: now,
+      last_login_time: null,
+      sso_issuer: id.issuer,
+      sso_subject: id.subject,
+    };
+    try {
+      return await this.store.change(async (s, record) => {
+        const u = await s.insertUser(fresh);
+        record({ action: 'auth.user_created', resourceType: 'user', resourceId: name, details: { kind: 'user', admin: fresh.admin === 1, has_password: false, sso: true } });
+        return u;
+      });
+    } catch (e) {
+      // Two first sign-ins at once: the other one created it.
+      if (!retried && this.store.isUniqueViolation(e)) return this.ssoUser(id, name, true);
+      throw e;
+    }
   }
 
   // ------------------------------------------------------------------ internals
@@ -622,6 +757,7 @@ export class GovernanceService {
     this.usersByName.delete(name);
     for (const [id, e] of this.tokens) if (e.user.user_pk === userPk) this.tokens.delete(id);
     for (const [hash, e] of this.sessions) if (e.user.user_pk === userPk) this.sessions.delete(hash);
+    for (const [key, e] of this.ssoUsers) if (e.user.user_pk === userPk) this.ssoUsers.delete(key);
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V): void {
@@ -646,6 +782,26 @@ function userChanges(row: UserRow, set: Partial<UserRow>): AuditRecord[] {
   const changed = (['display_name', 'email'] as const).filter((k) => set[k] !== undefined && set[k] !== row[k]);
   if (changed.length > 0 || out.length === 0) out.push({ action: 'auth.user_updated', ...on, details: { changed } });
   return out;
+}
+
+/** How long a sign-in may stay at the identity provider. */
+const SSO_LOGIN_TTL_MS = 10 * 60_000;
+
+function parseGroups(raw: string | null): string[] {
+  if (raw === null) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A provider's free text cut to a column's length, without control characters. */
+function clip(v: string, max: number): string | null {
+  // eslint-disable-next-line no-control-regex
+  const t = [...v.replace(/[\u0000-\u001f\u007f]/g, '')].slice(0, max).join('');
+  return t === '' ? null : t;
 }
 
 const grantLabel = (kind: GrantKind) => (kind === 'experiment' ? 'Experiment' : 'Registered model');

@@ -31,9 +31,33 @@ export function sessionCookieName(req: FastifyRequest): string {
 
 /** The session id the request's cookie carries (only the name for its protocol counts), or undefined. */
 export function readSessionCookie(req: FastifyRequest): string | undefined {
+  return readCookie(req, sessionCookieName(req));
+}
+
+/**
+ * The cookie that ties a single sign-on under way to the browser that started it (its id names the PKCE verifier,
+ * state and nonce kept on the server): `__Host-kiln_sso` over TLS, `kiln_sso` over plain HTTP, like the session's.
+ * SameSite=Lax: the provider sends the browser back with a top-level GET, which carries it.
+ */
+export function ssoCookieName(req: FastifyRequest): string {
+  return overTls(req) ? '__Host-kiln_sso' : 'kiln_sso';
+}
+
+export function readSsoCookie(req: FastifyRequest): string | undefined {
+  return readCookie(req, ssoCookieName(req));
+}
+
+export function setSsoCookie(req: FastifyRequest, id: string, maxAgeMs: number): string {
+  return `${ssoCookieName(req)}=${id}; ${attributes(req, Math.max(0, Math.floor(maxAgeMs / 1000)))}`;
+}
+
+export function clearSsoCookie(req: FastifyRequest): string {
+  return `${ssoCookieName(req)}=; ${attributes(req, 0)}`;
+}
+
+function readCookie(req: FastifyRequest, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  const name = sessionCookieName(req);
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;

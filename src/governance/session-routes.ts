@@ -15,25 +15,28 @@ export interface SessionRouteDeps {
   readonly mode: 'on' | 'none';
   /** With `--auth on`: checks the login form's password through the login limiter and the audit log. */
   readonly authenticator?: GovernanceAuthenticator;
+  /** Whether single sign-on (OIDC) is configured: the login page offers it. */
+  readonly sso: boolean;
 }
 
-/** Whether single sign-on is configured (OIDC comes later: never yet). */
-const SSO = false;
 const err = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
-const sessionJson = (info: SessionInfo): S.AuthSession => ({
+/** Whether the request was authenticated by a session cookie (a password's or single sign-on's). */
+export const bySessionCookie = (method: string | undefined) => method === 'session' || method === 'oidc';
+
+const sessionJson = (info: SessionInfo, sso: boolean): S.AuthSession => ({
   user: info.user,
   admin: info.admin,
-  method: 'session',
+  method: info.method,
   csrf_token: info.csrfToken,
   auth: 'on',
-  sso: SSO,
+  sso,
   expiry_time: info.expiryTime,
   idle_expiry_time: info.idleExpiryTime,
 });
 
 /** Without a session: 401, and what the login page needs to know (whether to offer single sign-on). */
-const signedOut = () => new KilnError('UNAUTHENTICATED', 'Not signed in.', { auth: 'on', sso: SSO });
+const signedOut = (sso: boolean) => new KilnError('UNAUTHENTICATED', 'Not signed in.', { auth: 'on', sso });
 
 /** The web UI's sign-in, sign-out and session under /api/v1/auth (see docs/security.md#browser-sessions). */
 export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (root, deps) => {
@@ -55,7 +58,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (root, 
       const made = await runInContext({ principal, requestId: req.id, source: req.ip }, () => g.createSession(principal));
       void reply.header('set-cookie', setSessionCookie(req, made.id, made.info.expiryTime - made.info.creationTime));
       void reply.header('cache-control', 'no-store');
-      return sessionJson(made.info);
+      return sessionJson(made.info, deps.sso);
     },
   );
 
@@ -65,7 +68,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (root, 
     async (req, reply) => {
       const id = readSessionCookie(req);
       // Only a request the session itself authenticated (with its CSRF token) ends it; the cookie is cleared in any case.
-      if (id !== undefined && req.principal?.method === 'session') await g.endSession(id);
+      if (id !== undefined && bySessionCookie(req.principal?.method)) await g.endSession(id);
       if (id !== undefined) void reply.header('set-cookie', clearSessionCookie(req));
       return reply.status(204).send(null);
     },
@@ -84,11 +87,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteDeps> = async (root, 
         return { user: p?.name ?? '', admin: true, method: 'none', csrf_token: null, auth: 'none', sso: false, expiry_time: null, idle_expiry_time: null } satisfies S.AuthSession;
       }
       const id = readSessionCookie(req);
-      if (p?.method === 'session' && id !== undefined) return sessionJson((await g.authenticateSession(id)).info);
-      if (p !== undefined) return { user: p.name, admin: p.admin, method: p.method, csrf_token: null, auth: 'on', sso: SSO, expiry_time: null, idle_expiry_time: null } satisfies S.AuthSession;
+      if (bySessionCookie(p?.method) && id !== undefined) return sessionJson((await g.authenticateSession(id)).info, deps.sso);
+      if (p !== undefined) return { user: p.name, admin: p.admin, method: p.method, csrf_token: null, auth: 'on', sso: deps.sso, expiry_time: null, idle_expiry_time: null } satisfies S.AuthSession;
       // An ended session's cookie is of no use any more.
       if (id !== undefined) void reply.header('set-cookie', clearSessionCookie(req));
-      throw signedOut();
+      throw signedOut(deps.sso);
     },
   );
 };

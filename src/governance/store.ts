@@ -2,11 +2,12 @@ import type { Kysely, Selectable } from 'kysely';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import { inTransaction } from '../platform/db/transaction.js';
 import type { AuditLog, RecordAudit } from '../platform/audit/log.js';
-import type { GovernanceTables, SessionsTable, TokensTable, UsersTable } from './tables.js';
+import type { GovernanceTables, SessionsTable, SsoLoginsTable, TokensTable, UsersTable } from './tables.js';
 
 export type UserRow = Selectable<UsersTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type SsoLoginRow = Selectable<SsoLoginsTable>;
 
 /** Persistence of users and tokens. */
 export class GovernanceStore {
@@ -83,6 +84,7 @@ export class GovernanceStore {
       .selectAll('t')
       .select(['u.name as u_name', 'u.kind as u_kind', 'u.admin as u_admin', 'u.disabled as u_disabled', 'u.display_name as u_display_name', 'u.email as u_email'])
       .select(['u.password_hash as u_password_hash', 'u.creation_time as u_creation_time', 'u.last_update_time as u_last_update_time', 'u.last_login_time as u_last_login_time'])
+      .select(['u.sso_issuer as u_sso_issuer', 'u.sso_subject as u_sso_subject'])
       .where('t.token_id', '=', id)
       .executeTakeFirst();
     if (!r) return undefined;
@@ -109,6 +111,8 @@ export class GovernanceStore {
       creation_time: r.u_creation_time,
       last_update_time: r.u_last_update_time,
       last_login_time: r.u_last_login_time,
+      sso_issuer: r.u_sso_issuer,
+      sso_subject: r.u_sso_subject,
     })!;
     return { token, user };
   }
@@ -175,6 +179,21 @@ export class GovernanceStore {
 
   async touchSession(hash: string, now: number): Promise<void> {
     await this.db.updateTable('gov_sessions').set({ last_seen_time: now }).where('session_hash', '=', hash).execute();
+  }
+
+  async insertSsoLogin(row: SsoLoginRow, now: number): Promise<void> {
+    await this.db.deleteFrom('gov_sso_logins').where('expiry_time', '<=', now).execute();
+    await this.db.insertInto('gov_sso_logins').values(row).execute();
+  }
+
+  /** Takes a sign-in under way out of the store (each is used once); undefined when there is none. */
+  async takeSsoLogin(hash: string): Promise<SsoLoginRow | undefined> {
+    const row = await this.db.selectFrom('gov_sso_logins').selectAll().where('login_hash', '=', hash).executeTakeFirst();
+    if (!row) return undefined;
+    const r = await this.db.deleteFrom('gov_sso_logins').where('login_hash', '=', hash).executeTakeFirst();
+    // Another request took it first.
+    if (Number(r.numDeletedRows) === 0) return undefined;
+    return { ...row, expiry_time: Number(row.expiry_time) };
   }
 
   async setLastLogin(pk: number, now: number): Promise<void> {

@@ -19,6 +19,10 @@ export interface UsersTable {
   creation_time: number;
   last_update_time: number;
   last_login_time: number | null;
+  /** The OIDC issuer of a user created by single sign-on; null: a local user (SSO never signs in as one). */
+  sso_issuer: string | null;
+  /** The provider's `sub` of that user: another account of the provider with the same name is refused. */
+  sso_subject: string | null;
 }
 
 export interface TokensTable {
@@ -84,6 +88,23 @@ export interface SessionsTable {
   expiry_time: number;
   /** Written at most once a minute; the idle timeout counts from it. */
   last_seen_time: number;
+  /** How it was opened: `session` (the login form's password) or `oidc` (single sign-on). */
+  method: string;
+  /** The provider's groups at sign-in (a JSON array), for `oidc` sessions; null otherwise. */
+  groups: string | null;
+}
+
+export interface SsoLoginsTable {
+  /** SHA-256 (hex) of the id the browser holds in its sign-in cookie while it is at the provider. */
+  login_hash: string;
+  state: string;
+  nonce: string;
+  /** PKCE's code verifier (its S256 challenge went to the provider). */
+  code_verifier: string;
+  redirect_url: string;
+  /** Where the browser goes once signed in (a same-origin path). */
+  return_to: string;
+  expiry_time: number;
 }
 
 /** The governance capability's tables, as its store sees them. */
@@ -96,4 +117,5 @@ export type GovernanceTables = {
   gov_group_members: GroupMembersTable;
   gov_grants: GrantsTable;
   gov_sessions: SessionsTable;
+  gov_sso_logins: SsoLoginsTable;
 };

@@ -52,6 +52,23 @@ export interface KilnConfig {
   readonly sessionIdleTimeoutMs: number;
   /** The file holding the server key that encrypts stored secrets ('' : <home>/secret.key). */
   readonly secretKeyFile: string;
+  /** OIDC single sign-on: the provider's issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`); '' turns SSO off. */
+  readonly oidcIssuer: string;
+  readonly oidcClientId: string;
+  /** '' for a public client (PKCE only). */
+  readonly oidcClientSecret: string;
+  /** Where the provider sends the browser back; '' derives `<server>/api/v1/auth/sso/callback` from the request. */
+  readonly oidcRedirectUrl: string;
+  /** Space-separated scopes asked for at sign-in. */
+  readonly oidcScopes: string;
+  /** The claim that names the Kiln user (falling back to `email`, then `sub`). */
+  readonly oidcUsernameClaim: string;
+  /** The claim (a dotted path, e.g. `realm_access.roles`) that lists the user's groups. */
+  readonly oidcGroupsClaim: string;
+  /** `group=project:role,group2=admin,…`: what the provider's groups give in Kiln. */
+  readonly oidcRoleMap: string;
+  /** The audience bearer JWTs must be issued for; '' means the client id. */
+  readonly oidcAudience: string;
 }
 
 export interface ConfigSetting {
@@ -194,6 +211,43 @@ export const SETTINGS: readonly ConfigSetting[] = [
     parse: str,
   },
   {
+    key: 'oidcIssuer',
+    env: 'KILN_OIDC_ISSUER',
+    description: 'OIDC single sign-on: the identity provider’s issuer URL, whose discovery document is read at the first sign-in; unset: no SSO (default none).',
+    parse: str,
+  },
+  { key: 'oidcClientId', env: 'KILN_OIDC_CLIENT_ID', description: 'OIDC: the client id Kiln is registered with at the provider.', parse: str },
+  { key: 'oidcClientSecret', env: 'KILN_OIDC_CLIENT_SECRET', description: 'OIDC: the client secret; unset for a public client (PKCE only).', parse: str },
+  {
+    key: 'oidcRedirectUrl',
+    env: 'KILN_OIDC_REDIRECT_URL',
+    description: 'OIDC: the redirect URL registered at the provider (default <server>/api/v1/auth/sso/callback, from the request’s host).',
+    parse: str,
+  },
+  { key: 'oidcScopes', env: 'KILN_OIDC_SCOPES', description: 'OIDC: scopes asked for at sign-in (default "openid profile email groups").', parse: str },
+  {
+    key: 'oidcUsernameClaim',
+    env: 'KILN_OIDC_USERNAME_CLAIM',
+    description: 'OIDC: the claim that names the Kiln user; falls back to email, then sub (default preferred_username).',
+    parse: str,
+  },
+  {
+    key: 'oidcGroupsClaim',
+    env: 'KILN_OIDC_GROUPS_CLAIM',
+    description: 'OIDC: the claim listing the user’s groups, a dotted path for nested ones such as realm_access.roles (default groups).',
+    parse: str,
+  },
+  {
+    key: 'oidcRoleMap',
+    env: 'KILN_OIDC_ROLE_MAP',
+    description: 'OIDC: group=project:role or group=admin, comma-separated: a provider group gives a role in a project, or server admin (default none).',
+    parse: (raw: string) => {
+      parseRoleMap(raw);
+      return raw;
+    },
+  },
+  { key: 'oidcAudience', env: 'KILN_OIDC_AUDIENCE', description: 'OIDC: the audience (aud) bearer JWTs from the provider must carry (default the client id).', parse: str },
+  {
     key: 'httpHeadersTimeoutMs',
     env: 'KILN_HTTP_HEADERS_TIMEOUT_MS',
     description: 'A connection that has not sent complete request headers within this time is answered 408 and closed: idle and slowloris connections (default 10000).',
@@ -257,6 +311,15 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     sessionTtlMs: 12 * 3_600_000,
     sessionIdleTimeoutMs: 3_600_000,
     secretKeyFile: '',
+    oidcIssuer: '',
+    oidcClientId: '',
+    oidcClientSecret: '',
+    oidcRedirectUrl: '',
+    oidcScopes: 'openid profile email groups',
+    oidcUsernameClaim: 'preferred_username',
+    oidcGroupsClaim: 'groups',
+    oidcRoleMap: '',
+    oidcAudience: '',
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];
@@ -270,6 +333,35 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     throw new KilnError('INVALID_PARAMETER_VALUE', `port must be between 0 and 65535, got ${values.port}`);
   }
   return Object.freeze(values as unknown as KilnConfig);
+}
+
+/** One entry of KILN_OIDC_ROLE_MAP: a provider group and what it gives. */
+export type RoleMapEntry = { readonly group: string; readonly admin: true } | { readonly group: string; readonly admin: false; readonly project: string; readonly role: string };
+
+const MAP_ROLES = ['viewer', 'editor', 'maintainer', 'owner'];
+
+/** Parses `group=project:role,group2=admin,…` (spaces around the parts are ignored); INVALID_PARAMETER_VALUE when malformed. */
+export function parseRoleMap(raw: string): RoleMapEntry[] {
+  const out: RoleMapEntry[] = [];
+  for (const part of raw.split(',')) {
+    const item = part.trim();
+    if (item === '') continue;
+    const eq = item.lastIndexOf('=');
+    const group = eq < 0 ? '' : item.slice(0, eq).trim();
+    const target = eq < 0 ? '' : item.slice(eq + 1).trim();
+    const bad = (why: string) => new KilnError('INVALID_PARAMETER_VALUE', `KILN_OIDC_ROLE_MAP: '${item}' ${why}; expected group=project:role or group=admin.`);
+    if (group === '' || target === '') throw bad('is not group=target');
+    if (target === 'admin') {
+      out.push({ group, admin: true });
+      continue;
+    }
+    const colon = target.lastIndexOf(':');
+    const project = colon < 0 ? '' : target.slice(0, colon).trim();
+    const role = colon < 0 ? '' : target.slice(colon + 1).trim();
+    if (project === '' || !MAP_ROLES.includes(role)) throw bad(`names no project and role (one of ${MAP_ROLES.join(', ')})`);
+    out.push({ group, admin: false, project, role });
+  }
+  return out;
 }
 
 function readConfigFile(path: string, required: boolean): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../../src/platform/config.js';
+import { loadConfig, type ConfigOverrides } from '../../src/platform/config.js';
 import { createServer, type CreateServerOptions, type KilnServer } from '../../src/server.js';
 import { freshStore, tempDir, type TestStore } from './backends.js';
 import { startS3Server } from './s3.js';
@@ -26,6 +26,8 @@ export interface TestServerOptions {
   readonly capabilities?: CreateServerOptions['capabilities'];
   /** `on`: authentication required (default none). */
   readonly auth?: 'on' | 'none';
+  /** Further settings (e.g. the OIDC ones). */
+  readonly config?: ConfigOverrides;
 }
 
 /** scrypt's cost in tests: N = 2^10 instead of OWASP's 2^17 (hashing in ~2 ms, not ~0.5 s). */
@@ -46,7 +48,7 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
     process.env.AWS_REGION = 'us-east-1';
   }
   const config = loadConfig(
-    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir, webhookAllowedHosts: opts.webhookAllowedHosts, auth: opts.auth },
+    { host: '127.0.0.1', port: 0, storeUri: store.uri, artifactsUri, logLevel: process.env.KILN_TEST_LOG_LEVEL ?? 'silent', bodyLimit: opts.bodyLimit, home: dir, webhookAllowedHosts: opts.webhookAllowedHosts, auth: opts.auth, ...opts.config },
     {},
   );
   const capabilities = { ...opts.capabilities, governance: { scrypt: TEST_SCRYPT, env: {}, ...opts.capabilities?.governance } };

@@ -98,6 +98,7 @@ export const WhoAmI = Type.Object(
     method: Type.String({ description: 'How the request authenticated: none, password, token, session, oidc, jwt.' }),
     scopes: Type.Union([Type.Array(ScopeName), Type.Literal('all')]),
     token_id: Type.Optional(Type.String()),
+    groups: Type.Optional(Type.Array(Type.String(), { description: 'The groups the identity provider gave (single sign-on and provider JWTs).' })),
     auth: Type.Union([Type.Literal('on'), Type.Literal('none')]),
   },
   { $id: 'WhoAmI' },
@@ -117,7 +118,7 @@ export const AuthSession = Type.Object(
   {
     user: Type.String({ description: 'The signed-in user (with --auth none: the name the request gave, for the record only).' }),
     admin: Type.Boolean(),
-    method: Type.String({ description: 'How this request authenticated: session for the web UI’s cookie; password, token; none with --auth none.' }),
+    method: Type.String({ description: 'How this request authenticated: session for the web UI’s cookie after a password, oidc after single sign-on; password, token, jwt; none with --auth none.' }),
     csrf_token: Nullable(Type.String({ description: 'Send it in X-Kiln-CSRF with every write signed in by the session cookie; null without a session.' })),
     auth: Type.Union([Type.Literal('on'), Type.Literal('none')]),
     sso: Type.Boolean({ description: 'Whether single sign-on is configured (the login page shows its button).' }),
