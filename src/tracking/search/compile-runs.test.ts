@@ -220,6 +220,7 @@ for (const backend of TEST_BACKENDS) {
         run_pk: 3,
         run_id: 'r03',
         experiment_id: 1,
+        project_id: 0,
         name: 'beta-1',
         user_id: 'ann',
         status: 'RUNNING',
