@@ -84,11 +84,14 @@ async function benchBackend(kind: 'sqlite' | 'postgres') {
   const on = await startServer(stores[1]!.uri, artifacts, ['--auth', 'on'], { KILN_ADMIN_USER: 'bench', KILN_ADMIN_PASSWORD: 'bench password' });
   try {
     const basic = { authorization: `Basic ${Buffer.from('bench:bench password').toString('base64')}` };
-    const made = (await post(`${on.url}/api/v1/tokens`, JSON.stringify({ name: 'bench' }), basic)) as { token: string };
+    // A user who is no admin: each request is checked against the projects (the default one, where every user edits).
+    await post(`${on.url}/api/v1/users`, JSON.stringify({ name: 'ana', password: 'ana password 1' }), basic);
+    const anaBasic = { authorization: `Basic ${Buffer.from('ana:ana password 1').toString('base64')}` };
+    const made = (await post(`${on.url}/api/v1/tokens`, JSON.stringify({ name: 'bench' }), anaBasic)) as { token: string };
     const modes: Mode[] = [
       { name: 'off', url: off.url, headers: {} },
       { name: 'token', url: on.url, headers: { authorization: `Bearer ${made.token}` } },
-      { name: 'basic', url: on.url, headers: basic },
+      { name: 'basic', url: on.url, headers: anaBasic },
     ];
     const ingest: Record<string, number[]> = { off: [], token: [], basic: [] };
     const life: Record<string, number[]> = { off: [], token: [], basic: [] };

@@ -10,6 +10,7 @@ import type { ResourceDirectory, ResourceOwner } from '../platform/auth/resource
 import type { ProjectAuthorizer } from '../platform/http/auth.js';
 import type { StoreAdapter } from '../platform/db/adapter.js';
 import type { GovernanceTables, ProjectsTable } from './tables.js';
+import { GRANT_LEVELS } from './grants.js';
 import type { Selectable } from 'kysely';
 
 export interface Project {
@@ -31,8 +32,6 @@ export interface Member {
   readonly creationTime: number;
 }
 
-/** MLflow's permission levels, as grants store them, and the role each gives. */
-export const GRANT_LEVELS: Readonly<Record<string, GrantLevel>> = { READ: 'viewer', EDIT: 'editor', MANAGE: 'maintainer', NO_PERMISSIONS: 'none' };
 
 const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -55,7 +54,7 @@ export function checkRole(v: unknown): Role {
   return v;
 }
 
-export function checkProjectName(v: unknown): string {
+function checkProjectName(v: unknown): string {
   if (typeof v !== 'string' || !PROJECT_NAME.test(v)) {
     throw invalid(`A project name is 1 to 64 characters: lower-case letters, digits, '.', '_' and '-', starting with a letter or digit; got ${JSON.stringify(v)}.`);
   }
@@ -150,7 +149,7 @@ export class ProjectsService implements ProjectAuthorizer {
     const registeredModels = new Map<string, GrantLevel>();
     if (userPk !== undefined) {
       for (const g of await this.db.selectFrom('gov_grants').select(['resource_kind', 'resource_id', 'permission']).where('user_pk', '=', userPk).execute()) {
-        const level = GRANT_LEVELS[g.permission];
+        const level = (GRANT_LEVELS as Readonly<Record<string, GrantLevel | undefined>>)[g.permission];
         if (level === undefined) continue;
         (g.resource_kind === 'experiment' ? experiments : registeredModels).set(g.resource_id, level);
       }
@@ -177,14 +176,6 @@ export class ProjectsService implements ProjectAuthorizer {
         throw new KilnError('PERMISSION_DENIED', `${req.method} ${req.routeOptions.url} needs the ${rule.role} role; you are ${role === 'owner' ? 'an' : 'a'} ${role} of the ${kind === 'project' ? 'project' : `${KIND_LABEL[kind].toLowerCase()}'s project`}.`);
       }
     }
-  }
-
-  /** The project id of a name (for creating a resource in it); the default project when none is named. */
-  async projectId(name: string | undefined): Promise<number> {
-    if (name === undefined || name === '') return DEFAULT_PROJECT_ID;
-    const p = await this.db.selectFrom('gov_projects').select('project_id').where('name', '=', name).executeTakeFirst();
-    if (!p) throw notFound(`Project '${name}' does not exist.`);
-    return Number(p.project_id);
   }
 
   // ------------------------------------------------------------------ projects

@@ -12,9 +12,9 @@ export interface ResourceOwner {
 }
 
 /**
- * Finds the owner of a resource by the id a route names it with; undefined when there is no such resource (the
- * route's handler then answers 404 itself, the same answer an unreadable resource gets). May throw a KilnError for
- * ids that can never name one the caller may act on.
+ * Finds the owner of a resource by the id a route names it with; undefined when there is no such resource (a caller
+ * who is no admin then gets the same 404, word for word, as for one it may not read; admins reach the handler, which
+ * answers its own 404). May throw a KilnError for ids that can never name one the caller may act on.
  */
 export type ResourceResolver = (id: string) => Promise<ResourceOwner | undefined>;
 
