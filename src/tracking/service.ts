@@ -9,7 +9,7 @@ import { KilnError, invalid, notFound } from '../platform/errors.js';
 import { newRunId } from '../platform/ids.js';
 import { authenticatedName } from '../platform/auth/context.js';
 import { DEFAULT_PROJECT, DEFAULT_PROJECT_ID, experimentReadFilter, numericId, readCondition } from '../platform/auth/access.js';
-import type { ResourceDirectory } from '../platform/auth/resources.js';
+import type { ResourceDirectory, ResourceOwner } from '../platform/auth/resources.js';
 import type { AuditLog, AuditRecord } from '../platform/audit/log.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
 import { validateKey } from '../platform/validation.js';
@@ -123,20 +123,29 @@ export class TrackingService implements TrackingApi {
 
   /** Who owns an experiment, a run, a logged model or an artifact path: for the route rules (see platform/auth/resources.ts). */
   registerResolvers(resources: ResourceDirectory): void {
+    // Owners never change (an experiment stays in its project, a run and a logged model in their experiment; their ids
+    // are never reused), so what was found is kept per process: a rule's check costs no query on a hot run.
+    const known = new OwnerCache();
     const ofExperiment = async (id: number | undefined) => {
       if (id === undefined) return undefined;
-      const r = await this.db.selectFrom('experiments').select(['project_id']).where('experiment_id', '=', id).executeTakeFirst();
-      return r ? { projectId: Number(r.project_id), experimentId: String(id) } : undefined;
+      return known.get(`e:${id}`, async () => {
+        const r = await this.db.selectFrom('experiments').select(['project_id']).where('experiment_id', '=', id).executeTakeFirst();
+        return r ? { projectId: Number(r.project_id), experimentId: String(id) } : undefined;
+      });
     };
     resources.register('experiment', (id) => ofExperiment(parseExperimentId(id)));
-    resources.register('run', async (id) => {
-      const r = await this.db.selectFrom('runs').select(['project_id', 'experiment_id']).where('run_id', '=', id).executeTakeFirst();
-      return r ? { projectId: Number(r.project_id), experimentId: String(r.experiment_id) } : undefined;
-    });
-    resources.register('logged-model', async (id) => {
-      const r = await this.db.selectFrom('logged_models').select(['experiment_id']).where('model_id', '=', id).executeTakeFirst();
-      return r ? ofExperiment(Number(r.experiment_id)) : undefined;
-    });
+    resources.register('run', (id) =>
+      known.get(`r:${id}`, async () => {
+        const r = await this.db.selectFrom('runs').select(['project_id', 'experiment_id']).where('run_id', '=', id).executeTakeFirst();
+        return r ? { projectId: Number(r.project_id), experimentId: String(r.experiment_id) } : undefined;
+      }),
+    );
+    resources.register('logged-model', (id) =>
+      known.get(`m:${id}`, async () => {
+        const m = await this.db.selectFrom('logged_models').select(['experiment_id']).where('model_id', '=', id).executeTakeFirst();
+        return m ? ofExperiment(Number(m.experiment_id)) : undefined;
+      }),
+    );
     resources.registerUsage(async (projectId) => !!(await this.db.selectFrom('experiments').select('experiment_id').where('project_id', '=', projectId).limit(1).executeTakeFirst()));
     // Artifact paths of the artifact proxy start with their experiment's id (`<experiment id>/<run id>/artifacts/…`);
     // any other path is the server's alone.
@@ -518,4 +527,20 @@ function optionalStep(name: string, v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw invalid(`${name} must be an integer`);
   return v;
+}
+
+/** Owners found, by key; what was not found is not kept (it may be created next). Bounded: cleared when full. */
+class OwnerCache {
+  private readonly owners = new Map<string, ResourceOwner>();
+
+  async get(key: string, find: () => Promise<ResourceOwner | undefined>): Promise<ResourceOwner | undefined> {
+    const hit = this.owners.get(key);
+    if (hit) return hit;
+    const found = await find();
+    if (found) {
+      if (this.owners.size >= 100_000) this.owners.clear();
+      this.owners.set(key, found);
+    }
+    return found;
+  }
 }

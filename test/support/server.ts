@@ -70,11 +70,22 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
 
 /** JSON request helper returning status and parsed body. */
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(base + path, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  let res: Response;
+  try {
+    res = await send();
+  } catch (e) {
+    // A kept-alive socket the server closed (its keep-alive timeout) just as the request went out: the server never
+    // read it, so it is sent again once, on a new connection.
+    const code = ((e as { cause?: { code?: string } }).cause ?? {}).code;
+    if (!(e instanceof TypeError) || !['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'].includes(String(code))) throw e;
+    res = await send();
+  }
   const text = await res.text();
   let parsed: unknown;
   try {
