@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
-import { DEFAULT_PROJECT, DEFAULT_PROJECT_ID, readCondition, registeredModelReadFilter } from '../platform/auth/access.js';
+import { DEFAULT_PROJECT, DEFAULT_PROJECT_ID, registeredModelReadFilter } from '../platform/auth/access.js';
+import { readCondition } from '../platform/auth/access-sql.js';
 import type { ResourceDirectory } from '../platform/auth/resources.js';
 import { KilnError, alreadyExists, invalid, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';

@@ -148,6 +148,7 @@ describe('RBAC matrix over every route (sqlite)', () => {
       uri: `models:/${f.model}/1`,
       a: `${f.dataset}@v1`,
       b: `${f.dataset}@v1`,
+      node: `runs:/${f.run}`,
     };
     if (route.method === 'GET' || route.method === 'DELETE' || route.method === 'HEAD') {
       return { path: `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(fields)}`, body: route.method === 'DELETE' ? fields : undefined };
