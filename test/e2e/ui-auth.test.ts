@@ -1,24 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { openUi, UI_SKIP, type UiSession } from '../support/browser.js';
+import { openUi, UI_SKIP, unexpectedErrors, watchCsp, type UiSession } from '../support/browser.js';
 
 const ROOT_PASSWORD = 'a long root passphrase';
 const admin = { authorization: `Basic ${Buffer.from(`root:${ROOT_PASSWORD}`).toString('base64')}` };
-
-/**
- * Collects every Content-Security-Policy violation of the page (the `securitypolicyviolation` event, on every
- * document it loads) besides the console errors the session records.
- */
-async function watchCsp(ui: UiSession): Promise<string[]> {
-  const violations: string[] = [];
-  await ui.page.exposeFunction('__kilnCspViolation', (v: string) => void violations.push(v));
-  await ui.page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.__kilnCspViolation(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));`);
-  return violations;
-}
-
-/** Console errors other than the 401s the browser logs for the expected answers of a signed-out client. */
-const unexpected = (errors: readonly string[]) => errors.filter((e) => !/status of 401/.test(e));
 
 describe('web UI with --auth on: sign-in, user menu, tokens, users, audit log, sign-out, CSP', { skip: UI_SKIP }, () => {
   let ts: TestServer;
@@ -138,7 +124,7 @@ describe('web UI with --auth on: sign-in, user menu, tokens, users, audit log, s
 
   it('saw no Content-Security-Policy violation and no console error on any page', () => {
     assert.deepEqual(csp, []);
-    assert.deepEqual(unexpected(ui.errors), []);
+    assert.deepEqual(unexpectedErrors(ui.errors), []);
   });
 });
 

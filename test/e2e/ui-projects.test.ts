@@ -1,22 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, startTestServer, type TestServer } from '../support/server.js';
-import { openUi, UI_SKIP, type UiSession } from '../support/browser.js';
+import { openUi, UI_SKIP, unexpectedErrors, watchCsp, type UiSession } from '../support/browser.js';
 
 const ROOT_PASSWORD = 'a long root passphrase';
 const VERA_PASSWORD = 'vera passphrase 1';
 const admin = { authorization: `Basic ${Buffer.from(`root:${ROOT_PASSWORD}`).toString('base64')}` };
-
-/** Every Content-Security-Policy violation of the page, on every document it loads. */
-async function watchCsp(ui: UiSession): Promise<string[]> {
-  const violations: string[] = [];
-  await ui.page.exposeFunction('__kilnCspViolation', (v: string) => void violations.push(v));
-  await ui.page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.__kilnCspViolation(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));`);
-  return violations;
-}
-
-/** Console errors other than the 401s the browser logs for the expected answers of a signed-out client. */
-const unexpected = (errors: readonly string[]) => errors.filter((e) => !/status of 401/.test(e));
 
 describe('web UI projects with --auth on: the switcher, the project pages, lists of one project', { skip: UI_SKIP }, () => {
   let ts: TestServer;
@@ -181,6 +170,6 @@ describe('web UI projects with --auth on: the switcher, the project pages, lists
 
   it('saw no Content-Security-Policy violation and no console error', () => {
     assert.deepEqual(csp, []);
-    assert.deepEqual(unexpected(ui.errors), []);
+    assert.deepEqual(unexpectedErrors(ui.errors), []);
   });
 });

@@ -43,6 +43,20 @@ export async function openUi(baseURL: string, opts: { colorScheme?: 'light' | 'd
   };
 }
 
+/**
+ * Collects every Content-Security-Policy violation of the page (the `securitypolicyviolation` event, on every
+ * document it loads) besides the console errors the session records.
+ */
+export async function watchCsp(ui: UiSession): Promise<string[]> {
+  const violations: string[] = [];
+  await ui.page.exposeFunction('__kilnCspViolation', (v: string) => void violations.push(v));
+  await ui.page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => window.__kilnCspViolation(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));`);
+  return violations;
+}
+
+/** Console errors other than the 401s the browser logs for the expected answers of a signed-out client. */
+export const unexpectedErrors = (errors: readonly string[]): string[] => errors.filter((e) => !/status of 401/.test(e));
+
 /** How many distinct colours the canvas of the chart `[data-metric=<metric>]` holds (a blank canvas has one or zero). */
 export async function chartColours(page: Page, metric: string): Promise<number> {
   // Runs in the page (a string, so the tests need no DOM types).
