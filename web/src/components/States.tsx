@@ -21,6 +21,16 @@ export function ErrorState({ error, retry }: { error: Error; retry?: () => void 
   );
 }
 
+/** Why the last change failed, when it did. */
+export function ActionError({ error }: { error: string | null }) {
+  if (!error) return null;
+  return (
+    <div className="error-text" role="alert">
+      {error}
+    </div>
+  );
+}
+
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="state">{children}</div>;
 }

@@ -3,7 +3,8 @@ import { del, enc, get, patch, post } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { useSession } from '../../lib/session';
-import { Empty, ErrorState, Loading } from '../../components/States';
+import { ActionError, Empty, ErrorState, Loading } from '../../components/States';
+import { useAction } from '../../lib/useAction';
 import type { User } from '../../../../packages/sdk/src/contract/governance-schemas';
 
 /** Server admins: users and service accounts; create, disable and enable, grant and revoke admin, delete. */
@@ -14,23 +15,12 @@ export default function UsersPage() {
   const [password, setPassword] = useState('');
   const [admin, setAdmin] = useState(false);
   const [service, setService] = useState(false);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const act = async (key: string, fn: () => Promise<unknown>) => {
-    setBusy(key);
-    setError(null);
-    try {
-      await fn();
-      list.reload();
-      return true;
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      return false;
-    } finally {
-      setBusy(null);
-    }
-  };
+  const { busy, error, run } = useAction();
+  const act = (key: string, fn: () => Promise<unknown>) =>
+    run(key, fn).then((ok) => {
+      if (ok) list.reload();
+      return ok;
+    });
   const create = (e: FormEvent) => {
     e.preventDefault();
     void act('create', () => post('/users', { name: name.trim(), admin, ...(service ? { kind: 'service' } : { password }) })).then((ok) => {
@@ -70,11 +60,7 @@ export default function UsersPage() {
           Create
         </button>
       </form>
-      {error && (
-        <div className="error-text" role="alert">
-          {error}
-        </div>
-      )}
+      <ActionError error={error} />
       {list.error ? (
         <ErrorState error={list.error} retry={list.reload} />
       ) : !list.data ? (

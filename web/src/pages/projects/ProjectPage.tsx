@@ -3,8 +3,10 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { del, enc, get, patch, put } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
-import { canManage, projectsChanged, useProject, ROLES, type Project, type Role } from '../../lib/project';
-import { Empty, ErrorState, Loading } from '../../components/States';
+import { canManage, projectsChanged, useProject, type Project, type Role } from '../../lib/project';
+import { ActionError, Empty, ErrorState, Loading } from '../../components/States';
+import { useAction } from '../../lib/useAction';
+import { RoleOptions } from '../../components/RoleOptions';
 import type { Member } from '../../../../packages/sdk/src/contract/project-schemas';
 
 const memberPath = (project: string, m: { kind: string; name: string }) => `/projects/${enc(project)}/members/${enc(m.kind)}/${enc(m.name)}`;
@@ -24,8 +26,7 @@ export default function ProjectPage() {
   const [kind, setKind] = useState<'user' | 'group'>('user');
   const [member, setMember] = useState('');
   const [role, setRole] = useState<Role>('viewer');
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const p = project.data;
   useEffect(() => setDescription(p?.description ?? ''), [p]);
 
@@ -34,23 +35,18 @@ export default function ProjectPage() {
   const manage = canManage(p.role);
   const locked = !manage || busy !== null;
 
-  const act = async (key: string, fn: () => Promise<unknown>, after: () => void = () => {
-    members.reload();
-    project.reload();
-  }) => {
-    setBusy(key);
-    setError(null);
-    try {
-      await fn();
-      after();
-      return true;
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-      return false;
-    } finally {
-      setBusy(null);
-    }
-  };
+  const act = (
+    key: string,
+    fn: () => Promise<unknown>,
+    after: () => void = () => {
+      members.reload();
+      project.reload();
+    },
+  ) =>
+    run(key, fn).then((ok) => {
+      if (ok) after();
+      return ok;
+    });
   const saveDescription = (e: FormEvent) => {
     e.preventDefault();
     void act('description', () => patch(`/projects/${enc(name)}`, { description: description.trim() === '' ? null : description }), project.reload);
@@ -102,22 +98,14 @@ export default function ProjectPage() {
           <span>Everyone signed in</span>
           <select aria-label="Everyone's role" disabled={locked} value={p.everyone_role ?? ''} onChange={(e) => setEveryone(e.target.value)}>
             <option value="">members only</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
         <span className="muted">
           Created <span title={formatTime(p.creation_time)}>{formatAgo(p.creation_time)}</span> by {p.created_by}
         </span>
       </form>
-      {error && (
-        <div className="error-text" role="alert">
-          {error}
-        </div>
-      )}
+      <ActionError error={error} />
       <h2>Members</h2>
       <form className="form-row" onSubmit={add} aria-label="Add a member">
         <label className="field">
@@ -134,11 +122,7 @@ export default function ProjectPage() {
         <label className="field">
           <span>Role</span>
           <select name="member-role" disabled={locked} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
         <button className="primary" type="submit" disabled={locked || member.trim() === ''}>
@@ -169,11 +153,7 @@ export default function ProjectPage() {
                 <td>{m.kind}</td>
                 <td>
                   <select aria-label={`Role of ${m.name}`} disabled={locked} value={m.role} onChange={(e) => change(m, e.target.value as Role)}>
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>
-                        {r}
-                      </option>
-                    ))}
+                    <RoleOptions />
                   </select>
                 </td>
                 <td title={formatTime(m.creation_time)}>{formatAgo(m.creation_time)}</td>

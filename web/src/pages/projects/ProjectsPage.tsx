@@ -2,8 +2,10 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { enc, post } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
-import { projectsChanged, useProjects, ROLES, type Project, type Role } from '../../lib/project';
-import { Empty, ErrorState, Loading } from '../../components/States';
+import { projectsChanged, useProjects, type Project, type Role } from '../../lib/project';
+import { ActionError, Empty, ErrorState, Loading } from '../../components/States';
+import { useAction } from '../../lib/useAction';
+import { RoleOptions } from '../../components/RoleOptions';
 
 /** The caller's projects with its role in each; create a project (its creator owns it). */
 export default function ProjectsPage() {
@@ -12,28 +14,21 @@ export default function ProjectsPage() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [everyone, setEveryone] = useState<Role | ''>('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
-  const create = async (e: FormEvent) => {
+  const create = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run('create', async () => {
       const made = await post<{ project: Project }>('/projects', { name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), ...(everyone ? { everyone_role: everyone } : {}) });
       projectsChanged();
       void navigate(`/projects/${enc(made.project.name)}`);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <div className="narrow-page">
       <h1>Projects</h1>
-      <form className="card form-row" onSubmit={(e) => void create(e)} aria-label="Create a project">
+      <form className="card form-row" onSubmit={create} aria-label="Create a project">
         <label className="field">
           <span>Name</span>
           <input name="project-name" required maxLength={64} placeholder="lower-case, digits, . _ -" value={name} onChange={(e) => setName(e.target.value)} />
@@ -46,22 +41,14 @@ export default function ProjectsPage() {
           <span>Everyone signed in</span>
           <select name="project-everyone" value={everyone} onChange={(e) => setEveryone(e.target.value as Role | '')}>
             <option value="">members only</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
-        <button className="primary" type="submit" disabled={busy || name.trim() === ''}>
+        <button className="primary" type="submit" disabled={busy !== null || name.trim() === ''}>
           Create project
         </button>
       </form>
-      {error && (
-        <div className="error-text" role="alert">
-          {error}
-        </div>
-      )}
+      <ActionError error={error} />
       {list.error ? (
         <ErrorState error={list.error} retry={list.reload} />
       ) : !list.data ? (

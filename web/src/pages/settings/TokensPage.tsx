@@ -3,7 +3,8 @@ import { del, enc, get, post } from '../../lib/api';
 import { formatAgo, formatTime } from '../../lib/format';
 import { useApi } from '../../lib/useApi';
 import { useSession } from '../../lib/session';
-import { Empty, ErrorState, Loading, Snippet } from '../../components/States';
+import { ActionError, Empty, ErrorState, Loading, Snippet } from '../../components/States';
+import { useAction } from '../../lib/useAction';
 import type { CreatedToken, ScopeName, TokenInfo } from '../../../../packages/sdk/src/contract/governance-schemas';
 
 const SCOPES: { scope: ScopeName; what: string }[] = [
@@ -27,21 +28,13 @@ export default function TokensPage() {
   const [scopes, setScopes] = useState<ScopeName[]>(['read', 'write']);
   const [days, setDays] = useState('90');
   const [created, setCreated] = useState<CreatedToken | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy: running, error, run } = useAction();
+  const busy = running !== null;
 
-  const act = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      list.reload();
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const act = (fn: () => Promise<unknown>) =>
+    run('token', fn).then((ok) => {
+      if (ok) list.reload();
+    });
   const create = (e: FormEvent) => {
     e.preventDefault();
     void act(async () => {
@@ -100,11 +93,7 @@ export default function TokensPage() {
           Create token
         </button>
       </form>
-      {error && (
-        <div className="error-text" role="alert">
-          {error}
-        </div>
-      )}
+      <ActionError error={error} />
 
       <h2>Your tokens</h2>
       {list.error ? (
