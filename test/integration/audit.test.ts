@@ -10,10 +10,10 @@ import { openStore, type MetadataStore } from '../../src/platform/db/index.js';
 import { linkEntries, type HashedAuditEntry } from '../../src/platform/audit/chain.js';
 import { AuditLog } from '../../src/platform/audit/log.js';
 import { freshStore, STORE_BACKENDS, tempDir, type TestStore } from '../support/backends.js';
-import { call, TEST_SCRYPT } from '../support/server.js';
+import { call, TEST_SCRYPT, basicAuth } from '../support/server.js';
 import { kiln, shell } from '../support/cli.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = basicAuth;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logging.js';
 import { createServer, type KilnServer } from '../../src/server.js';
 import { freshStore, tempDir, type TestStore } from '../support/backends.js';
-import { call, TEST_SCRYPT } from '../support/server.js';
+import { basicAuth, call, TEST_SCRYPT } from '../support/server.js';
 
 /**
  * No password, token or secret in any log line: a server logging at `trace` goes through sign-ins (good and bad),
@@ -44,7 +44,7 @@ describe('secrets stay out of the logs', () => {
   });
 
   it('logs requests at trace level without any credential', async () => {
-    const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+    const basic = basicAuth;
     const admin = basic('root', 'Root-Secret-Passphrase-1');
     const secrets = ['Root-Secret-Passphrase-1', 'Ana-Secret-Passphrase-2', 'Ana-Secret-Passphrase-3', 'Wrong-Guess-Passphrase-4'];
     assert.equal((await call(url, 'POST', '/api/v1/users', { name: 'ana', password: 'Ana-Secret-Passphrase-2' }, admin)).status, 201);

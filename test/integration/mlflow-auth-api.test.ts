@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import { describeRule, scopeOf } from '../../src/platform/auth/rules.js';
 import { STORE_BACKENDS } from '../support/backends.js';
-import { call, startTestServer, type TestServer } from '../support/server.js';
+import { call, startTestServer, type TestServer, basicAuth } from '../support/server.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = basicAuth;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /**

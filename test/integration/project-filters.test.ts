@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { STORE_BACKENDS } from '../support/backends.js';
-import { call, startTestServer, type TestServer } from '../support/server.js';
+import { call, startTestServer, type TestServer, basicAuth } from '../support/server.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = basicAuth;
 
 /**
  * The project of an experiment in the native API's JSON, and the `project` filter of the experiment and registered

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { STORE_BACKENDS } from '../support/backends.js';
-import { call, startTestServer, type TestServer } from '../support/server.js';
+import { call, startTestServer, type TestServer, basicAuth } from '../support/server.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = basicAuth;
 
 /**
  * Projects and roles with --auth on: what each role may do in a project, filtered searches with exact pages, 404 for

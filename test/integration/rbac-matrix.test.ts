@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { ROLES, type Role, type RouteRule } from '../../src/platform/auth/rules.js';
 import type { RouteEntry } from '../../src/platform/http/auth.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
-import { call, startTestServer, type TestServer } from '../support/server.js';
+import { call, startTestServer, type TestServer, basicAuth } from '../support/server.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = basicAuth;
 type Identity = Role | 'outsider';
 const IDENTITIES: readonly Identity[] = ['outsider', ...ROLES];
 

@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/platform/config.js';
 import { createServer, type KilnServer } from '../../src/server.js';
 import { freshStore, STORE_BACKENDS, tempDir, type TestStore } from '../support/backends.js';
-import { call, startTestServer, TEST_SCRYPT } from '../support/server.js';
+import { call, startTestServer, TEST_SCRYPT, basicAuth } from '../support/server.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = basicAuth;
 const ROOT_PASSWORD = 'correct horse battery';
 const MIN = 60_000;
 

@@ -69,6 +69,9 @@ export async function startTestServer(opts: TestServerOptions): Promise<TestServ
 }
 
 /** JSON request helper returning status and parsed body. */
+/** The Authorization header of HTTP basic auth (what MLflow clients send for MLFLOW_TRACKING_USERNAME/PASSWORD). */
+export const basicAuth = (user: string, password: string): { authorization: string } => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const send = () =>
     fetch(base + path, {
