@@ -4,7 +4,6 @@ import { checkPermission, type Grant, type GrantKind } from '../governance/grant
 import type { TrackingService } from '../tracking/service.js';
 import type { RegistryService } from '../registry/service.js';
 import { KilnError, invalid } from '../platform/errors.js';
-import { currentContext } from '../platform/auth/context.js';
 import { hasScope, type Principal } from '../platform/auth/principal.js';
 import { rule, type ResourceKind, type RouteRule } from '../platform/auth/rules.js';
 import { Fields, badType } from './fields.js';
@@ -81,17 +80,6 @@ export async function mlflowAuthRoutes(app: FastifyInstance, deps: MlflowAuthDep
     return req.principal;
   };
 
-  /**
-   * The caller manages the resource's permissions: its route rule asks for a maintainer of it, which the project
-   * authorizer decides (with the caller's grants) when it runs; it computes the request's access set. Without it (no
-   * access set on the request) only admins and the holders of MANAGE on the resource itself pass.
-   */
-  const mayManage = async (req: FastifyRequest, kind: GrantKind, resourceId: string) => {
-    const p = principal(req);
-    if (p.admin || currentContext()?.access !== undefined) return;
-    const own = p.kind === 'user' || p.kind === 'service' ? (await g.grantsOf(Number(p.id))).find((x) => x.kind === kind && x.resourceId === resourceId) : undefined;
-    if (own?.permission !== 'MANAGE') throw PERMISSION_DENIED();
-  };
   /** A user's own record, or anyone's for an admin (MLflow: the request's username is the sender's, or the sender is an admin). */
   const selfOrAdmin = (req: FastifyRequest, username: string): Principal => {
     const p = principal(req);
@@ -137,33 +125,29 @@ export async function mlflowAuthRoutes(app: FastifyInstance, deps: MlflowAuthDep
     const manage = rule.maintain(resource, field(idField));
     const read: RouteRule = { ...manage, scope: 'read' } as RouteRule;
     const id = (f: Fields) => (kind === 'experiment' ? f.idString(idField, true) : f.requiredString(idField));
-    route('POST', `${path}/create`, manage, async (f, req) => {
+    route('POST', `${path}/create`, manage, async (f) => {
       const resourceId = id(f);
       const username = f.requiredString('username');
       const permission = checkPermission(f.requiredString('permission'));
-      await mayManage(req, kind, resourceId);
       // The resource must exist: a grant on nothing would go to whatever takes its id or name later.
       await exists(resourceId);
       return { [key]: json(await g.createGrant(kind, resourceId, username, permission)) };
     });
-    route('GET', `${path}/get`, read, async (f, req) => {
+    route('GET', `${path}/get`, read, async (f) => {
       const resourceId = id(f);
       const username = f.requiredString('username');
-      await mayManage(req, kind, resourceId);
       return { [key]: json(await g.getGrant(kind, resourceId, username)) };
     });
     // Updating and deleting need no resource: what was given on a deleted one can still be read and taken back.
-    route('PATCH', `${path}/update`, manage, async (f, req) => {
+    route('PATCH', `${path}/update`, manage, async (f) => {
       const resourceId = id(f);
       const username = f.requiredString('username');
       const permission = checkPermission(f.requiredString('permission'));
-      await mayManage(req, kind, resourceId);
       await g.updateGrant(kind, resourceId, username, permission);
     });
-    route('DELETE', `${path}/delete`, manage, async (f, req) => {
+    route('DELETE', `${path}/delete`, manage, async (f) => {
       const resourceId = id(f);
       const username = f.requiredString('username');
-      await mayManage(req, kind, resourceId);
       await g.deleteGrant(kind, resourceId, username);
     });
   };

@@ -91,10 +91,10 @@ export class ResourceDirectory {
 
   /** The id of the project a new resource names (the default project when it names none); 404 for an unknown one. */
   async projectId(name: string | undefined): Promise<number> {
-    if (name === undefined || name === '' || name === DEFAULT_PROJECT) return DEFAULT_PROJECT_ID;
-    const owner = this.resolvers.has('project') ? await this.resolve('project', name) : undefined;
-    if (!owner) throw notFound(`Project '${name}' does not exist.`);
-    return owner.projectId;
+    if (name === undefined || name === '') return DEFAULT_PROJECT_ID;
+    const id = await this.findProject(name);
+    if (id === undefined) throw notFound(`Project '${name}' does not exist.`);
+    return id;
   }
 
   async resolve(kind: ResourceKind, id: string): Promise<ResourceOwner | undefined> {
