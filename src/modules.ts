@@ -6,9 +6,10 @@ import { lineageCapability } from './lineage/module.js';
 import { webhooksCapability } from './webhooks/module.js';
 import { mlflowCapability } from './mlflow/module.js';
 import { governanceCapability } from './governance/module.js';
+import { servingCapability } from './serving/module.js';
 
 /**
  * Every capability the server runs and the CLI offers: adding one is a folder with its module.ts and a line here.
  * The server orders them by their declared dependencies.
  */
-export const MODULES: readonly Capability[] = [trackingCapability, dataCapability, registryCapability, lineageCapability, webhooksCapability, mlflowCapability, governanceCapability];
+export const MODULES: readonly Capability[] = [trackingCapability, dataCapability, registryCapability, lineageCapability, webhooksCapability, mlflowCapability, governanceCapability, servingCapability];

@@ -48,6 +48,8 @@ export interface CreateServerOptions {
   readonly modules?: readonly Capability[];
   /** The built web UI to serve at / (default: web/dist when it was built; false: none). */
   readonly webRoot?: string | false;
+  /** `all` (default): the whole server. `serving`: a `kiln serve` replica, with inference routes only (capabilities' `dataPlane`). */
+  readonly role?: 'all' | 'serving';
 }
 
 /**
@@ -58,6 +60,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
   checkAuthMode(config);
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = new ServerMetrics();
+  const role = opts.role ?? 'all';
   const reporter = (component: string) => (e: unknown, what: string) => logger.error({ err: e }, `${component}: ${what}`);
   const store = await openStore(config.storeUri, {
     poolSize: config.dbPoolSize,
@@ -95,7 +98,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
     const audit = events.audit;
     metrics.watchAuditHead(() => audit.head());
     const reservedArtifactPrefixes = modules.flatMap((m) => m.artifactPrefixes ?? []);
-    const platform: Platform = { config, logger, store, artifacts, events, audit, reservedArtifactPrefixes, now: Date.now, reporter, resources: new ResourceDirectory(), secrets: lazySecretBox(config.secretKeyFile || resolvePath(config.home, 'secret.key')) };
+    const platform: Platform = { config, logger, store, artifacts, events, audit, reservedArtifactPrefixes, now: Date.now, reporter, resources: new ResourceDirectory(), secrets: lazySecretBox(config.secretKeyFile || resolvePath(config.home, 'secret.key')), metrics: metrics.registry, role };
     for (const m of modules) {
       const deps = Object.fromEntries(m.dependsOn.map((d) => [d, services[d]]));
       const options = (opts.capabilities as Record<string, unknown> | undefined)?.[m.name];
@@ -115,7 +118,7 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
       authenticator: provided('authenticator'),
       projects: provided('projects'),
       publicMetrics: config.metricsPublic,
-      webRoot: opts.webRoot,
+      webRoot: role === 'all' ? opts.webRoot : false,
       audit: events.audit,
       bodyLimit: config.bodyLimit,
       listenHost: config.host,
@@ -146,15 +149,19 @@ export async function createServer(config: KilnConfig, opts: CreateServerOptions
         clearTimeout(force);
       }
     });
-    const routed = new Set(running.filter((r) => r.instance.routes).map((r) => r.module.name));
+    const routed = new Set(role === 'all' ? running.filter((r) => r.instance.routes).map((r) => r.module.name) : []);
     for (const { module: m, instance } of running) {
-      if (!instance.routes) continue;
+      if (!instance.routes || role !== 'all') continue;
       // One encapsulated plugin per capability, named, declaring the capabilities it calls: Fastify refuses to
       // register it before them, so the order the module list implies is checked, not assumed.
       const plugin = fp(instance.routes, { name: `kiln-${m.name}`, dependencies: m.dependsOn.filter((d) => routed.has(d)).map((d) => `kiln-${d}`), encapsulate: true });
       await app.register(plugin, { prefix: m.prefix ?? '/api/v1' });
     }
-    for (const { instance } of running) await instance.start?.();
+    for (const { module: m, instance } of running) {
+      if (instance.dataPlane) await app.register(fp(instance.dataPlane, { name: `kiln-${m.name}-data-plane`, encapsulate: true }));
+    }
+    if (role === 'all') for (const { instance } of running) await instance.start?.();
+    for (const { instance } of running) await instance.serve?.();
     events.startPruning();
     const headPublisher = new AuditHeadPublisher(events.audit, logger, config.auditHeadIntervalMs, reporter('audit'));
     headPublisher.start();

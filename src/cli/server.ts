@@ -12,6 +12,41 @@ interface ServerFlags {
   allowedHosts?: string;
   auth?: string;
   insecureNoAuth?: boolean;
+  grpcPort?: string;
+}
+
+/** Starts the server (`all`) or a serving-only replica (`serving`, `kiln serve`) and runs it until SIGINT or SIGTERM. */
+export async function runServer(flags: ServerFlags, role: 'all' | 'serving'): Promise<void> {
+  const { loadConfig } = await import('../platform/config.js');
+  const config = loadConfig({
+    host: flags.host,
+    port: flags.port,
+    storeUri: flags.store,
+    artifactsUri: flags.artifacts,
+    logLevel: flags.logLevel,
+    allowedHosts: flags.allowedHosts,
+    auth: flags.auth,
+    insecureNoAuth: flags.insecureNoAuth,
+    grpcPort: flags.grpcPort,
+  });
+  const { createServer } = await import('../server.js');
+  const server = await createServer(config, { role });
+  const url = await server.listen();
+  process.stderr.write(role === 'all' ? `Kiln server listening on ${url}\n` : `Kiln serving replica listening on ${url}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      server.logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 export function registerServerCommands(program: Command): void {
@@ -27,28 +62,8 @@ export function registerServerCommands(program: Command): void {
     .option('--auth <mode>', 'on: every request needs an identity (password, API token); none: trusted callers, loopback addresses only [env KILN_AUTH] (default none)')
     .option('--insecure-no-auth', 'allow --auth none on an address that is not loopback [env KILN_INSECURE_NO_AUTH]')
     .addHelpText('after', '\nWith --auth on and no user yet, KILN_ADMIN_USER and KILN_ADMIN_PASSWORD create the first admin at start.\nS3: KILN_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.\nSee docs/configuration.md for every setting.')
-    .action(async (flags: ServerFlags) => {
-      const { loadConfig } = await import('../platform/config.js');
-      const config = loadConfig({ host: flags.host, port: flags.port, storeUri: flags.store, artifactsUri: flags.artifacts, logLevel: flags.logLevel, allowedHosts: flags.allowedHosts, auth: flags.auth, insecureNoAuth: flags.insecureNoAuth });
-      const { createServer } = await import('../server.js');
-      const server = await createServer(config);
-      const url = await server.listen();
-      process.stderr.write(`Kiln server listening on ${url}\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        server.logger.info({ signal }, 'shutting down');
-        const force = setTimeout(() => {
-          server.logger.error('graceful shutdown timed out; exiting');
-          process.exit(1);
-        }, config.shutdownTimeoutMs);
-        force.unref();
-        void server.close().then(() => process.exit(0));
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-    });
+    .option('--grpc-port <port>', "port of the Open Inference Protocol's gRPC service [env KILN_GRPC_PORT] (default 0: off)")
+    .action((flags: ServerFlags) => runServer(flags, 'all'));
 
   const db = program.command('db').description('Metadata database maintenance');
   db.command('upgrade')

@@ -70,6 +70,7 @@ const KIND_LABEL: Record<ResourceKind, string> = {
   dataset: 'Dataset',
   artifact: 'Artifact',
   'lineage-node': 'Lineage node',
+  deployment: 'Deployment',
 };
 
 interface CachedAccess {

@@ -1,6 +1,7 @@
 import type { ResourceDirectory } from './auth/resources.js';
 import type { Secrets } from './secrets.js';
 import type { Command } from 'commander';
+import type { Registry } from 'prom-client';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArtifactStore } from './artifacts/types.js';
 import type { KilnConfig } from './config.js';
@@ -54,6 +55,10 @@ export interface Platform {
   readonly resources: ResourceDirectory;
   /** Encrypts secrets stored for later use in clear (webhook signing secrets) with the server key. */
   readonly secrets: Secrets;
+  /** The server's Prometheus registry (/metrics): capabilities add their own metrics to it. */
+  readonly metrics: Registry;
+  /** What this process serves: `all` (the whole server) or `serving` (a `kiln serve` replica: inference only). */
+  readonly role: 'all' | 'serving';
   /** Reports an error of background work (an inspection, a delivery) under the capability's name. */
   reporter(capability: string): (e: unknown, what: string) => void;
 }
@@ -63,12 +68,19 @@ export interface CapabilityInstance<S> {
   readonly service: S;
   /** Its HTTP routes, registered as one encapsulated Fastify plugin under the capability's prefix. */
   readonly routes?: FastifyPluginAsync;
+  /**
+   * Routes that answer in every role, mounted at the root: a `kiln serve` replica (role `serving`) registers only
+   * these (inference), the whole server both these and `routes`.
+   */
+  readonly dataPlane?: FastifyPluginAsync;
   /** Who the callers are (the governance capability's; one capability at most provides it). */
   readonly authenticator?: Authenticator;
   /** Decides route rules' project part (the governance capability's projects). */
   readonly projects?: ProjectAuthorizer;
-  /** Starts background work, once every capability's routes are registered (before the server listens). */
+  /** Starts background work of the whole server, once every capability's routes are registered (before the server listens); not in a `serving` replica. */
   start?(): void | Promise<void>;
+  /** Starts the work behind `dataPlane` (in every role, after `start`). */
+  serve?(): void | Promise<void>;
   /** Finishes background work; called after the HTTP server stopped, in reverse dependency order. */
   close?(): Promise<void>;
 }

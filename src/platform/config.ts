@@ -69,6 +69,20 @@ export interface KilnConfig {
   readonly oidcRoleMap: string;
   /** The audience bearer JWTs must be issued for; '' means the client id. */
   readonly oidcAudience: string;
+  /** The port of the Open Inference Protocol's gRPC service (0: off). */
+  readonly grpcPort: number;
+  /** Largest inference request body in bytes (OIP, MLflow scoring); larger ones answer 413. */
+  readonly inferBodyLimit: number;
+  /** Bytes of loaded models a serving process keeps; past it, the least recently used idle model is unloaded. */
+  readonly servingMemoryBudget: number;
+  /** Where a serving process keeps copies of model files ('' : <home>/serving-cache). */
+  readonly servingCacheDir: string;
+  /** Days the payload log keeps records (0: forever). */
+  readonly payloadRetentionDays: number;
+  /** Records the payload log keeps per deployment at most, newest first (0: no limit). */
+  readonly payloadMaxRows: number;
+  /** Payload records waiting for their write, at most; past it, records are dropped and counted. */
+  readonly payloadBufferSize: number;
 }
 
 export interface ConfigSetting {
@@ -156,6 +170,18 @@ export const SETTINGS: readonly ConfigSetting[] = [
     description: "How often the audit log's head (seq and hash of the last entry) is written to the server's log, so a cut or rewritten tail shows against it; 0 never (default 60000). /metrics exports it at every scrape.",
     parse: int('audit head interval'),
   },
+  { key: 'grpcPort', env: 'KILN_GRPC_PORT', flag: '--grpc-port', description: "Port of the Open Inference Protocol's gRPC service (inference.GRPCInferenceService); 0 keeps it off (default 0).", parse: int('gRPC port') },
+  { key: 'inferBodyLimit', env: 'KILN_INFER_BODY_LIMIT', description: 'Largest inference request body in bytes, OIP and MLflow scoring (default 67108864, 64 MiB); larger ones answer 413.', parse: int('inference body limit') },
+  {
+    key: 'servingMemoryBudget',
+    env: 'KILN_SERVING_MEMORY_BUDGET',
+    description: 'Bytes of loaded models a serving process keeps (estimated as twice the model files); past it the least recently used idle model is unloaded (default 4294967296, 4 GiB).',
+    parse: int('serving memory budget'),
+  },
+  { key: 'servingCacheDir', env: 'KILN_SERVING_CACHE_DIR', description: "Where a serving process keeps copies of model files, by digest (default <home>/serving-cache).", parse: str },
+  { key: 'payloadRetentionDays', env: 'KILN_PAYLOAD_RETENTION_DAYS', description: 'Days the payload log keeps records; 0 keeps them (default 30).', parse: int('payload retention') },
+  { key: 'payloadMaxRows', env: 'KILN_PAYLOAD_MAX_ROWS', description: 'Payload records kept per deployment at most, newest first; 0 no limit (default 1000000).', parse: int('payload row limit') },
+  { key: 'payloadBufferSize', env: 'KILN_PAYLOAD_BUFFER_SIZE', description: 'Payload records waiting to be written, at most; past it records are dropped and counted in kiln_serving_payload_dropped_total (default 10000).', parse: int('payload buffer size') },
   {
     key: 'webhookAllowedHosts',
     env: 'KILN_WEBHOOK_ALLOWED_HOSTS',
@@ -320,6 +346,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     oidcGroupsClaim: 'groups',
     oidcRoleMap: '',
     oidcAudience: '',
+    grpcPort: 0,
+    inferBodyLimit: 64 * 1024 * 1024,
+    servingMemoryBudget: 4 * 1024 * 1024 * 1024,
+    servingCacheDir: '',
+    payloadRetentionDays: 30,
+    payloadMaxRows: 1_000_000,
+    payloadBufferSize: 10_000,
   };
   for (const s of SETTINGS) {
     const fromFile = file[s.key];

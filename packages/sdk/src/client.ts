@@ -4,6 +4,7 @@ import { defaultUser } from './user.js';
 import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
+import { DeploymentsClient } from './deployments.js';
 import { fromJsonDouble, jsonDouble } from './contract/tracking-types.js';
 import { mapToTags, tagsToMap } from './contract/tags.js';
 import type * as S from './contract/tracking-schemas.js';
@@ -79,6 +80,8 @@ export class KilnClient implements TrackingApi {
   readonly http: HttpClient;
   readonly registry: RegistryClient;
   readonly data: DataClient;
+  /** Deployments of registered models, and inference over the Open Inference Protocol. */
+  readonly deployments: DeploymentsClient;
 
   /**
    * `user` names who acts on a server without authentication (recorded in histories); default $KILN_USER, then
@@ -93,6 +96,7 @@ export class KilnClient implements TrackingApi {
     this.http = new HttpClient({ ...opts, baseUrl, headers });
     this.registry = new RegistryClient(this.http);
     this.data = new DataClient(this.http, headers);
+    this.deployments = new DeploymentsClient(this.http);
   }
 
   get trackingUri(): string {

@@ -13,6 +13,8 @@ export { DataClient, type AddOptions, type AddResult } from './data.js';
 export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
 export { RegistryClient, type RegisterVersionOptions } from './registry.js';
+export { DeploymentsClient, type InferTensor, type InferResponse } from './deployments.js';
+export type { Deployment, DeploymentConfig, DeploymentConfigInput, Revision as DeploymentRevision, PayloadRecord, VersionStats } from './contract/serving-schemas.js';
 export { defaultUser } from './user.js';
 export { authorizationHeader, credentialsPath, storeToken, storedToken, type Credentials } from './credentials.js';
 // What client.registry and client.data return: the native API's JSON shapes (snake_case), as docs/api.md documents them.

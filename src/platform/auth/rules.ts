@@ -20,7 +20,9 @@ export type ResourceKind =
   /** A path in the artifact store, reached through the artifact proxy: the experiment or run whose location holds it. */
   | 'artifact'
   /** A node of the lineage graph (runs:/…, models:/…, datasets:/…): the resource it names. */
-  | 'lineage-node';
+  | 'lineage-node'
+  /** A deployment of the serving capability (control plane and inference). */
+  | 'deployment';
 
 /**
  * The resource(s) a route acts on: their kind and where the request names them (a path parameter, a query or body

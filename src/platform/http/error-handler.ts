@@ -4,8 +4,8 @@ import { isPostgresLockNotAvailable, isPostgresStatementTimeout, isPostgresTrans
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Error body and status style of a route: the native API or MLflow's. */
-    errorStyle?: 'native' | 'mlflow';
+    /** Error body and status style of a route: the native API, MLflow's, or the Open Inference Protocol's (`{"error": "..."}`). */
+    errorStyle?: 'native' | 'mlflow' | 'oip';
   }
 }
 
@@ -60,15 +60,16 @@ const RETRY_AFTER_SECONDS = 1;
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const ke = toKilnError(err);
-    const mlflow = req.routeOptions.config?.errorStyle === 'mlflow';
+    const style = req.routeOptions.config?.errorStyle;
+    const mlflow = style === 'mlflow';
     const status = mlflow ? ke.mlflowStatus : ke.status;
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: ke.code, msg: ke.message }, 'request rejected');
-    if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     const retryAfter = ke.details?.retry_after_seconds;
+    if (status === 503) void reply.header('retry-after', String(typeof retryAfter === 'number' ? retryAfter : RETRY_AFTER_SECONDS));
     if (status === 429 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     // Serialized here: a route that had set another content type (a download whose stream failed) still answers JSON.
-    void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(ke, mlflow)));
+    void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(style === 'oip' ? { error: ke.message } : errorBody(ke, mlflow)));
   });
 }
 
