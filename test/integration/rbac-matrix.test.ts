@@ -69,6 +69,8 @@ describe('RBAC matrix over every route (sqlite)', () => {
       await ts.server.services.registry.whenSettled();
       ok(await as('PUT', `/api/v1/models/${f.model}/aliases/champion`, { version: v.body.version.version }), 'alias');
     }
+    // A deployment named as the registered model, so routes with a :name find both.
+    if ((await as('GET', `/api/v1/deployments/${f.model}`)).status === 404) ok(await as('POST', '/api/v1/deployments', { name: f.model, model: `models:/${f.model}@champion` }), 'deployment');
     if ((await as('GET', `/api/v1/datasets/${f.dataset}`)).status === 404) {
       const content = 'a,b\n1,2\n3,4\n';
       const missing = (await as('POST', '/api/v1/data/blobs/missing', { sha256: [sha(content)] })).body.missing as string[];
@@ -146,6 +148,7 @@ describe('RBAC matrix over every route (sqlite)', () => {
       username: 'nobody',
       permission: 'READ',
       uri: `models:/${f.model}/1`,
+      model: `models:/${f.model}/1`,
       a: `${f.dataset}@v1`,
       b: `${f.dataset}@v1`,
       node: `runs:/${f.run}`,
@@ -207,7 +210,7 @@ describe('RBAC matrix over every route (sqlite)', () => {
     }
     assert.deepEqual(failures, []);
     // The matrix reached every kind of route: native, MLflow's API, the artifact proxy.
-    for (const prefix of ['/api/v1/', '/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/2.0/mlflow-artifacts/']) {
+    for (const prefix of ['/api/v1/', '/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/2.0/mlflow-artifacts/', '/api/v1/deployments', '/v2/models/', '/deployments/']) {
       assert.ok(checked.some((c) => c.includes(prefix)), `no route under ${prefix} was checked`);
     }
     assert.ok(checked.length > 200, `only ${checked.length} routes checked`);

@@ -71,10 +71,11 @@ export function linearWeights(inputs: number, outputs: number): { w: number[][];
 
 /** y = x·W + b (MatMul + Add, float32 initializers); x [N, inputs] → y [N, outputs]. */
 export function linearModel(
-  opts: { inputs?: number; outputs?: number; batch?: number | string | null; inputName?: string; outputName?: string } & ModelOpts = {},
+  opts: { inputs?: number; outputs?: number; batch?: number | string | null; inputName?: string; outputName?: string; /** multiplies W (another model of the same shape) */ scale?: number } & ModelOpts = {},
 ): Uint8Array {
   const n = opts.inputs ?? 4;
   const k = opts.outputs ?? 1;
+  const scale = opts.scale ?? 1;
   const batch = opts.batch === undefined ? 'N' : opts.batch;
   const x = opts.inputName ?? 'x';
   const y = opts.outputName ?? 'y';
@@ -85,7 +86,7 @@ export function linearModel(
         { opType: 'MatMul', input: [x, 'W'], output: ['xw'], name: 'matmul' },
         { opType: 'Add', input: ['xw', 'B'], output: [y], name: 'add' },
       ],
-      initializer: [floatTensor('W', [n, k], w.flat()), floatTensor('B', [k], b)],
+      initializer: [floatTensor('W', [n, k], w.flat().map((v) => v * scale)), floatTensor('B', [k], b)],
       input: [valueInfo(x, T.FLOAT, [batch, n])],
       output: [valueInfo(y, T.FLOAT, [batch, k])],
     },

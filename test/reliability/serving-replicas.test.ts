@@ -1,0 +1,96 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { STORE_BACKENDS } from '../support/backends.js';
+import { call, startTestServer, type TestServer } from '../support/server.js';
+import { registerOnnx } from '../support/models.js';
+import { kiln } from '../support/cli.js';
+import { linearModel } from '../../src/registry/packaging/test-models.js';
+
+const BIN = join(process.cwd(), 'bin', 'kiln.js');
+
+/** Starts `kiln serve` (a serving-only replica) over the server's stores; resolves with its URL. */
+function startReplica(ts: TestServer): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', ts.storeUri, '--artifacts', ts.artifactsUri, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`replica did not start: ${err}`)), 90_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]! });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`replica exited with ${code}: ${err}`));
+    });
+  });
+}
+
+const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r())));
+
+const body = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] };
+
+for (const backend of STORE_BACKENDS) {
+  describe(`kiln serve replicas on ${backend}`, () => {
+    let ts: TestServer;
+    before(async () => {
+      ts = await startTestServer({ store: backend });
+      await registerOnnx(ts.url, 'fraud', linearModel({ inputs: 4 }), { aliases: ['production'] });
+      await registerOnnx(ts.url, 'fraud', linearModel({ inputs: 4, scale: 3 }));
+    });
+    after(async () => {
+      await ts?.stop();
+    });
+
+    it('a replica created by the CLI serves, follows changes made on the server, and only serves', async () => {
+      const created = await kiln(['deployments', 'create', 'fraud', '--model', 'models:/fraud@production'], { KILN_TRACKING_URI: ts.url });
+      assert.equal(created.code, 0, created.err);
+      assert.match(created.out, /fraud \(project default\), revision 1/);
+      const replica = await startReplica(ts);
+      try {
+        const r = await call(replica.url, 'POST', '/v2/models/fraud/infer', body);
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.model_version, '1');
+        assert.deepEqual((await call(replica.url, 'GET', '/v2/health/ready')).body, { ready: true });
+        // No control plane on a replica.
+        assert.equal((await call(replica.url, 'GET', '/api/v1/deployments')).status, 404);
+        // A promotion on the server rolls the replica forward within seconds.
+        assert.equal((await call(ts.url, 'POST', '/api/2.0/mlflow/registered-models/alias', { name: 'fraud', alias: 'production', version: '2' })).status, 200);
+        let version = '1';
+        for (let i = 0; i < 200 && version !== '2'; i++) {
+          await new Promise((res) => setTimeout(res, 50));
+          version = (await call(replica.url, 'POST', '/v2/models/fraud/infer', body)).body.model_version;
+        }
+        assert.equal(version, '2');
+        const metrics = await (await fetch(`${replica.url}/metrics`)).text();
+        assert.match(metrics, /kiln_serving_requests_total\{deployment="fraud",version="2",code="200"\} \d+/);
+      } finally {
+        replica.child.kill('SIGTERM');
+        await exited(replica.child);
+      }
+    });
+
+    it('kill -9 of a replica loses only what was in flight on it; started again, it serves with no manual step', async () => {
+      const first = await startReplica(ts);
+      assert.equal((await call(first.url, 'POST', '/v2/models/fraud/infer', body)).status, 200);
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      await assert.rejects(fetch(`${first.url}/v2/health/live`));
+      const second = await startReplica(ts);
+      try {
+        const r = await call(second.url, 'POST', '/v2/models/fraud/infer', body);
+        assert.equal(r.status, 200, r.text);
+        // The server itself kept serving throughout.
+        assert.equal((await call(ts.url, 'POST', '/v2/models/fraud/infer', body)).status, 200);
+      } finally {
+        second.child.kill('SIGTERM');
+        await exited(second.child);
+      }
+    });
+  });
+}
