@@ -65,6 +65,20 @@ export function batchSumModel(features = 3): Uint8Array {
   });
 }
 
+/** Logistic regression: p = sigmoid(x·w + b), x [N, features] → p [N, 1], with mlpModel's deterministic weights. */
+export function logisticModel(features = 10): Uint8Array {
+  return model({
+    node: [
+      { opType: 'MatMul', input: ['x', 'W'], output: ['xw'] },
+      { opType: 'Add', input: ['xw', 'B'], output: ['z'] },
+      { opType: 'Sigmoid', input: ['z'], output: ['p'] },
+    ],
+    initializer: [floatTensor('W', [features, 1], weights(features, features, 7)), floatTensor('B', [1], weights(1, 1, 8))],
+    input: [valueInfo('x', T.FLOAT, ['N', features])],
+    output: [valueInfo('p', T.FLOAT, ['N', 1])],
+  });
+}
+
 /** Deterministic weights in [-1, 1) / sqrt(fanIn) from a small linear congruential generator seeded per layer. */
 function weights(count: number, fanIn: number, seed: number): Float32Array {
   const out = new Float32Array(count);
