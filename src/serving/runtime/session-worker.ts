@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   }
   const outputNames = session.outputNames;
 
-  port.on('message', (req: RunRequest) => {
+  port.on('message', (req: RunRequest | number) => {
+    if (typeof req === 'number') process.exit(req); // ModelSession._crashWorker, for tests
     const [id, feeds, wanted] = req;
     let pending: Promise<ort.InferenceSession.ReturnType>;
     try {

@@ -113,10 +113,11 @@ describe('ModelSession', () => {
   it('fails the calls of a worker that dies, replaces it, and keeps serving', async () => {
     const s = await ModelSession.open(mlpModel([256, 1024, 1024, 10]), { name: 'mlp', intraOpThreads: 1 });
     try {
-      const x = new Float32Array(512 * 256).fill(0.01);
-      const inflight = s.run([{ name: 'x', type: 'float32', dims: [512, 256], data: x }]);
-      await s._killWorker(0);
-      await rejectsWith(inflight, 'INTERNAL_ERROR', /inference worker of model 'mlp' exited unexpectedly/);
+      s._crashWorker(0, 70);
+      const inflight = [1, 2].map(() => s.run([{ name: 'x', type: 'float32', dims: [1, 256], data: new Float32Array(256) }]));
+      assert.equal(s.inFlight, 2);
+      for (const call of inflight) await rejectsWith(call, 'INTERNAL_ERROR', /inference worker of model 'mlp' exited unexpectedly \(code 70\)/);
+      assert.equal(s.inFlight, 0);
       assert.equal(s.restarts, 1);
       const [y] = await s.run([{ name: 'x', type: 'float32', dims: [1, 256], data: new Float32Array(256).fill(0.01) }]);
       assert.deepEqual(y?.dims, [1, 10]);

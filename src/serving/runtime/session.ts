@@ -157,10 +157,12 @@ export class ModelSession {
     return this.closing;
   }
 
-  /** @internal for tests: stops worker `i` as a crash would. */
-  _killWorker(i = 0): Promise<number> {
-    const s = this.slots[i];
-    return s ? s.worker.terminate() : Promise.resolve(0);
+  /**
+   * @internal for tests: worker `i` exits with `code` when it reads this message, before any call sent after it.
+   * (Worker.terminate() while onnxruntime computes aborts the whole process, so tests crash a worker this way.)
+   */
+  _crashWorker(i = 0, code = 70): void {
+    this.slots[i]?.worker.postMessage(code);
   }
 
   private adopt(slot: Slot, at = this.slots.length): void {
@@ -220,6 +222,8 @@ function spawn(bytes: Uint8Array, opts: SessionOptions): { slot: Slot; ready: Pr
   const timeoutMs = opts.loadTimeoutMs ?? 120_000;
   const ready = new Promise<Loaded>((resolve, reject) => {
     const timer = setTimeout(() => {
+      // A load that hangs has no other way out; note that stopping a worker while onnxruntime works natively can
+      // abort the process, which is why nothing else here terminates a worker with a call in flight.
       reject(invalid(`model '${name}' does not load: loading took longer than ${timeoutMs} ms`));
       void worker.terminate();
     }, timeoutMs);
