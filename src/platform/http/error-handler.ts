@@ -65,9 +65,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     const status = mlflow ? ke.mlflowStatus : ke.status;
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: ke.code, msg: ke.message }, 'request rejected');
+    // An error may say how long to wait (details.retry_after_seconds): a full queue, a model still loading, a sign-in limit.
     const retryAfter = ke.details?.retry_after_seconds;
-    if (status === 503) void reply.header('retry-after', String(typeof retryAfter === 'number' ? retryAfter : RETRY_AFTER_SECONDS));
-    if (status === 429 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+    const wait = typeof retryAfter === 'number' && retryAfter > 0 ? Math.ceil(retryAfter) : undefined;
+    if (status === 503) void reply.header('retry-after', String(wait ?? RETRY_AFTER_SECONDS));
+    if (status === 429 && wait !== undefined) void reply.header('retry-after', String(wait));
     // Serialized here: a route that had set another content type (a download whose stream failed) still answers JSON.
     void reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(style === 'oip' ? { error: ke.message } : errorBody(ke, mlflow)));
   });
