@@ -17,7 +17,7 @@ import { RollingStats } from './stats.js';
 import type { Tensor, TensorSpec } from './tensor.js';
 import { checkInputs, selectOutputs, firstDimDynamic } from './protocol/check.js';
 import { Batcher } from './runtime/batcher.js';
-import type { ModelHost } from './runtime/host.js';
+import type { Loader, ModelHost } from './runtime/host.js';
 import type { Signature } from '../registry/schemas.js';
 
 /** One model version as a deployment serves it: its inputs and outputs, and the batcher in front of its sessions. */
@@ -37,18 +37,18 @@ export class Unit {
     readonly signature: Signature | undefined,
     private readonly config: Deployment['config'],
     private readonly host: ModelHost,
-    private readonly load: () => Promise<{ bytes: Uint8Array; opts: { intraOpThreads?: number; sessions?: number; name?: string } }>,
+    private readonly load: Loader,
     private readonly metrics: ServingMetrics,
   ) {}
 
   /** Loads the model (shared with other units of the same file and settings) and waits until it is ready. */
   async warm(timeoutMs: number): Promise<void> {
-    this.host.warm(this.key, this.load);
-    await this.host.whenReady(this.key, timeoutMs);
+    (await this.host.acquire(this.key, this.load, { timeoutMs })).release();
   }
 
   state(): { state: string; error?: string } {
-    return this.host.state(this.key);
+    const s = this.host.state(this.key);
+    return s.state === 'failed' ? { state: 'failed', error: s.error } : { state: s.state };
   }
 
   private batcherOf(): Batcher {
@@ -81,19 +81,10 @@ export class Unit {
     return this.batcher?.pending ?? 0;
   }
 
-  async run(inputs: Tensor[], outputNames: string[] | undefined): Promise<{ outputs: Tensor[]; queueMs: number; inferMs: number }> {
+  async run(inputs: Tensor[], outputNames: readonly string[] | undefined): Promise<{ outputs: Tensor[]; queueMs: number; inferMs: number }> {
     if (this.closed) throw new KilnError('TEMPORARILY_UNAVAILABLE', `Version ${this.version} of '${this.name}' is being replaced; retry.`, { retry_after_seconds: 1 });
-    const s = this.host.state(this.key);
-    if (s.state === 'failed') throw new KilnError('TEMPORARILY_UNAVAILABLE', `Version ${this.version} of '${this.name}' failed to load: ${s.error ?? 'unknown error'}`, { retry_after_seconds: 30 });
-    if (s.state !== 'ready') {
-      this.host.warm(this.key, this.load);
-      try {
-        await this.host.whenReady(this.key, LOAD_WAIT_MS);
-      } catch (e) {
-        if (e instanceof KilnError) throw e;
-        throw new KilnError('TEMPORARILY_UNAVAILABLE', `Version ${this.version} of '${this.name}' is still loading; retry shortly.`, { retry_after_seconds: 1 });
-      }
-    }
+    // Loaded (or loading, waited for a bounded time: then 503 with Retry-After) before the request queues.
+    if (this.host.state(this.key).state !== 'ready') (await this.host.acquire(this.key, this.load, { timeoutMs: LOAD_WAIT_MS })).release();
     return this.batcherOf().submit(inputs, outputNames);
   }
 
@@ -212,7 +203,7 @@ export class ServingPlane {
         this.metrics,
       );
     };
-    const targets = [];
+    const targets: { unit: Unit; weight: number }[] = [];
     for (const t of d.resolved.targets) targets.push({ unit: await unitFor(t.name, t.version), weight: t.weight });
     const shadow = d.resolved.shadow ? { unit: await unitFor(d.resolved.shadow.name, d.resolved.shadow.version), fraction: d.resolved.shadow.fraction } : undefined;
     const plan: Plan = { deployment: d, targets, totalWeight: targets.reduce((a, t) => a + t.weight, 0), shadow };

@@ -163,10 +163,11 @@ export const servingRoutes: FastifyPluginAsync<ServingRouteDeps> = async (root, 
       if (q.format === 'jsonl' || q.format === 'parquet') {
         const out = await payloads.export(d, filter, q.format);
         void reply.header('content-disposition', `attachment; filename="${d.name}-payloads.${q.format}"`);
-        return reply.type(q.format === 'jsonl' ? 'application/x-ndjson' : 'application/vnd.apache.parquet').send(out);
+        // The export is bytes, not the page the response schema describes.
+        return reply.type(q.format === 'jsonl' ? 'application/x-ndjson' : 'application/vnd.apache.parquet').send(out as never);
       }
       const page = await payloads.page(d, { ...filter, maxResults: q.max_results, pageToken: q.page_token });
-      return { payloads: page.items, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+      return { payloads: [...page.items], ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
     },
   );
 };

@@ -53,7 +53,7 @@ export async function createServing(platform: Platform, registry: RegistryServic
   deployments.registerResolvers();
   const metrics = new ServingMetrics(platform.metrics);
   const host = new ModelHost({
-    memoryBudget: config.servingMemoryBudget,
+    budgetBytes: config.servingMemoryBudget,
     onLoad: (key) => metrics.modelLoads.inc({ model: key.split(':')[0]! }),
     onLoadFailure: (key, e) => {
       metrics.modelLoadFailures.inc({ model: key.split(':')[0]! });

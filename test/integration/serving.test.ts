@@ -136,7 +136,7 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(Array.from(new Float32Array(ys.buffer.slice(ys.byteOffset, ys.byteOffset + ys.length))), await direct(v1Model, X));
         const short = await fetch(`${ts.url}/v2/models/rain/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }, body: body.subarray(0, body.length - 4) });
         assert.equal(short.status, 400);
-        assert.ok(typeof (await short.json()).error === 'string');
+        assert.ok(typeof ((await short.json()) as { error?: unknown }).error === 'string');
         const past = await fetch(`${ts.url}/v2/models/rain/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': '99999' }, body });
         assert.equal(past.status, 400);
       });
@@ -284,7 +284,7 @@ for (const backend of STORE_BACKENDS) {
         writeFileSync(file, Buffer.from(await pq.arrayBuffer()));
         const rows = await parquetReadObjects({ file: await asyncBufferFromFile(file) });
         assert.equal(rows.length, all.length);
-        assert.ok(rows.some((r) => r.request_id === id));
+        assert.ok(rows.some((r) => (r as { request_id?: string }).request_id === id));
       });
     });
   }
