@@ -30,6 +30,7 @@ export function Layout() {
         <nav aria-label="Main">
           <NavLink to={`/experiments${inProject}`}>Experiments</NavLink>
           <NavLink to={`/models${inProject}`}>Models</NavLink>
+          <NavLink to={`/deployments${inProject}`}>Deployments</NavLink>
           <NavLink to="/datasets">Datasets</NavLink>
           <NavLink to="/lineage">Lineage</NavLink>
           <NavLink to="/projects">Projects</NavLink>

@@ -12,6 +12,7 @@ import { lineageHref } from '../../logic/lineage-layout';
 import { Markdown } from './Markdown';
 import { Gates, STATUS_CLASS } from './Gates';
 import { datasetVersionHref, modelHref, runHref } from './links';
+import { DeployButton, DeployForm } from './Deploy';
 import './registry.css';
 
 const TABS = [
@@ -25,6 +26,7 @@ export default function ModelVersionPage() {
   const { name = '', version = '' } = useParams();
   const [tab, setTab] = useUrlTab(TABS);
   const mv = useApi((signal) => get<{ version: ModelVersion }>(`/models/${enc(name)}/versions/${enc(version)}`, undefined, signal).then((r) => r.version), [name, version]);
+  const [deploying, setDeploying] = useState(false);
 
   if (mv.error) return <ErrorState error={mv.error} retry={mv.reload} />;
   if (!mv.data) return <Loading what="Loading version" />;
@@ -52,7 +54,9 @@ export default function ModelVersionPage() {
           registered {formatAgo(v.creation_time)}
           {v.user_id ? ` by ${v.user_id}` : ''}
         </span>
+        <DeployButton v={v} open={deploying} onOpen={() => setDeploying(true)} />
       </div>
+      {deploying && <DeployForm key={`${v.name}/${v.version}`} v={v} onCancel={() => setDeploying(false)} />}
       {v.status === 'FAILED_REGISTRATION' && (
         <div className="callout bad" role="alert">
           <strong>Registration failed.</strong> {v.status_message ?? 'No message was recorded.'}
