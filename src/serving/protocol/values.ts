@@ -132,12 +132,16 @@ function expectation(type: ElementType): string {
   }
 }
 
-function bad(what: string, i: number, v: unknown, type: ElementType): KilnError {
+/** Names element i in a message (default: `element i`; a table says which row and column). */
+export type ElementLabel = (i: number) => string;
+const byIndex: ElementLabel = (i) => `element ${i}`;
+
+function bad(what: string, i: number, v: unknown, type: ElementType, label: ElementLabel): KilnError {
   const isFloat = type === 'float16' || type === 'float32' || type === 'float64';
   if (isFloat && typeof v === 'string' && NON_FINITE.test(v.trim())) {
-    return invalid(`${what}: element ${i} is ${show(v)}: non-finite values (NaN, Infinity) are not accepted in JSON; expected ${expectation(type)}`);
+    return invalid(`${what}: ${label(i)} is ${show(v)}: non-finite values (NaN, Infinity) are not accepted in JSON; expected ${expectation(type)}`);
   }
-  return invalid(`${what}: element ${i} is ${show(v)}, expected ${expectation(type)}`);
+  return invalid(`${what}: ${label(i)} is ${show(v)}, expected ${expectation(type)}`);
 }
 
 /**
@@ -145,11 +149,11 @@ function bad(what: string, i: number, v: unknown, type: ElementType): KilnError 
  * within the float type's range, true/false (or 0/1) for bool, strings for string; 64-bit integers as safe-integer
  * numbers or decimal strings (exact).
  */
-export function toTensorData(values: readonly unknown[], type: ElementType, what: string): TensorData {
+export function toTensorData(values: readonly unknown[], type: ElementType, what: string, label: ElementLabel = byIndex): TensorData {
   const n = values.length;
   switch (type) {
     case 'string': {
-      for (let i = 0; i < n; i++) if (typeof values[i] !== 'string') throw bad(what, i, values[i], type);
+      for (let i = 0; i < n; i++) if (typeof values[i] !== 'string') throw bad(what, i, values[i], type, label);
       return values.slice() as string[];
     }
     case 'bool': {
@@ -157,7 +161,7 @@ export function toTensorData(values: readonly unknown[], type: ElementType, what
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (v === true || v === 1) out[i] = 1;
-        else if (v !== false && v !== 0) throw bad(what, i, v, type);
+        else if (v !== false && v !== 0) throw bad(what, i, v, type, label);
       }
       return out;
     }
@@ -170,8 +174,8 @@ export function toTensorData(values: readonly unknown[], type: ElementType, what
         let b: bigint;
         if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
         else if (typeof v === 'string' && DECIMAL.test(v)) b = BigInt(v);
-        else throw bad(what, i, v, type);
-        if (b < lo || b > hi) throw bad(what, i, v, type);
+        else throw bad(what, i, v, type, label);
+        if (b < lo || b > hi) throw bad(what, i, v, type, label);
         out[i] = b;
       }
       return out;
@@ -180,7 +184,7 @@ export function toTensorData(values: readonly unknown[], type: ElementType, what
       const out = new Uint16Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) >= 65520) throw bad(what, i, v, type);
+        if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) >= 65520) throw bad(what, i, v, type, label);
         out[i] = floatToHalf(v);
       }
       return out;
@@ -190,7 +194,7 @@ export function toTensorData(values: readonly unknown[], type: ElementType, what
       const f32 = type === 'float32';
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isFinite(v) || (f32 && !Number.isFinite(Math.fround(v)))) throw bad(what, i, v, type);
+        if (typeof v !== 'number' || !Number.isFinite(v) || (f32 && !Number.isFinite(Math.fround(v)))) throw bad(what, i, v, type, label);
       }
       return f32 ? Float32Array.from(values as number[]) : Float64Array.from(values as number[]);
     }
@@ -199,7 +203,7 @@ export function toTensorData(values: readonly unknown[], type: ElementType, what
       const [lo, hi] = range;
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw bad(what, i, v, type);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw bad(what, i, v, type, label);
       }
       const Ctor = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array }[type];
       return Ctor.from(values as number[]);
