@@ -19,7 +19,7 @@ import Papa from 'papaparse';
 import type { Signature } from '@kiln-mlops/sdk/contract/registry-schemas';
 import { KilnError } from '../../platform/errors.js';
 import { ELEMENT_TO_OIP, type ElementType, type Tensor, type TensorSpec } from '../tensor.js';
-import { flattenData, inferDims, invalid, jsonValues, nest, show, toTensorData, type ElementLabel } from './values.js';
+import { flattenData, inferDims, invalid, jsonValues, nest, shapedTensorData, show, toTensorData, type ElementLabel } from './values.js';
 
 export interface ScoringModel {
   inputs: readonly TensorSpec[];
@@ -243,8 +243,8 @@ function fromNamed(tensors: Record<string, unknown>, stacked: boolean, model: Sc
     const value = tensors[spec.name];
     if (stacked) return columnTensor(value as unknown[], spec, what, false);
     const dims = inferDims(value);
-    const flat = dims.length === 0 ? [value] : flattenData(value, dims, what);
-    return { name: spec.name, type: elementTypeOf(spec), dims, data: convert(flat, spec, what, false) };
+    const type = elementTypeOf(spec);
+    return { name: spec.name, type, dims, data: shapedTensorData(dims.length === 0 ? [value] : value, dims, type, what) };
   });
 }
 
@@ -269,7 +269,8 @@ function fromUnnamed(value: unknown[], model: ScoringModel): Tensor[] {
   const spec = model.inputs[0] as TensorSpec;
   const what = `input '${spec.name}'`;
   const dims = inferDims(value);
-  return [{ name: spec.name, type: elementTypeOf(spec), dims, data: convert(flattenData(value, dims, what), spec, what, false) }];
+  const type = elementTypeOf(spec);
+  return [{ name: spec.name, type, dims, data: shapedTensorData(value, dims, type, what) }];
 }
 
 /**

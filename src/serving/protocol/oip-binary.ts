@@ -27,7 +27,7 @@ export function headerLengthOf(value: string | readonly string[] | undefined): n
   return Number(v);
 }
 
-/** Swaps a copy's bytes to the host's order on big-endian hosts (the wire is little-endian). */
+/** Swaps bytes in place between the wire's little-endian order and the host's, on big-endian hosts. */
 function hostOrder(bytes: Buffer, size: number): Buffer {
   if (!BIG_ENDIAN || size === 1) return bytes;
   if (size === 2) return bytes.swap16();
@@ -58,10 +58,10 @@ function decode(raw: Buffer, input: Parameters<BinaryInput>[0], what: string): T
   const { type, count } = input;
   if (type === 'string') return decodeBytes(raw, count, what);
   const size = elementSize(type);
-  // A copy: the typed array must own an aligned buffer (and may be handed to a worker).
-  const bytes = hostOrder(Buffer.from(raw), size);
-  const ab = new ArrayBuffer(bytes.length);
-  new Uint8Array(ab).set(bytes);
+  // One copy: the typed array must own an aligned buffer (and may be handed to a worker).
+  const ab = new ArrayBuffer(raw.length);
+  new Uint8Array(ab).set(raw);
+  hostOrder(Buffer.from(ab), size);
   if (type === 'bool') {
     const u = new Uint8Array(ab);
     for (let i = 0; i < u.length; i++) if ((u[i] as number) > 1) throw invalid(`${what}: BOOL element ${i} is the byte ${u[i]}, expected 0 or 1`);

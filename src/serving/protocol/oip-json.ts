@@ -4,7 +4,7 @@
  */
 import { KilnError } from '../../platform/errors.js';
 import { ELEMENT_TO_OIP, OIP_DATATYPES, OIP_TO_ELEMENT, type ElementType, type OipDatatype, type Tensor, type TensorData } from '../tensor.js';
-import { boundedCount, flattenData, invalid, jsonValues, show, toTensorData } from './values.js';
+import { boundedCount, invalid, jsonValues, shapedTensorData, show } from './values.js';
 
 export type Parameters = Record<string, string | number | boolean>;
 
@@ -120,7 +120,7 @@ export function parseRequestObject(body: unknown, opts?: ParseOptions, binary?: 
       data = binary({ name: h.name, type: h.type, dims: h.dims, count: h.count, size });
     } else {
       if (h.data === undefined) throw invalid(`${what} has no data`);
-      data = toTensorData(flattenData(h.data, h.dims, what), h.type, what);
+      data = shapedTensorData(h.data, h.dims, h.type, what);
     }
     req.inputs.push({ name: h.name, type: h.type, dims: h.dims, data });
   }

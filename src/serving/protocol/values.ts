@@ -3,7 +3,7 @@
  * inferring a shape from nesting, checking and converting each element to an element type, and back.
  */
 import { KilnError } from '../../platform/errors.js';
-import { ELEMENT_TO_OIP, type ElementType, type Tensor, type TensorData } from '../tensor.js';
+import { ELEMENT_TO_OIP, arrayTypeOf, type ElementType, type Tensor, type TensorData } from '../tensor.js';
 import { HALF_MAX, floatToHalf, halfToFloat } from './half.js';
 
 export const invalid = (message: string): KilnError => new KilnError('INVALID_PARAMETER_VALUE', message);
@@ -35,40 +35,67 @@ export function boundedCount(dims: readonly number[], max: number): number {
 }
 
 /**
- * The elements of `data`, row-major, checked against `dims`: either flat (product(dims) values) or nested to any
- * depth k ≤ rank, where the first k-1 levels have the lengths of the first k-1 dims and the innermost arrays hold the
- * product of the remaining dims. A flat array is returned as is (no copy).
+ * The innermost arrays of `data`, row-major, checked against `dims`: data is either flat (product(dims) values, one
+ * segment: `data` itself, no copy) or nested to any depth k ≤ rank, where the first k-1 levels have the lengths of the
+ * first k-1 dims and the innermost arrays hold the product of the remaining dims. The leaves are not looked at: a
+ * leaf that is an array fails the element type's check.
  */
-export function flattenData(data: unknown, dims: readonly number[], what: string): readonly unknown[] {
+export function segmentsOf(data: unknown, dims: readonly number[], what: string): readonly (readonly unknown[])[] {
   if (!Array.isArray(data)) throw invalid(`${what}: data must be an array, got ${show(data)}`);
   const count = dims.reduce((a, b) => a * b, 1);
   let depth = 1;
   for (let probe: unknown = data[0]; Array.isArray(probe); probe = probe[0]) depth++;
   if (depth === 1) {
     if (data.length !== count) throw invalid(`${what}: shape ${formatShape(dims)} holds ${count} values but data has ${data.length}`);
-    return data;
+    return [data];
   }
   if (depth > Math.max(dims.length, 1)) throw invalid(`${what}: data is nested ${depth} deep but shape ${formatShape(dims)} has ${dims.length} dimensions`);
   const inner = dims.slice(depth - 1).reduce((a, b) => a * b, 1);
-  const out = new Array<unknown>(count);
-  let k = 0;
+  const segments: unknown[][] = [];
   const walk = (arr: unknown, level: number, path: string): void => {
     if (!Array.isArray(arr)) throw invalid(`${what}: data${path} is ${show(arr)} where an array was expected (nested data must be rectangular)`);
     const expected = level === depth - 1 ? inner : (dims[level] as number);
     if (arr.length !== expected) {
       throw invalid(`${what}: data${path} has ${arr.length} values but shape ${formatShape(dims)} needs ${expected} there (nested data must be rectangular and match the shape)`);
     }
-    if (level === depth - 1) {
-      for (let i = 0; i < arr.length; i++) {
-        const v: unknown = arr[i];
-        if (Array.isArray(v)) throw invalid(`${what}: data${path}[${i}] is an array where a value was expected (nested data must be rectangular)`);
-        out[k++] = v;
-      }
-      return;
-    }
-    for (let i = 0; i < arr.length; i++) walk(arr[i], level + 1, `${path}[${i}]`);
+    if (level === depth - 1) segments.push(arr);
+    else for (let i = 0; i < arr.length; i++) walk(arr[i], level + 1, `${path}[${i}]`);
   };
   walk(data, 0, '');
+  return segments;
+}
+
+/** The elements of `data` (flat or nested, see segmentsOf), row-major; flat data is returned as is. */
+export function flattenData(data: unknown, dims: readonly number[], what: string): readonly unknown[] {
+  const segments = segmentsOf(data, dims, what);
+  if (segments.length === 1) return segments[0] as readonly unknown[];
+  const out: unknown[] = [];
+  for (const seg of segments) for (let i = 0; i < seg.length; i++) out.push(seg[i]);
+  return out;
+}
+
+/**
+ * The tensor buffer of `data` (flat or nested, see segmentsOf) checked against the element type: nested data is
+ * converted row by row into one buffer, without an intermediate array of every element.
+ */
+export function shapedTensorData(data: unknown, dims: readonly number[], type: ElementType, what: string): TensorData {
+  const segments = segmentsOf(data, dims, what);
+  if (segments.length === 1) return toTensorData(segments[0] as readonly unknown[], type, what);
+  let offset = 0;
+  const label: ElementLabel = (i) => `element ${offset + i}`;
+  if (type === 'string') {
+    const out: string[] = [];
+    for (const seg of segments) {
+      for (const v of toTensorData(seg, type, what, label) as string[]) out.push(v);
+      offset += seg.length;
+    }
+    return out;
+  }
+  const out = new (arrayTypeOf(type))(dims.reduce((a, b) => a * b, 1));
+  for (const seg of segments) {
+    (out as Uint8Array).set(toTensorData(seg, type, what, label) as Uint8Array, offset);
+    offset += seg.length;
+  }
   return out;
 }
 
