@@ -67,6 +67,8 @@ describe('MLflow scoring: JSON payloads', () => {
     assert.deepEqual(shapeData(json({ instances: [{ age: 30, city: 'Oslo' }, { age: 40, city: 'Lyon' }] }, two)), expected);
     assert.deepEqual(shapeData(json({ instances: { age: [[30], [40]], city: ['Oslo', 'Lyon'] } }, two)), expected);
     refuses(() => json({ inputs: { age: [[30]] } }, two), /Model is missing inputs \['city'\]/);
+    const scalar: ScoringModel = { inputs: [{ name: 't', type: 'float64', shape: [] }] };
+    assert.deepEqual(shapeData(json({ inputs: { t: 0.5 } }, scalar)), [['t', 'float64', [], new Float64Array([0.5])]]);
     refuses(() => json({ instances: [{ age: 30, city: 'Oslo' }, { age: 40 }] }, two), /'instances\[1\]' has no value for 'city'/);
   });
 
