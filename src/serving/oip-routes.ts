@@ -8,7 +8,7 @@ import { KilnError, invalid } from '../platform/errors.js';
 import { from, rule, type RouteRule } from '../platform/auth/rules.js';
 import { VERSION } from '../version.js';
 import type { ServingPlane } from './plane.js';
-import { inferResponseBinary, inferResponseJson, parseBinaryInferRequest, parseInferRequest, wantsBinaryOutput } from './protocol/index.js';
+import { binaryWanted, headerLengthOf, inferResponseBinary, inferResponseJson, parseBinaryInferRequest, parseInferRequest } from './protocol/index.js';
 import { modelMetadata } from './protocol/check.js';
 import { invocationResponse, parseInvocation } from './protocol/mlflow-scoring.js';
 
@@ -69,14 +69,14 @@ export const dataPlaneRoutes: FastifyPluginAsync<DataPlaneDeps> = async (app, de
     const { name, version } = req.params;
     plane.plan(name); // 404 before reading the body's tensors
     const body = bodyOf(req);
-    const headerLength = req.headers['inference-header-content-length'];
-    const parsed = headerLength !== undefined ? parseBinaryInferRequest(body, headerLengthOf(headerLength, body.length)) : parseInferRequest(parseJson(body));
+    const headerLength = headerLengthOf(req.headers['inference-header-content-length']);
+    const parsed = headerLength !== undefined ? parseBinaryInferRequest(body, headerLength) : parseInferRequest(parseJson(body));
     const requestId = parsed.id ?? req.id;
     if (parsed.id !== undefined && !REQUEST_ID.test(parsed.id)) throw invalid("'id' must be 1 to 256 printable ASCII characters without spaces.");
     const r = await plane.infer(name, version, parsed.inputs, parsed.outputs, { protocol: 'oip-rest', requestId, header: (h) => headerValue(req, h) });
     void reply.header('x-request-id', requestId);
     const res = { modelName: name, modelVersion: String(r.version), ...(parsed.id !== undefined ? { id: parsed.id } : { id: requestId }), outputs: r.outputs };
-    if (wantsBinaryOutput(parsed)) {
+    if (binaryWanted(parsed)) {
       const out = inferResponseBinary(res, parsed);
       if (out.headerLength !== undefined) {
         void reply.header('inference-header-content-length', String(out.headerLength));
@@ -114,14 +114,6 @@ function parseJson(body: Buffer): unknown {
   } catch (e) {
     throw new KilnError('MALFORMED_REQUEST', `Malformed JSON body: ${(e as Error).message}`);
   }
-}
-
-function headerLengthOf(v: string | string[], bodyLength: number): number {
-  const s = Array.isArray(v) ? v[0] : v;
-  if (s === undefined || !/^[0-9]{1,12}$/.test(s)) throw invalid(`Inference-Header-Content-Length must be a non-negative integer, got '${String(s).slice(0, 40)}'.`);
-  const n = Number(s);
-  if (n > bodyLength) throw invalid(`Inference-Header-Content-Length is ${n} but the body has only ${bodyLength} bytes.`);
-  return n;
 }
 
 function headerValue(req: FastifyRequest, name: string): string | undefined {

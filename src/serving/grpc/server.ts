@@ -14,7 +14,7 @@ import type { OutsideCall } from '../../platform/http/auth.js';
 import { VERSION } from '../../version.js';
 import type { ServingPlane } from '../plane.js';
 import { modelMetadata } from '../protocol/check.js';
-import { decodeRawTensor, encodeRawTensor } from '../protocol/oip-binary.js';
+import { decodeRawTensor, encodeTensor } from '../protocol/oip-binary.js';
 import { ELEMENT_TO_OIP as OIP_DATATYPE_OF, OIP_DATATYPES, OIP_TO_ELEMENT, elementCount, type OipDatatype, type Tensor } from '../tensor.js';
 import { OIP_PROTO } from './proto.js';
 
@@ -210,7 +210,7 @@ export class GrpcInferenceServer {
           model_version: String(r.version),
           id: requestId,
           outputs: r.outputs.map((t) => ({ name: t.name, datatype: OIP_DATATYPE_OF[t.type], shape: t.dims.map(String) })),
-          raw_output_contents: r.outputs.map(encodeRawTensor),
+          raw_output_contents: r.outputs.map(encodeTensor),
         };
       }),
     });

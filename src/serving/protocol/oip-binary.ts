@@ -6,7 +6,7 @@
  */
 import { endianness } from 'node:os';
 import type { Tensor, TensorData } from '../tensor.js';
-import { ELEMENT_TO_OIP, elementSize } from '../tensor.js';
+import { ELEMENT_TO_OIP, OIP_TO_ELEMENT, elementCount, elementSize, type OipDatatype } from '../tensor.js';
 import { outputJson, parseRequestObject, responseHeader, type BinaryInput, type InferRequest, type InferResult, type OutputJson, type ParseOptions, type RequestedOutput } from './oip-json.js';
 import { invalid, show } from './values.js';
 
@@ -69,6 +69,16 @@ function decode(raw: Buffer, input: Parameters<BinaryInput>[0], what: string): T
   }
   const Ctor = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, float16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, uint64: BigUint64Array, int64: BigInt64Array, float32: Float32Array, float64: Float64Array }[type];
   return new Ctor(ab);
+}
+
+/** One tensor from its raw bytes alone (gRPC's `raw_input_contents`), checked against its shape and datatype. */
+export function decodeRawTensor(name: string, datatype: OipDatatype, dims: readonly number[], raw: Buffer): Tensor {
+  const type = OIP_TO_ELEMENT[datatype];
+  const count = elementCount(dims);
+  const what = `input '${name}'`;
+  const size = type === 'string' ? 0 : elementSize(type);
+  if (type !== 'string' && raw.length !== count * size) throw invalid(`${what}: shape [${dims.join(', ')}] of ${datatype} takes ${count * size} bytes but its raw contents have ${raw.length}`);
+  return { name, type, dims: [...dims], data: decode(raw, { name, type, dims, count, size }, what) };
 }
 
 /**
