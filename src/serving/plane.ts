@@ -207,10 +207,14 @@ export class ServingPlane {
     for (const t of d.resolved.targets) targets.push({ unit: await unitFor(t.name, t.version), weight: t.weight });
     const shadow = d.resolved.shadow ? { unit: await unitFor(d.resolved.shadow.name, d.resolved.shadow.version), fraction: d.resolved.shadow.fraction } : undefined;
     const plan: Plan = { deployment: d, targets, totalWeight: targets.reduce((a, t) => a + t.weight, 0), shadow };
-    if (warm) {
-      // Load and warm every version the new plan routes to before it takes traffic.
-      const fresh = unitsOf(plan).filter((u) => !old || !unitsOf(old).includes(u));
-      await Promise.all(fresh.filter((u) => u === shadow?.unit || targets.some((t) => t.unit === u && t.weight > 0)).map((u) => u.warm(WARM_TIMEOUT_MS)));
+    const fresh = unitsOf(plan).filter((u) => !old || !unitsOf(old).includes(u));
+    const routed = fresh.filter((u) => u === shadow?.unit || targets.some((t) => t.unit === u && t.weight > 0));
+    if (warm && old) {
+      // A change: every version the new plan routes to is loaded and warmed before the plan takes traffic.
+      await Promise.all(routed.map((u) => u.warm(WARM_TIMEOUT_MS)));
+    } else if (warm) {
+      // A new deployment: routed at once; its versions start loading now (a request meanwhile waits for the load).
+      for (const u of routed) void u.warm(WARM_TIMEOUT_MS).catch((e: unknown) => this.logger.warn({ err: e, deployment: name }, 'serving: a version failed to load'));
     }
     if (this.closed) return;
     this.plans.set(name, plan);

@@ -74,6 +74,8 @@ export const servingRoutes: FastifyPluginAsync<ServingRouteDeps> = async (root, 
     async (req) => {
       const { name, description, reason, ...config } = req.body;
       const d = await deployments.create({ name, ...(description !== undefined ? { description } : {}), ...(reason !== undefined ? { reason } : {}), ...config }, actorFromHeaders(req.headers));
+      // Routed here before the answer (its versions load in the background), so a request right after it is served.
+      await plane.refresh(d.name);
       return { deployment: await json(d, true) };
     },
   );
