@@ -3,7 +3,8 @@
  * wait in a bounded buffer and are written in batches (one transaction each); when the buffer is full a record is
  * dropped and counted, so serving never slows down for logging.
  */
-import { ELEMENT_TO_OIP, type Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
+import { outputJson } from './protocol/oip-json.js';
 import type { NewPayload, ServingStore } from './store.js';
 
 /** One answered request, as the payload log and the per-request hooks (monitoring) see it. */
@@ -27,28 +28,7 @@ export interface ServedRequest {
 }
 
 /** A tensor as OIP JSON (flat data; 64-bit integers as numbers; non-finite floats as null). */
-export function tensorJson(t: Tensor): { name: string; datatype: string; shape: number[]; data: unknown[] } {
-  const data: unknown[] = new Array(t.data.length);
-  const src = t.data as ArrayLike<unknown>;
-  if (t.type === 'float16') {
-    for (let i = 0; i < src.length; i++) data[i] = halfToFloat(src[i] as number);
-  } else {
-    for (let i = 0; i < src.length; i++) {
-      const v = src[i];
-      data[i] = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? (Number.isFinite(v) ? (t.type === 'bool' ? v !== 0 : v) : null) : v;
-    }
-  }
-  return { name: t.name, datatype: ELEMENT_TO_OIP[t.type], shape: [...t.dims], data };
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
+export const tensorJson = (t: Tensor) => outputJson(t);
 
 export interface PayloadLogOptions {
   readonly bufferSize: number;

@@ -276,9 +276,12 @@ export class ServingPlane {
     let outputs: Tensor[] | null = null;
     let status = 200;
     let error: string | null = null;
+    // Refused by the checks (the caller's fault) or failed once accepted (the version's: the guard counts those).
+    let accepted = false;
     try {
       ordered = checkInputs(inputs, unit.inputs);
       const outputNames = selectOutputs(requestedOutputs, unit.outputs);
+      accepted = true;
       const shadow = plan.shadow && Math.random() < plan.shadow.fraction ? plan.shadow.unit : undefined;
       // What the session is given may be moved to its worker thread: keep what the log and the shadow need.
       const keep = sampled || shadow !== undefined || this.hooks.size > 0;
@@ -293,13 +296,13 @@ export class ServingPlane {
       labels.queue.observe(r.queueMs / 1000);
       labels.inference.observe(r.inferMs / 1000);
       const result: InferResult = { requestId, model: unit.name, version: unit.version, outputs: r.outputs };
-      this.finish(plan, unit, { ordered, outputs, status, error, sampled, requestId, started, ctx }, shadow);
+      this.finish(plan, unit, { ordered, outputs, status, error, failed: false, sampled, requestId, started, ctx }, shadow);
       return result;
     } catch (e) {
       const ke = e instanceof KilnError ? e : undefined;
       status = ke?.status ?? 500;
       error = (e as Error).message;
-      this.finish(plan, unit, { ordered, outputs, status, error, sampled, requestId, started, ctx }, undefined);
+      this.finish(plan, unit, { ordered, outputs, status, error, failed: accepted || status >= 500, sampled, requestId, started, ctx }, undefined);
       throw e;
     }
   }
@@ -307,12 +310,12 @@ export class ServingPlane {
   private finish(
     plan: Plan,
     unit: Unit,
-    r: { ordered: Tensor[]; outputs: Tensor[] | null; status: number; error: string | null; sampled: boolean; requestId: string; started: number; ctx: InferContext },
+    r: { ordered: Tensor[]; outputs: Tensor[] | null; status: number; error: string | null; failed: boolean; sampled: boolean; requestId: string; started: number; ctx: InferContext },
     shadow: Unit | undefined,
   ): void {
     const ms = performance.now() - r.started;
-    // A refused request (400) is the caller's fault: it counts as answered, not as a failure of the version.
-    unit.stats.record(ms, r.status < 500);
+    // A request the checks refused is the caller's fault: answered, not a failure of the version.
+    unit.stats.record(ms, !r.failed);
     const labels = this.metrics.unit(plan.deployment.name, String(unit.version));
     labels.requests(r.status).inc();
     labels.duration.observe(ms / 1000);

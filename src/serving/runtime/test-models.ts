@@ -39,17 +39,17 @@ export const GATHER_ROWS = 4;
 
 /**
  * out[n] = table[idx[n]] (Gather along axis 0): int64 `idx` [N] → float32 `out` [N, 2], where table row i is
- * [i, 10 i] for i < 4. An index of 4 or more (or below -4) makes onnxruntime throw at inference ("out of bounds").
+ * [i, 10 i] for i < rows (default 4). An index of `rows` or more (or below -rows) makes onnxruntime throw at inference ("out of bounds").
  */
-export function gatherModel(): Uint8Array {
-  const table = new Float32Array(GATHER_ROWS * 2);
-  for (let i = 0; i < GATHER_ROWS; i++) {
+export function gatherModel(rows = GATHER_ROWS): Uint8Array {
+  const table = new Float32Array(rows * 2);
+  for (let i = 0; i < rows; i++) {
     table[2 * i] = i;
     table[2 * i + 1] = 10 * i;
   }
   return model({
     node: [{ opType: 'Gather', input: ['table', 'idx'], output: ['out'], attribute: [{ name: 'axis', type: P.AttributeProto.AttributeType.INT, i: 0 }] }],
-    initializer: [floatTensor('table', [GATHER_ROWS, 2], table)],
+    initializer: [floatTensor('table', [rows, 2], table)],
     input: [valueInfo('idx', T.INT64, ['N'])],
     output: [valueInfo('out', T.FLOAT, ['N', 2])],
   });
