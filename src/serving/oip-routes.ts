@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { KilnError, invalid } from '../platform/errors.js';
 import { from, rule, type RouteRule } from '../platform/auth/rules.js';
 import { VERSION } from '../version.js';
+import { newTimeOrderedId } from '../platform/ids.js';
 import type { ServingPlane } from './plane.js';
 import { binaryWanted, headerLengthOf, inferResponseBinary, inferResponseJson, parseBinaryInferRequest, parseInferRequest } from './protocol/index.js';
 import { modelMetadata } from './protocol/check.js';
@@ -71,7 +72,7 @@ export const dataPlaneRoutes: FastifyPluginAsync<DataPlaneDeps> = async (app, de
     const body = bodyOf(req);
     const headerLength = headerLengthOf(req.headers['inference-header-content-length']);
     const parsed = headerLength !== undefined ? parseBinaryInferRequest(body, headerLength) : parseInferRequest(parseJson(body));
-    const requestId = parsed.id ?? req.id;
+    const requestId = parsed.id ?? requestIdOf(req);
     if (parsed.id !== undefined && !REQUEST_ID.test(parsed.id)) throw invalid("'id' must be 1 to 256 printable ASCII characters without spaces.");
     const r = await plane.infer(name, version, parsed.inputs, parsed.outputs, { protocol: 'oip-rest', requestId, header: (h) => headerValue(req, h) });
     void reply.header('x-request-id', requestId);
@@ -96,7 +97,7 @@ export const dataPlaneRoutes: FastifyPluginAsync<DataPlaneDeps> = async (app, de
     const unit = plane.pick(name, undefined, { header: (h) => headerValue(req, h) });
     const contentType = String(req.headers['content-type'] ?? 'application/json');
     const inputs = parseInvocation(bodyOf(req), contentType, { inputs: [...unit.inputs], ...(unit.signature ? { signature: unit.signature } : {}) });
-    const r = await plane.infer(p.deployment.name, String(unit.version), inputs, undefined, { protocol: 'mlflow', requestId: req.id, header: (h) => headerValue(req, h) });
+    const r = await plane.infer(p.deployment.name, String(unit.version), inputs, undefined, { protocol: 'mlflow', requestId: requestIdOf(req), header: (h) => headerValue(req, h) });
     void reply.header('x-request-id', r.requestId);
     return reply.type('application/json').send(JSON.stringify(invocationResponse(r.outputs)));
   });
@@ -114,6 +115,11 @@ function parseJson(body: Buffer): unknown {
   } catch (e) {
     throw new KilnError('MALFORMED_REQUEST', `Malformed JSON body: ${(e as Error).message}`);
   }
+}
+
+/** The caller's X-Request-Id, else a new time-ordered id (the payload log's index on request ids stays append-only). */
+function requestIdOf(req: FastifyRequest): string {
+  return req.headers['x-request-id'] === req.id ? req.id : newTimeOrderedId();
 }
 
 function headerValue(req: FastifyRequest, name: string): string | undefined {

@@ -122,7 +122,7 @@ export class ServingStore {
    */
   async insertPayloads(rows: readonly NewPayload[]): Promise<void> {
     if (rows.length === 0) return;
-    const per = Math.max(1, Math.min(500, Math.floor(this.adapter.maxBindParameters / PAYLOAD_COLUMNS.length)));
+    const per = Math.max(1, Math.min(50, Math.floor(this.adapter.maxBindParameters / PAYLOAD_COLUMNS.length)));
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += per) {
         const chunk = rows.slice(i, i + per);

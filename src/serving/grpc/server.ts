@@ -12,6 +12,7 @@ import { runInContext, type RequestContext } from '../../platform/auth/context.j
 import type { RouteRule } from '../../platform/auth/rules.js';
 import type { OutsideCall } from '../../platform/http/auth.js';
 import { VERSION } from '../../version.js';
+import { newTimeOrderedId } from '../../platform/ids.js';
 import type { ServingPlane } from '../plane.js';
 import { modelMetadata } from '../protocol/check.js';
 import { decodeRawTensor, encodeTensor } from '../protocol/oip-binary.js';
@@ -203,7 +204,7 @@ export class GrpcInferenceServer {
         plane.plan(req.model_name);
         const inputs = requestTensors(req);
         const headers = headersOf(call.metadata);
-        const requestId = req.id || randomUUID();
+        const requestId = req.id || newTimeOrderedId();
         const r = await plane.infer(req.model_name, req.model_version || undefined, inputs, req.outputs?.length ? req.outputs : undefined, { protocol: 'oip-grpc', requestId, header: (h) => headers[h.toLowerCase()] });
         return {
           model_name: req.model_name,
