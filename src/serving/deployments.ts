@@ -161,7 +161,8 @@ export class DeploymentService {
     if (!old) throw notFound(`Deployment '${name}' has no revision ${target} (it is at revision ${row.revision}).`);
     const oldConfig = parseConfig(old.config);
     const oldResolved = JSON.parse(old.resolved) as Resolved;
-    const now = await this.resolve(oldConfig, false);
+    // What the revision's URIs name today (an alias deleted since names nothing: its version is pinned too).
+    const now = await this.resolve(oldConfig, false).catch((): Resolved => ({ targets: oldResolved.targets.map((t) => ({ ...t, version: -1 })), shadow: oldResolved.shadow ? { ...oldResolved.shadow, version: -1 } : null }));
     const pinned: string[] = [];
     const config: DeploymentConfig = {
       ...oldConfig,
