@@ -39,6 +39,8 @@ export class Unit {
     private readonly host: ModelHost,
     private readonly load: Loader,
     private readonly metrics: ServingMetrics,
+    /** How long a request waits for its version to load before it answers 503 (Retry-After). */
+    private readonly loadWaitMs: number,
   ) {}
 
   /** Loads the model (shared with other units of the same file and settings) and waits until it is ready. */
@@ -84,7 +86,7 @@ export class Unit {
   async run(inputs: Tensor[], outputNames: readonly string[] | undefined): Promise<{ outputs: Tensor[]; queueMs: number; inferMs: number }> {
     if (this.closed) throw new KilnError('TEMPORARILY_UNAVAILABLE', `Version ${this.version} of '${this.name}' is being replaced; retry.`, { retry_after_seconds: 1 });
     // Loaded (or loading, waited for a bounded time: then 503 with Retry-After) before the request queues.
-    if (this.host.state(this.key).state !== 'ready') (await this.host.acquire(this.key, this.load, { timeoutMs: LOAD_WAIT_MS })).release();
+    if (this.host.state(this.key).state !== 'ready') (await this.host.acquire(this.key, this.load, { timeoutMs: this.loadWaitMs })).release();
     return this.batcherOf().submit(inputs, outputNames);
   }
 
@@ -94,8 +96,6 @@ export class Unit {
   }
 }
 
-/** How long a request waits for its version to load before it answers 503 (Retry-After). */
-const LOAD_WAIT_MS = 5_000;
 /** How long a changed deployment's new versions may take to load before the change is given up (the old plan stays). */
 const WARM_TIMEOUT_MS = 300_000;
 
@@ -138,6 +138,8 @@ export class ServingPlane {
     private readonly metrics: ServingMetrics,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** How long a request waits for its version to load before it answers 503 with Retry-After. */
+    private readonly loadWaitMs = 5_000,
   ) {}
 
   /** Called after each answered request, with its decoded inputs and outputs (after the response was sent). */
@@ -201,6 +203,7 @@ export class ServingPlane {
         this.host,
         async () => ({ bytes: await this.loader.bytes(v), opts: { intraOpThreads: d.config.resources.intra_op_threads, sessions: d.config.resources.sessions, name: `${v.name}/${v.version}` } }),
         this.metrics,
+        this.loadWaitMs,
       );
     };
     const targets: { unit: Unit; weight: number }[] = [];

@@ -38,6 +38,8 @@ export interface ServingOptions {
   readonly payloadFlushMs: number;
   /** How often retention is enforced on the payload log (default 10 minutes). */
   readonly retentionIntervalMs: number;
+  /** How long a request waits for its version to load before it answers 503 with Retry-After (default 5000 ms). */
+  readonly loadWaitMs: number;
   /** Starts gRPC on this port (0: any free one) whatever the configuration says (tests). */
   readonly grpcPort?: number;
 }
@@ -45,7 +47,7 @@ export interface ServingOptions {
 const SERVING_EVENTS = 'serving.';
 
 export async function createServing(platform: Platform, registry: RegistryService, options: Partial<ServingOptions>): Promise<CapabilityInstance<ServingService>> {
-  const opts: ServingOptions = { guardIntervalMs: 1000, followIntervalMs: 1000, payloadFlushMs: 200, retentionIntervalMs: 600_000, ...options };
+  const opts: ServingOptions = { guardIntervalMs: 1000, followIntervalMs: 1000, payloadFlushMs: 200, retentionIntervalMs: 600_000, loadWaitMs: 5_000, ...options };
   const { config, logger } = platform;
   const report = platform.reporter('serving');
   const store = new ServingStore(platform.store.db.withTables<ServingTables>(), platform.store.adapter);
@@ -63,7 +65,7 @@ export async function createServing(platform: Platform, registry: RegistryServic
   const loader = new ModelLoader(platform.artifacts, config.servingCacheDir || resolvePath(config.home, 'serving-cache'));
   const payloadLog = new PayloadLog(store, { bufferSize: config.payloadBufferSize, batchSize: 500, flushIntervalMs: opts.payloadFlushMs }, (d) => metrics.payloadDropped.inc({ deployment: d }), report);
   const payloads = new PayloadService(store, platform.now);
-  const plane = new ServingPlane(deployments, registry, host, loader, payloadLog, metrics, logger, platform.now);
+  const plane = new ServingPlane(deployments, registry, host, loader, payloadLog, metrics, logger, platform.now, opts.loadWaitMs);
   deployments.onChange((name) => void plane.refresh(name));
 
   const timers: NodeJS.Timeout[] = [];

@@ -4,7 +4,7 @@ import { STORE_BACKENDS } from '../support/backends.js';
 import { basicAuth, call, startTestServer, type TestServer } from '../support/server.js';
 import { registerOnnx } from '../support/models.js';
 import { oipGrpcClient } from '../support/grpc.js';
-import { linearModel } from '../../src/registry/packaging/test-models.js';
+import { bigModel, linearModel } from '../../src/registry/packaging/test-models.js';
 import { gatherModel } from '../../src/serving/runtime/test-models.js';
 
 /**
@@ -112,6 +112,49 @@ for (const backend of STORE_BACKENDS) {
     });
   });
 }
+
+describe('serving: a version still loading, and payload retention', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({ store: 'sqlite', capabilities: { serving: { loadWaitMs: 0, payloadFlushMs: 20 } } });
+    await registerOnnx(ts.url, 'big', bigModel(40));
+    await registerOnnx(ts.url, 'small', linearModel({ inputs: 4 }));
+  });
+  after(async () => {
+    await ts?.stop();
+  });
+
+  it('answers 503 with Retry-After while the version loads, then serves', async () => {
+    assert.equal((await call(ts.url, 'POST', '/api/v1/deployments', { name: 'big', model: 'models:/big/1' })).status, 200);
+    const body = { inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] };
+    const first = await call(ts.url, 'POST', '/v2/models/big/infer', body);
+    assert.equal(first.status, 503, first.text);
+    assert.ok(Number(first.headers.get('retry-after')) >= 1);
+    assert.match(first.body.error, /loading/);
+    assert.equal((await call(ts.url, 'GET', '/v2/models/big/ready')).status, 503);
+    let r = first;
+    for (let i = 0; i < 400 && r.status !== 200; i++) {
+      await new Promise((res) => setTimeout(res, 25));
+      r = await call(ts.url, 'POST', '/v2/models/big/infer', body);
+    }
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.outputs[0].data, [1, 2]);
+    assert.deepEqual((await call(ts.url, 'GET', '/v2/models/big/ready')).body, { name: 'big', ready: true });
+  });
+
+  it('enforces retention: records beyond the newest N of a deployment go', async () => {
+    assert.equal((await call(ts.url, 'POST', '/api/v1/deployments', { name: 'small', model: 'models:/small/1' })).status, 200);
+    for (let j = 0; j < 400 && (await call(ts.url, 'GET', '/v2/models/small/ready')).status !== 200; j++) await new Promise((res) => setTimeout(res, 25));
+    for (let i = 0; i < 5; i++) assert.equal((await call(ts.url, 'POST', '/v2/models/small/infer', { ...row, id: `k${i}` })).status, 200);
+    const serving = ts.server.services.serving;
+    await serving.payloadLog.flush();
+    // Every deployment keeps its newest 2 (big logged its 503s while loading, then its answer).
+    assert.ok((await serving.payloads.prune(0, 2)) >= 3);
+    assert.deepEqual((await call(ts.url, 'GET', '/api/v1/deployments/small/payloads')).body.payloads.map((p: any) => p.request_id), ['k4', 'k3']);
+    assert.equal((await call(ts.url, 'GET', '/api/v1/deployments/big/payloads')).body.payloads.length, 2);
+    assert.equal(await serving.payloads.prune(1, 0), 0);
+  });
+});
 
 describe('serving with --auth on', () => {
   let ts: TestServer;
