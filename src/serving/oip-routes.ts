@@ -11,7 +11,7 @@ import { newTimeOrderedId } from '../platform/ids.js';
 import type { ServingPlane } from './plane.js';
 import { binaryWanted, headerLengthOf, inferResponseBinary, inferResponseJson, parseBinaryInferRequest, parseInferRequest } from './protocol/index.js';
 import { modelMetadata } from './protocol/check.js';
-import { invocationResponse, parseInvocation } from './protocol/mlflow-scoring.js';
+import { invocationResponse, parseInvocationRequest } from './protocol/mlflow-scoring.js';
 
 export interface DataPlaneDeps {
   readonly plane: ServingPlane;
@@ -96,10 +96,10 @@ export const dataPlaneRoutes: FastifyPluginAsync<DataPlaneDeps> = async (app, de
     const p = plane.plan(name);
     const unit = plane.pick(name, undefined, { header: (h) => headerValue(req, h) });
     const contentType = String(req.headers['content-type'] ?? 'application/json');
-    const inputs = parseInvocation(bodyOf(req), contentType, { inputs: [...unit.inputs], ...(unit.signature ? { signature: unit.signature } : {}) });
+    const { inputs, table } = parseInvocationRequest(bodyOf(req), contentType, { inputs: [...unit.inputs], ...(unit.signature ? { signature: unit.signature } : {}) });
     const r = await plane.infer(p.deployment.name, String(unit.version), inputs, undefined, { protocol: 'mlflow', requestId: requestIdOf(req), header: (h) => headerValue(req, h) });
     void reply.header('x-request-id', r.requestId);
-    return reply.type('application/json').send(JSON.stringify(invocationResponse(r.outputs)));
+    return reply.type('application/json').send(JSON.stringify(invocationResponse(r.outputs, table)));
   });
 };
 

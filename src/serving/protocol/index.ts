@@ -5,6 +5,6 @@ export { HEADER_LENGTH_HEADER, headerLengthOf, parseBinaryInferRequest, inferRes
 export type { BinaryRequested } from './oip-binary.js';
 export { checkInputs, checkSameRows, firstDimDynamic, isDynamicDim, modelMetadata, oipDatatypeOf, rowsOf, selectOutputs } from './check.js';
 export type { ModelMetadata, TensorMetadata } from './check.js';
-export { parseInvocation, invocationResponse } from './mlflow-scoring.js';
+export { parseInvocation, parseInvocationRequest, invocationResponse } from './mlflow-scoring.js';
 export type { ScoringModel } from './mlflow-scoring.js';
 export { floatToHalf, halfToFloat, HALF_MAX } from './half.js';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KilnError } from '../../platform/errors.js';
 import type { Tensor } from '../tensor.js';
-import { invocationResponse, parseInvocation, type ScoringModel } from './mlflow-scoring.js';
+import { invocationResponse, parseInvocation, parseInvocationRequest, type ScoringModel } from './mlflow-scoring.js';
 
 const JSON_TYPE = 'application/json';
 const refuses = (fn: () => unknown, message: RegExp, code?: string) =>
@@ -159,19 +159,38 @@ describe('MLflow scoring: responses', () => {
   const col: Tensor = { name: 'variable', type: 'float32', dims: [3, 1], data: new Float32Array([0.5, NaN, 2]) };
   const label: Tensor = { name: 'label', type: 'int64', dims: [3], data: new BigInt64Array([1n, 0n, 2n]) };
 
-  it('gives one output as nested lists', () => {
-    assert.deepEqual(invocationResponse([col]), { predictions: [[0.5], [null], [2]] });
-    assert.deepEqual(invocationResponse([label]), { predictions: [1, 0, 2] });
-    assert.deepEqual(invocationResponse([{ name: 's', type: 'string', dims: [], data: ['x'] }]), { predictions: 'x' });
-    assert.deepEqual(invocationResponse([{ name: 'b', type: 'bool', dims: [1, 2, 2], data: new Uint8Array([1, 0, 0, 1]) }]), { predictions: [[[true, false], [false, true]]] });
+  it('answers array input as the ONNX flavor does: a dict of outputs, each as nested lists', () => {
+    assert.deepEqual(invocationResponse([col]), { predictions: { variable: [[0.5], [null], [2]] } });
+    assert.deepEqual(invocationResponse([label, col]), { predictions: { label: [1, 0, 2], variable: [[0.5], [null], [2]] } });
+    assert.deepEqual(invocationResponse([{ name: 's', type: 'string', dims: [], data: ['x'] }]), { predictions: { s: 'x' } });
+    assert.deepEqual(invocationResponse([{ name: 'b', type: 'bool', dims: [1, 2, 2], data: new Uint8Array([1, 0, 0, 1]) }]), { predictions: { b: [[[true, false], [false, true]]] } });
   });
 
-  it('gives several outputs by name', () => {
-    assert.deepEqual(invocationResponse([label, col]), { predictions: { label: [1, 0, 2], variable: [[0.5], [null], [2]] } });
+  it('answers DataFrame input as records, each output flattened per row', () => {
+    assert.deepEqual(invocationResponse([label, col], true), { predictions: [{ label: 1, variable: 0.5 }, { label: 0, variable: null }, { label: 2, variable: 2 }] });
+    const probs: Tensor = { name: 'p', type: 'float32', dims: [2, 2], data: new Float32Array([0.25, 0.75, 0.5, 0.5]) };
+    assert.deepEqual(invocationResponse([probs], true), { predictions: [{ p: [0.25, 0.75] }, { p: [0.5, 0.5] }] });
+  });
+
+  it('tells DataFrame requests from array requests as MLflow does, by payload and signature', () => {
+    const tensors = { ...iris, signature: { inputs: { kind: 'tensors' as const, tensors: [] } } };
+    const columns = { ...iris, signature: { inputs: { kind: 'columns' as const, columns: [] } } };
+    const none = { inputs: iris.inputs };
+    const table = (body: string, model: ScoringModel, type = JSON_TYPE) => parseInvocationRequest(body, type, model).table;
+    const split = '{"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [[1, 2, 3, 4]]}}';
+    const inputs = '{"inputs": [[1, 2, 3, 4]]}';
+    assert.equal(table(split, none), true);
+    assert.equal(table(split, columns), true);
+    assert.equal(table(split, tensors), false);
+    assert.equal(table('{"dataframe_records": [{"a": 1, "b": 2, "c": 3, "d": 4}]}', none), true);
+    assert.equal(table('a,b,c,d\n1,2,3,4\n', none, 'text/csv'), true);
+    assert.equal(table('a,b,c,d\n1,2,3,4\n', tensors, 'text/csv'), false);
+    assert.equal(table(inputs, none), false);
+    assert.equal(table(inputs, columns), true);
   });
 
   it('round-trips a request through a response', () => {
     const [t] = json({ instances: [[1, 2, 3, 4], [5, 6, 7, 8]] }, iris);
-    assert.deepEqual(invocationResponse([t!]), { predictions: [[1, 2, 3, 4], [5, 6, 7, 8]] });
+    assert.deepEqual(invocationResponse([t!]), { predictions: { [t!.name]: [[1, 2, 3, 4], [5, 6, 7, 8]] } });
   });
 });

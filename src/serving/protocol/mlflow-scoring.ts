@@ -42,9 +42,20 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const list = (names: readonly string[]) => `[${names.map((n) => `'${n}'`).join(', ')}]`;
 
 export function parseInvocation(body: Buffer | string, contentType: string, model: ScoringModel): Tensor[] {
+  return parseInvocationRequest(body, contentType, model).inputs;
+}
+
+/**
+ * The inputs, and whether MLflow's scoring server would hand them to the ONNX model as a pandas DataFrame (and
+ * answer records) rather than as arrays: a table (CSV, `dataframe_split`, `dataframe_records`) unless the model's
+ * signature is tensor-based (MLflow's schema enforcement turns the table into an array then), or `instances` /
+ * `inputs` with a column-based signature.
+ */
+export function parseInvocationRequest(body: Buffer | string, contentType: string, model: ScoringModel): { inputs: Tensor[]; table: boolean } {
+  const kind = model.signature?.inputs?.kind;
   const text = typeof body === 'string' ? body : body.toString('utf8');
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
-  if (mime === 'text/csv') return fromTable(parseCsv(text), model);
+  if (mime === 'text/csv') return { inputs: fromTable(parseCsv(text), model), table: kind !== 'tensors' };
   if (mime !== 'application/json') {
     throw new KilnError('UNSUPPORTED_MEDIA_TYPE', `This predictor only supports the following content types: 'text/csv', 'application/json'. Got '${contentType}'.`);
   }
@@ -65,14 +76,16 @@ export function parseInvocation(body: Buffer | string, contentType: string, mode
   const value = json[key];
   switch (key) {
     case 'dataframe_split':
-      return fromTable(splitTable(value), model);
+      return { inputs: fromTable(splitTable(value), model), table: kind !== 'tensors' };
     case 'dataframe_records':
-      return fromTable(recordsTable(value), model);
-    default:
-      if (isRecord(value)) return fromNamed(value, false, model);
+      return { inputs: fromTable(recordsTable(value), model), table: kind !== 'tensors' };
+    default: {
+      const table = kind === 'columns';
+      if (isRecord(value)) return { inputs: fromNamed(value, false, model), table };
       if (!Array.isArray(value)) throw bad(`Invalid input. '${key}' must be a list or a dictionary of named tensors, got ${show(value)}.`);
-      if (value.length > 0 && value.every(isRecord)) return fromNamed(stackRecords(value, key), true, model);
-      return fromUnnamed(value, model);
+      if (value.length > 0 && value.every(isRecord)) return { inputs: fromNamed(stackRecords(value, key), true, model), table };
+      return { inputs: fromUnnamed(value, model), table };
+    }
   }
 }
 
@@ -274,12 +287,24 @@ function fromUnnamed(value: unknown[], model: ScoringModel): Tensor[] {
 }
 
 /**
- * The scoring response: `{"predictions": nested list}` for one output (an [N, 1] output is N lists of one, as
- * numpy's tolist() gives it), `{"predictions": {"name": nested list, ...}}` for several. Non-finite floats become
- * null and 64-bit integers plain numbers, as in the OIP responses.
+ * The scoring response, as MLflow's ONNX flavor and scoring server give it: for array input, `{"predictions":
+ * {"<output>": nested list, ...}}` (the flavor answers a dict of outputs, each numpy's tolist()); for DataFrame input,
+ * records, one per row, `{"<output>": value}` with each output flattened (MLflow's `reshape(-1)`); where an output
+ * has several values per row (MLflow fails there: its columns differ in length), the row's values as a list.
+ * Non-finite floats become null and 64-bit integers plain numbers, as in the OIP responses.
  */
-export function invocationResponse(outputs: readonly Tensor[]): { predictions: unknown } {
-  const nested = (t: Tensor) => nest(jsonValues(t), t.dims);
-  if (outputs.length === 1) return { predictions: nested(outputs[0] as Tensor) };
-  return { predictions: Object.fromEntries(outputs.map((t) => [t.name, nested(t)])) };
+export function invocationResponse(outputs: readonly Tensor[], table = false): { predictions: unknown } {
+  if (!table) return { predictions: Object.fromEntries(outputs.map((t) => [t.name, nest(jsonValues(t), t.dims)])) };
+  const rows = outputs[0]?.dims[0] ?? 0;
+  const flat = outputs.map((t) => ({ name: t.name, values: jsonValues(t) }));
+  const records: Record<string, unknown>[] = [];
+  for (let i = 0; i < rows; i++) {
+    const r: Record<string, unknown> = {};
+    for (const o of flat) {
+      const per = rows === 0 ? 0 : o.values.length / rows;
+      r[o.name] = per === 1 ? o.values[i] : o.values.slice(i * per, (i + 1) * per);
+    }
+    records.push(r);
+  }
+  return { predictions: records };
 }
