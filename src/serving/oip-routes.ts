@@ -23,7 +23,7 @@ export interface DataPlaneDeps {
 
 /** Inference needs the `infer` scope (passwords and sessions have it) and a role in the deployment's project. */
 const infer = (): RouteRule => ({ access: 'project', role: 'viewer', on: { kind: 'deployment', id: from.params('name') }, scope: 'infer' });
-const oip = { errorStyle: 'oip' as const };
+const oip = { errorStyle: 'oip' as const, machineOnly: true };
 const REQUEST_ID = /^[\x21-\x7e]{1,256}$/;
 
 type Params = { name: string; version?: string };
@@ -91,7 +91,7 @@ export const dataPlaneRoutes: FastifyPluginAsync<DataPlaneDeps> = async (app, de
   app.post('/v2/models/:name/versions/:version/infer', { config: { permission: infer(), ...oip }, bodyLimit: deps.bodyLimit, schema: { hide: true } }, inferHandler);
 
   // MLflow's scoring server protocol: a client of `mlflow models serve` changes only the URL.
-  app.post('/deployments/:name/invocations', { config: { permission: infer(), errorStyle: 'mlflow' }, bodyLimit: deps.bodyLimit, schema: { hide: true } }, async (req: FastifyRequest<{ Params: Params }>, reply) => {
+  app.post('/deployments/:name/invocations', { config: { permission: infer(), errorStyle: 'mlflow', machineOnly: true }, bodyLimit: deps.bodyLimit, schema: { hide: true } }, async (req: FastifyRequest<{ Params: Params }>, reply) => {
     const { name } = req.params;
     const p = plane.plan(name);
     const unit = plane.pick(name, undefined, { header: (h) => headerValue(req, h) });

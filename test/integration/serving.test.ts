@@ -60,6 +60,9 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(r.status, 200, r.text);
         assert.equal(r.body.id, 'req-1');
         assert.equal(r.headers.get('x-request-id'), 'req-1');
+        // Answers for programs: nosniff, none of the document headers the UI and the API send.
+        assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+        assert.equal(r.headers.get('content-security-policy'), null);
         assert.equal(r.body.model_name, 'rain');
         assert.equal(r.body.model_version, '1');
         assert.deepEqual(r.body.outputs[0].shape, [3, 1]);

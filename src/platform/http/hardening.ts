@@ -3,6 +3,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KilnError } from '../errors.js';
 import { errorBody } from './error-handler.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route whose answers only programs read (inference): it gets no document security headers (CSP, framing, referrer). */
+    machineOnly?: boolean;
+  }
+}
+
 /**
  * How long the server gives a client, in milliseconds. Slow or idle clients must not hold connections forever:
  * a connection that has not sent its request headers within `headersMs` is answered 408 and closed (idle and
@@ -101,8 +108,11 @@ export const CONTENT_SECURITY_POLICY = [
  * No CORS header is ever sent: other origins' pages cannot read the API's answers.
  */
 export function installSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
+    // Inference answers (tensors as JSON or bytes) are never documents a browser renders: the document headers would
+    // be ~300 bytes on every one of thousands of answers a second.
+    if (req.routeOptions.config?.machineOnly) return;
     void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
     void reply.header('x-frame-options', 'DENY');
     void reply.header('referrer-policy', 'same-origin');
