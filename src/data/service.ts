@@ -247,8 +247,9 @@ export class DataService {
       },
       flush(cb) {
         if (hash.digest('hex') !== entry.sha256) {
-          void damaged();
-          cb(new KilnError('INVALID_STATE', `The stored content of '${entry.path}' does not match its digest ${entry.sha256}; it was removed.`));
+          // Removed before the stream fails: a client that uploads the file again as soon as its download failed must
+          // not race the removal (which could delete its new upload, or fail it).
+          void damaged().then(() => cb(new KilnError('INVALID_STATE', `The stored content of '${entry.path}' does not match its digest ${entry.sha256}; it was removed.`)));
         } else cb(null, held);
       },
     });
