@@ -100,6 +100,8 @@ describe('web UI projects with --auth on: the switcher, the project pages, lists
     await page.waitForURL(/\/experiments\?project=hidden$/);
     await page.getByRole('heading', { name: 'Experiments in hidden' }).waitFor();
     await page.getByRole('link', { name: 'hidden-exp', exact: true }).waitFor();
+    // The rows of the previous list may show for a moment while the project's list loads; then they are gone.
+    await page.getByRole('link', { name: 'atlas-exp', exact: true }).waitFor({ state: 'detached', timeout: 5000 });
     assert.equal(await page.getByRole('link', { name: 'atlas-exp', exact: true }).count(), 0);
     assert.equal(await page.evaluate(`localStorage.getItem('kiln.project')`), 'hidden');
     await signOut('root');
