@@ -1,37 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { STORE_BACKENDS } from '../support/backends.js';
 import { call, startTestServer, type TestServer } from '../support/server.js';
 import { registerOnnx } from '../support/models.js';
 import { kiln } from '../support/cli.js';
+import { startKilnProcess } from '../support/kiln-process.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
 
-const BIN = join(process.cwd(), 'bin', 'kiln.js');
-
-/** Starts `kiln serve` (a serving-only replica) over the server's stores; resolves with its URL. */
-function startReplica(ts: TestServer): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', ts.storeUri, '--artifacts', ts.artifactsUri, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`replica did not start: ${err}`)), 90_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`replica exited with ${code}: ${err}`));
-    });
-  });
-}
-
-const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r())));
+/** A serving-only replica (`kiln serve`) over the server's stores. */
+const startReplica = (ts: TestServer) => startKilnProcess(ts.storeUri, ts.artifactsUri, [], {}, 'serve');
 
 const body = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] };
 
@@ -70,16 +47,16 @@ for (const backend of STORE_BACKENDS) {
         const metrics = await (await fetch(`${replica.url}/metrics`)).text();
         assert.match(metrics, /kiln_serving_requests_total\{deployment="fraud",version="2",code="200"\} \d+/);
       } finally {
-        replica.child.kill('SIGTERM');
-        await exited(replica.child);
+        await replica.stop();
       }
     });
 
     it('kill -9 of a replica loses only what was in flight on it; started again, it serves with no manual step', async () => {
       const first = await startReplica(ts);
       assert.equal((await call(first.url, 'POST', '/v2/models/fraud/infer', body)).status, 200);
+      const gone = new Promise<void>((r) => first.child.once('exit', () => r()));
       first.child.kill('SIGKILL');
-      await exited(first.child);
+      await gone;
       await assert.rejects(fetch(`${first.url}/v2/health/live`));
       const second = await startReplica(ts);
       try {
@@ -88,8 +65,7 @@ for (const backend of STORE_BACKENDS) {
         // The server itself kept serving throughout.
         assert.equal((await call(ts.url, 'POST', '/v2/models/fraud/infer', body)).status, 200);
       } finally {
-        second.child.kill('SIGTERM');
-        await exited(second.child);
+        await second.stop();
       }
     });
   });

@@ -10,10 +10,13 @@ export interface KilnProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `kiln server` as a separate process (extra flags appended) and resolves with its URL once it listens. */
-export function startKilnProcess(store: string, artifacts: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<KilnProcess> {
+/**
+ * Starts `kiln server` (or `kiln serve`, a serving-only replica) as a separate process (extra flags appended) and
+ * resolves with its URL once it listens.
+ */
+export function startKilnProcess(store: string, artifacts: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, command: 'server' | 'serve' = 'server'): Promise<KilnProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn', ...extra], {
+    const child = spawn(process.execPath, [BIN, command, '--port', '0', '--store', store, '--artifacts', artifacts, '--log-level', 'warn', ...extra], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ...env },
     });

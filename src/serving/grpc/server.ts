@@ -15,6 +15,7 @@ import { VERSION } from '../../version.js';
 import { newTimeOrderedId } from '../../platform/ids.js';
 import type { ServingPlane } from '../plane.js';
 import { modelMetadata } from '../protocol/check.js';
+import { toTensorData } from '../protocol/values.js';
 import { decodeRawTensor, encodeTensor } from '../protocol/oip-binary.js';
 import { ELEMENT_TO_OIP as OIP_DATATYPE_OF, OIP_DATATYPES, OIP_TO_ELEMENT, elementCount, type OipDatatype, type Tensor } from '../tensor.js';
 import { OIP_PROTO } from './proto.js';
@@ -119,16 +120,9 @@ function contentsTensor(name: string, datatype: OipDatatype, dims: number[], c: 
   };
   const values = pick();
   if (values.length !== n) throw invalid(`input '${name}': shape [${dims.join(', ')}] holds ${n} values but its contents have ${values.length}.`);
-  if (type === 'string') return { name, type, dims, data: (values as Buffer[]).map((b) => b.toString('utf8')) };
-  if (type === 'int64') return { name, type, dims, data: BigInt64Array.from(values as string[], (v) => BigInt(v)) };
-  if (type === 'uint64') return { name, type, dims, data: BigUint64Array.from(values as string[], (v) => BigInt(v)) };
-  if (type === 'bool') return { name, type, dims, data: Uint8Array.from(values as boolean[], (v) => (v ? 1 : 0)) };
-  const Ctor = { int8: Int8Array, int16: Int16Array, int32: Int32Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array }[type as 'int32'];
-  const arr = (Ctor as Int32ArrayConstructor).from(values as number[]);
-  if (type !== 'float32' && type !== 'float64') {
-    for (let i = 0; i < arr.length; i++) if (arr[i] !== (values[i] as number)) throw invalid(`input '${name}': ${String(values[i])} is out of range for ${datatype}.`);
-  }
-  return { name, type, dims, data: arr as unknown as Tensor['data'] };
+  // The same checks as the JSON body's values (integers in range, finite floats, 64-bit integers exact).
+  const what = `input '${name}'`;
+  return { name, type, dims, data: toTensorData(type === 'string' ? (values as Buffer[]).map((b) => b.toString('utf8')) : values, type, what) };
 }
 
 export function requestTensors(r: InferRequest): Tensor[] {
