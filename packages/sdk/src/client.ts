@@ -5,6 +5,7 @@ import { HttpClient, type HttpOptions } from './http.js';
 import { RegistryClient } from './registry.js';
 import { DataClient } from './data.js';
 import { DeploymentsClient } from './deployments.js';
+import { MonitorsClient } from './monitors.js';
 import { fromJsonDouble, jsonDouble } from './contract/tracking-types.js';
 import { mapToTags, tagsToMap } from './contract/tags.js';
 import type * as S from './contract/tracking-schemas.js';
@@ -82,6 +83,7 @@ export class KilnClient implements TrackingApi {
   readonly data: DataClient;
   /** Deployments of registered models, and inference over the Open Inference Protocol. */
   readonly deployments: DeploymentsClient;
+  readonly monitors: MonitorsClient;
 
   /**
    * `user` names who acts on a server without authentication (recorded in histories); default $KILN_USER, then
@@ -97,6 +99,7 @@ export class KilnClient implements TrackingApi {
     this.registry = new RegistryClient(this.http);
     this.data = new DataClient(this.http, headers);
     this.deployments = new DeploymentsClient(this.http);
+    this.monitors = new MonitorsClient(this.http);
   }
 
   get trackingUri(): string {

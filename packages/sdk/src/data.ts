@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HttpClient, KilnApiError } from './http.js';
+import { HttpClient } from './http.js';
 import { formatFromName } from './contract/data-formats.js';
 import { parseDatasetRef } from './contract/dataset-refs.js';
 import type { Page } from './contract/tracking-types.js';
@@ -103,32 +103,9 @@ export class DataClient {
     return { created: r.created, version: r.version, uploadedBlobs: missing.length, uploadedBytes };
   }
 
-  /** Streams a local file to PUT /api/v1/data/blobs/{sha256} with its length (node:http, so the body is never held in memory). */
-  async uploadBlob(sha256: string, file: string, bytes: number): Promise<void> {
-    const url = new URL(`${this.http.baseUrl}/api/v1/data/blobs/${sha256}`);
-    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-    return new Promise((resolveUpload, reject) => {
-      const req = send(url, { method: 'PUT', headers: { ...this.headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolveUpload();
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            const b = JSON.parse(text) as { error_code?: string; message?: string; details?: Record<string, unknown> };
-            reject(new KilnApiError(status, b.error_code ?? `HTTP_${status}`, b.message ?? text, b.details));
-          } catch {
-            reject(new KilnApiError(status, `HTTP_${status}`, text.slice(0, 500)));
-          }
-        });
-      });
-      req.on('error', reject);
-      const body = createReadStream(file, { highWaterMark: 1 << 20 });
-      body.on('error', (e) => req.destroy(e));
-      body.pipe(req);
-    });
+  /** Streams a local file to PUT /api/v1/data/blobs/{sha256} with its length (never held in memory). */
+  async uploadBlob(sha256: string, file: string, _bytes?: number): Promise<void> {
+    await this.http.uploadFile('PUT', `/api/v1/data/blobs/${sha256}`, file, 'application/octet-stream');
   }
 
   async list(input: { nameLike?: string; maxResults?: number; pageToken?: string } = {}): Promise<Page<Dataset>> {

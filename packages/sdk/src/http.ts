@@ -91,6 +91,45 @@ export class HttpClient {
     });
   }
 
+  /**
+   * Streams a local file as the request body (node:http: never held in memory, no retry since the body is a stream)
+   * and parses the JSON answer (undefined when there is none); throws KilnApiError for error statuses.
+   */
+  async uploadFile<T = unknown>(method: string, path: string, file: string, contentType: string, query?: Record<string, unknown>): Promise<T> {
+    const [{ createReadStream }, { stat }] = await Promise.all([import('node:fs'), import('node:fs/promises')]);
+    const bytes = (await stat(file)).size;
+    const url = this.url(path, query);
+    const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    return new Promise<T>((resolveUpload, reject) => {
+      const req = send(url, { method, headers: { ...this.opts.headers, 'content-type': contentType, 'content-length': String(bytes) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (status >= 200 && status < 300) {
+            try {
+              return resolveUpload((text === '' ? undefined : JSON.parse(text)) as T);
+            } catch {
+              return resolveUpload(undefined as T);
+            }
+          }
+          try {
+            const b = JSON.parse(text) as { error_code?: string; message?: string; details?: Record<string, unknown> };
+            reject(new KilnApiError(status, b.error_code ?? `HTTP_${status}`, b.message ?? text, b.details));
+          } catch {
+            reject(new KilnApiError(status, `HTTP_${status}`, text.slice(0, 500)));
+          }
+        });
+      });
+      req.on('error', reject);
+      const body = createReadStream(file, { highWaterMark: 1 << 20 });
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
+    });
+  }
+
   private get timeoutMs(): number {
     return this.opts.timeoutMs ?? 60_000;
   }

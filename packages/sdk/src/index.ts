@@ -14,6 +14,7 @@ export { MetricBuffer, type MetricBufferOptions } from './metric-buffer.js';
 export { KilnApiError, HttpClient, type HttpOptions } from './http.js';
 export { RegistryClient, type RegisterVersionOptions } from './registry.js';
 export { DeploymentsClient, type InferTensor, type InferResponse } from './deployments.js';
+export { MonitorsClient } from './monitors.js';
 export type { Deployment, DeploymentConfig, DeploymentConfigInput, Revision as DeploymentRevision, PayloadRecord, VersionStats } from './contract/serving-schemas.js';
 export { defaultUser } from './user.js';
 export { authorizationHeader, credentialsPath, storeToken, storedToken, type Credentials } from './credentials.js';

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { invalid } from '../../platform/errors.js';
 import { resolveOptions, type ProfileOptions } from './column.js';
 import { readCsv, readJsonArray, readJsonl, readParquet } from './readers.js';
-import { TableBuilder } from './table.js';
+import { TableBuilder, type RowSink } from './table.js';
 import type { DataFormat, DatasetProfile, SourceSummary } from './types.js';
 
 export { formatFromName } from '../formats.js';
@@ -26,22 +26,22 @@ export async function profileSources(sources: ProfileSource[], opts?: ProfileOpt
   const table = new TableBuilder(resolveOptions(opts));
   const summaries: SourceSummary[] = [];
   for (const src of sources) {
-    let r: { rows: number; bytes: number };
-    switch (format) {
-      case 'csv':
-        r = await readCsv(src, table, isTsv(src.name) ? '\t' : ',');
-        break;
-      case 'jsonl':
-        r = await readJsonl(src, table);
-        break;
-      case 'json':
-        r = await readJsonArray(src, table);
-        break;
-      case 'parquet':
-        r = await readParquet(src, table);
-        break;
-    }
+    const r = await readSource(src, table);
     summaries.push({ name: src.name, rows: r.rows, bytes: r.bytes });
   }
   return { format, rows: table.rows, sources: summaries, columns: table.columns.map((c) => c.finish()) };
+}
+
+/** Streams the rows of one source into `sink` with the reader of its format; returns its rows and bytes. */
+export function readSource(src: ProfileSource, sink: RowSink): Promise<{ rows: number; bytes: number }> {
+  switch (src.format) {
+    case 'csv':
+      return readCsv(src, sink, isTsv(src.name) ? '\t' : ',');
+    case 'jsonl':
+      return readJsonl(src, sink);
+    case 'json':
+      return readJsonArray(src, sink);
+    case 'parquet':
+      return readParquet(src, sink);
+  }
 }

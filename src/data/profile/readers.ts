@@ -1,9 +1,9 @@
-/** Streaming readers: each pushes the rows of one source into a TableBuilder and returns its row count. */
+/** Streaming readers: each pushes the rows of one source into a RowSink (a TableBuilder when profiling) and returns its row count. */
 import { Transform, type Readable } from 'node:stream';
 import Papa from 'papaparse';
 import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { invalid, isKilnError, KilnError } from '../../platform/errors.js';
-import type { TableBuilder } from './table.js';
+import type { RowSink } from './table.js';
 import type { ProfileSource } from './profile.js';
 
 type AnyStream = NodeJS.ReadableStream | Readable;
@@ -56,7 +56,7 @@ async function locateCsv(src: ProfileSource, target: number): Promise<{ line: nu
 
 type CsvFailure = { kind: 'ragged'; record: number; fields: number; expected: number } | { kind: 'parse'; code: string; message: string; record: number };
 
-export async function readCsv(src: ProfileSource, table: TableBuilder, delimiter: string): Promise<{ rows: number; bytes: number }> {
+export async function readCsv(src: ProfileSource, table: RowSink, delimiter: string): Promise<{ rows: number; bytes: number }> {
   const { stream, bytes } = openCounted(src, 'utf8');
   let header: string[] | null = null;
   let map: number[] | null = null;
@@ -154,7 +154,7 @@ function asObject(v: unknown, src: ProfileSource, where: string): Record<string,
   return v as Record<string, unknown>;
 }
 
-export async function readJsonl(src: ProfileSource, table: TableBuilder): Promise<{ rows: number; bytes: number }> {
+export async function readJsonl(src: ProfileSource, table: RowSink): Promise<{ rows: number; bytes: number }> {
   const { stream, bytes } = openCounted(src, 'utf8');
   let rest = '';
   let line = 0;
@@ -190,7 +190,7 @@ export async function readJsonl(src: ProfileSource, table: TableBuilder): Promis
  * A top-level JSON array of objects, read element by element: a small scanner cuts each element out of the
  * text and JSON.parse reads it, so memory is bounded by the largest element, not the file.
  */
-export async function readJsonArray(src: ProfileSource, table: TableBuilder): Promise<{ rows: number; bytes: number }> {
+export async function readJsonArray(src: ProfileSource, table: RowSink): Promise<{ rows: number; bytes: number }> {
   const { stream, bytes } = openCounted(src, 'utf8');
   // phases: 0 before '[', 1 expecting an element (or ']'), 2 inside an element, 3 after an element, 4 after ']'
   let phase = 0;
@@ -261,7 +261,7 @@ export async function readJsonArray(src: ProfileSource, table: TableBuilder): Pr
  * Parquet via hyparquet. The file is read fully into memory (hyparquet reads from a buffer), then decoded one
  * row group at a time so only one row group's rows are materialised at once.
  */
-export async function readParquet(src: ProfileSource, table: TableBuilder): Promise<{ rows: number; bytes: number }> {
+export async function readParquet(src: ProfileSource, table: RowSink): Promise<{ rows: number; bytes: number }> {
   const { stream, bytes } = openCounted(src);
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
@@ -282,7 +282,7 @@ export async function readParquet(src: ProfileSource, table: TableBuilder): Prom
     throw bad(e);
   }
   const map = table.setHeader(names, src.name);
-  floats.forEach((f, i) => f && table.columns[map[i]!]!.markFloat());
+  floats.forEach((f, i) => f && table.markFloat(map[i]!));
   let rowStart = 0;
   let rows = 0;
   for (const rg of metadata.row_groups) {

@@ -2,7 +2,24 @@
 import { invalid } from '../../platform/errors.js';
 import { ColumnAccumulator, type ResolvedOptions } from './column.js';
 
-export class TableBuilder {
+/**
+ * Where the streaming readers push rows: the profiler's TableBuilder, or another consumer of the same readers (the
+ * monitoring capability counts rows into its bins through it).
+ */
+export interface RowSink {
+  /** Declares a fixed header (CSV, parquet); returns, per position in the source, the sink's column index. */
+  setHeader(names: string[], source: string): number[];
+  /** One row of text fields; `map[i]` is the column of field i (identity when null). */
+  addTextRow(row: readonly string[], map: readonly number[] | null): void;
+  /** One row of typed values in a fixed column order (parquet). */
+  addValueRow(row: readonly unknown[], map: readonly number[]): void;
+  /** One JSON object (absent keys are missing values). */
+  addObject(obj: Record<string, unknown>): void;
+  /** Column `index` is stored as floating point (parquet FLOAT/DOUBLE). */
+  markFloat(index: number): void;
+}
+
+export class TableBuilder implements RowSink {
   readonly columns: ColumnAccumulator[] = [];
   private readonly index = new Map<string, number>();
   private stamps: number[] = [];
@@ -51,6 +68,10 @@ export class TableBuilder {
       });
     }
     return names.map((n) => this.index.get(n)!);
+  }
+
+  markFloat(index: number): void {
+    this.columns[index]!.markFloat();
   }
 
   /** One row of text fields; `map[i]` is the column of field i (identity when null). */

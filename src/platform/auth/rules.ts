@@ -22,7 +22,9 @@ export type ResourceKind =
   /** A node of the lineage graph (runs:/…, models:/…, datasets:/…): the resource it names. */
   | 'lineage-node'
   /** A deployment of the serving capability (control plane and inference). */
-  | 'deployment';
+  | 'deployment'
+  /** A monitor of the monitoring capability. */
+  | 'monitor';
 
 /**
  * The resource(s) a route acts on: their kind and where the request names them (a path parameter, a query or body
