@@ -3,7 +3,7 @@
  * request id, reports merged over windows, and the alert rules evaluated on closed windows. Alert state changes are
  * events in the platform's log (`monitoring.alert_firing`, `monitoring.alert_resolved`), with their audit entries.
  */
-import type { Alert, CreateMonitorBody, LabelsResult, MonitoredColumn, Performance, RecordsResult, Report, UpdateMonitorBody, WindowSummary } from '@kiln-mlops/sdk/contract/monitoring-schemas';
+import type { Alert, AlertNotice, CreateMonitorBody, LabelsResult, MonitoredColumn, Performance, RecordsResult, Report, UpdateMonitorBody, WindowSummary } from '@kiln-mlops/sdk/contract/monitoring-schemas';
 import { DRIFT_METHODS } from '@kiln-mlops/sdk/contract/monitoring-schemas';
 import type { DataService } from '../data/service.js';
 import type { LineageService } from '../lineage/service.js';
@@ -32,18 +32,7 @@ export const ALERT_RESOLVED = 'monitoring.alert_resolved';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** What an alert event carries (and webhooks send). */
-export interface AlertNotice {
-  readonly id: number;
-  readonly kind: 'monitor_alert_firing' | 'monitor_alert_resolved';
-  readonly monitor: string;
-  readonly model: string | null;
-  readonly deployment: string | null;
-  readonly rule: string;
-  readonly value: number | null;
-  readonly window_start: number | null;
-  readonly time: number;
-}
+export type { AlertNotice } from '@kiln-mlops/sdk/contract/monitoring-schemas';
 
 export interface MonitoringDeps {
   readonly store: MonitoringStore;
@@ -115,8 +104,8 @@ export class MonitorService {
   async create(input: CreateMonitorBody, actor: Actor): Promise<Monitor> {
     const name = input.name;
     if (typeof name !== 'string' || !NAME_RE.test(name)) throw invalid(`Invalid monitor name ${JSON.stringify(name)?.slice(0, 140)}: 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit.`, { field: 'name' });
-    if (input.deployment === undefined && input.model === undefined && input.reference === undefined) {
-      throw invalid('A monitor watches a deployment (`deployment`) or an external model (`model`), and needs a reference: name a dataset version (`reference`).', { field: 'reference' });
+    if (input.deployment === undefined && input.reference === undefined) {
+      throw invalid('A monitor of an external model (or of nothing yet) needs a reference: name a dataset version (`reference`, such as weather@v1). Only a deployment\'s monitor can find its training data through lineage.', { field: 'reference' });
     }
     if (input.deployment !== undefined && input.model !== undefined) throw invalid('Give either `deployment` (a Kiln deployment) or `model` (an external model), not both.', { field: 'model' });
     const window = parseWindow(input.window ?? DEFAULTS.window);

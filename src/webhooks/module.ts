@@ -13,8 +13,8 @@ declare module '../platform/capability.js' {
 }
 
 /**
- * Webhooks on registry events: definitions, a delivery queue filled from the event log, signed deliveries with
- * retries, and the delivery log. Reads registry events from the log, so it calls no other capability.
+ * Webhooks on registry events and monitor alerts: definitions, a delivery queue filled from the event log, signed deliveries with
+ * retries, and the delivery log. Reads those events from the log, so it calls no other capability.
  */
 export const webhooksCapability = defineCapability({
   name: 'webhooks',

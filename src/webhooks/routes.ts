@@ -17,7 +17,7 @@ export const WebhookSchema = Type.Object(
     id: Type.String(),
     name: Type.String(),
     url: Type.String(),
-    events: Type.Array(Type.String(), { description: "registry event kinds, or ['*'] for all" }),
+    events: Type.Array(Type.String(), { description: "registry event kinds and monitor_alert_firing, monitor_alert_resolved; or ['*'] for all" }),
     model_name: Nullable(Type.String({ description: 'only events of this registered model' })),
     status: Type.String({ description: 'ACTIVE or DISABLED' }),
     description: Nullable(Type.String()),
@@ -122,7 +122,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (root, 
   // per body, and a body can ask for every model, so creating and changing webhooks is a server admin's. Acting on an
   // existing one goes by the webhook: maintainers of what it watches (only admins for one that watches every model).
 
-  app.post('/webhooks', { config: { permission: rule.admin }, schema: { tags, summary: 'Create a webhook on registry events (the secret is write-only)', body: CreateBody, response: { 201: Type.Object({ webhook: WebhookSchema }), ...err } } }, async (req, reply) => {
+  app.post('/webhooks', { config: { permission: rule.admin }, schema: { tags, summary: 'Create a webhook on registry events and monitor alerts (the secret is write-only)', body: CreateBody, response: { 201: Type.Object({ webhook: WebhookSchema }), ...err } } }, async (req, reply) => {
     const b = req.body;
     const hook = await w.create({ name: b.name, url: b.url, events: b.events, modelName: b.model_name, secret: b.secret, status: b.status, description: b.description });
     return reply.status(201).send({ webhook: webhookJson(hook) });

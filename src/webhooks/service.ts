@@ -6,6 +6,7 @@ import { newId } from '../platform/ids.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
 import { checkName } from '../platform/validation.js';
 import { MODEL_EVENT_KINDS, REGISTRY_EVENT_PREFIX, registryNoticeOf, type ModelEventKind, type RegistryNotice } from '../registry/types.js';
+import { MONITOR_ALERT_EVENT_PREFIX, MONITOR_EVENT_KINDS, type AlertNotice, type MonitorEventKind } from '@kiln-mlops/sdk/contract/monitoring-schemas';
 import { DEFAULT_WEBHOOK_OPTIONS, sendWebhook, type WebhookOptions } from './dispatcher.js';
 import { DestinationPolicy } from './destination.js';
 import type { DeliveryRow, WebhookRow, WebhookStore } from './store.js';
@@ -14,8 +15,9 @@ import type { WebhookTables } from './tables.js';
 
 export const WEBHOOK_STATUSES = ['ACTIVE', 'DISABLED'] as const;
 export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
-/** A webhook subscribes to registry event kinds, or to all of them with `*`. */
-export type WebhookEventKind = ModelEventKind | '*';
+/** A webhook subscribes to registry and monitor alert event kinds, or to all of them with `*`. */
+export type WebhookEventKind = ModelEventKind | MonitorEventKind | '*';
+const EVENT_KINDS: readonly string[] = [...MODEL_EVENT_KINDS, ...MONITOR_EVENT_KINDS];
 
 export const WEBHOOK_LIMITS = { maxName: 256, maxUrl: 2048, maxSecret: 1024, maxDescription: 5000, maxModelName: 256 } as const;
 
@@ -186,12 +188,12 @@ export class WebhookService {
   }
 
   // ------------------------------------------------------------------ events → deliveries
-  /** How the webhooks read the event log: registry events, from the beginning (none existed before webhooks could). */
+  /** How the webhooks read the event log: registry and monitor alert events, from the beginning (none existed before webhooks could). */
   consumer(): EventConsumerSpec {
     return {
       name: WEBHOOK_CONSUMER,
       startAt: 'beginning',
-      accepts: (type) => type.startsWith(REGISTRY_EVENT_PREFIX),
+      accepts: (type) => type.startsWith(REGISTRY_EVENT_PREFIX) || type.startsWith(MONITOR_ALERT_EVENT_PREFIX),
       handle: (events, trx) => this.enqueue(events, trx as unknown as Transaction<WebhookTables>),
       afterCommit: () => this.notifyQueued(),
     };
@@ -209,11 +211,12 @@ export class WebhookService {
     if (hooks.length === 0) return;
     const now = this.now();
     for (const e of events) {
-      const notice = registryNoticeOf(e);
+      const notice = registryNoticeOf(e) ?? alertNoticeOf(e);
       if (!notice) continue;
-      const payload = JSON.stringify(payloadOf(notice));
+      const body = payloadOf(notice);
+      const payload = JSON.stringify(body);
       for (const h of hooks.filter((x) => matches(x, notice))) {
-        await this.store.queue({ webhookId: h.webhook_id, eventId: `evt_${notice.id}`, eventKind: notice.kind, payload, attempt: 1, dueTime: now, now }, trx);
+        await this.store.queue({ webhookId: h.webhook_id, eventId: body.id, eventKind: notice.kind, payload, attempt: 1, dueTime: now, now }, trx);
       }
     }
   }
@@ -300,11 +303,30 @@ export class WebhookService {
 }
 
 // ------------------------------------------------------------------ mapping
-export function payloadOf(n: RegistryNotice): WebhookPayload {
+/** A monitor alert's notice, as a webhook sees it: the kind, the model it watches, the monitor and rule in the details. */
+interface MonitorNotice {
+  readonly id: string;
+  readonly kind: MonitorEventKind;
+  readonly model: string | null;
+  readonly alert: AlertNotice;
+}
+
+function alertNoticeOf(e: KilnEvent): MonitorNotice | undefined {
+  if (!e.type.startsWith(MONITOR_ALERT_EVENT_PREFIX)) return undefined;
+  const a = e.data as unknown as AlertNotice;
+  if (!(MONITOR_EVENT_KINDS as readonly string[]).includes(a.kind)) return undefined;
+  return { id: `evt_monitor_${a.id}_${a.kind === 'monitor_alert_firing' ? 'firing' : 'resolved'}`, kind: a.kind, model: a.model, alert: a };
+}
+
+export function payloadOf(n: RegistryNotice | MonitorNotice): WebhookPayload {
+  if ('alert' in n) {
+    const a = n.alert;
+    return { id: n.id, kind: n.kind, time: a.time, model: a.model, version: null, alias: null, actor: 'kiln', reason: a.rule, details: { monitor: a.monitor, deployment: a.deployment, rule: a.rule, value: a.value, window_start: a.window_start, alert_id: a.id } };
+  }
   return { id: `evt_${n.id}`, kind: n.kind, time: n.time, model: n.model, version: n.version, alias: n.alias, actor: n.actor, reason: n.reason, details: n.details };
 }
 
-function matches(h: WebhookRow, n: RegistryNotice): boolean {
+function matches(h: WebhookRow, n: RegistryNotice | MonitorNotice): boolean {
   if (h.model_name !== null && h.model_name !== n.model) return false;
   const events = parseEvents(h.events);
   return events.includes('*') || events.includes(n.kind);
@@ -392,13 +414,13 @@ export function validateUrl(v: unknown): string {
 }
 
 export function validateEvents(v: unknown): WebhookEventKind[] {
-  const accepted = `'*' or ${MODEL_EVENT_KINDS.join(', ')}`;
+  const accepted = `'*' or ${EVENT_KINDS.join(', ')}`;
   if (v === undefined || v === null) throw invalid(`Missing value for required parameter 'events': a list of event kinds (${accepted}).`, { field: 'events' });
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || list.length === 0) throw invalid(`Invalid value for parameter 'events': expected a non-empty list of event kinds (${accepted}).`, { field: 'events' });
   const out = new Set<WebhookEventKind>();
   for (const k of list) {
-    if (k !== '*' && !(MODEL_EVENT_KINDS as readonly unknown[]).includes(k)) {
+    if (k !== '*' && !(EVENT_KINDS as readonly unknown[]).includes(k)) {
       throw invalid(`Unknown webhook event ${JSON.stringify(k)?.slice(0, 80)}: accepted events are ${accepted}.`, { field: 'events' });
     }
     out.add(k as WebhookEventKind);

@@ -143,7 +143,7 @@ describe('kiln CLI', () => {
     }
     // The whole tree, for help, has every capability's commands; help needs no client.
     const help = await kilnModules(['--help']);
-    assert.deepEqual(commandsOf(help.modules), ['data', 'governance', 'lineage', 'registry', 'serving', 'tracking']);
+    assert.deepEqual(commandsOf(help.modules), ['data', 'governance', 'lineage', 'monitoring', 'registry', 'serving', 'tracking']);
     for (const r of [help, await kilnModules(['runs', 'search', '--help'])]) {
       assert.deepEqual(r.modules.filter((m) => /\/sdk\/dist\/(client|data|registry)\.js$/.test(m)), [], 'help loads the SDK client');
       assert.ok(!r.builtins.includes('NativeModule http'), 'help loads node:http');

@@ -80,7 +80,7 @@ describe('capability modules', () => {
     }
     assert.deepEqual(
       program.commands.map((c) => c.name()),
-      ['experiments', 'runs', 'data', 'models', 'lineage', 'login', 'logout', 'whoami', 'tokens', 'users', 'admin', 'audit', 'projects', 'groups', 'deployments', 'serve', 'notes'],
+      ['experiments', 'runs', 'data', 'models', 'lineage', 'login', 'logout', 'whoami', 'tokens', 'users', 'admin', 'audit', 'projects', 'groups', 'deployments', 'serve', 'monitors', 'notes'],
     );
   });
 

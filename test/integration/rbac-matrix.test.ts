@@ -77,6 +77,8 @@ describe('RBAC matrix over every route (sqlite)', () => {
       if (missing.length) assert.equal((await fetch(`${ts.url}/api/v1/data/blobs/${sha(content)}`, { method: 'PUT', body: content, headers: { 'content-type': 'application/octet-stream', ...root } })).status, 201);
       ok(await as('POST', `/api/v1/datasets/${f.dataset}/versions`, { files: [{ path: 'a.csv', sha256: sha(content), bytes: content.length }] }), 'dataset');
     }
+    // A monitor named as the registered model too, on the dataset.
+    if ((await as('GET', `/api/v1/monitors/${f.model}`)).status === 404) ok(await as('POST', '/api/v1/monitors', { name: f.model, model: f.model, reference: `${f.dataset}@v1` }), 'monitor');
   }
 
   before(async () => {
@@ -119,6 +121,7 @@ describe('RBAC matrix over every route (sqlite)', () => {
       token: 'nothing',
       digest: 'ab',
       sha256: 'a'.repeat(64),
+      start: '0',
     };
     let path = url.replace(/:([a-z0-9_]+)/g, (_, p: string) => {
       const v = params[p];

@@ -222,3 +222,23 @@ export const Alert = Type.Object({
   resolved_at: Nullable(Type.Integer()),
 });
 export type Alert = Static<typeof Alert>;
+
+/** Webhook kinds of the monitors' alert events (event types `monitoring.alert_firing` and `monitoring.alert_resolved`). */
+export const MONITOR_EVENT_KINDS = ['monitor_alert_firing', 'monitor_alert_resolved'] as const;
+export type MonitorEventKind = (typeof MONITOR_EVENT_KINDS)[number];
+export const MONITOR_ALERT_EVENT_PREFIX = 'monitoring.alert_';
+
+/** What an alert event carries in the event log (and webhooks send as their payload's details). */
+export interface AlertNotice {
+  /** The alert's id (FIRING and RESOLVED of one alert share it). */
+  readonly id: number;
+  readonly kind: MonitorEventKind;
+  readonly monitor: string;
+  /** The model the monitor watches (a deployment's first model, or the external model's name). */
+  readonly model: string | null;
+  readonly deployment: string | null;
+  readonly rule: string;
+  readonly value: number | null;
+  readonly window_start: number | null;
+  readonly time: number;
+}
