@@ -164,6 +164,13 @@ describe('web UI: monitors', { skip: UI_SKIP }, () => {
     await overlay.locator('.badge', { hasText: /^drifted$/ }).waitFor();
     assert.match((await figures.textContent()) ?? '', /DriftedyesPSI/);
     await ui.shot('81-monitor-heatmap');
+
+    // Compared with the previous window instead: the first day has none, the second still drifts (from the first).
+    await page.getByRole('group', { name: 'Compare each window with' }).getByRole('button', { name: 'the previous window' }).click();
+    await page.waitForURL(/compare=previous/);
+    await until('only the second day is compared', async () => (await cell('temp', DAY1).count()) === 0 && (await cell('temp', DAY2).count()) === 1);
+    assert.equal(await cell('temp', DAY2).getAttribute('data-drifted'), 'true');
+    await overlay.getByRole('img', { name: 'Histograms of temp: previous window and 2024-03-02' }).waitFor();
     assert.deepEqual(unexpectedErrors(ui.errors), []);
   });
 
