@@ -31,6 +31,7 @@ export function Layout() {
           <NavLink to={`/experiments${inProject}`}>Experiments</NavLink>
           <NavLink to={`/models${inProject}`}>Models</NavLink>
           <NavLink to={`/deployments${inProject}`}>Deployments</NavLink>
+          <NavLink to={`/monitors${inProject}`}>Monitors</NavLink>
           <NavLink to="/datasets">Datasets</NavLink>
           <NavLink to="/lineage">Lineage</NavLink>
           <NavLink to="/projects">Projects</NavLink>
