@@ -43,7 +43,8 @@ export class MonitoringMetrics {
     if (w.drift_share !== null) this.driftShare.set({ monitor: m.name }, w.drift_share);
     this.rows.set({ monitor: m.name }, w.rows);
     if (w.missing_rate !== null) this.missing.set({ monitor: m.name }, w.missing_rate);
-    for (const [metric, v] of Object.entries(w.performance?.metrics ?? {})) {
+    const perf: Record<string, number | null> = w.performance ? { ...w.performance.metrics, label_coverage: w.performance.label_coverage } : {};
+    for (const [metric, v] of Object.entries(perf)) {
       if (v === null) continue;
       k.metrics.add(metric);
       this.performance.set({ monitor: m.name, metric }, v);

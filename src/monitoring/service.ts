@@ -437,7 +437,7 @@ export class MonitorService {
         const x = classificationMetrics(pts, m.spec.positive_class ?? undefined);
         metrics = { accuracy: x.accuracy, precision: x.precision, recall: x.recall, f1: x.f1, roc_auc: x.roc_auc, log_loss: x.log_loss };
       }
-      out.set(k, { task: m.spec.task, labeled: g.length, label_coverage: coverage, metrics: { ...metrics, label_coverage: coverage } });
+      out.set(k, { task: m.spec.task, labeled: g.length, label_coverage: coverage, metrics });
     }
     return out;
   }
@@ -573,7 +573,9 @@ export function valueOf(rule: ParsedRule, w: WindowSummary): number | null {
   if (metric === 'out_of_range_rate') return w.out_of_range_rate;
   if (metric.startsWith('performance.')) {
     const k = metric.slice('performance.'.length);
-    if (!w.performance || w.performance.labeled === 0) return null;
+    if (!w.performance) return null;
+    if (k === 'label_coverage') return w.performance.label_coverage;
+    if (w.performance.labeled === 0) return null;
     return w.performance.metrics[k] ?? null;
   }
   const col = /^(feature|prediction):(.+)\.([A-Za-z_0-9]+)$/.exec(metric);
