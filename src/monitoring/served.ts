@@ -27,7 +27,11 @@ interface Source {
 
 interface Watch {
   monitor: Monitor;
+  /** Time windows: running counts since each window opened (kept until the window is over and written). */
   windows: Map<number, WindowAccumulator>;
+  /** The part each running window was written to, and the windows counted into since the last flush. */
+  parts: Map<number, number>;
+  dirty: Set<number>;
   kept: PredictionRow[];
   /** The column sources per tensor layout (names and widths of inputs and outputs). */
   layouts: Map<string, Source[] | null>;
@@ -64,10 +68,12 @@ export class ServedCounter {
     for (const m of monitors) {
       const prev = old.get(m.name);
       const same = prev && prev.monitor.pk === m.pk && prev.monitor.lastUpdateTime === m.lastUpdateTime;
-      const w: Watch = same ? prev : { monitor: m, windows: new Map(), kept: [], layouts: new Map(), pendingRows: 0 };
-      if (prev && !same) {
-        // Changed settings: what was counted so far is written under the old plan first.
+      const w: Watch = same ? prev : { monitor: m, windows: new Map(), parts: new Map(), dirty: new Set(), kept: [], layouts: new Map(), pendingRows: 0 };
+      if (prev && !same && prev.monitor.pk === m.pk) {
+        // Changed settings (rules, thresholds; the bins never change): the running windows carry on.
         w.windows = prev.windows;
+        w.parts = prev.parts;
+        w.dirty = prev.dirty;
         w.kept = prev.kept;
       }
       w.monitor = m;
@@ -125,6 +131,7 @@ export class ServedCounter {
     const start = spec.kind === 'time' ? windowOf(spec, r.time) : -1;
     let acc = w.windows.get(start);
     if (!acc) w.windows.set(start, (acc = new WindowAccumulator(w.monitor.counted)));
+    w.dirty.add(start);
     const n = rowsOf(r.inputs[0]!);
     acc.rows += n;
     const counters = acc.counters;
@@ -165,19 +172,41 @@ export class ServedCounter {
   }
 
   private async flushNow(): Promise<void> {
+    const now = this.now();
     for (const list of this.watches.values()) {
       for (const w of list) {
-        if (w.windows.size === 0) continue;
-        const windows = w.windows;
+        if (w.dirty.size === 0) continue;
+        const dirty = [...w.dirty];
         const kept = w.kept;
-        w.windows = new Map();
+        w.dirty = new Set();
         w.kept = [];
         try {
-          if (w.monitor.window.kind === 'rows') await this.writeRows(w.monitor, windows.get(-1)!, kept);
-          else await this.service.write(w.monitor, windows, kept);
+          if (w.monitor.window.kind === 'rows') {
+            const acc = w.windows.get(-1)!;
+            w.windows.delete(-1);
+            await this.writeRows(w.monitor, acc, kept);
+            continue;
+          }
+          // One part per window per process, rewritten with the running counts at each flush.
+          for (const [i, start] of dirty.entries()) {
+            // The kept predictions (each with its own window) go with the first write.
+            w.parts.set(start, await this.service.writeRunning(w.monitor, start, w.windows.get(start)!, w.parts.get(start), i === 0 ? kept : []));
+          }
         } catch (e) {
           this.dropped++;
+          // Counted again at the next flush (the running counts are still here); kept predictions are given up.
+          for (const start of dirty) w.dirty.add(start);
           this.report(e, `writing the counts of monitor '${w.monitor.name}'`);
+        }
+        // Windows over (and written) leave memory.
+        const spec = w.monitor.window;
+        if (spec.kind === 'time') {
+          for (const start of [...w.windows.keys()]) {
+            if (start + spec.ms < now - 2 * this.flushMs && !w.dirty.has(start)) {
+              w.windows.delete(start);
+              w.parts.delete(start);
+            }
+          }
         }
       }
     }

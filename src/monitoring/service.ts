@@ -310,6 +310,21 @@ export class MonitorService {
     });
   }
 
+  /**
+   * Writes the running counts of one window of a serving process (cumulative since the window opened: one part per
+   * window per process, updated at each flush) with the predictions kept since the last flush. Returns the part's id.
+   */
+  async writeRunning(m: Monitor, start: number, acc: WindowAccumulator, partPk: number | undefined, kept: readonly PredictionRow[]): Promise<number> {
+    const now = this.deps.now();
+    return this.deps.events.transaction(this.store.db, async (trx) => {
+      const row = await this.store.touchMonitor(trx, m.pk, now);
+      if (!row) throw notFound(`Monitor '${m.name}' does not exist.`);
+      const pk = await this.store.putPart(trx, partPk, { monitor_pk: m.pk, window_start: start, rows: acc.rows, counts: JSON.stringify(acc.toCounts().cols), time: now });
+      if (kept.length > 0) await this.store.putPredictions(trx, kept);
+      return pk;
+    });
+  }
+
   // ------------------------------------------------------------------ labels
   async labels(name: string, labels: unknown, actor: Actor): Promise<LabelsResult> {
     if (!Array.isArray(labels)) throw invalid('`labels` must be a list of {request_id, label}.', { field: 'labels' });

@@ -86,6 +86,16 @@ export class MonitoringStore {
     for (let i = 0; i < parts.length; i += CHUNK) await trx.insertInto('monitoring_window_parts').values(parts.slice(i, i + CHUNK)).execute();
   }
 
+  /** Writes a serving process's running part of a window: replaces its counts when `partPk` is still there, else inserts one. */
+  async putPart(trx: Transaction<MonitoringTables>, partPk: number | undefined, part: Omit<WindowPartsTable, 'part_pk'>): Promise<number> {
+    if (partPk !== undefined) {
+      const r = await trx.updateTable('monitoring_window_parts').set({ rows: part.rows, counts: part.counts, time: part.time }).where('part_pk', '=', partPk).where('monitor_pk', '=', part.monitor_pk).executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) return partPk;
+    }
+    const r = await trx.insertInto('monitoring_window_parts').values(part).returning('part_pk').executeTakeFirstOrThrow();
+    return Number(r.part_pk);
+  }
+
   /** The parts of the windows starting in [from, to] (either bound optional), oldest first. */
   async parts(pk: number, from?: number, to?: number, db: Db = this.db): Promise<PartRow[]> {
     let q = db.selectFrom('monitoring_window_parts').selectAll().where('monitor_pk', '=', pk);
