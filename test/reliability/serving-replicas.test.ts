@@ -6,6 +6,9 @@ import { registerOnnx } from '../support/models.js';
 import { kiln } from '../support/cli.js';
 import { startKilnProcess } from '../support/kiln-process.js';
 import { linearModel } from '../../src/registry/packaging/test-models.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../support/backends.js';
 
 /** A serving-only replica (`kiln serve`) over the server's stores. */
 const startReplica = (ts: TestServer) => startKilnProcess(ts.storeUri, ts.artifactsUri, [], {}, 'serve');
@@ -67,6 +70,35 @@ for (const backend of STORE_BACKENDS) {
       } finally {
         await second.stop();
       }
+    });
+
+    it("a monitored deployment's requests are counted on every replica, and the windows add up", async () => {
+      if ((await call(ts.url, 'GET', '/api/v1/deployments/fraud')).status === 404) assert.equal((await kiln(['deployments', 'create', 'fraud', '--model', 'models:/fraud@production'], { KILN_TRACKING_URI: ts.url })).code, 0);
+      const dir = tempDir('kiln-replica-monitor-');
+      try {
+        writeFileSync(join(dir, 'train.csv'), 'a,b,c,d\n' + Array.from({ length: 100 }, (_, i) => `${i % 7},${i % 5},${i / 10},${i % 3}`).join('\n') + '\n');
+        assert.equal((await kiln(['data', 'add', join(dir, 'train.csv'), '--name', 'fraud-train'], { KILN_TRACKING_URI: ts.url })).code, 0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const m = await call(ts.url, 'POST', '/api/v1/monitors', { name: 'fraud-watch', deployment: 'fraud', reference: 'fraud-train@v1', window: '1d' });
+      assert.equal(m.status, 201, m.text);
+      const [a, b] = await Promise.all([startReplica(ts), startReplica(ts)]);
+      let served = 0;
+      try {
+        for (let i = 0; i < 20; i++) {
+          for (const r of [a, b]) {
+            assert.equal((await call(r.url, 'POST', '/v2/models/fraud/infer', body)).status, 200);
+            served++;
+          }
+        }
+      } finally {
+        // A replica writes what it counted when it stops.
+        await Promise.all([a.stop(), b.stop()]);
+      }
+      const report = (await call(ts.url, 'GET', '/api/v1/monitors/fraud-watch/report')).body;
+      assert.equal(report.rows, served);
+      assert.equal(report.features.a.rows, served);
     });
   });
 }
