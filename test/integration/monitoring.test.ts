@@ -291,13 +291,20 @@ for (const backend of STORE_BACKENDS) {
     });
 
     it("counts every request of a monitored Kiln deployment, joins labels by the requests' ids", async () => {
-      assert.equal(await registerOnnx(ts.url, 'linear', linearModel({ inputs: 4 }), { aliases: ['production'] }), 1);
-      const d = await api('POST', '/deployments', { name: 'linear', model: 'models:/linear@production', payload_log: { sample_rate: 1 } });
-      assert.equal(d.status, 200, d.text);
-      // A reference with the model's four inputs and its output column.
+      // The training data: the model's four inputs and its output column; the run that made the model logged it.
       const rows = Array.from({ length: 200 }, (_, i) => [i % 10, (i * 7) % 13, i / 20, (i % 3) - 1, i % 2]);
       writeFileSync(join(dir, 'linear.csv'), ['a,b,c,d,y', ...rows.map((r) => r.join(','))].join('\n') + '\n');
       assert.equal((await run('data', 'add', join(dir, 'linear.csv'), '--name', 'linear-train')).code, 0);
+      const train = (await api('GET', '/datasets/linear-train/versions/v1')).body.version;
+      const inputs = [{ name: 'linear-train', digest: train.mlflow_digest, source_type: 'kiln', source: 'kiln://datasets/linear-train/v1', tags: { 'mlflow.data.context': 'training' } }];
+      assert.equal(await registerOnnx(ts.url, 'linear', linearModel({ inputs: 4 }), { aliases: ['production'], inputs }), 1);
+      const d = await api('POST', '/deployments', { name: 'linear', model: 'models:/linear@production', payload_log: { sample_rate: 1 } });
+      assert.equal(d.status, 200, d.text);
+      // Without a reference, a deployment's monitor finds the training data through lineage.
+      const found = await api('POST', '/monitors', { name: 'linear-lineage', deployment: 'linear', features: ['a', 'b'] });
+      assert.equal(found.status, 201, found.text);
+      assert.equal(found.body.monitor.reference.source, 'linear-train@v1');
+      assert.equal((await api('DELETE', '/monitors/linear-lineage')).status, 204);
       const m = await api('POST', '/monitors', { name: 'linear-mon', deployment: 'linear', reference: 'linear-train@v1', features: ['a', 'b', 'c', 'd'], predictions: [{ name: 'y', kind: 'numeric' }], label: 'y', window: '1h' });
       assert.equal(m.status, 201, m.text);
       assert.equal(m.body.monitor.model, 'linear');

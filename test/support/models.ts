@@ -8,12 +8,16 @@ import { call } from './server.js';
  * logged under `model/` through the artifact proxy, then a model version from `runs:/<id>/model`. Returns the
  * version number (the registered model is created when missing).
  */
-export async function registerOnnx(url: string, name: string, onnx: Uint8Array, opts: { headers?: Record<string, string>; inputExample?: unknown; aliases?: string[] } = {}): Promise<number> {
+export async function registerOnnx(url: string, name: string, onnx: Uint8Array, opts: { headers?: Record<string, string>; inputExample?: unknown; aliases?: string[]; /** dataset inputs the run logs (POST /api/v1/runs/{id}/inputs) */ inputs?: unknown[] } = {}): Promise<number> {
   const headers = opts.headers ?? {};
   const mlflow = (method: string, path: string, body?: unknown) => call(url, method, `/api/2.0/mlflow${path}`, body, headers);
   const run = await mlflow('POST', '/runs/create', { experiment_id: '0' });
   assert.equal(run.status, 200, run.text);
   const info = run.body.run.info;
+  if (opts.inputs) {
+    const r = await call(url, 'POST', `/api/v1/runs/${info.run_id}/inputs`, { datasets: opts.inputs }, headers);
+    assert.ok(r.status < 300, r.text);
+  }
   const files = await buildOnnxModelPackage({ inspect: inspectOnnx, onnx, ...(opts.inputExample !== undefined ? { inputExample: opts.inputExample } : {}) });
   for (const f of files) {
     const r = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${String(info.artifact_uri).replace('mlflow-artifacts:/', '')}/model/${f.path}`, { method: 'PUT', body: f.bytes, headers });
