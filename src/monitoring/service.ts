@@ -12,6 +12,7 @@ import type { ProfileSource } from '../data/profile/index.js';
 import { readSource } from '../data/profile/index.js';
 import type { Actor } from '../platform/actor.js';
 import type { ResourceDirectory } from '../platform/auth/resources.js';
+import { currentAccess, roleOn } from '../platform/auth/access.js';
 import { alreadyExists, invalid, isKilnError, KilnError, notFound } from '../platform/errors.js';
 import type { EventLog } from '../platform/events/log.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
@@ -116,8 +117,10 @@ export class MonitorService {
     // The reference: the named dataset version, or (a deployment) the training data of the version it serves.
     let refName: string;
     let refVersion: number;
+    if (input.deployment !== undefined) await this.requireReadable('deployment', input.deployment, 'Deployment');
     if (input.reference !== undefined) {
       const v = await this.deps.data.resolve(input.reference);
+      await this.requireReadable('dataset', v.name, 'Dataset');
       refName = v.name;
       refVersion = v.version;
     } else {
@@ -211,6 +214,14 @@ export class MonitorService {
     }
     this.changed();
     return this.get(name);
+  }
+
+  /** What the monitor reads from (a deployment's traffic, a dataset's rows) must be readable by its creator. */
+  private async requireReadable(kind: 'deployment' | 'dataset', name: string, label: string): Promise<void> {
+    const access = currentAccess();
+    if (access.all) return;
+    const owner = await this.deps.resources.resolve(kind, name);
+    if (!owner || roleOn(access, owner.projectId) === undefined) throw notFound(`${label} '${name}' does not exist.`);
   }
 
   /** The Kiln dataset version the run that produced a model version used for training (through lineage). */
@@ -368,17 +379,18 @@ export class MonitorService {
   }
 
   private range(m: Monitor, fromText?: unknown, toText?: unknown): { from?: number; to?: number } {
-    const from = parseBound(fromText, 'from');
-    const to = parseBound(toText, 'to');
-    if (from !== undefined && to !== undefined && from > to) throw invalid(`'from' is after 'to'.`, { field: 'from' });
     if (m.window.kind === 'rows') {
       // Row-count windows are numbered; a range of numbers selects them.
       const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
       const f = num(fromText);
       const t = num(toText);
-      if ((f !== undefined && !Number.isInteger(f)) || (t !== undefined && !Number.isInteger(t))) throw invalid('Row-count windows are selected by number: from and to are window numbers.', { field: 'from' });
+      if ((f !== undefined && !Number.isSafeInteger(f)) || (t !== undefined && !Number.isSafeInteger(t))) throw invalid('Row-count windows are selected by number: from and to are window numbers (0, 1, ...).', { field: 'from' });
+      if (f !== undefined && t !== undefined && f > t) throw invalid(`'from' is after 'to'.`, { field: 'from' });
       return { ...(f !== undefined ? { from: f } : {}), ...(t !== undefined ? { to: t } : {}) };
     }
+    const from = parseBound(fromText, 'from');
+    const to = parseBound(toText, 'to');
+    if (from !== undefined && to !== undefined && from > to) throw invalid(`'from' is after 'to'.`, { field: 'from' });
     // Windows overlapping [from, to]: the first starts up to one window length before `from`.
     return { ...(from !== undefined ? { from: from - m.window.ms + 1 } : {}), ...(to !== undefined ? { to } : {}) };
   }
@@ -469,7 +481,8 @@ export class MonitorService {
     const from = bounds.from;
     let to = bounds.to;
     if (closedOnly) {
-      const last = m.window.kind === 'rows' ? m.openWindow - 1 : Math.floor(this.deps.now() / m.window.ms) * m.window.ms - m.window.ms;
+      // A row-count window is closed once full; a time window once its end has passed.
+      const last = m.window.kind === 'rows' ? (m.openRows >= m.window.rows ? m.openWindow : m.openWindow - 1) : Math.floor(this.deps.now() / m.window.ms) * m.window.ms - m.window.ms;
       to = to === undefined ? last : Math.min(to, last);
     }
     const starts = await this.store.windowStarts(m.pk, limit + (opts.compare === 'previous' ? 1 : 0), to);

@@ -239,6 +239,9 @@ for (const backend of STORE_BACKENDS) {
           [2, 1],
         ],
       );
+      assert.equal((await api('GET', '/monitors/rows-mon/report?from=1&to=1')).body.rows, 4);
+      assert.equal((await api('GET', '/monitors/rows-mon/report?from=0')).body.rows, 9);
+      assert.equal((await api('GET', '/monitors/rows-mon/report?from=2014-01-01')).status, 400);
     });
 
     it('alerts fire once per rule for N windows, resolve, become events and signed webhooks', async () => {
