@@ -113,7 +113,11 @@ export function quantileSorted(sorted: Float64Array, q: number): number {
   const h = (n - 1) * q;
   const lo = Math.floor(h);
   const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+  // NumPy's _lerp: from the nearer end, so the result is the same double NumPy gives.
+  const t = h - lo;
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 function edgesFrom(quantile: (q: number) => number, min: number, max: number, bins: number): number[] {
