@@ -5,20 +5,24 @@ import { quantileSorted } from './reference.js';
 
 const numeric = (edges: number[]): NumericReference => ({ name: 'x', kind: 'numeric', edges, counts: new Array(edges.length + 1).fill(0), missing: 0, invalid: 0, mean: 0, std: 1, unique: 10, percentiles: [] });
 
-test('numeric values fall in right-closed bins on the edges, with open bins below and above', () => {
+test('numeric values fall in left-closed bins on the edges (as np.histogram), with open bins below and above', () => {
   const c = new ColumnCounter(numeric([0, 1, 2, 5]));
-  for (const x of [-1, 0, 0.5, 1, 1.0000001, 2, 5, 5.5]) c.addNumber(x);
-  // below | [0,1] | (1,2] | (2,5] | above
-  assert.deepEqual(c.counts.c, [1, 3, 2, 1, 1]);
+  for (const x of [-1, 0, 0.5, 1, 1.0000001, 2, 5, 5.5, NaN]) c.addNumber(x);
+  // below | [0,1) | [1,2) | [2,5] | above
+  assert.deepEqual(c.counts.c, [1, 2, 2, 2, 1]);
+  assert.equal(c.counts.m, 1);
   assert.equal(c.counts.lo, -1);
   assert.equal(c.counts.hi, 5.5);
-  assert.deepEqual(binLabels(c.ref), ['< 0', '[0, 1]', '(1, 2]', '(2, 5]', '> 5']);
+  assert.deepEqual(binLabels(c.ref), ['< 0', '[0, 1)', '[1, 2)', '[2, 5]', '> 5']);
+  const flat = new ColumnCounter(numeric([3, 3]));
+  for (const x of [2, 3, 3, 4]) flat.addNumber(x);
+  assert.deepEqual(flat.counts.c, [1, 2, 1]);
 });
 
 test('text fields: decimals as Number() reads them, missing tokens, NaN as missing, infinities and words as invalid', () => {
   const c = new ColumnCounter(numeric([0, 1, 2]));
   for (const s of ['0.5', '1', '1.50', '-0', '', 'NA', 'null', 'NaN', 'inf', '-Infinity', 'abc', '1e0', ' 2']) c.addText(s);
-  assert.deepEqual(c.counts.c, [0, 4, 2, 0]);
+  assert.deepEqual(c.counts.c, [0, 2, 4, 0]);
   assert.equal(c.counts.m, 4);
   assert.equal(c.counts.i, 3);
   // The fast path for plain decimals lands every value where Number() would.

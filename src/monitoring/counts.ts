@@ -3,8 +3,8 @@
  * shows comes from these counts, so a report costs O(columns × bins) whatever a window holds, and windows from
  * several replicas (or flushes) merge by adding their counts.
  *
- * Numeric columns: bins on the reference's quantile edges, right-closed as pandas' `qcut`/`cut` (a value equal to an
- * edge belongs to the bin the edge closes; the reference minimum to the first bin), plus an open bin below the
+ * Numeric columns: bins on the reference's quantile edges, left-closed as `np.histogram` counts them (a value equal
+ * to an edge belongs to the bin the edge opens; the reference maximum to the last bin), plus an open bin below the
  * reference's minimum and one above its maximum. Categorical columns: the reference's top-k categories plus "other".
  * Missing values (empty, NA, null, NaN) are counted apart; values of the wrong type and infinities count as invalid.
  */
@@ -228,12 +228,13 @@ export class ColumnCounter {
       this.counts.hi! += x;
       return;
     }
-    // First edge ≥ x (edges[0] is the minimum: it closes bin 1).
+    if (x !== x) return void this.counts.m++;
+    // The first inner edge above x closes its bin ([a, b), as np.histogram); the maximum falls in the last bin.
     let lo = 1;
     let hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (e[mid]! >= x) hi = mid;
+      if (e[mid]! > x) hi = mid;
       else lo = mid + 1;
     }
     c[lo]!++;
@@ -251,7 +252,7 @@ export function binLabels(ref: ColumnReference): string[] {
   const e = ref.edges;
   const f = (x: number) => String(Number(x.toPrecision(6)));
   const out = [`< ${f(e[0]!)}`];
-  for (let k = 1; k < e.length; k++) out.push(k === 1 ? `[${f(e[0]!)}, ${f(e[1]!)}]` : `(${f(e[k - 1]!)}, ${f(e[k]!)}]`);
+  for (let k = 1; k < e.length; k++) out.push(k === e.length - 1 ? `[${f(e[k - 1]!)}, ${f(e[k]!)}]` : `[${f(e[k - 1]!)}, ${f(e[k]!)})`);
   out.push(`> ${f(e[e.length - 1]!)}`);
   return out;
 }
