@@ -96,7 +96,8 @@ export function mergeInto(a: WindowCounts, b: WindowCounts): WindowCounts {
 }
 
 const NAN_TEXT = new Set(['NaN', 'nan', 'NAN']);
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+/** Exact powers of ten (every one a double without rounding). */
+export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /**
  * `+s` for a plain decimal (`-?digits[.digits]`, at most 15 digits), about 3× faster than V8's general conversion;
@@ -123,6 +124,26 @@ function plainDecimal(s: string): number {
   return negative ? -x : x;
 }
 
+/** plainDecimal on the bytes [s, e) of a buffer (a CSV field): the same double, or NaN for anything else. */
+export function plainDecimalBytes(b: Uint8Array, s: number, e: number): number {
+  let i = s < e && b[s] === 45 ? s + 1 : s;
+  const negative = i > s;
+  let m = 0;
+  let digits = 0;
+  let point = -1;
+  for (; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && point < 0) point = i;
+    else return NaN;
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const x = point < 0 ? m : m / POW10[e - 1 - point]!;
+  return negative ? -x : x;
+}
+
 /** Canonical text of a categorical value (numbers as JavaScript prints them, so "1.0" and 1 are one category). */
 function canonicalNumber(s: string): string | undefined {
   const x = Number(s);
@@ -135,7 +156,8 @@ function canonicalNumber(s: string): string | undefined {
  */
 export class ColumnCounter {
   readonly counts: ColumnCounts;
-  private readonly edges: Float64Array | null;
+  /** The numeric reference's edges (null for a categorical column). */
+  readonly edges: Float64Array | null;
   private readonly index: Map<string, number> | null;
   private readonly other: number;
 
@@ -179,6 +201,15 @@ export class ColumnCounter {
       return;
     }
     this.addCategory((this.ref as CategoricalReference).numeric ? (canonicalNumber(s) ?? s) : s);
+  }
+
+  /** A CSV field given as bytes [s, e) of a buffer: plain decimals are read without making a string. */
+  addBytes(b: Buffer, s: number, e: number): void {
+    if (this.edges !== null) {
+      const d = plainDecimalBytes(b, s, e);
+      if (d === d) return this.addNumber(d);
+    }
+    this.addText(b.toString('utf8', s, e));
   }
 
   addValue(v: unknown): void {

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -218,8 +219,16 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteDeps> = async (
         const file = join(dir, q.format === 'tsv' || type === 'text/tab-separated-values' ? 'records.tsv' : `records.${format}`);
         try {
           const { body } = limitedBody(req, deps.uploadLimit);
-          await pipeline(body, createWriteStream(file));
-          return await monitors.logFile(name, { name: 'upload', format, open: () => createReadStream(file), ...(file.endsWith('.tsv') ? { name: 'upload.tsv' } : {}) });
+          // Whether the text has a quote anywhere: without one, a CSV can be cut at its delimiters byte by byte.
+          let quotes = false;
+          const watch = new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              if (!quotes && chunk.indexOf(34) >= 0) quotes = true;
+              cb(null, chunk);
+            },
+          });
+          await pipeline(body, watch, createWriteStream(file));
+          return await monitors.logFile(name, { name: file.endsWith('.tsv') ? 'upload.tsv' : 'upload', format, open: () => createReadStream(file, { highWaterMark: 1 << 20 }) }, { noQuotes: !quotes });
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
