@@ -121,7 +121,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteDeps> = async (
   app.post(
     '/monitors/:name/labels',
     { config: { permission: rule.edit('monitor', monitor) }, schema: { tags, summary: 'Send delayed labels, joined with the logged predictions by request id (the last label wins)', params: NameParams, body: S.LabelsBody, response: { 200: S.LabelsResult, ...err } } },
-    async (req) => monitors.labels(req.params.name, req.body.labels, actor(req)),
+    async (req) => monitors.labels(req.params.name, req.body.labels),
   );
 
   app.get(
@@ -210,7 +210,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteDeps> = async (
             throw new KilnError('MALFORMED_REQUEST', `The body is not valid JSON: ${(e as Error).message}`);
           }
           if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !('records' in parsed)) throw invalid('Expected a JSON object {"records": [...]}, one object per prediction.', { field: 'records' });
-          return monitors.logRecords(name, (parsed as { records: unknown }).records, actor(req));
+          return monitors.logRecords(name, (parsed as { records: unknown }).records);
         }
         const format: DataFormat | undefined = q.format === 'tsv' ? 'csv' : q.format !== undefined ? (q.format as DataFormat) : FORMATS[type];
         if (!format) throw invalid(`Unsupported Content-Type '${type}': send JSON, text/csv, text/tab-separated-values, application/x-ndjson or application/vnd.apache.parquet (or say ?format=).`, { field: 'content-type' });

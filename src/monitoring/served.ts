@@ -35,8 +35,6 @@ interface Watch {
   kept: PredictionRow[];
   /** The column sources per tensor layout (names and widths of inputs and outputs). */
   layouts: Map<string, Source[] | null>;
-  /** Row-count windows: rows counted since the last flush. */
-  pendingRows: number;
 }
 
 const width = (t: Tensor) => (t.dims.length >= 2 ? t.dims.slice(1).reduce((a, b) => a * b, 1) : 1);
@@ -68,7 +66,7 @@ export class ServedCounter {
     for (const m of monitors) {
       const prev = old.get(m.name);
       const same = prev && prev.monitor.pk === m.pk && prev.monitor.lastUpdateTime === m.lastUpdateTime;
-      const w: Watch = same ? prev : { monitor: m, windows: new Map(), parts: new Map(), dirty: new Set(), kept: [], layouts: new Map(), pendingRows: 0 };
+      const w: Watch = same ? prev : { monitor: m, windows: new Map(), parts: new Map(), dirty: new Set(), kept: [], layouts: new Map() };
       if (prev && !same && prev.monitor.pk === m.pk) {
         // Changed settings (rules, thresholds; the bins never change): the running windows carry on.
         w.windows = prev.windows;

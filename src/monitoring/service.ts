@@ -13,7 +13,7 @@ import { readSource } from '../data/profile/index.js';
 import type { Actor } from '../platform/actor.js';
 import type { ResourceDirectory } from '../platform/auth/resources.js';
 import { currentAccess, roleOn } from '../platform/auth/access.js';
-import { alreadyExists, invalid, isKilnError, KilnError, notFound } from '../platform/errors.js';
+import { alreadyExists, invalid, isKilnError, notFound } from '../platform/errors.js';
 import type { EventLog } from '../platform/events/log.js';
 import { offsetFromPageToken, offsetPage, validateMaxResults, type Page } from '../platform/pagination.js';
 import { emptyCounts, mergeInto, type ColumnCounts, type ColumnReference, type WindowCounts } from './counts.js';
@@ -283,7 +283,7 @@ export class MonitorService {
   }
 
   /** Counts JSON records (objects keyed by column). */
-  async logRecords(name: string, records: unknown, _actor: Actor): Promise<RecordsResult> {
+  async logRecords(name: string, records: unknown): Promise<RecordsResult> {
     if (!Array.isArray(records)) throw invalid('`records` must be a list of JSON objects, one per prediction.', { field: 'records' });
     const m = await this.get(name);
     const sink = new IngestSink(this.plan(m), this.deps.now(), { window: m.openWindow, rows: m.openRows });
@@ -339,7 +339,7 @@ export class MonitorService {
   }
 
   // ------------------------------------------------------------------ labels
-  async labels(name: string, labels: unknown, actor: Actor): Promise<LabelsResult> {
+  async labels(name: string, labels: unknown): Promise<LabelsResult> {
     if (!Array.isArray(labels)) throw invalid('`labels` must be a list of {request_id, label}.', { field: 'labels' });
     const m = await this.get(name);
     const map = new Map<string, string>();
@@ -362,7 +362,6 @@ export class MonitorService {
     const found = new Set(matched.map((r) => r.request_id));
     const unknown = [...map.keys()].filter((k) => !found.has(k));
     void this.evaluateSoon(m.name);
-    void actor;
     return { received: labels.length, joined: matched.length, unknown: unknown.length, unknown_request_ids: unknown.slice(0, 20), windows: new Set(matched.map((r) => r.window_start)).size };
   }
 
@@ -647,4 +646,3 @@ function firstDuplicate(names: readonly string[]): string | undefined {
   return undefined;
 }
 
-export { KilnError };
