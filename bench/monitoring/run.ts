@@ -9,7 +9,7 @@
 //    counted in this process straight into the windows (WindowAccumulator → MonitorService.write) of an in-process
 //    server on SQLite. Timed: GET /api/v1/monitors/NAME/report (HTTP, body read), MonitorService.report (no HTTP),
 //    and the pure computation datasetDrift; medians, sizes interleaved. Also: the same 10M-row window written in
-//    1…1000 parts (a served deployment writes one part per flush). Targets: ≤ 20 ms, 10M/10k ≤ 1.5.
+//    1…1000 parts (a window holds one part per upload and per serving replica). Targets: ≤ 20 ms, 10M/10k ≤ 1.5.
 // 2. serving: `kiln server` child process, the serving benchmark's MLP (256→1024→1024→1024→10) deployed twice with
 //    the same settings (batching up to 64 rows, payload_log sample_rate 0); one deployment has a monitor on its 256
 //    inputs. autocannon at concurrency 64, rounds alternating on/off; medians. Target: on/off ≥ 0.95.
