@@ -95,7 +95,8 @@ export function mergeInto(a: WindowCounts, b: WindowCounts): WindowCounts {
   return a;
 }
 
-const NAN_TEXT = new Set(['NaN', 'nan', 'NAN']);
+/** Text that is NaN: counted as missing, as pandas reads it. */
+export const NAN_TEXT: ReadonlySet<string> = new Set(['NaN', 'nan', 'NAN']);
 /** Exact powers of ten (every one a double without rounding). */
 export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
@@ -121,26 +122,6 @@ function plainDecimal(s: string): number {
   }
   if (digits === 0 || digits > 15) return NaN;
   const x = point < 0 ? m : m / POW10[n - 1 - point]!;
-  return negative ? -x : x;
-}
-
-/** plainDecimal on the bytes [s, e) of a buffer (a CSV field): the same double, or NaN for anything else. */
-export function plainDecimalBytes(b: Uint8Array, s: number, e: number): number {
-  let i = s < e && b[s] === 45 ? s + 1 : s;
-  const negative = i > s;
-  let m = 0;
-  let digits = 0;
-  let point = -1;
-  for (; i < e; i++) {
-    const c = b[i]!;
-    if (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48);
-      digits++;
-    } else if (c === 46 && point < 0) point = i;
-    else return NaN;
-  }
-  if (digits === 0 || digits > 15) return NaN;
-  const x = point < 0 ? m : m / POW10[e - 1 - point]!;
   return negative ? -x : x;
 }
 
@@ -201,15 +182,6 @@ export class ColumnCounter {
       return;
     }
     this.addCategory((this.ref as CategoricalReference).numeric ? (canonicalNumber(s) ?? s) : s);
-  }
-
-  /** A CSV field given as bytes [s, e) of a buffer: plain decimals are read without making a string. */
-  addBytes(b: Buffer, s: number, e: number): void {
-    if (this.edges !== null) {
-      const d = plainDecimalBytes(b, s, e);
-      if (d === d) return this.addNumber(d);
-    }
-    this.addText(b.toString('utf8', s, e));
   }
 
   addValue(v: unknown): void {

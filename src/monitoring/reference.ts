@@ -4,9 +4,9 @@
  * get bins on the reference's quantile edges (NumPy's default linear interpolation, 10 bins unless configured);
  * categorical columns their top-k categories plus "other".
  */
-import type { ColumnProfile, DatasetProfile, RowSink } from '../data/profile/index.js';
+import { MISSING_TOKENS, type ColumnProfile, type DatasetProfile, type RowSink } from '../data/profile/index.js';
 import { invalid } from '../platform/errors.js';
-import { ColumnCounter, type CategoricalReference, type ColumnKind, type ColumnReference, type NumericReference, type ReferenceProfile } from './counts.js';
+import { ColumnCounter, NAN_TEXT, type CategoricalReference, type ColumnKind, type ColumnReference, type NumericReference, type ReferenceProfile } from './counts.js';
 
 /** Values kept per numeric column for exact quantiles; beyond, the edges come from the stored profile's sketch. */
 const EXACT_CAP = 5_000_000;
@@ -59,9 +59,9 @@ class Collector {
   add(v: unknown): void {
     if (v === null || v === undefined) return void this.missing++;
     if (this.kind === 'numeric') {
-      const x = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'string' ? (v.trim() === '' || ['NA', 'N/A', 'null', 'NULL', 'None'].includes(v) ? NaN : +v) : NaN;
+      const x = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'string' ? (v.trim() === '' || MISSING_TOKENS.has(v) ? NaN : +v) : NaN;
       if (x !== x) {
-        if (typeof v === 'string' && v.trim() !== '' && !['NaN', 'nan', 'NAN', 'NA', 'N/A', 'null', 'NULL', 'None'].includes(v)) this.invalid++;
+        if (typeof v === 'string' && v.trim() !== '' && !MISSING_TOKENS.has(v) && !NAN_TEXT.has(v)) this.invalid++;
         else this.missing++;
         return;
       }
@@ -70,7 +70,7 @@ class Collector {
       return;
     }
     const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v as number);
-    if (s === '' || ['NA', 'N/A', 'null', 'NULL', 'None'].includes(s)) return void this.missing++;
+    if (MISSING_TOKENS.has(s)) return void this.missing++;
     const c = this.categories.get(s);
     if (c !== undefined) this.categories.set(s, c + 1);
     else if (this.categories.size < CATEGORY_CAP) this.categories.set(s, 1);

@@ -112,12 +112,6 @@ export class MonitoringStore {
     return rows.map((r) => Number(r.window_start));
   }
 
-  /** Replaces a window's parts by one merged part (compaction; same counts). */
-  async replaceParts(trx: Transaction<MonitoringTables>, pk: number, windowStart: number, partPks: readonly number[], merged: Omit<WindowPartsTable, 'part_pk'>): Promise<void> {
-    await trx.deleteFrom('monitoring_window_parts').where('monitor_pk', '=', pk).where('window_start', '=', windowStart).where('part_pk', 'in', [...partPks]).execute();
-    await trx.insertInto('monitoring_window_parts').values(merged).execute();
-  }
-
   // ------------------------------------------------------------------ predictions and labels
   /** Keeps predictions for joining labels; a request id seen again keeps its first window and prediction, takes a newer label. */
   async putPredictions(trx: Transaction<MonitoringTables>, rows: readonly PredictionRow[]): Promise<void> {
